@@ -1,0 +1,45 @@
+# Beckon: two commands do all the set-up on a fresh Debian 12 machine.
+#   make demo   the main job (for now: the corpus report of every committed clip)
+#   make test   fmt check, clippy -D warnings, every test
+# make deps is called first by both; it installs only what is missing.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+CLIPS := $(wildcard corpus/*.bgra.zst)
+
+# Debian packages the build, the tests and the corpus recorder need.
+DEB_PACKAGES := build-essential pkg-config nasm libdav1d-dev \
+	python3 procps zstd ffmpeg \
+	xvfb x11-utils x11-xserver-utils xdotool openbox xterm dillo feh \
+	fonts-dejavu-core lomiri-wallpapers-20.04
+
+.PHONY: deps demo test bench fmt clippy check-toolchain
+
+deps: check-toolchain
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing" $$missing; \
+		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+check-toolchain:
+	@command -v $(CARGO) >/dev/null || { echo "make: cargo is missing: install Rust stable (rustup) first"; exit 1; }
+	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+demo: deps
+	$(CARGO) run --release -q -p beckon-benches --bin corpus-report -- $(CLIPS)
+
+test: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) test --workspace --locked
+
+bench: deps
+	$(CARGO) bench -p beckon-benches
+
+fmt:
+	$(CARGO) fmt --all

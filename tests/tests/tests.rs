@@ -1,0 +1,5 @@
+//! End-to-end tests: real processes, a real X server, the committed corpus.
+
+mod util;
+
+mod corpus;
