@@ -10,6 +10,8 @@
 //! The engine has no platform or UI code: capture back-ends and input injection are the
 //! embedding program's, behind small traits.
 
+pub mod codec;
 pub mod corpus;
 pub mod diff;
 pub mod frame;
+pub mod pipeline;

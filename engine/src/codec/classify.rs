@@ -1,0 +1,203 @@
+//! Picking a codec for a region from cheap statistics.
+//!
+//! One pass over the pixels gathers two numbers: how many distinct colours there are (counted up
+//! to a limit, so a photo stops the count early) and how often a pixel equals its left neighbour
+//! (flat share). Screen content (text, UI) has few colours or long flat runs, and the lossless
+//! path codes it exactly and small; photos and gradients have many colours and few runs, and AV1
+//! codes them far smaller.
+//!
+//! | colours | flat share | area          | path     |
+//! |---------|------------|---------------|----------|
+//! | 1       |            |               | solid    |
+//! | <= 256  |            |               | lossless |
+//! | > 256   | >= 0.5     |               | lossless |
+//! | > 256   | < 0.5      | < 32x32       | lossless |
+//! | > 256   | < 0.5      | >= 32x32      | AV1      |
+
+use crate::codec::RegionKind;
+use crate::frame::{FrameRef, Rect};
+
+/// Most colours the palette form of the lossless path holds.
+pub const PALETTE_MAX: usize = 256;
+
+/// Below this many pixels a region is never worth an AV1 frame.
+pub const MIN_AV1_AREA: u64 = 32 * 32;
+
+/// Share of pixels equal to their left neighbour above which many-coloured content is still
+/// coded losslessly.
+pub const FLAT_SHARE_LOSSLESS: f64 = 0.5;
+
+/// A small open-addressing set of BGRA colours, sized for a palette.
+pub(crate) struct ColourSet {
+    keys: [u32; Self::SLOTS],
+    values: [u8; Self::SLOTS],
+    used: [bool; Self::SLOTS],
+    colours: Vec<u32>,
+}
+
+impl ColourSet {
+    const SLOTS: usize = 1024;
+
+    pub(crate) fn new() -> ColourSet {
+        ColourSet {
+            keys: [0; Self::SLOTS],
+            values: [0; Self::SLOTS],
+            used: [false; Self::SLOTS],
+            colours: Vec::with_capacity(PALETTE_MAX),
+        }
+    }
+
+    /// Index of `colour` in the palette, adding it while there is room; `None` when full.
+    #[inline]
+    pub(crate) fn index(&mut self, colour: u32) -> Option<u8> {
+        let mut slot = (colour.wrapping_mul(0x9E37_79B1) >> 22) as usize;
+        loop {
+            if !self.used[slot] {
+                if self.colours.len() == PALETTE_MAX {
+                    return None;
+                }
+                self.used[slot] = true;
+                self.keys[slot] = colour;
+                self.values[slot] = self.colours.len() as u8;
+                self.colours.push(colour);
+                return Some(self.values[slot]);
+            }
+            if self.keys[slot] == colour {
+                return Some(self.values[slot]);
+            }
+            slot = (slot + 1) & (Self::SLOTS - 1);
+        }
+    }
+
+    /// The colours in index order.
+    pub(crate) fn colours(&self) -> &[u32] {
+        &self.colours
+    }
+}
+
+#[inline]
+pub(crate) fn pixel_u32(row: &[u8], x: usize) -> u32 {
+    u32::from_le_bytes(row[x * 4..x * 4 + 4].try_into().expect("four bytes"))
+}
+
+/// Statistics of a region, from one pass over its pixels.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RegionStats {
+    /// Distinct colours, counted up to [`PALETTE_MAX`] + 1.
+    pub colours: usize,
+    /// Share of pixels equal to their left neighbour, 0 to 1.
+    pub flat_share: f64,
+}
+
+/// Gathers [`RegionStats`] of `rect` in `frame`.
+pub fn stats(frame: &FrameRef<'_>, rect: Rect) -> RegionStats {
+    let mut set = ColourSet::new();
+    let mut overflow = false;
+    let mut flat = 0u64;
+    for y in rect.y..rect.bottom() {
+        let row = frame.row(y);
+        let mut prev = None;
+        for x in rect.x as usize..rect.right() as usize {
+            let c = pixel_u32(row, x);
+            if prev == Some(c) {
+                flat += 1;
+                continue;
+            }
+            prev = Some(c);
+            if !overflow && set.index(c).is_none() {
+                overflow = true;
+            }
+        }
+    }
+    RegionStats {
+        colours: set.colours().len() + usize::from(overflow),
+        flat_share: if rect.is_empty() {
+            1.0
+        } else {
+            flat as f64 / rect.area() as f64
+        },
+    }
+}
+
+/// Distinct colours of `rect` in `frame`, counted up to `limit + 1` (the count stops there).
+pub fn count_colours(frame: &FrameRef<'_>, rect: Rect, limit: usize) -> usize {
+    let mut set = ColourSet::new();
+    for y in rect.y..rect.bottom() {
+        let row = frame.row(y);
+        let mut prev = None;
+        for x in rect.x as usize..rect.right() as usize {
+            let c = pixel_u32(row, x);
+            if prev == Some(c) {
+                continue;
+            }
+            prev = Some(c);
+            if set.index(c).is_none() || set.colours().len() > limit {
+                return set.colours().len().max(limit + 1);
+            }
+        }
+    }
+    set.colours().len()
+}
+
+/// The codec for `rect` of `frame` (see the module table).
+pub fn classify(frame: &FrameRef<'_>, rect: Rect) -> RegionKind {
+    kind_for(&stats(frame, rect), rect)
+}
+
+/// The codec the module table gives for these statistics.
+pub fn kind_for(stats: &RegionStats, rect: Rect) -> RegionKind {
+    if stats.colours <= 1 {
+        RegionKind::Solid
+    } else if stats.colours <= PALETTE_MAX
+        || stats.flat_share >= FLAT_SHARE_LOSSLESS
+        || rect.area() < MIN_AV1_AREA
+    {
+        RegionKind::Lossless
+    } else {
+        RegionKind::Av1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::Frame;
+
+    #[test]
+    fn counts_stop_at_the_limit() {
+        let mut f = Frame::filled(40, 40, [1, 2, 3, 255]);
+        assert_eq!(count_colours(&f.as_ref(), f.as_ref().bounds(), 10), 1);
+        for i in 0..30 {
+            f.set_pixel(i, 0, [i as u8, 0, 0, 255]);
+        }
+        assert_eq!(count_colours(&f.as_ref(), f.as_ref().bounds(), 100), 31);
+        assert_eq!(count_colours(&f.as_ref(), f.as_ref().bounds(), 10), 11);
+    }
+
+    #[test]
+    fn synthetic_content_goes_where_it_should() {
+        let solid = Frame::filled(64, 64, [9, 9, 9, 255]);
+        assert_eq!(
+            classify(&solid.as_ref(), Rect::new(0, 0, 64, 64)),
+            RegionKind::Solid
+        );
+        let mut noise = Frame::filled(64, 64, [0; 4]);
+        let mut s = 1u32;
+        for y in 0..64 {
+            for x in 0..64 {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let b = s.to_le_bytes();
+                noise.set_pixel(x, y, [b[1], b[2], b[3], 255]);
+            }
+        }
+        assert_eq!(
+            classify(&noise.as_ref(), Rect::new(0, 0, 64, 64)),
+            RegionKind::Av1
+        );
+        // The same noise in a sliver is too small for AV1.
+        assert_eq!(
+            classify(&noise.as_ref(), Rect::new(0, 0, 64, 8)),
+            RegionKind::Lossless
+        );
+    }
+}

@@ -1,0 +1,357 @@
+//! Region codecs: how one rectangle of the screen becomes bytes and back.
+//!
+//! Three paths, each best at one kind of content:
+//! - [`RegionKind::Solid`]: one colour, four bytes;
+//! - [`RegionKind::Lossless`]: exact pixels for text and UI chrome: a palette of up to 256 colours
+//!   with its indices through zstd, or, for more colours, left-predicted rows through zstd
+//!   ([`lossless`]);
+//! - [`RegionKind::Av1`]: photos and gradients: rav1e intra with a fresh context, flushed at once
+//!   so one region in gives one packet out (no frame delay), decoded by dav1d; colour conversion
+//!   by yuvutils-rs ([`av1`]).
+//!
+//! [`classify`] picks the path from cheap statistics. [`RegionEncoder`] and [`RegionDecoder`] are
+//! the only entry points; no rav1e or dav1d type appears in this API.
+//!
+//! ```
+//! use beckon_engine::codec::{RegionDecoder, RegionEncoder, RegionKind};
+//! use beckon_engine::frame::{Frame, Rect};
+//!
+//! let mut screen = Frame::filled(64, 32, [255, 255, 255, 255]);
+//! screen.set_pixel(3, 4, [0, 0, 0, 255]);
+//! let rect = Rect::new(0, 0, 16, 16);
+//! let region = RegionEncoder::default().encode(&screen.as_ref(), rect, RegionKind::Lossless).unwrap();
+//! let mut viewer = Frame::filled(64, 32, [0, 0, 0, 255]);
+//! RegionDecoder::default().decode(&region, &mut viewer).unwrap();
+//! assert_eq!(viewer.as_ref().pixel(3, 4), [0, 0, 0, 255]);
+//! assert_eq!(viewer.as_ref().pixel(5, 5), [255, 255, 255, 255]);
+//! ```
+
+pub mod av1;
+pub mod classify;
+pub mod lossless;
+
+use thiserror::Error;
+
+use crate::frame::{BYTES_PER_PIXEL, Frame, FrameRef, Rect};
+
+/// Which codec a region went through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum RegionKind {
+    /// One colour: the payload is its four BGRA bytes.
+    Solid,
+    /// Exact pixels: palette or predicted rows, through zstd.
+    Lossless,
+    /// An AV1 intra frame (lossy).
+    Av1,
+}
+
+impl RegionKind {
+    /// Every kind, in wire order.
+    pub const ALL: [RegionKind; 3] = [RegionKind::Solid, RegionKind::Lossless, RegionKind::Av1];
+
+    /// Name in reports (`solid`, `lossless`, `av1`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RegionKind::Solid => "solid",
+            RegionKind::Lossless => "lossless",
+            RegionKind::Av1 => "av1",
+        }
+    }
+
+    /// Whether the viewer ends up with the exact source pixels.
+    pub fn is_exact(self) -> bool {
+        !matches!(self, RegionKind::Av1)
+    }
+
+    /// The byte that stands for this kind on the wire.
+    pub fn to_wire(self) -> u8 {
+        match self {
+            RegionKind::Solid => 0,
+            RegionKind::Lossless => 1,
+            RegionKind::Av1 => 2,
+        }
+    }
+
+    /// The kind a wire byte stands for.
+    pub fn from_wire(b: u8) -> Option<RegionKind> {
+        RegionKind::ALL.into_iter().find(|k| k.to_wire() == b)
+    }
+}
+
+/// One encoded rectangle of the screen.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncodedRegion {
+    /// Where it goes on the screen.
+    pub rect: Rect,
+    /// Which codec made the payload.
+    pub kind: RegionKind,
+    /// The codec's bytes.
+    pub payload: Vec<u8>,
+}
+
+impl std::fmt::Debug for EncodedRegion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncodedRegion")
+            .field("rect", &self.rect)
+            .field("kind", &self.kind)
+            .field("bytes", &self.payload.len())
+            .finish()
+    }
+}
+
+/// Why a region could not be encoded or decoded.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CodecError {
+    /// The rectangle does not lie inside the frame.
+    #[error("region {rect:?} lies outside the {width}x{height} frame")]
+    OutOfBounds {
+        /// The region.
+        rect: Rect,
+        /// Frame width.
+        width: u32,
+        /// Frame height.
+        height: u32,
+    },
+    /// A solid region was asked of pixels that are not all one colour.
+    #[error("region {rect:?} is not a single colour")]
+    NotSolid {
+        /// The region.
+        rect: Rect,
+    },
+    /// The payload does not decode: truncated, corrupt, or of the wrong size.
+    #[error("corrupt {kind:?} payload for region {rect:?}: {reason}")]
+    Corrupt {
+        /// The codec.
+        kind: RegionKind,
+        /// The region.
+        rect: Rect,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The AV1 encoder refused its configuration or failed.
+    #[error("AV1 encoder failed: {reason}")]
+    Encoder {
+        /// What rav1e said.
+        reason: String,
+    },
+}
+
+/// Chroma layout of the AV1 path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chroma {
+    /// Chroma at a quarter of the resolution: cheapest, fine for photos.
+    Yuv420,
+    /// Full-resolution chroma: keeps coloured edges sharp.
+    Yuv444,
+}
+
+/// Settings of the region encoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodecConfig {
+    /// Picture quality of the lossy path, 0 (smallest) to 100 (best).
+    pub quality: u8,
+    /// Chroma layout of the lossy path.
+    pub chroma: Chroma,
+    /// zstd level of the lossless path.
+    pub zstd_level: i32,
+}
+
+impl Default for CodecConfig {
+    fn default() -> Self {
+        CodecConfig {
+            quality: 60,
+            chroma: Chroma::Yuv420,
+            zstd_level: 3,
+        }
+    }
+}
+
+/// Encodes regions of a frame. Holds only settings, so one encoder serves every thread.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RegionEncoder {
+    config: CodecConfig,
+}
+
+impl RegionEncoder {
+    /// An encoder with these settings.
+    pub fn new(config: CodecConfig) -> RegionEncoder {
+        RegionEncoder { config }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &CodecConfig {
+        &self.config
+    }
+
+    /// Encodes `rect` of `frame` through the codec of `kind`.
+    ///
+    /// # Errors
+    /// [`CodecError::OutOfBounds`] when `rect` leaves the frame; [`CodecError::NotSolid`] when a
+    /// solid region holds several colours; [`CodecError::Encoder`] when rav1e fails.
+    pub fn encode(
+        &self,
+        frame: &FrameRef<'_>,
+        rect: Rect,
+        kind: RegionKind,
+    ) -> Result<EncodedRegion, CodecError> {
+        check_bounds(rect, frame.width(), frame.height())?;
+        let payload = match kind {
+            RegionKind::Solid => {
+                let colour = frame.pixel(rect.x, rect.y);
+                if classify::count_colours(frame, rect, 1) != 1 {
+                    return Err(CodecError::NotSolid { rect });
+                }
+                colour.to_vec()
+            }
+            RegionKind::Lossless => lossless::encode(frame, rect, self.config.zstd_level),
+            RegionKind::Av1 => av1::encode(frame, rect, &self.config)?,
+        };
+        Ok(EncodedRegion {
+            rect,
+            kind,
+            payload,
+        })
+    }
+}
+
+/// Decodes regions into a frame. Keeps one dav1d decoder, made on first use.
+#[derive(Debug, Default)]
+pub struct RegionDecoder {
+    av1: Option<av1::Decoder>,
+}
+
+/// A region's decoded pixels, not yet written anywhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decoded {
+    /// One colour for the whole rectangle.
+    Solid([u8; 4]),
+    /// Tight BGRA rows of the rectangle.
+    Pixels(Vec<u8>),
+}
+
+impl Decoded {
+    /// Writes the pixels into `rect` of `dst`, which must hold it.
+    ///
+    /// # Panics
+    /// When `rect` leaves `dst` or the pixels are not of `rect`'s size.
+    pub fn write_to(&self, dst: &mut Frame, rect: Rect) {
+        match self {
+            Decoded::Solid(colour) => fill(dst, rect, *colour),
+            Decoded::Pixels(pixels) => {
+                assert_eq!(pixels.len(), rect.area() as usize * BYTES_PER_PIXEL);
+                paste(dst, rect, pixels)
+            }
+        }
+    }
+}
+
+impl RegionDecoder {
+    /// Decodes `region` into pixels of its rectangle, which must lie inside a `width` x `height`
+    /// screen.
+    ///
+    /// # Errors
+    /// [`CodecError::OutOfBounds`] when the region leaves the screen, [`CodecError::Corrupt`]
+    /// when its payload does not decode.
+    pub fn decode_pixels(
+        &mut self,
+        region: &EncodedRegion,
+        width: u32,
+        height: u32,
+    ) -> Result<Decoded, CodecError> {
+        let rect = region.rect;
+        check_bounds(rect, width, height)?;
+        if rect.is_empty() {
+            return Err(CodecError::Corrupt {
+                kind: region.kind,
+                rect,
+                reason: "empty rectangle".into(),
+            });
+        }
+        match region.kind {
+            RegionKind::Solid => {
+                let colour: [u8; 4] =
+                    region
+                        .payload
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| CodecError::Corrupt {
+                            kind: RegionKind::Solid,
+                            rect,
+                            reason: format!("{} bytes, a colour has 4", region.payload.len()),
+                        })?;
+                Ok(Decoded::Solid(colour))
+            }
+            RegionKind::Lossless => lossless::decode(&region.payload, rect).map(Decoded::Pixels),
+            RegionKind::Av1 => {
+                let decoder = match &mut self.av1 {
+                    Some(d) => d,
+                    None => self.av1.insert(av1::Decoder::new()?),
+                };
+                decoder.decode(&region.payload, rect).map(Decoded::Pixels)
+            }
+        }
+    }
+
+    /// Writes `region`'s pixels into `dst`.
+    ///
+    /// # Errors
+    /// As [`RegionDecoder::decode_pixels`]; `dst` is unchanged on error.
+    pub fn decode(&mut self, region: &EncodedRegion, dst: &mut Frame) -> Result<(), CodecError> {
+        let decoded = self.decode_pixels(region, dst.width(), dst.height())?;
+        decoded.write_to(dst, region.rect);
+        Ok(())
+    }
+}
+
+fn check_bounds(rect: Rect, width: u32, height: u32) -> Result<(), CodecError> {
+    let inside = rect.x.checked_add(rect.width).is_some_and(|r| r <= width)
+        && rect.y.checked_add(rect.height).is_some_and(|b| b <= height);
+    if inside {
+        Ok(())
+    } else {
+        Err(CodecError::OutOfBounds {
+            rect,
+            width,
+            height,
+        })
+    }
+}
+
+/// Fills `rect` of `dst` with one colour.
+pub(crate) fn fill(dst: &mut Frame, rect: Rect, colour: [u8; 4]) {
+    let stride = dst.stride();
+    let row: Vec<u8> = colour.repeat(rect.width as usize);
+    let data = dst.data_mut();
+    for y in rect.y..rect.bottom() {
+        let at = y as usize * stride + rect.x as usize * BYTES_PER_PIXEL;
+        data[at..at + row.len()].copy_from_slice(&row);
+    }
+}
+
+/// Copies `rect` of `src` into a tight BGRA buffer.
+pub(crate) fn crop(src: &FrameRef<'_>, rect: Rect) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rect.area() as usize * BYTES_PER_PIXEL);
+    for y in rect.y..rect.bottom() {
+        let row = src.row(y);
+        out.extend_from_slice(
+            &row[rect.x as usize * BYTES_PER_PIXEL..rect.right() as usize * BYTES_PER_PIXEL],
+        );
+    }
+    out
+}
+
+/// Writes a tight BGRA buffer of `rect`'s size into `rect` of `dst`.
+pub(crate) fn paste(dst: &mut Frame, rect: Rect, pixels: &[u8]) {
+    let stride = dst.stride();
+    let row = rect.width as usize * BYTES_PER_PIXEL;
+    let data = dst.data_mut();
+    for (i, src) in pixels.chunks_exact(row).enumerate() {
+        let at = (rect.y as usize + i) * stride + rect.x as usize * BYTES_PER_PIXEL;
+        data[at..at + row].copy_from_slice(src);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,239 @@
+use super::*;
+
+/// A photo-like gradient with noise, and text-like strokes on a flat background.
+pub(crate) fn photo(width: u32, height: u32) -> Frame {
+    let mut f = Frame::filled(width, height, [0; 4]);
+    let mut s = 7u32;
+    for y in 0..height {
+        for x in 0..width {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let n = (s >> 30) as u8;
+            let (b, g) = ((x * 200 / width) as u8, (y * 200 / height) as u8);
+            f.set_pixel(x, y, [b + n, g + n, b / 2 + g / 2 + n, 255]);
+        }
+    }
+    f
+}
+
+pub(crate) fn text(width: u32, height: u32) -> Frame {
+    let mut f = Frame::filled(width, height, [30, 30, 30, 255]);
+    for y in 0..height {
+        for x in 0..width {
+            if (x % 9 < 2 || y % 17 == 5) && (x / 9 + y / 17) % 3 != 0 {
+                f.set_pixel(x, y, [212, 212, 212, 255]);
+            }
+        }
+    }
+    f
+}
+
+fn round_trip(src: &Frame, rect: Rect, kind: RegionKind, config: CodecConfig) -> Frame {
+    let region = RegionEncoder::new(config)
+        .encode(&src.as_ref(), rect, kind)
+        .unwrap();
+    assert_eq!(region.rect, rect);
+    let mut dst = Frame::filled(src.width(), src.height(), [1, 2, 3, 4]);
+    RegionDecoder::default().decode(&region, &mut dst).unwrap();
+    dst
+}
+
+fn psnr_in(a: &Frame, b: &Frame, rect: Rect) -> f64 {
+    let mut se = 0f64;
+    for y in rect.y..rect.bottom() {
+        for x in rect.x..rect.right() {
+            let (p, q) = (a.as_ref().pixel(x, y), b.as_ref().pixel(x, y));
+            for c in 0..3 {
+                se += (p[c] as f64 - q[c] as f64).powi(2);
+            }
+        }
+    }
+    let mse = se / (rect.area() as f64 * 3.0);
+    if mse == 0.0 {
+        100.0
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    }
+}
+
+#[test]
+fn lossless_is_exact_for_every_palette_size_and_odd_shapes() {
+    for colours in [2u32, 3, 4, 5, 16, 17, 200, 256, 257, 5000] {
+        let mut f = Frame::filled(77, 23, [0, 0, 0, 255]);
+        for y in 0..23 {
+            for x in 0..77 {
+                let c = (x * 31 + y * 7) % colours;
+                f.set_pixel(x, y, [c as u8, (c >> 8) as u8, 9, 255]);
+            }
+        }
+        for rect in [
+            Rect::new(0, 0, 77, 23),
+            Rect::new(3, 5, 1, 1),
+            Rect::new(10, 2, 13, 19),
+        ] {
+            let back = round_trip(&f, rect, RegionKind::Lossless, CodecConfig::default());
+            for y in 0..23 {
+                for x in 0..77 {
+                    let expected = if rect.contains(x, y) {
+                        f.as_ref().pixel(x, y)
+                    } else {
+                        [1, 2, 3, 4]
+                    };
+                    assert_eq!(
+                        back.as_ref().pixel(x, y),
+                        expected,
+                        "{colours} colours, {rect:?} at ({x}, {y})"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn white_at_the_start_of_a_row_keeps_its_index() {
+    // 0xFFFFFFFF is a real colour (opaque white), not a marker.
+    let mut f = Frame::filled(4, 2, [255, 255, 255, 255]);
+    f.set_pixel(3, 0, [0, 0, 0, 255]);
+    let back = round_trip(
+        &f,
+        Rect::new(0, 0, 4, 2),
+        RegionKind::Lossless,
+        CodecConfig::default(),
+    );
+    assert_eq!(back, f);
+}
+
+#[test]
+fn solid_round_trips_and_refuses_two_colours() {
+    let mut f = Frame::filled(20, 20, [5, 6, 7, 255]);
+    let rect = Rect::new(2, 3, 10, 4);
+    let back = round_trip(&f, rect, RegionKind::Solid, CodecConfig::default());
+    assert_eq!(back.as_ref().pixel(11, 6), [5, 6, 7, 255]);
+    assert_eq!(back.as_ref().pixel(12, 6), [1, 2, 3, 4]);
+    f.set_pixel(11, 6, [0, 0, 0, 255]);
+    let err = RegionEncoder::default()
+        .encode(&f.as_ref(), rect, RegionKind::Solid)
+        .unwrap_err();
+    assert!(matches!(err, CodecError::NotSolid { .. }));
+}
+
+#[test]
+fn av1_one_region_in_gives_one_picture_out_at_once() {
+    // Odd sizes, smaller than a block, and not multiples of 8.
+    let src = photo(300, 200);
+    for rect in [
+        Rect::new(0, 0, 256, 128),
+        Rect::new(13, 7, 99, 61),
+        Rect::new(290, 190, 10, 10),
+    ] {
+        for chroma in [Chroma::Yuv420, Chroma::Yuv444] {
+            let config = CodecConfig {
+                quality: 80,
+                chroma,
+                ..Default::default()
+            };
+            let back = round_trip(&src, rect, RegionKind::Av1, config);
+            let psnr = psnr_in(&src, &back, rect);
+            assert!(psnr > 30.0, "{rect:?} {chroma:?}: {psnr:.1} dB");
+            // Nothing outside the region was touched.
+            for y in 0..200 {
+                for x in 0..300 {
+                    if !rect.contains(x, y) {
+                        assert_eq!(
+                            back.as_ref().pixel(x, y),
+                            [1, 2, 3, 4],
+                            "({x}, {y}) outside {rect:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn av1_quality_orders_size_and_fidelity() {
+    let src = photo(128, 128);
+    let rect = Rect::new(0, 0, 128, 128);
+    let sizes: Vec<(usize, f64)> = [20u8, 60, 95]
+        .into_iter()
+        .map(|quality| {
+            let config = CodecConfig {
+                quality,
+                ..Default::default()
+            };
+            let region = RegionEncoder::new(config)
+                .encode(&src.as_ref(), rect, RegionKind::Av1)
+                .unwrap();
+            let mut dst = Frame::filled(128, 128, [0; 4]);
+            RegionDecoder::default().decode(&region, &mut dst).unwrap();
+            (region.payload.len(), psnr_in(&src, &dst, rect))
+        })
+        .collect();
+    assert!(
+        sizes[0].0 < sizes[1].0 && sizes[1].0 < sizes[2].0,
+        "{sizes:?}"
+    );
+    assert!(
+        sizes[0].1 < sizes[1].1 && sizes[1].1 < sizes[2].1,
+        "{sizes:?}"
+    );
+}
+
+#[test]
+fn corrupt_payloads_are_errors_and_leave_the_frame_alone() {
+    let src = text(64, 64);
+    let rect = Rect::new(0, 0, 64, 64);
+    let mut decoder = RegionDecoder::default();
+    for kind in RegionKind::ALL {
+        let kind_src = if kind == RegionKind::Solid {
+            Frame::filled(64, 64, [1; 4])
+        } else {
+            src.clone()
+        };
+        let good = RegionEncoder::default()
+            .encode(&kind_src.as_ref(), rect, kind)
+            .unwrap();
+        let cuts = [
+            0,
+            1,
+            good.payload.len() / 2,
+            good.payload.len().saturating_sub(1),
+        ];
+        for cut in cuts {
+            let bad = EncodedRegion {
+                payload: good.payload[..cut].to_vec(),
+                ..good.clone()
+            };
+            let mut dst = Frame::filled(64, 64, [9; 4]);
+            if decoder.decode(&bad, &mut dst).is_err() {
+                assert_eq!(dst, Frame::filled(64, 64, [9; 4]), "{kind:?} cut at {cut}");
+            }
+        }
+        // Out of bounds.
+        let outside = EncodedRegion {
+            rect: Rect::new(60, 0, 8, 8),
+            ..good.clone()
+        };
+        assert!(matches!(
+            decoder.decode(&outside, &mut Frame::filled(64, 64, [0; 4])),
+            Err(CodecError::OutOfBounds { .. })
+        ));
+        // The decoder still works after all that.
+        let mut dst = Frame::filled(64, 64, [0; 4]);
+        decoder.decode(&good, &mut dst).unwrap();
+    }
+    // A lossless palette index beyond the palette: three colours take two bits, index 3 is free.
+    let mut bad = vec![0u8, 2, 0, 0, 0, 255, 1, 1, 1, 255, 2, 2, 2, 255];
+    bad.extend(zstd::bulk::compress(&[0xFFu8; 16], 3).unwrap());
+    let region = EncodedRegion {
+        rect: Rect::new(0, 0, 8, 8),
+        kind: RegionKind::Lossless,
+        payload: bad,
+    };
+    assert!(
+        decoder
+            .decode(&region, &mut Frame::filled(8, 8, [0; 4]))
+            .is_err()
+    );
+}

@@ -1,0 +1,450 @@
+//! The encode pipeline: one capture in, one [`Update`] out.
+//!
+//! ```text
+//! FrameSource -> TileDiff -> tight boxes -> classify -> merge per path -> encode (rayon) -> Update
+//!                                                                                            |
+//!                                                   Framebuffer::apply  <-  (any transport)  <
+//! ```
+//!
+//! [`ScreenEncoder::encode`] diffs a capture against the previous one, classifies each dirty
+//! tile's tight box ([`crate::codec::classify`]), merges the boxes of the exact paths and of the
+//! AV1 path separately ([`crate::diff::merge`]), and encodes every region in parallel on the
+//! current rayon pool. The first update, and the first after a size change, is the whole screen.
+//!
+//! **Refinement**: tiles shown lossy (AV1) remember when they last changed; once they have been
+//! still for [`PipelineConfig::refine_after_us`] (200 ms by default),
+//! [`ScreenEncoder::refine`] sends them losslessly, so a still screen always ends exact.
+//! [`ScreenEncoder::next_refine_at`] says when to call it.
+//!
+//! The encoder owns no clock and no thread: times are arguments, and the rayon pool is whichever
+//! the caller runs it in.
+//!
+//! ```
+//! use beckon_engine::frame::Frame;
+//! use beckon_engine::pipeline::{Framebuffer, PipelineConfig, ScreenEncoder};
+//!
+//! let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+//! let mut viewer = Framebuffer::new();
+//! let mut screen = Frame::filled(320, 200, [40, 40, 40, 255]);
+//! for t in 0..3u32 {
+//!     screen.set_pixel(10 + t, 10, [255, 255, 255, 255]); // typing
+//!     let update = encoder.encode(&screen.as_ref(), t as u64 * 33_000).unwrap().unwrap();
+//!     let bytes = update.encode();
+//!     viewer.apply(&beckon_engine::pipeline::Update::decode(&bytes).unwrap()).unwrap();
+//! }
+//! assert_eq!(viewer.frame().unwrap(), &screen);
+//! ```
+
+pub mod update;
+
+pub use update::{ApplyError, Framebuffer, Update, WireError};
+
+use rayon::prelude::*;
+use thiserror::Error;
+
+use crate::codec::classify;
+use crate::codec::{CodecConfig, CodecError, EncodedRegion, RegionEncoder, RegionKind};
+use crate::diff::merge::{MergeConfig, merge_rects};
+use crate::diff::{DEFAULT_TILE_SIZE, TileDiff};
+use crate::frame::{Frame, FrameRef, Rect};
+
+/// Where frames come from: a screen capture, a recorded clip, an animation drawn in code.
+pub trait FrameSource {
+    /// What can go wrong while capturing.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Captures the next frame into `frame`, replacing it when the screen size changed. Returns
+    /// `Ok(false)` when the source has ended.
+    ///
+    /// # Errors
+    /// When capturing fails.
+    fn next_frame(&mut self, frame: &mut Frame) -> Result<bool, Self::Error>;
+}
+
+impl FrameSource for crate::corpus::ClipReader {
+    type Error = crate::corpus::CorpusError;
+
+    fn next_frame(&mut self, frame: &mut Frame) -> Result<bool, Self::Error> {
+        if frame.width() != self.meta().width || frame.height() != self.meta().height {
+            *frame = self.blank_frame();
+        }
+        self.read_frame(frame)
+    }
+}
+
+/// Settings of the pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PipelineConfig {
+    /// Tile edge of the diff.
+    pub tile_size: u32,
+    /// Codec settings.
+    pub codec: CodecConfig,
+    /// How long a lossy tile must stay unchanged before it is sent exactly.
+    pub refine_after_us: u64,
+    /// How exact regions are merged.
+    pub exact_merge: MergeConfig,
+    /// How AV1 regions are merged.
+    pub av1_merge: MergeConfig,
+    /// AV1 regions are cut into pieces no wider or taller than this, so they encode in parallel.
+    pub av1_max_side: u32,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            tile_size: DEFAULT_TILE_SIZE,
+            codec: CodecConfig::default(),
+            refine_after_us: 200_000,
+            exact_merge: MergeConfig {
+                align: 1,
+                rect_cost: 16 * 16,
+                max_rects: 256,
+            },
+            av1_merge: MergeConfig {
+                align: 8,
+                rect_cost: 64 * 64,
+                max_rects: 64,
+            },
+            av1_max_side: 320,
+        }
+    }
+}
+
+/// Why a capture could not be encoded.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// A region failed to encode.
+    #[error("encoding region {rect:?}: {source}")]
+    Codec {
+        /// The region.
+        rect: Rect,
+        /// The codec's error.
+        source: CodecError,
+    },
+    /// The frame is larger than an update can describe.
+    #[error("a {width}x{height} screen is larger than the {max}x{max} an update can describe")]
+    TooLarge {
+        /// Width.
+        width: u32,
+        /// Height.
+        height: u32,
+        /// The limit.
+        max: u32,
+    },
+}
+
+/// What the viewer holds of one tile.
+#[derive(Clone, Copy, Debug, Default)]
+struct TileState {
+    /// Shown lossy: refinement owes it exact pixels.
+    lossy: bool,
+    /// When it last changed.
+    changed_at: u64,
+}
+
+/// The sender's half of the pipeline.
+#[derive(Debug)]
+pub struct ScreenEncoder {
+    config: PipelineConfig,
+    diff: TileDiff,
+    encoder: RegionEncoder,
+    previous: Option<Frame>,
+    tiles: Vec<TileState>,
+    columns: u32,
+    seq: u64,
+    dirty: Vec<crate::diff::DirtyTile>,
+}
+
+impl ScreenEncoder {
+    /// An encoder with these settings.
+    pub fn new(config: PipelineConfig) -> ScreenEncoder {
+        ScreenEncoder {
+            config,
+            diff: TileDiff::new(config.tile_size),
+            encoder: RegionEncoder::new(config.codec),
+            previous: None,
+            tiles: Vec::new(),
+            columns: 0,
+            seq: 0,
+            dirty: Vec::new(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &PipelineConfig {
+        &self.config
+    }
+
+    /// Changes the lossy path's quality from the next update on (the transport adapts it to the
+    /// link).
+    pub fn set_quality(&mut self, quality: u8) {
+        self.config.codec.quality = quality.min(100);
+        self.encoder = RegionEncoder::new(self.config.codec);
+    }
+
+    /// Forgets what the viewer has: the next update is the whole screen.
+    pub fn reset(&mut self) {
+        self.previous = None;
+    }
+
+    /// Encodes what changed since the previous capture, or the whole screen the first time.
+    /// Returns `Ok(None)` when nothing changed. Call once per capture, with the capture time.
+    ///
+    /// # Errors
+    /// [`PipelineError::TooLarge`] for a screen beyond the wire limits,
+    /// [`PipelineError::Codec`] when a region fails to encode.
+    pub fn encode(
+        &mut self,
+        frame: &FrameRef<'_>,
+        timestamp_us: u64,
+    ) -> Result<Option<Update>, PipelineError> {
+        let (width, height) = (frame.width(), frame.height());
+        let max = update::MAX_DIMENSION;
+        if width > max || height > max || width == 0 || height == 0 {
+            return Err(PipelineError::TooLarge { width, height, max });
+        }
+        let tile = self.config.tile_size;
+        let same_size = self
+            .previous
+            .as_ref()
+            .is_some_and(|p| p.width() == width && p.height() == height);
+        let boxes: Vec<Rect> = if same_size {
+            let previous = self.previous.as_ref().expect("checked").as_ref();
+            self.diff
+                .diff_into(&previous, frame, &mut self.dirty)
+                .expect("sizes checked");
+            self.dirty.iter().map(|d| d.changed).collect()
+        } else {
+            self.columns = width.div_ceil(tile);
+            self.tiles =
+                vec![TileState::default(); (self.columns * height.div_ceil(tile)) as usize];
+            (0..height.div_ceil(tile))
+                .flat_map(|r| (0..width.div_ceil(tile)).map(move |c| (c, r)))
+                .map(|(c, r)| {
+                    Rect::from_edges(
+                        c * tile,
+                        r * tile,
+                        ((c + 1) * tile).min(width),
+                        ((r + 1) * tile).min(height),
+                    )
+                })
+                .collect()
+        };
+        if boxes.is_empty() {
+            return Ok(None);
+        }
+
+        let kinds: Vec<RegionKind> = boxes
+            .par_iter()
+            .map(|b| classify::kind_for(&classify::stats(frame, *b), *b))
+            .collect();
+        let bounds = frame.bounds();
+        let pick = |want_av1: bool| -> Vec<Rect> {
+            boxes
+                .iter()
+                .zip(&kinds)
+                .filter(|(_, k)| (**k == RegionKind::Av1) == want_av1)
+                .map(|(r, _)| *r)
+                .collect()
+        };
+        let (av1_boxes, exact_boxes) = (pick(true), pick(false));
+        let mut plan: Vec<(Rect, RegionKind)> = Vec::new();
+        // Lossy first: exact regions written after them win where they overlap.
+        for rect in merge_rects(&av1_boxes, bounds, &self.config.av1_merge) {
+            plan.extend(split(rect, self.config.av1_max_side).map(|r| (r, RegionKind::Av1)));
+        }
+        let exact_start = plan.len();
+        plan.extend(
+            merge_rects(&exact_boxes, bounds, &self.config.exact_merge)
+                .into_iter()
+                .map(|r| (r, RegionKind::Lossless)),
+        );
+        choose_exact_kinds(frame, &mut plan[exact_start..]);
+        let regions = self.encode_all(frame, &plan)?;
+
+        // The viewer's state of every tile, for refinement.
+        for b in &boxes {
+            self.for_tiles(*b, |t| t.changed_at = timestamp_us);
+        }
+        for region in &regions {
+            if region.kind == RegionKind::Av1 {
+                self.for_tiles(region.rect, |t| {
+                    t.lossy = true;
+                    t.changed_at = timestamp_us;
+                });
+            }
+        }
+        for region in regions.iter().filter(|r| r.kind.is_exact()) {
+            self.for_covered_tiles(region.rect, |t| t.lossy = false);
+        }
+
+        match &mut self.previous {
+            Some(p) if same_size => copy_into(p, frame),
+            slot => *slot = Some(to_frame(frame)),
+        }
+        self.seq += 1;
+        Ok(Some(Update {
+            seq: self.seq,
+            timestamp_us,
+            width,
+            height,
+            regions,
+        }))
+    }
+
+    fn encode_all(
+        &self,
+        frame: &FrameRef<'_>,
+        plan: &[(Rect, RegionKind)],
+    ) -> Result<Vec<EncodedRegion>, PipelineError> {
+        let encoder = self.encoder;
+        plan.par_iter()
+            .map(|(rect, kind)| {
+                encoder
+                    .encode(frame, *rect, *kind)
+                    .map_err(|source| PipelineError::Codec {
+                        rect: *rect,
+                        source,
+                    })
+            })
+            .collect()
+    }
+
+    /// When [`ScreenEncoder::refine`] has work, in the same clock as the timestamps; `None` when
+    /// the viewer's picture is exact.
+    pub fn next_refine_at(&self) -> Option<u64> {
+        self.tiles
+            .iter()
+            .filter(|t| t.lossy)
+            .map(|t| t.changed_at + self.config.refine_after_us)
+            .min()
+    }
+
+    /// Sends exactly every lossy tile that has been still for the refinement delay at `now_us`.
+    /// Returns `Ok(None)` when none is due.
+    ///
+    /// # Errors
+    /// [`PipelineError::Codec`] when a region fails to encode.
+    pub fn refine(&mut self, now_us: u64) -> Result<Option<Update>, PipelineError> {
+        let Some(previous) = self.previous.as_ref() else {
+            return Ok(None);
+        };
+        let (width, height, tile) = (previous.width(), previous.height(), self.config.tile_size);
+        let delay = self.config.refine_after_us;
+        let due: Vec<Rect> = self
+            .tiles
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.lossy && now_us >= t.changed_at + delay)
+            .map(|(i, _)| {
+                let (c, r) = (i as u32 % self.columns, i as u32 / self.columns);
+                Rect::from_edges(
+                    c * tile,
+                    r * tile,
+                    ((c + 1) * tile).min(width),
+                    ((r + 1) * tile).min(height),
+                )
+            })
+            .collect();
+        if due.is_empty() {
+            return Ok(None);
+        }
+        let mut plan: Vec<(Rect, RegionKind)> =
+            merge_rects(&due, previous.as_ref().bounds(), &self.config.exact_merge)
+                .into_iter()
+                .map(|r| (r, RegionKind::Lossless))
+                .collect();
+        let frame = previous.as_ref();
+        choose_exact_kinds(&frame, &mut plan);
+        let regions = self.encode_all(&frame, &plan)?;
+        for rect in &due {
+            self.for_tiles(*rect, |t| t.lossy = false);
+        }
+        self.seq += 1;
+        Ok(Some(Update {
+            seq: self.seq,
+            timestamp_us: now_us,
+            width,
+            height,
+            regions,
+        }))
+    }
+
+    /// Calls `f` on every tile `rect` touches.
+    fn for_tiles(&mut self, rect: Rect, mut f: impl FnMut(&mut TileState)) {
+        let tile = self.config.tile_size;
+        for r in rect.y / tile..rect.bottom().div_ceil(tile) {
+            for c in rect.x / tile..rect.right().div_ceil(tile) {
+                if let Some(t) = self.tiles.get_mut((r * self.columns + c) as usize) {
+                    f(t);
+                }
+            }
+        }
+    }
+
+    /// Calls `f` on every tile that lies wholly inside `rect` (clipped to the screen).
+    fn for_covered_tiles(&mut self, rect: Rect, mut f: impl FnMut(&mut TileState)) {
+        let Some(screen) = self.previous.as_ref().map(|p| p.as_ref().bounds()) else {
+            return;
+        };
+        let tile = self.config.tile_size;
+        for r in rect.y / tile..rect.bottom().div_ceil(tile) {
+            for c in rect.x / tile..rect.right().div_ceil(tile) {
+                let t = Rect::new(c * tile, r * tile, tile, tile);
+                let t = t.intersection(&screen).unwrap_or(t);
+                if rect.contains_rect(&t)
+                    && let Some(state) = self.tiles.get_mut((r * self.columns + c) as usize)
+                {
+                    f(state);
+                }
+            }
+        }
+    }
+}
+
+/// Picks solid or lossless for each exact region from its merged content.
+fn choose_exact_kinds(frame: &FrameRef<'_>, plan: &mut [(Rect, RegionKind)]) {
+    plan.par_iter_mut().for_each(|(rect, kind)| {
+        *kind = if classify::count_colours(frame, *rect, 1) == 1 {
+            RegionKind::Solid
+        } else {
+            RegionKind::Lossless
+        };
+    });
+}
+
+/// Cuts `rect` into pieces no wider or taller than `max_side`, of near-equal size.
+fn split(rect: Rect, max_side: u32) -> impl Iterator<Item = Rect> {
+    let cols = rect.width.div_ceil(max_side).max(1);
+    let rows = rect.height.div_ceil(max_side).max(1);
+    let piece = move |start: u32, len: u32, parts: u32, i: u32| {
+        let a = start + len * i / parts;
+        let b = start + len * (i + 1) / parts;
+        (a, b)
+    };
+    (0..rows).flat_map(move |r| {
+        (0..cols).map(move |c| {
+            let (x0, x1) = piece(rect.x, rect.width, cols, c);
+            let (y0, y1) = piece(rect.y, rect.height, rows, r);
+            Rect::from_edges(x0, y0, x1, y1)
+        })
+    })
+}
+
+fn to_frame(frame: &FrameRef<'_>) -> Frame {
+    let mut f = Frame::filled(frame.width(), frame.height(), [0; 4]);
+    copy_into(&mut f, frame);
+    f
+}
+
+fn copy_into(dst: &mut Frame, src: &FrameRef<'_>) {
+    let stride = dst.stride();
+    let data = dst.data_mut();
+    for y in 0..src.height() {
+        data[y as usize * stride..(y as usize + 1) * stride].copy_from_slice(src.row(y));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,251 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::codec::tests::{photo, text};
+
+fn paste_frame(dst: &mut Frame, src: &Frame, x0: u32, y0: u32) {
+    for y in 0..src.height() {
+        for x in 0..src.width() {
+            dst.set_pixel(x0 + x, y0 + y, src.as_ref().pixel(x, y));
+        }
+    }
+}
+
+/// A desktop: a photo wallpaper with a text window on it.
+fn desktop() -> Frame {
+    let mut f = photo(400, 300);
+    paste_frame(&mut f, &text(200, 120), 20, 30);
+    f
+}
+
+fn apply(viewer: &mut Framebuffer, update: &Update) {
+    let bytes = update.encode();
+    assert_eq!(bytes.len(), update.wire_size());
+    viewer.apply(&Update::decode(&bytes).unwrap()).unwrap();
+}
+
+#[test]
+fn first_update_is_the_whole_screen_and_nothing_changed_is_none() {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let screen = desktop();
+    let first = encoder.encode(&screen.as_ref(), 0).unwrap().unwrap();
+    let covered: u64 = first.regions.iter().map(|r| r.rect.area()).sum();
+    assert!(covered >= 400 * 300, "first update covers {covered} pixels");
+    assert!(
+        first.regions.iter().any(|r| r.kind == RegionKind::Av1),
+        "the wallpaper goes to AV1"
+    );
+    assert!(
+        first.regions.iter().any(|r| r.kind == RegionKind::Lossless),
+        "the text goes lossless"
+    );
+    assert_eq!(encoder.encode(&screen.as_ref(), 33_000).unwrap(), None);
+}
+
+#[test]
+fn lossy_tiles_are_refined_after_the_delay_and_the_screen_ends_exact() {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    let screen = desktop();
+    apply(
+        &mut viewer,
+        &encoder.encode(&screen.as_ref(), 0).unwrap().unwrap(),
+    );
+    assert_ne!(viewer.frame().unwrap(), &screen, "AV1 is lossy");
+    // Tiles wholly inside the text window are exact at once (mixed tiles wait for refinement).
+    for y in 64..128 {
+        for x in 64..192 {
+            assert_eq!(
+                viewer.frame().unwrap().as_ref().pixel(x, y),
+                screen.as_ref().pixel(x, y)
+            );
+        }
+    }
+    assert_eq!(encoder.next_refine_at(), Some(200_000));
+    assert_eq!(encoder.refine(199_999).unwrap(), None);
+    let refine = encoder.refine(200_000).unwrap().unwrap();
+    assert!(refine.regions.iter().all(|r| r.kind.is_exact()));
+    apply(&mut viewer, &refine);
+    assert_eq!(viewer.frame().unwrap(), &screen);
+    assert_eq!(encoder.next_refine_at(), None);
+    assert_eq!(encoder.refine(10_000_000).unwrap(), None);
+}
+
+#[test]
+fn typing_costs_a_glyph_and_stays_exact() {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    let mut screen = desktop();
+    apply(
+        &mut viewer,
+        &encoder.encode(&screen.as_ref(), 0).unwrap().unwrap(),
+    );
+    for i in 0..5 {
+        for y in 100..112 {
+            for x in 70 + i * 8..76 + i * 8 {
+                screen.set_pixel(x, y, [255, 255, 255, 255]);
+            }
+        }
+        let update = encoder
+            .encode(&screen.as_ref(), (i as u64 + 1) * 33_000)
+            .unwrap()
+            .unwrap();
+        assert_eq!(update.regions.len(), 1, "{update:?}");
+        assert_eq!(update.regions[0].rect, Rect::new(70 + i * 8, 100, 6, 12));
+        assert!(
+            update.wire_size() < 200,
+            "a glyph took {} bytes",
+            update.wire_size()
+        );
+        apply(&mut viewer, &update);
+        for y in 64..128 {
+            for x in 64..192 {
+                assert_eq!(
+                    viewer.frame().unwrap().as_ref().pixel(x, y),
+                    screen.as_ref().pixel(x, y)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_resized_screen_is_sent_whole() {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    apply(
+        &mut viewer,
+        &encoder.encode(&text(100, 80).as_ref(), 0).unwrap().unwrap(),
+    );
+    let bigger = text(130, 90);
+    apply(
+        &mut viewer,
+        &encoder.encode(&bigger.as_ref(), 1).unwrap().unwrap(),
+    );
+    assert_eq!(viewer.frame().unwrap(), &bigger);
+}
+
+#[test]
+fn oversized_screens_are_refused() {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let huge = Frame::filled(8193, 1, [0; 4]);
+    assert!(matches!(
+        encoder.encode(&huge.as_ref(), 0),
+        Err(PipelineError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn split_covers_exactly() {
+    let r = Rect::new(3, 5, 1000, 333);
+    let pieces: Vec<Rect> = split(r, 320).collect();
+    assert_eq!(pieces.len(), 4 * 2);
+    assert!(
+        pieces
+            .iter()
+            .all(|p| p.width <= 320 && p.height <= 320 && r.contains_rect(p))
+    );
+    assert_eq!(pieces.iter().map(Rect::area).sum::<u64>(), r.area());
+}
+
+fn sample_update() -> Vec<u8> {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut screen = photo(96, 64);
+    paste_frame(&mut screen, &text(40, 30), 5, 5);
+    let mut bytes = encoder
+        .encode(&screen.as_ref(), 7)
+        .unwrap()
+        .unwrap()
+        .encode();
+    // And a solid region, so every kind is in the sample.
+    let solid = Update {
+        seq: 2,
+        timestamp_us: 8,
+        width: 96,
+        height: 64,
+        regions: vec![EncodedRegion {
+            rect: Rect::new(1, 1, 3, 3),
+            kind: RegionKind::Solid,
+            payload: vec![1, 2, 3, 255],
+        }],
+    };
+    bytes.extend_from_slice(&solid.encode()[..0]);
+    bytes
+}
+
+#[test]
+fn wire_errors_say_what_is_wrong() {
+    let good = sample_update();
+    assert!(Update::decode(&good).is_ok());
+    assert_eq!(Update::decode(b"XYZ\x01"), Err(WireError::BadMagic));
+    let mut v2 = good.clone();
+    v2[3] = 2;
+    assert_eq!(Update::decode(&v2), Err(WireError::Version(2)));
+    assert!(matches!(
+        Update::decode(&good[..good.len() - 1]),
+        Err(WireError::Truncated {
+            what: "region payload",
+            needed: 1
+        })
+    ));
+    let mut extra = good.clone();
+    extra.push(0);
+    assert_eq!(Update::decode(&extra), Err(WireError::TrailingBytes(1)));
+    let mut wide = good.clone();
+    wide[20..22].copy_from_slice(&9000u16.to_le_bytes());
+    assert!(matches!(
+        Update::decode(&wide),
+        Err(WireError::Limit { field: "width", .. })
+    ));
+    let mut many = good.clone();
+    many[24..26].copy_from_slice(&u16::MAX.to_le_bytes());
+    assert!(matches!(
+        Update::decode(&many),
+        Err(WireError::Limit {
+            field: "region count",
+            ..
+        })
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let _ = Update::decode(&bytes);
+        let mut with_magic = b"BKU\x01".to_vec();
+        with_magic.extend_from_slice(&bytes);
+        if let Ok(update) = Update::decode(&with_magic) {
+            let _ = Framebuffer::new().apply(&update);
+        }
+    }
+
+    #[test]
+    fn mutated_updates_are_errors_not_crashes(
+        flips in proptest::collection::vec((any::<usize>(), 0u8..8), 1..6),
+        cut in any::<usize>(),
+        huge_at in any::<usize>(),
+        mode in 0u8..3,
+    ) {
+        let good = sample_update();
+        let mut bytes = good.clone();
+        match mode {
+            0 => for (at, bit) in &flips { let i = at % bytes.len(); bytes[i] ^= 1 << bit; },
+            1 => bytes.truncate(cut % bytes.len()),
+            _ => {
+                // A length field set huge: the count, a dimension, or a payload length.
+                let i = huge_at % (bytes.len() - 4);
+                bytes[i..i + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+            }
+        }
+        let mut viewer = Framebuffer::new();
+        viewer.apply(&Update::decode(&good).unwrap()).unwrap();
+        let before = viewer.frame().unwrap().clone();
+        if let Ok(update) = Update::decode(&bytes)
+            && viewer.apply(&update).is_err()
+        {
+            prop_assert_eq!(viewer.frame().unwrap(), &before, "a failed update changed the screen");
+        }
+    }
+}
