@@ -9,10 +9,13 @@
 //! | colours | flat share | area          | path     |
 //! |---------|------------|---------------|----------|
 //! | 1       |            |               | solid    |
-//! | <= 256  |            |               | lossless |
-//! | > 256   | >= 0.5     |               | lossless |
-//! | > 256   | < 0.5      | < 32x32       | lossless |
-//! | > 256   | < 0.5      | >= 32x32      | AV1      |
+//! | any     |            | < 32x32       | lossless |
+//! | <= 256  | >= 0.4     |               | lossless |
+//! | > 256   | >= 0.85    |               | lossless |
+//! | other   |            |               | AV1      |
+//!
+//! Text and UI sit on flat backgrounds; a video or a photo of few colours (a dark sky, a
+//! gradient) has few flat runs and is far smaller as AV1.
 
 use crate::codec::RegionKind;
 use crate::frame::{FrameRef, Rect};
@@ -25,7 +28,10 @@ pub const MIN_AV1_AREA: u64 = 32 * 32;
 
 /// Share of pixels equal to their left neighbour above which many-coloured content is still
 /// coded losslessly.
-pub const FLAT_SHARE_LOSSLESS: f64 = 0.5;
+pub const FLAT_SHARE_LOSSLESS: f64 = 0.85;
+
+/// Share of flat pixels a palette-sized region needs to be coded losslessly.
+pub const FLAT_SHARE_PALETTE: f64 = 0.4;
 
 /// A small open-addressing set of BGRA colours, sized for a palette.
 pub(crate) struct ColourSet {
@@ -148,9 +154,9 @@ pub fn classify(frame: &FrameRef<'_>, rect: Rect) -> RegionKind {
 pub fn kind_for(stats: &RegionStats, rect: Rect) -> RegionKind {
     if stats.colours <= 1 {
         RegionKind::Solid
-    } else if stats.colours <= PALETTE_MAX
+    } else if rect.area() < MIN_AV1_AREA
+        || (stats.colours <= PALETTE_MAX && stats.flat_share >= FLAT_SHARE_PALETTE)
         || stats.flat_share >= FLAT_SHARE_LOSSLESS
-        || rect.area() < MIN_AV1_AREA
     {
         RegionKind::Lossless
     } else {
