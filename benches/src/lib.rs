@@ -21,7 +21,7 @@ impl Progress {
 
     /// Reports `done` of `total` for `stage`, every 25 and at the end.
     pub fn tick(&self, stage: &str, done: usize, total: usize) {
-        if self.enabled && (done % 25 == 0 || done == total) {
+        if self.enabled && (done.is_multiple_of(25) || done == total) {
             eprint!("\r{stage}: {done}/{total}   ");
             if done == total {
                 eprintln!();
