@@ -1,5 +1,5 @@
 # Beckon: two commands do all the set-up on a fresh Debian 12 machine.
-#   make demo   the main job (for now: the corpus report of every committed clip)
+#   make demo   the main job (for now: the diff and pipeline reports of every committed clip)
 #   make test   fmt check, clippy -D warnings, every test
 # make deps is called first by both; it installs only what is missing.
 
@@ -30,8 +30,18 @@ check-toolchain:
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
 
+DEMO_DIR := target/demo
+
 demo: deps
-	$(CARGO) run --release -q -p beckon-benches --bin corpus-report -- $(CLIPS)
+	$(CARGO) build --release -q -p beckon-benches --bin corpus-report --bin corpus-eval
+	@echo "== What the tile diff sees in each clip"
+	./target/release/corpus-report $(CLIPS)
+	@for clip in $(CLIPS); do \
+		name=$$(basename $$clip .bgra.zst); \
+		echo; echo "== $$name: the whole pipeline (encode, wire, framebuffer)"; \
+		./target/release/corpus-eval $$clip --png $(DEMO_DIR)/$$name.png || exit 1; \
+	done
+	@echo; echo "Pictures (source | what the helper sees | difference x8, worst frame): $(DEMO_DIR)/*.png"
 
 test: deps
 	$(CARGO) fmt --all -- --check

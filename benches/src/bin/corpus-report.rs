@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use beckon_benches::Progress;
 use beckon_engine::corpus::ClipReader;
 use beckon_engine::diff::merge::{MergeConfig, MergeStats, merge_rects};
 use beckon_engine::diff::{DEFAULT_TILE_SIZE, TileDiff};
@@ -83,7 +84,7 @@ fn count_changed(a: &Frame, b: &Frame) -> u64 {
         .count() as u64
 }
 
-fn run_clip(path: &str, tile: u32, progress: bool) -> Result<ClipReport> {
+fn run_clip(path: &str, tile: u32, progress: &Progress) -> Result<ClipReport> {
     let mut reader = ClipReader::open(path)?;
     let meta = reader.meta().clone();
     let mut prev = reader.blank_frame();
@@ -133,13 +134,11 @@ fn run_clip(path: &str, tile: u32, progress: bool) -> Result<ClipReport> {
             report.encoded_pixels += stats.encoded_area;
         }
         std::mem::swap(&mut prev, &mut cur);
-        let done = reader.position();
-        if progress && (done % 50 == 0 || done == meta.frames) {
-            eprint!("\r{}: frame {done}/{}", report.name, meta.frames);
-        }
-    }
-    if progress {
-        eprintln!();
+        progress.tick(
+            &report.name,
+            reader.position() as usize,
+            meta.frames as usize,
+        );
     }
     Ok(report)
 }
@@ -188,11 +187,11 @@ impl ClipReport {
 
 fn run() -> Result<()> {
     let options = parse_args()?;
-    let progress = !options.json;
+    let progress = Progress::new(!options.json);
     let mut reports = Vec::new();
     for clip in &options.clips {
         reports.push(
-            run_clip(clip, options.tile, progress)
+            run_clip(clip, options.tile, &progress)
                 .with_context(|| format!("reporting on {clip}"))?,
         );
     }

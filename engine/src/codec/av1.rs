@@ -122,19 +122,22 @@ pub fn encode(
     }
     ctx.send_frame(Arc::new(picture)).map_err(encoder_error)?;
     ctx.flush();
-    let mut packet = Vec::new();
+    // One frame in, flushed: exactly one packet must come out, with nothing held back.
+    let mut packets = Vec::new();
     loop {
         match ctx.receive_packet() {
-            Ok(p) => packet.extend_from_slice(&p.data),
+            Ok(p) => packets.push(p.data),
             Err(EncoderStatus::Encoded) => {}
             Err(EncoderStatus::LimitReached) => break,
             Err(e) => return Err(encoder_error(e)),
         }
     }
-    if packet.is_empty() {
-        return Err(encoder_error("rav1e produced no packet"));
+    match packets.len() {
+        1 => Ok(packets.pop().expect("one packet")),
+        n => Err(encoder_error(format!(
+            "rav1e emitted {n} packets for one region, expected 1"
+        ))),
     }
-    Ok(packet)
 }
 
 /// A dav1d decoder for AV1 regions.

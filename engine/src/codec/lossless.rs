@@ -12,9 +12,13 @@
 //! zstd streams are stored without their four-byte magic number (always the same), which is put
 //! back before decoding: on a typed glyph, four bytes are a tenth of the payload.
 //!
-//! Measured on crops of the committed clips (`make bench`, group `lossless`), zstd level 3 on
-//! packed indices gives the best size for the CPU among zstd 1/3/9 and lz4 on packed or unpacked
-//! indices; see the README's figures.
+//! Measured on 256x256 crops of the committed clips (`make bench`, group `lossless_entropy`; the
+//! figures are in the README): on palette indices zstd level 3 is 3 % smaller than level 1 for
+//! 20 % more time, level 9 4 % smaller for 5x the time, lz4 38 % larger; on predicted photo
+//! residuals zstd level 1 is 13 % smaller *and* 3.7x faster than level 3, and lz4 twice the size.
+//! Palettes and prediction each halve what zstd gets from raw pixels. Hence: palette form at level
+//! 3 (the [`CodecConfig::zstd_level`](crate::codec::CodecConfig) default), predicted form at
+//! level 1.
 
 use std::cell::RefCell;
 
@@ -89,11 +93,40 @@ fn packed_row_bytes(width: u32, bits: u32) -> usize {
 }
 
 /// Encodes `rect` of `frame` exactly.
+/// `level` is the zstd level of the palette form; the predicted form always uses
+/// [`PREDICTED_LEVEL`].
 pub fn encode(frame: &FrameRef<'_>, rect: Rect, level: i32) -> Vec<u8> {
-    encode_palette(frame, rect, level).unwrap_or_else(|| encode_predicted(frame, rect, level))
+    let transformed = transform(frame, rect);
+    let level = if transformed.header[0] == FORM_PREDICTED {
+        PREDICTED_LEVEL
+    } else {
+        level
+    };
+    let mut payload = transformed.header;
+    payload.extend_from_slice(&compress(&transformed.stream, level));
+    payload
 }
 
-fn encode_palette(frame: &FrameRef<'_>, rect: Rect, level: i32) -> Option<Vec<u8>> {
+/// zstd level of the predicted form: on photo residuals level 1 is both smaller and faster than
+/// level 3 (its matches find nothing in noise and cost literal-coding efficiency).
+pub const PREDICTED_LEVEL: i32 = 1;
+
+/// What the lossless path hands its entropy coder: the payload's header bytes and the stream
+/// that zstd compresses. Public so benchmarks can try other entropy coders on the same input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transformed {
+    /// Form byte (and palette size for the palette form).
+    pub header: Vec<u8>,
+    /// The bytes the entropy coder compresses.
+    pub stream: Vec<u8>,
+}
+
+/// The palette form when the region has at most 256 colours, else the predicted form.
+pub fn transform(frame: &FrameRef<'_>, rect: Rect) -> Transformed {
+    palette_transform(frame, rect).unwrap_or_else(|| predicted_transform(frame, rect))
+}
+
+fn palette_transform(frame: &FrameRef<'_>, rect: Rect) -> Option<Transformed> {
     let mut set = ColourSet::new();
     let mut indices = Vec::with_capacity(rect.area() as usize);
     for y in rect.y..rect.bottom() {
@@ -112,30 +145,30 @@ fn encode_palette(frame: &FrameRef<'_>, rect: Rect, level: i32) -> Option<Vec<u8
     let colours = set.colours();
     let bits = bits_for(colours.len());
     let row_bytes = packed_row_bytes(rect.width, bits);
-    let packed = if bits == 8 {
-        indices
+    let bgra: Vec<u8> = colours.iter().flat_map(|c| c.to_le_bytes()).collect();
+    let mut stream = to_planes(&bgra, colours.len());
+    if bits == 8 {
+        stream.extend_from_slice(&indices);
     } else {
         let per_byte = 8 / bits as usize;
-        let mut packed = vec![0u8; row_bytes * rect.height as usize];
+        let start = stream.len();
+        stream.resize(start + row_bytes * rect.height as usize, 0);
         for (row, out) in indices
             .chunks_exact(rect.width as usize)
-            .zip(packed.chunks_exact_mut(row_bytes))
+            .zip(stream[start..].chunks_exact_mut(row_bytes))
         {
             for (i, &index) in row.iter().enumerate() {
                 out[i / per_byte] |= index << ((i % per_byte) as u32 * bits);
             }
         }
-        packed
-    };
-    let bgra: Vec<u8> = colours.iter().flat_map(|c| c.to_le_bytes()).collect();
-    let mut stream = to_planes(&bgra, colours.len());
-    stream.extend_from_slice(&packed);
-    let mut payload = vec![FORM_PALETTE, (colours.len() - 1) as u8];
-    payload.extend_from_slice(&compress(&stream, level));
-    Some(payload)
+    }
+    Some(Transformed {
+        header: vec![FORM_PALETTE, (colours.len() - 1) as u8],
+        stream,
+    })
 }
 
-fn encode_predicted(frame: &FrameRef<'_>, rect: Rect, level: i32) -> Vec<u8> {
+fn predicted_transform(frame: &FrameRef<'_>, rect: Rect) -> Transformed {
     let (w, h) = (rect.width as usize, rect.height as usize);
     let planes = to_planes(&crop(frame, rect), w * h);
     let mut residuals = vec![0u8; planes.len()];
@@ -150,9 +183,10 @@ fn encode_predicted(frame: &FrameRef<'_>, rect: Rect, level: i32) -> Vec<u8> {
             }
         }
     }
-    let mut payload = vec![FORM_PREDICTED];
-    payload.extend_from_slice(&compress(&residuals, level));
-    payload
+    Transformed {
+        header: vec![FORM_PREDICTED],
+        stream: residuals,
+    }
 }
 
 /// BGRA pixels to four planes: G, B - G, R - G, A (mod 256). Subtracting green removes most of

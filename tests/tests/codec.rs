@@ -1,0 +1,168 @@
+//! Region codecs and the pipeline on real frames of the committed clips.
+
+use beckon_engine::codec::classify::classify;
+use beckon_engine::codec::{RegionDecoder, RegionEncoder, RegionKind};
+use beckon_engine::corpus::ClipReader;
+use beckon_engine::frame::{Frame, Rect};
+use beckon_engine::pipeline::{Framebuffer, PipelineConfig, ScreenEncoder, Update};
+
+use crate::util::repo;
+
+fn frame_of(clip: &str, index: usize) -> Frame {
+    let mut reader = ClipReader::open(repo().join(format!("corpus/{clip}.bgra.zst"))).unwrap();
+    let mut f = reader.blank_frame();
+    for _ in 0..=index {
+        assert!(
+            reader.read_frame(&mut f).unwrap(),
+            "{clip} has no frame {index}"
+        );
+    }
+    f
+}
+
+/// Crops whose content is known from looking at the clips (corpus/README.md).
+#[test]
+fn classifier_on_real_crops() {
+    let terminal = frame_of("terminal", 299);
+    let drag = frame_of("drag", 0);
+    let document = frame_of("document", 0);
+    let cases = [
+        (
+            "terminal text",
+            &terminal,
+            Rect::new(130, 90, 256, 200),
+            RegionKind::Lossless,
+        ),
+        (
+            "terminal background",
+            &terminal,
+            Rect::new(900, 400, 100, 40),
+            RegionKind::Solid,
+        ),
+        (
+            "bark and bokeh wallpaper",
+            &drag,
+            Rect::new(0, 440, 256, 256),
+            RegionKind::Av1,
+        ),
+        (
+            "blurred background photo",
+            &drag,
+            Rect::new(960, 100, 256, 256),
+            RegionKind::Av1,
+        ),
+        (
+            "web page text",
+            &document,
+            Rect::new(150, 200, 400, 120),
+            RegionKind::Lossless,
+        ),
+        (
+            "photo in a web page",
+            &document,
+            Rect::new(150, 520, 200, 100),
+            RegionKind::Av1,
+        ),
+        (
+            "window title bar",
+            &drag,
+            Rect::new(362, 122, 200, 16),
+            RegionKind::Lossless,
+        ),
+    ];
+    for (what, frame, rect, expected) in cases {
+        assert_eq!(
+            classify(&frame.as_ref(), rect),
+            expected,
+            "{what} at {rect:?}"
+        );
+    }
+}
+
+#[test]
+fn av1_round_trip_of_a_real_photo_is_close_and_lossless_is_exact() {
+    let drag = frame_of("drag", 0);
+    let rect = Rect::new(0, 440, 256, 256);
+    let encoder = RegionEncoder::default();
+    let mut decoder = RegionDecoder::default();
+    let mut shown = Frame::filled(drag.width(), drag.height(), [0, 0, 0, 255]);
+    let av1 = encoder
+        .encode(&drag.as_ref(), rect, RegionKind::Av1)
+        .unwrap();
+    decoder.decode(&av1, &mut shown).unwrap();
+    let mut se = 0f64;
+    for y in rect.y..rect.bottom() {
+        for x in rect.x..rect.right() {
+            let (a, b) = (drag.as_ref().pixel(x, y), shown.as_ref().pixel(x, y));
+            se += (0..3)
+                .map(|c| (a[c] as f64 - b[c] as f64).powi(2))
+                .sum::<f64>();
+        }
+    }
+    let psnr = 10.0 * (255.0f64.powi(2) / (se / (rect.area() as f64 * 3.0))).log10();
+    assert!(psnr > 35.0, "AV1 of the photo: {psnr:.1} dB");
+    let lossless = encoder
+        .encode(&drag.as_ref(), rect, RegionKind::Lossless)
+        .unwrap();
+    assert!(
+        av1.payload.len() * 5 < lossless.payload.len(),
+        "AV1 {} vs lossless {} bytes",
+        av1.payload.len(),
+        lossless.payload.len()
+    );
+    decoder.decode(&lossless, &mut shown).unwrap();
+    for y in rect.y..rect.bottom() {
+        for x in rect.x..rect.right() {
+            assert_eq!(shown.as_ref().pixel(x, y), drag.as_ref().pixel(x, y));
+        }
+    }
+}
+
+/// The whole terminal clip through encoder, wire format and framebuffer: text stays exact
+/// frame after frame, and refinement makes the end exact.
+#[test]
+fn terminal_clip_streams_exact_text_and_ends_exact() {
+    let mut reader = ClipReader::open(repo().join("corpus/terminal.bgra.zst")).unwrap();
+    let fps = reader.meta().fps as u64;
+    let mut frame = reader.blank_frame();
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    let mut i = 0u64;
+    let mut lossy_frames = 0;
+    let text_area = Rect::new(128, 128, 896, 512); // whole tiles inside the xterm
+    while reader.read_frame(&mut frame).unwrap() {
+        let now = i * 1_000_000 / fps;
+        for update in [
+            encoder.encode(&frame.as_ref(), now).unwrap(),
+            encoder.refine(now).unwrap(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            viewer
+                .apply(&Update::decode(&update.encode()).unwrap())
+                .unwrap();
+        }
+        let shown = viewer.frame().unwrap();
+        if shown != &frame {
+            lossy_frames += 1;
+        }
+        for y in (text_area.y..text_area.bottom()).step_by(3) {
+            for x in text_area.x..text_area.right() {
+                assert_eq!(
+                    shown.as_ref().pixel(x, y),
+                    frame.as_ref().pixel(x, y),
+                    "frame {i} at ({x}, {y})"
+                );
+            }
+        }
+        i += 1;
+    }
+    // The wallpaper went out as AV1 first, so some frames were not exact.
+    assert!(lossy_frames > 0);
+    while let Some(at) = encoder.next_refine_at() {
+        let update = encoder.refine(at).unwrap().unwrap();
+        viewer.apply(&update).unwrap();
+    }
+    assert_eq!(viewer.frame().unwrap(), &frame);
+}
