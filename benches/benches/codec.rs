@@ -1,7 +1,9 @@
 //! Region codecs on real crops, the lossless path's entropy coders, and the whole pipeline per
 //! frame on every committed clip. `make bench` runs it.
 
-use beckon_engine::codec::{CodecConfig, RegionDecoder, RegionEncoder, RegionKind, lossless};
+use beckon_engine::codec::{
+    Chroma, CodecConfig, RegionDecoder, RegionEncoder, RegionKind, lossless,
+};
 use beckon_engine::corpus::ClipReader;
 use beckon_engine::frame::{Frame, Rect};
 use beckon_engine::pipeline::{PipelineConfig, ScreenEncoder};
@@ -94,6 +96,62 @@ fn region_codec(c: &mut Criterion) {
     group.finish();
 }
 
+/// PSNR over R, G, B of `rect` in two frames.
+fn psnr(a: &Frame, b: &Frame, rect: Rect) -> f64 {
+    let mut se = 0f64;
+    for y in rect.y..rect.bottom() {
+        for x in rect.x..rect.right() {
+            let (p, q) = (a.as_ref().pixel(x, y), b.as_ref().pixel(x, y));
+            se += (0..3)
+                .map(|c| (p[c] as f64 - q[c] as f64).powi(2))
+                .sum::<f64>();
+        }
+    }
+    10.0 * (255.0f64.powi(2) / (se / (rect.area() as f64 * 3.0)).max(1e-10)).log10()
+}
+
+/// AV1 in 4:2:0 and 4:4:4 at three qualities: bytes and PSNR printed, encode time measured.
+fn av1_chroma(c: &mut Criterion) {
+    let mut group = c.benchmark_group("av1_chroma");
+    for (name, frame, rect) in crops() {
+        for chroma in [Chroma::Yuv420, Chroma::Yuv444] {
+            for quality in [40u8, 60, 80] {
+                let encoder = RegionEncoder::new(CodecConfig {
+                    quality,
+                    chroma,
+                    ..Default::default()
+                });
+                let region = encoder
+                    .encode(&frame.as_ref(), rect, RegionKind::Av1)
+                    .unwrap();
+                let mut shown = frame.clone();
+                RegionDecoder::default()
+                    .decode(&region, &mut shown)
+                    .unwrap();
+                eprintln!(
+                    "av1_chroma {name} {chroma:?} q{quality}: {} bytes, {:.2} dB",
+                    region.payload.len(),
+                    psnr(&frame, &shown, rect)
+                );
+                if quality == 60 {
+                    group.bench_function(BenchmarkId::new(format!("{chroma:?}"), name), |b| {
+                        b.iter(|| {
+                            black_box(
+                                encoder
+                                    .encode(&frame.as_ref(), rect, RegionKind::Av1)
+                                    .unwrap()
+                                    .payload
+                                    .len(),
+                            )
+                        })
+                    });
+                }
+            }
+        }
+    }
+    group.finish();
+}
+
 fn lossless_entropy(c: &mut Criterion) {
     let mut group = c.benchmark_group("lossless_entropy");
     for (name, frame, rect) in crops() {
@@ -159,5 +217,11 @@ fn pipeline(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, region_codec, lossless_entropy, pipeline);
+criterion_group!(
+    benches,
+    region_codec,
+    av1_chroma,
+    lossless_entropy,
+    pipeline
+);
 criterion_main!(benches);

@@ -8,7 +8,12 @@
 //! private pool per context would serialise the work.
 //!
 //! The region is padded to a multiple of 8 (at least 16) by repeating its edge pixels, converted to
-//! full-range BT.709 YUV by yuvutils-rs, and the decoder crops the padding off. The payload is the
+//! full-range BT.709 YUV by yuvutils-rs, and the decoder crops the padding off.
+//!
+//! 4:2:0 is the default chroma layout, by measurement (`make bench`, group `av1_chroma`, a 256x256
+//! photo crop of the drag clip): 4:4:4 is about 0.25 dB better at equal bytes but 32 % slower to
+//! encode (10.2 against 7.8 ms), and the content where 4:4:4 matters most, coloured text, goes
+//! to the lossless path. [`Chroma::Yuv444`] stays available. The payload is the
 //! packet itself: a temporal delimiter, the sequence header and the frame, so one long-lived dav1d
 //! decoder takes regions of any size.
 
