@@ -5,7 +5,7 @@ use beckon_engine::codec::{
     Chroma, CodecConfig, RegionDecoder, RegionEncoder, RegionKind, lossless,
 };
 use beckon_engine::corpus::ClipReader;
-use beckon_engine::frame::{Frame, Rect};
+use beckon_engine::frame::{Frame, Rect, psnr_rgb};
 use beckon_engine::pipeline::{PipelineConfig, ScreenEncoder};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -96,20 +96,6 @@ fn region_codec(c: &mut Criterion) {
     group.finish();
 }
 
-/// PSNR over R, G, B of `rect` in two frames.
-fn psnr(a: &Frame, b: &Frame, rect: Rect) -> f64 {
-    let mut se = 0f64;
-    for y in rect.y..rect.bottom() {
-        for x in rect.x..rect.right() {
-            let (p, q) = (a.as_ref().pixel(x, y), b.as_ref().pixel(x, y));
-            se += (0..3)
-                .map(|c| (p[c] as f64 - q[c] as f64).powi(2))
-                .sum::<f64>();
-        }
-    }
-    10.0 * (255.0f64.powi(2) / (se / (rect.area() as f64 * 3.0)).max(1e-10)).log10()
-}
-
 /// AV1 in 4:2:0 and 4:4:4 at three qualities: bytes and PSNR printed, encode time measured.
 fn av1_chroma(c: &mut Criterion) {
     let mut group = c.benchmark_group("av1_chroma");
@@ -131,7 +117,7 @@ fn av1_chroma(c: &mut Criterion) {
                 eprintln!(
                     "av1_chroma {name} {chroma:?} q{quality}: {} bytes, {:.2} dB",
                     region.payload.len(),
-                    psnr(&frame, &shown, rect)
+                    psnr_rgb(&frame.as_ref(), &shown.as_ref(), rect)
                 );
                 if quality == 60 {
                     group.bench_function(BenchmarkId::new(format!("{chroma:?}"), name), |b| {

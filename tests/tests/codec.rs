@@ -3,7 +3,7 @@
 use beckon_engine::codec::classify::classify;
 use beckon_engine::codec::{RegionDecoder, RegionEncoder, RegionKind};
 use beckon_engine::corpus::ClipReader;
-use beckon_engine::frame::{Frame, Rect};
+use beckon_engine::frame::{Frame, Rect, psnr_rgb};
 use beckon_engine::pipeline::{Framebuffer, PipelineConfig, ScreenEncoder, Update};
 
 use crate::util::repo;
@@ -90,16 +90,7 @@ fn av1_round_trip_of_a_real_photo_is_close_and_lossless_is_exact() {
         .encode(&drag.as_ref(), rect, RegionKind::Av1)
         .unwrap();
     decoder.decode(&av1, &mut shown).unwrap();
-    let mut se = 0f64;
-    for y in rect.y..rect.bottom() {
-        for x in rect.x..rect.right() {
-            let (a, b) = (drag.as_ref().pixel(x, y), shown.as_ref().pixel(x, y));
-            se += (0..3)
-                .map(|c| (a[c] as f64 - b[c] as f64).powi(2))
-                .sum::<f64>();
-        }
-    }
-    let psnr = 10.0 * (255.0f64.powi(2) / (se / (rect.area() as f64 * 3.0))).log10();
+    let psnr = psnr_rgb(&drag.as_ref(), &shown.as_ref(), rect);
     assert!(psnr > 35.0, "AV1 of the photo: {psnr:.1} dB");
     let lossless = encoder
         .encode(&drag.as_ref(), rect, RegionKind::Lossless)

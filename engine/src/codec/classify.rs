@@ -97,6 +97,17 @@ pub struct RegionStats {
 
 /// Gathers [`RegionStats`] of `rect` in `frame`.
 pub fn stats(frame: &FrameRef<'_>, rect: Rect) -> RegionStats {
+    scan(frame, rect, PALETTE_MAX, false)
+}
+
+/// Distinct colours of `rect` in `frame`, counted up to `limit + 1` (the count stops there).
+pub fn count_colours(frame: &FrameRef<'_>, rect: Rect, limit: usize) -> usize {
+    scan(frame, rect, limit.min(PALETTE_MAX), true).colours
+}
+
+/// One pass over the pixels: colours up to `limit` (then `limit + 1`), and flat runs. With
+/// `stop_early`, returns as soon as the colour count passes `limit` (flat share then partial).
+fn scan(frame: &FrameRef<'_>, rect: Rect, limit: usize, stop_early: bool) -> RegionStats {
     let mut set = ColourSet::new();
     let mut overflow = false;
     let mut flat = 0u64;
@@ -110,39 +121,29 @@ pub fn stats(frame: &FrameRef<'_>, rect: Rect) -> RegionStats {
                 continue;
             }
             prev = Some(c);
-            if !overflow && set.index(c).is_none() {
+            if !overflow && (set.index(c).is_none() || set.colours().len() > limit) {
                 overflow = true;
+                if stop_early {
+                    break;
+                }
             }
+        }
+        if overflow && stop_early {
+            break;
         }
     }
     RegionStats {
-        colours: set.colours().len() + usize::from(overflow),
+        colours: if overflow {
+            limit + 1
+        } else {
+            set.colours().len()
+        },
         flat_share: if rect.is_empty() {
             1.0
         } else {
             flat as f64 / rect.area() as f64
         },
     }
-}
-
-/// Distinct colours of `rect` in `frame`, counted up to `limit + 1` (the count stops there).
-pub fn count_colours(frame: &FrameRef<'_>, rect: Rect, limit: usize) -> usize {
-    let mut set = ColourSet::new();
-    for y in rect.y..rect.bottom() {
-        let row = frame.row(y);
-        let mut prev = None;
-        for x in rect.x as usize..rect.right() as usize {
-            let c = pixel_u32(row, x);
-            if prev == Some(c) {
-                continue;
-            }
-            prev = Some(c);
-            if set.index(c).is_none() || set.colours().len() > limit {
-                return set.colours().len().max(limit + 1);
-            }
-        }
-    }
-    set.colours().len()
 }
 
 /// The codec for `rect` of `frame` (see the module table).

@@ -38,21 +38,7 @@ fn round_trip(src: &Frame, rect: Rect, kind: RegionKind, config: CodecConfig) ->
 }
 
 fn psnr_in(a: &Frame, b: &Frame, rect: Rect) -> f64 {
-    let mut se = 0f64;
-    for y in rect.y..rect.bottom() {
-        for x in rect.x..rect.right() {
-            let (p, q) = (a.as_ref().pixel(x, y), b.as_ref().pixel(x, y));
-            for c in 0..3 {
-                se += (p[c] as f64 - q[c] as f64).powi(2);
-            }
-        }
-    }
-    let mse = se / (rect.area() as f64 * 3.0);
-    if mse == 0.0 {
-        100.0
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
+    crate::frame::psnr_rgb(&a.as_ref(), &b.as_ref(), rect)
 }
 
 #[test]
