@@ -15,3 +15,4 @@ pub mod corpus;
 pub mod diff;
 pub mod frame;
 pub mod pipeline;
+pub mod session;

@@ -1,0 +1,411 @@
+//! The sharer's side of a session.
+
+use std::collections::VecDeque;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+use crate::session::auth::{Pake, Prover, confirmation, verify_confirmation};
+use crate::session::message::PROTOCOL_VERSION;
+use crate::session::{
+    CloseReason, InputEvent, Liveness, Message, Party, Refusal, Secret, Ticket, TicketState, Timers,
+};
+
+/// Where the agent's session stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentState {
+    /// Waiting for the helper's hello and proof of the password.
+    Authenticating,
+    /// Authenticated; the sharer is asked whether to allow the connection.
+    AwaitingConsent,
+    /// The helper sees the screen.
+    Viewing,
+    /// The helper asked for control; the sharer is asked.
+    ControlRequested,
+    /// The helper's input drives the computer.
+    Controlling,
+    /// Over.
+    Closed(CloseReason),
+}
+
+/// What the sharer decided, or typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SharerDecision {
+    /// Yes or No to "<helper> wants to connect to your computer".
+    AllowConnection(bool),
+    /// Yes or No to "<helper> would like to share control".
+    AllowControl(bool),
+    /// The sharer pressed Esc (or Stop control): control ends at once.
+    Esc,
+    /// The sharer pressed Disconnect.
+    Disconnect,
+    /// The sharer sent a chat message.
+    Chat(String),
+}
+
+/// An input to [`AgentSession::handle_input`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentInput {
+    /// A message from the viewer.
+    Received(Message),
+    /// The sharer acted.
+    Decision(SharerDecision),
+    /// An encoded screen update the application would send (see [`crate::pipeline::Update`]).
+    Screen(Vec<u8>),
+    /// Time passed (at the time [`AgentSession::poll_timeout`] asked for, or any time).
+    Tick,
+}
+
+/// What the application should know or show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentEvent {
+    /// Ask the sharer: "<helper> wants to connect to your computer. Allow?"
+    HelperWantsToConnect {
+        /// The helper's name.
+        helper: String,
+    },
+    /// A wrong password: persist the count; `locked` when the invitation must now lock.
+    AttemptFailed {
+        /// Wrong passwords so far.
+        attempts: u32,
+        /// Whether the invitation is now locked.
+        locked: bool,
+    },
+    /// The helper sees the screen from now on.
+    ViewingStarted,
+    /// Ask the sharer: "<helper> would like to share control of your computer. Allow?"
+    HelperWantsControl {
+        /// The helper's name.
+        helper: String,
+    },
+    /// The helper has control.
+    ControlStarted,
+    /// Control ended.
+    ControlEnded {
+        /// Who ended it.
+        by: Party,
+    },
+    /// The helper sent a chat message.
+    Chat {
+        /// The text.
+        text: String,
+    },
+    /// The session is over.
+    Closed(CloseReason),
+}
+
+/// An output of [`AgentSession::poll_output`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentOutput {
+    /// Send this message on the control stream.
+    Send(Message),
+    /// Send this screen update.
+    SendScreen(Vec<u8>),
+    /// Apply this input to the sharer's computer (only ever while the helper has control).
+    Apply(InputEvent),
+    /// Tell the application.
+    Event(AgentEvent),
+}
+
+/// The sharer's side of one connection.
+#[derive(Debug)]
+pub struct AgentSession {
+    state: AgentState,
+    ticket: Ticket,
+    binding: [u8; 32],
+    rng: ChaCha20Rng,
+    helper: String,
+    key: Option<Secret<[u8; 32]>>,
+    request: u32,
+    timers: Timers,
+    live: Liveness,
+    out: VecDeque<AgentOutput>,
+}
+
+impl AgentSession {
+    /// A session for one connection that may use `ticket`. `channel_binding` is this
+    /// connection's TLS keying-material exporter value; `rng_seed` seeds the key exchange (fresh
+    /// randomness from the OS in real use).
+    pub fn new(
+        ticket: Ticket,
+        channel_binding: [u8; 32],
+        rng_seed: [u8; 32],
+        timers: Timers,
+        now_us: u64,
+    ) -> AgentSession {
+        AgentSession {
+            state: AgentState::Authenticating,
+            ticket,
+            binding: channel_binding,
+            rng: ChaCha20Rng::from_seed(rng_seed),
+            helper: String::new(),
+            key: None,
+            request: 0,
+            timers,
+            live: Liveness::new(now_us),
+            out: VecDeque::new(),
+        }
+    }
+
+    /// Where the session stands.
+    pub fn state(&self) -> &AgentState {
+        &self.state
+    }
+
+    /// The helper's name, once they said hello.
+    pub fn helper(&self) -> &str {
+        &self.helper
+    }
+
+    /// Whether screen updates may flow: only after the sharer's Yes.
+    pub fn may_send_screen(&self) -> bool {
+        matches!(
+            self.state,
+            AgentState::Viewing | AgentState::ControlRequested | AgentState::Controlling
+        )
+    }
+
+    /// The next output, or `None` when there is nothing more until the next input.
+    pub fn poll_output(&mut self) -> Option<AgentOutput> {
+        self.out.pop_front()
+    }
+
+    /// When to call [`AgentSession::handle_input`] with [`AgentInput::Tick`] at the latest.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        match self.state {
+            AgentState::Closed(_) => None,
+            _ => Some(self.live.next_deadline(&self.timers, self.key.is_some())),
+        }
+    }
+
+    /// Takes one input at time `now_us`.
+    pub fn handle_input(&mut self, now_us: u64, input: AgentInput) {
+        if matches!(self.state, AgentState::Closed(_)) {
+            return;
+        }
+        match input {
+            AgentInput::Received(message) => {
+                self.live.received(now_us);
+                self.handle_message(now_us, message);
+            }
+            AgentInput::Decision(decision) => self.handle_decision(decision),
+            AgentInput::Screen(bytes) => {
+                if self.may_send_screen() {
+                    self.out.push_back(AgentOutput::SendScreen(bytes));
+                }
+            }
+            AgentInput::Tick => {}
+        }
+        if matches!(self.state, AgentState::Closed(_)) {
+            return;
+        }
+        if self.live.expired(now_us, &self.timers, self.key.is_some()) {
+            self.close(CloseReason::TimedOut);
+            return;
+        }
+        if self.live.ping_due(now_us, &self.timers) && self.key.is_some() {
+            self.send(Message::Ping);
+        }
+        if self
+            .out
+            .iter()
+            .any(|o| matches!(o, AgentOutput::Send(_) | AgentOutput::SendScreen(_)))
+        {
+            self.live.sent(now_us);
+        }
+    }
+
+    fn send(&mut self, message: Message) {
+        self.out.push_back(AgentOutput::Send(message));
+    }
+
+    fn event(&mut self, event: AgentEvent) {
+        self.out.push_back(AgentOutput::Event(event));
+    }
+
+    fn close(&mut self, reason: CloseReason) {
+        self.state = AgentState::Closed(reason.clone());
+        self.key = None;
+        self.event(AgentEvent::Closed(reason));
+    }
+
+    fn refuse(&mut self, refusal: Refusal) {
+        self.send(Message::Refuse(refusal));
+        self.close(CloseReason::Refused(refusal));
+    }
+
+    fn protocol_error(&mut self, detail: &str) {
+        self.close(CloseReason::ProtocolError(detail.to_string()));
+    }
+
+    fn handle_message(&mut self, now_us: u64, message: Message) {
+        use AgentState as S;
+        match (&self.state, message) {
+            (
+                S::Authenticating,
+                Message::Hello {
+                    version,
+                    invitation_id,
+                    helper,
+                    pake,
+                },
+            ) if self.key.is_none() && self.helper.is_empty() => {
+                if version != PROTOCOL_VERSION {
+                    self.close(CloseReason::VersionMismatch {
+                        ours: PROTOCOL_VERSION,
+                        theirs: version,
+                    });
+                    return;
+                }
+                self.helper = helper;
+                if invitation_id != self.ticket.id {
+                    return self.refuse(Refusal::UnknownInvitation);
+                }
+                // Refusals that need no password come before any key exchange runs.
+                match self.ticket.state {
+                    TicketState::Deleted => return self.refuse(Refusal::Deleted),
+                    TicketState::Locked => return self.refuse(Refusal::Locked),
+                    TicketState::InUse => return self.refuse(Refusal::InUse),
+                    TicketState::Open => {}
+                }
+                if now_us >= self.ticket.expires_at_us {
+                    return self.refuse(Refusal::Expired);
+                }
+                let (state, msg) = Pake::start(true, &self.ticket.verifier, &mut self.rng);
+                match state.finish(&pake) {
+                    Some(key) => {
+                        self.key = Some(key);
+                        let sharer = self.ticket.sharer.clone();
+                        self.send(Message::Pake { pake: msg, sharer });
+                    }
+                    None => self.protocol_error("malformed key exchange message"),
+                }
+            }
+            (S::Authenticating, Message::Confirm { mac }) => {
+                let Some(key) = self.key.as_ref() else {
+                    return self.protocol_error("confirmation before the key exchange");
+                };
+                if verify_confirmation(key, Prover::Viewer, &self.binding, &self.ticket.id, &mac) {
+                    let proof = confirmation(key, Prover::Agent, &self.binding, &self.ticket.id);
+                    self.send(Message::Confirm {
+                        mac: proof.to_vec(),
+                    });
+                    self.state = S::AwaitingConsent;
+                    let helper = self.helper.clone();
+                    self.event(AgentEvent::HelperWantsToConnect { helper });
+                } else {
+                    self.ticket.attempts += 1;
+                    let attempts = self.ticket.attempts;
+                    let locked = attempts >= self.ticket.max_attempts;
+                    if locked {
+                        self.ticket.state = TicketState::Locked;
+                    }
+                    self.event(AgentEvent::AttemptFailed { attempts, locked });
+                    let attempts_left = self.ticket.max_attempts.saturating_sub(attempts);
+                    self.refuse(Refusal::WrongPassword { attempts_left });
+                }
+            }
+            (S::Authenticating, other) => {
+                self.protocol_error(&format!("{} before authentication", name(&other)))
+            }
+            (_, Message::Ping) => {}
+            (_, Message::Bye { .. }) => self.close(CloseReason::Disconnected { by: Party::Helper }),
+            (S::Viewing, Message::RequestControl { request }) => {
+                self.state = S::ControlRequested;
+                self.request = request;
+                let helper = self.helper.clone();
+                self.event(AgentEvent::HelperWantsControl { helper });
+            }
+            (S::ControlRequested | S::Controlling, Message::RequestControl { .. }) => {}
+            (S::ControlRequested | S::Controlling, Message::ControlEnded { request, .. })
+                if request == self.request =>
+            {
+                self.state = S::Viewing;
+                self.event(AgentEvent::ControlEnded { by: Party::Helper });
+            }
+            // The end of a request already over.
+            (S::Viewing | S::ControlRequested | S::Controlling, Message::ControlEnded { .. }) => {}
+            (S::Controlling, Message::Input(event)) => {
+                self.out.push_back(AgentOutput::Apply(event))
+            }
+            // Input that arrives without control (before the Yes, after an Esc) is dropped.
+            (S::AwaitingConsent | S::Viewing | S::ControlRequested, Message::Input(_)) => {}
+            (S::Viewing | S::ControlRequested | S::Controlling, Message::Chat { text }) => {
+                self.event(AgentEvent::Chat { text })
+            }
+            (S::AwaitingConsent, Message::Chat { .. }) => {}
+            (_, other) => {
+                self.protocol_error(&format!("unexpected {} from the viewer", name(&other)))
+            }
+        }
+    }
+
+    fn handle_decision(&mut self, decision: SharerDecision) {
+        use AgentState as S;
+        match (&self.state, decision) {
+            (_, SharerDecision::Disconnect) => {
+                self.send(Message::Bye { by: Party::Sharer });
+                self.close(CloseReason::Disconnected { by: Party::Sharer });
+            }
+            (S::AwaitingConsent, SharerDecision::AllowConnection(true)) => {
+                self.state = S::Viewing;
+                self.send(Message::Accepted);
+                self.event(AgentEvent::ViewingStarted);
+            }
+            (S::AwaitingConsent, SharerDecision::AllowConnection(false)) => {
+                self.refuse(Refusal::Refused)
+            }
+            (S::ControlRequested, SharerDecision::AllowControl(true)) => {
+                self.state = S::Controlling;
+                self.send(Message::ControlGranted {
+                    request: self.request,
+                });
+                self.event(AgentEvent::ControlStarted);
+            }
+            (S::ControlRequested, SharerDecision::AllowControl(false)) => {
+                self.state = S::Viewing;
+                self.send(Message::ControlDenied {
+                    request: self.request,
+                });
+            }
+            // The sharer's Esc wins at once: local state first, the helper hears of it after.
+            (S::Controlling | S::ControlRequested, SharerDecision::Esc) => {
+                self.state = S::Viewing;
+                self.send(Message::ControlEnded {
+                    by: Party::Sharer,
+                    request: self.request,
+                });
+                self.event(AgentEvent::ControlEnded { by: Party::Sharer });
+            }
+            (S::Viewing | S::ControlRequested | S::Controlling, SharerDecision::Chat(text)) => {
+                self.send(Message::Chat { text })
+            }
+            // Decisions that no longer apply (a late Yes, Esc without control) change nothing.
+            _ => {}
+        }
+    }
+
+    /// The ticket as this session leaves it (attempts, lock), for the store.
+    pub fn ticket(&self) -> &Ticket {
+        &self.ticket
+    }
+}
+
+/// A message's name, for errors (never its content).
+pub(crate) fn name(message: &Message) -> &'static str {
+    match message {
+        Message::Hello { .. } => "hello",
+        Message::Pake { .. } => "key exchange",
+        Message::Confirm { .. } => "confirmation",
+        Message::Refuse(_) => "refusal",
+        Message::Accepted => "acceptance",
+        Message::RequestControl { .. } => "control request",
+        Message::ControlGranted { .. } => "control grant",
+        Message::ControlDenied { .. } => "control denial",
+        Message::ControlEnded { .. } => "end of control",
+        Message::Input(_) => "input",
+        Message::Chat { .. } => "chat",
+        Message::Ping => "ping",
+        Message::Bye { .. } => "goodbye",
+    }
+}

@@ -1,0 +1,239 @@
+//! The messages agent and viewer exchange on the control stream.
+//!
+//! Each message is postcard-encoded (serde) and at most [`MAX_MESSAGE`] bytes; text fields have
+//! their own bounds, checked on decode. Screen updates do not travel here: they are
+//! [`crate::pipeline::Update`]s on their own streams, and the session core only decides whether
+//! they may flow.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Version of the session protocol, sent in the hello.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// Largest encoded message.
+pub const MAX_MESSAGE: usize = 16 * 1024;
+/// Longest chat message, in bytes of UTF-8.
+pub const MAX_CHAT: usize = 4096;
+/// Longest name or invitation id, in bytes of UTF-8.
+pub const MAX_NAME: usize = 128;
+
+/// Who ended something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Party {
+    /// The person sharing the screen.
+    Sharer,
+    /// The person helping.
+    Helper,
+}
+
+/// Why the agent turned a helper away before the session began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// The password was wrong; this many attempts are left before the invitation locks.
+    WrongPassword {
+        /// Attempts left.
+        attempts_left: u32,
+    },
+    /// The invitation has expired.
+    Expired,
+    /// The invitation was deleted by the sharer.
+    Deleted,
+    /// Too many wrong passwords: the invitation is locked.
+    Locked,
+    /// Another helper is connected with this invitation.
+    InUse,
+    /// The agent knows no such invitation.
+    UnknownInvitation,
+    /// The sharer said No.
+    Refused,
+}
+
+/// A helper's input event, keys as layout-independent X11 key symbols.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InputEvent {
+    /// The pointer moved to a screen position.
+    PointerMove {
+        /// Column.
+        x: u32,
+        /// Row.
+        y: u32,
+    },
+    /// A pointer button went down or up (1 left, 2 middle, 3 right).
+    Button {
+        /// Button number.
+        button: u8,
+        /// Down (true) or up.
+        pressed: bool,
+    },
+    /// The wheel turned: positive is down / right, in notches.
+    Wheel {
+        /// Horizontal notches.
+        dx: i32,
+        /// Vertical notches.
+        dy: i32,
+    },
+    /// A key went down or up.
+    Key {
+        /// X11 key symbol.
+        keysym: u32,
+        /// Down (true) or up.
+        pressed: bool,
+    },
+}
+
+/// One control-stream message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Message {
+    /// Viewer -> agent, first: which invitation, who, and the SPAKE2 message.
+    Hello {
+        /// [`PROTOCOL_VERSION`].
+        version: u16,
+        /// The invitation's id.
+        invitation_id: String,
+        /// The helper's name, shown to the sharer.
+        helper: String,
+        /// The viewer's SPAKE2 message.
+        pake: Vec<u8>,
+    },
+    /// Agent -> viewer: the agent's SPAKE2 message.
+    Pake {
+        /// The agent's SPAKE2 message.
+        pake: Vec<u8>,
+        /// The sharer's name.
+        sharer: String,
+    },
+    /// Either way: key confirmation.
+    Confirm {
+        /// HMAC proving the key (see [`crate::session::auth`]).
+        mac: Vec<u8>,
+    },
+    /// Agent -> viewer: turned away, and why.
+    Refuse(Refusal),
+    /// Agent -> viewer: the sharer allowed the connection; screen updates follow.
+    Accepted,
+    /// Viewer -> agent: the helper asks for control. Requests are numbered so that answers to a
+    /// request the helper has since withdrawn are recognised.
+    RequestControl {
+        /// The request's number.
+        request: u32,
+    },
+    /// Agent -> viewer: the sharer allowed control.
+    ControlGranted {
+        /// The request answered.
+        request: u32,
+    },
+    /// Agent -> viewer: the sharer said No to control.
+    ControlDenied {
+        /// The request answered.
+        request: u32,
+    },
+    /// Either way: control (or the request for it) ended; `by` says who ended it.
+    ControlEnded {
+        /// Who ended control.
+        by: Party,
+        /// The request it belonged to.
+        request: u32,
+    },
+    /// Viewer -> agent: input, applied only while the helper has control.
+    Input(InputEvent),
+    /// Either way: a chat message.
+    Chat {
+        /// The text.
+        text: String,
+    },
+    /// Either way: keeps the connection alive.
+    Ping,
+    /// Either way: the session ends.
+    Bye {
+        /// Who ended it.
+        by: Party,
+    },
+}
+
+/// Why bytes are not a message.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MessageError {
+    /// Larger than [`MAX_MESSAGE`].
+    #[error("message of {0} bytes is larger than the {MAX_MESSAGE} allowed")]
+    TooLarge(usize),
+    /// Not a valid encoding.
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    /// A text field is too long.
+    #[error("{field} is {len} bytes, more than the {max} allowed")]
+    FieldTooLong {
+        /// The field.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+impl Message {
+    /// The message's bytes.
+    ///
+    /// # Errors
+    /// [`MessageError::FieldTooLong`] or [`MessageError::TooLarge`] for a message the peer would
+    /// refuse.
+    pub fn encode(&self) -> Result<Vec<u8>, MessageError> {
+        self.check()?;
+        let bytes =
+            postcard::to_allocvec(self).map_err(|e| MessageError::Malformed(e.to_string()))?;
+        if bytes.len() > MAX_MESSAGE {
+            return Err(MessageError::TooLarge(bytes.len()));
+        }
+        Ok(bytes)
+    }
+
+    /// Parses untrusted bytes.
+    ///
+    /// # Errors
+    /// A [`MessageError`]; never a panic.
+    pub fn decode(bytes: &[u8]) -> Result<Message, MessageError> {
+        if bytes.len() > MAX_MESSAGE {
+            return Err(MessageError::TooLarge(bytes.len()));
+        }
+        let (message, rest) = postcard::take_from_bytes::<Message>(bytes)
+            .map_err(|e| MessageError::Malformed(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(MessageError::Malformed(format!(
+                "{} bytes after the message",
+                rest.len()
+            )));
+        }
+        message.check()?;
+        Ok(message)
+    }
+
+    fn check(&self) -> Result<(), MessageError> {
+        let bound = |field, len, max| {
+            if len > max {
+                Err(MessageError::FieldTooLong { field, len, max })
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Message::Hello {
+                invitation_id,
+                helper,
+                pake,
+                ..
+            } => {
+                bound("invitation id", invitation_id.len(), MAX_NAME)?;
+                bound("helper name", helper.len(), MAX_NAME)?;
+                bound("key exchange message", pake.len(), 64)
+            }
+            Message::Pake { pake, sharer } => {
+                bound("key exchange message", pake.len(), 64)?;
+                bound("sharer name", sharer.len(), MAX_NAME)
+            }
+            Message::Confirm { mac } => bound("confirmation", mac.len(), 32),
+            Message::Chat { text } => bound("chat message", text.len(), MAX_CHAT),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The session: what agent and viewer say to each other, as two sans-IO state machines.
+//!
+//! [`AgentSession`] (the sharer's side) and [`ViewerSession`] (the helper's side) own no socket,
+//! clock or thread. The driver feeds each one inputs with the current time
+//! (`handle_input(now_us, input)`: a received [`Message`], a person's decision, a screen update to
+//! send, or just a tick), then drains `poll_output()` until it returns `None` (messages to send,
+//! events for the application, input to apply), and calls again at `poll_timeout()` at the latest.
+//!
+//! ```text
+//!   viewer                                         agent
+//!   Hello{invitation, helper, spake2 B}  ------>   ticket open? expired? locked? -> Refuse
+//!                                        <------   Pake{spake2 A, sharer}
+//!   Confirm{viewer MAC}                  ------>   wrong: attempts + 1, Refuse(WrongPassword)
+//!                                        <------   Confirm{agent MAC}   (sharer asked: Allow?)
+//!                                        <------   Accepted | Refuse(Refused)
+//!   screen updates flow                  <======
+//!   RequestControl                       ------>   (sharer asked: share control?)
+//!                                        <------   ControlGranted | ControlDenied
+//!   Input ...                            ------>   applied only while controlling
+//!   ControlEnded{Helper} (helper's Esc)  ------>
+//!                                        <------   ControlEnded{Sharer} (sharer's Esc, at once)
+//!   Chat                                 <----->   Chat
+//!   Bye                                  <----->   Bye
+//! ```
+//!
+//! The invariants, each tested: no screen update leaves the agent before the sharer's Yes; no
+//! helper input reaches the agent's output unless the helper has control; the sharer's Esc ends
+//! control at once, locally, whatever is in flight; the helper's Esc releases control; chat flows
+//! both ways while viewing or controlling. Authentication is in [`auth`].
+
+pub mod agent;
+pub mod auth;
+pub mod message;
+pub mod viewer;
+
+pub use agent::{AgentEvent, AgentInput, AgentOutput, AgentSession, AgentState, SharerDecision};
+pub use message::{InputEvent, Message, Party, Refusal};
+pub use viewer::{
+    HelperAction, ViewerEvent, ViewerInput, ViewerOutput, ViewerSession, ViewerState,
+};
+
+use zeroize::Zeroize;
+
+/// A secret value: prints as `[redacted]`, wiped from memory when dropped.
+#[derive(Clone)]
+pub struct Secret<T: Zeroize>(T);
+
+impl<T: Zeroize> Secret<T> {
+    /// Wraps a secret.
+    pub fn new(value: T) -> Secret<T> {
+        Secret(value)
+    }
+
+    /// The secret itself: call only where it is used, never to log it.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Zeroize> Drop for Secret<T> {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl<T: Zeroize> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl<T: Zeroize> std::fmt::Display for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Where an invitation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TicketState {
+    /// Usable.
+    Open,
+    /// A helper is connected with it.
+    InUse,
+    /// Deleted by the sharer.
+    Deleted,
+    /// Locked after too many wrong passwords.
+    Locked,
+}
+
+/// What the agent knows of an invitation: everything it needs to admit a helper, and nothing
+/// from which the password could be read back.
+#[derive(Clone, Debug)]
+pub struct Ticket {
+    /// The invitation's id.
+    pub id: String,
+    /// The sharer's name.
+    pub sharer: String,
+    /// The argon2id output of the password.
+    pub verifier: Secret<[u8; 32]>,
+    /// When it expires, on the session clock (microseconds).
+    pub expires_at_us: u64,
+    /// Wrong passwords so far.
+    pub attempts: u32,
+    /// Wrong passwords that lock it.
+    pub max_attempts: u32,
+    /// Its state.
+    pub state: TicketState,
+}
+
+/// Failed attempts that lock an invitation.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// Why a session ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// The agent turned the helper away (wrong password, expired, locked, ...).
+    Refused(Refusal),
+    /// The agent's key confirmation was wrong: it is not the agent the invitation names.
+    AgentNotAuthentic,
+    /// The peer sent nothing for too long, or the handshake took too long.
+    TimedOut,
+    /// One side said goodbye.
+    Disconnected {
+        /// Who.
+        by: Party,
+    },
+    /// The peer speaks another protocol version.
+    VersionMismatch {
+        /// Ours.
+        ours: u16,
+        /// Theirs.
+        theirs: u16,
+    },
+    /// The peer broke the protocol.
+    ProtocolError(String),
+}
+
+impl std::fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CloseReason::Refused(Refusal::WrongPassword { attempts_left: 0 }) => {
+                f.write_str("wrong password: the invitation is now locked; ask the sharer for a new one")
+            }
+            CloseReason::Refused(Refusal::WrongPassword { attempts_left }) => write!(
+                f,
+                "wrong password ({attempts_left} attempts left): check it with the sharer"
+            ),
+            CloseReason::Refused(Refusal::Expired) => {
+                f.write_str("the invitation has expired: ask the sharer for a new one")
+            }
+            CloseReason::Refused(Refusal::Deleted) => f.write_str("the sharer deleted this invitation"),
+            CloseReason::Refused(Refusal::Locked) => f.write_str(
+                "the invitation is locked after too many wrong passwords: ask the sharer for a new one",
+            ),
+            CloseReason::Refused(Refusal::InUse) => {
+                f.write_str("another helper is already connected with this invitation")
+            }
+            CloseReason::Refused(Refusal::UnknownInvitation) => {
+                f.write_str("the sharer's computer does not know this invitation")
+            }
+            CloseReason::Refused(Refusal::Refused) => f.write_str("the sharer did not allow the connection"),
+            CloseReason::AgentNotAuthentic => f.write_str(
+                "the other side could not prove it holds this invitation: do not trust this connection",
+            ),
+            CloseReason::TimedOut => f.write_str("the other side stopped answering"),
+            CloseReason::Disconnected { by: Party::Sharer } => f.write_str("the sharer disconnected"),
+            CloseReason::Disconnected { by: Party::Helper } => f.write_str("the helper disconnected"),
+            CloseReason::VersionMismatch { ours, theirs } => write!(
+                f,
+                "the other side speaks protocol version {theirs}, this one {ours}: update both"
+            ),
+            CloseReason::ProtocolError(detail) => write!(f, "protocol error: {detail}"),
+        }
+    }
+}
+
+/// Timers of both sides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timers {
+    /// From start to authenticated.
+    pub handshake_us: u64,
+    /// Send a ping after this long without sending.
+    pub ping_us: u64,
+    /// Close after this long without receiving.
+    pub idle_us: u64,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            handshake_us: 30_000_000,
+            ping_us: 5_000_000,
+            idle_us: 20_000_000,
+        }
+    }
+}
+
+/// Liveness bookkeeping shared by both sides.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Liveness {
+    started: u64,
+    last_received: u64,
+    last_sent: u64,
+}
+
+impl Liveness {
+    pub(crate) fn new(now: u64) -> Liveness {
+        Liveness {
+            started: now,
+            last_received: now,
+            last_sent: now,
+        }
+    }
+
+    pub(crate) fn received(&mut self, now: u64) {
+        self.last_received = now;
+    }
+
+    pub(crate) fn sent(&mut self, now: u64) {
+        self.last_sent = now;
+    }
+
+    /// Whether the session should close for silence or a slow handshake.
+    pub(crate) fn expired(&self, now: u64, timers: &Timers, authenticated: bool) -> bool {
+        now >= self.last_received + timers.idle_us
+            || (!authenticated && now >= self.started + timers.handshake_us)
+    }
+
+    pub(crate) fn ping_due(&self, now: u64, timers: &Timers) -> bool {
+        now >= self.last_sent + timers.ping_us
+    }
+
+    /// The next time something is due: the idle limit, and a ping once authenticated (none is
+    /// sent before), or the handshake limit before.
+    pub(crate) fn next_deadline(&self, timers: &Timers, authenticated: bool) -> u64 {
+        let idle = self.last_received + timers.idle_us;
+        if authenticated {
+            idle.min(self.last_sent + timers.ping_us)
+        } else {
+            idle.min(self.started + timers.handshake_us)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

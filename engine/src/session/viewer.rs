@@ -1,0 +1,335 @@
+//! The helper's side of a session.
+
+use std::collections::VecDeque;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+use crate::session::agent::name;
+use crate::session::auth::{Pake, Prover, confirmation, verify_confirmation};
+use crate::session::message::PROTOCOL_VERSION;
+use crate::session::{CloseReason, InputEvent, Liveness, Message, Party, Secret, Timers};
+
+/// Where the viewer's session stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewerState {
+    /// Hello sent; proving the password.
+    Authenticating,
+    /// The agent proved itself; the sharer is being asked.
+    AwaitingConsent,
+    /// The sharer's screen is shown.
+    Viewing,
+    /// Control was asked for: "Waiting for <sharer> to allow control".
+    ControlRequested,
+    /// "You now have control": input is sent.
+    Controlling,
+    /// Over.
+    Closed(CloseReason),
+}
+
+/// What the helper did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HelperAction {
+    /// The Take Control button.
+    RequestControl,
+    /// Esc or Release control.
+    ReleaseControl,
+    /// Pointer or keyboard input (sent only while the helper has control).
+    Input(InputEvent),
+    /// A chat message.
+    Chat(String),
+    /// The Disconnect button.
+    Disconnect,
+}
+
+/// An input to [`ViewerSession::handle_input`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewerInput {
+    /// A message from the agent.
+    Received(Message),
+    /// The helper acted.
+    Action(HelperAction),
+    /// An encoded screen update arrived.
+    Screen(Vec<u8>),
+    /// Time passed.
+    Tick,
+}
+
+/// What the application should know or show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewerEvent {
+    /// The agent proved it holds the invitation; the sharer is being asked to allow.
+    Authenticated {
+        /// The sharer's name.
+        sharer: String,
+    },
+    /// The sharer allowed the connection.
+    Accepted,
+    /// A screen update to apply.
+    Screen(Vec<u8>),
+    /// The sharer allowed control: "You now have control".
+    ControlGranted,
+    /// The sharer said No to control.
+    ControlDenied,
+    /// Control ended.
+    ControlEnded {
+        /// Who ended it.
+        by: Party,
+    },
+    /// The sharer sent a chat message.
+    Chat {
+        /// The text.
+        text: String,
+    },
+    /// The session is over.
+    Closed(CloseReason),
+}
+
+/// An output of [`ViewerSession::poll_output`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewerOutput {
+    /// Send this message on the control stream.
+    Send(Message),
+    /// Tell the application.
+    Event(ViewerEvent),
+}
+
+/// The helper's side of one connection.
+#[derive(Debug)]
+pub struct ViewerSession {
+    state: ViewerState,
+    invitation_id: String,
+    binding: [u8; 32],
+    pake: Option<Pake>,
+    key: Option<Secret<[u8; 32]>>,
+    confirmed: bool,
+    sharer: String,
+    request: u32,
+    timers: Timers,
+    live: Liveness,
+    out: VecDeque<ViewerOutput>,
+}
+
+impl ViewerSession {
+    /// Starts authenticating with the password already stretched (see
+    /// [`crate::session::auth::stretch`]); the hello is the first output.
+    pub fn new(
+        invitation_id: &str,
+        helper: &str,
+        stretched: &Secret<[u8; 32]>,
+        channel_binding: [u8; 32],
+        rng_seed: [u8; 32],
+        timers: Timers,
+        now_us: u64,
+    ) -> ViewerSession {
+        let (pake, msg) = Pake::start(false, stretched, ChaCha20Rng::from_seed(rng_seed));
+        let mut session = ViewerSession {
+            state: ViewerState::Authenticating,
+            invitation_id: invitation_id.to_string(),
+            binding: channel_binding,
+            pake: Some(pake),
+            key: None,
+            confirmed: false,
+            sharer: String::new(),
+            request: 0,
+            timers,
+            live: Liveness::new(now_us),
+            out: VecDeque::new(),
+        };
+        session.send(Message::Hello {
+            version: PROTOCOL_VERSION,
+            invitation_id: invitation_id.to_string(),
+            helper: helper.to_string(),
+            pake: msg,
+        });
+        session
+    }
+
+    /// Where the session stands.
+    pub fn state(&self) -> &ViewerState {
+        &self.state
+    }
+
+    /// The sharer's name, once the agent told it.
+    pub fn sharer(&self) -> &str {
+        &self.sharer
+    }
+
+    /// The next output, or `None` when there is nothing more until the next input.
+    pub fn poll_output(&mut self) -> Option<ViewerOutput> {
+        self.out.pop_front()
+    }
+
+    /// When to call [`ViewerSession::handle_input`] with [`ViewerInput::Tick`] at the latest.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        match self.state {
+            ViewerState::Closed(_) => None,
+            _ => Some(self.live.next_deadline(&self.timers, self.confirmed)),
+        }
+    }
+
+    /// Takes one input at time `now_us`.
+    pub fn handle_input(&mut self, now_us: u64, input: ViewerInput) {
+        if matches!(self.state, ViewerState::Closed(_)) {
+            return;
+        }
+        match input {
+            ViewerInput::Received(message) => {
+                self.live.received(now_us);
+                self.handle_message(message);
+            }
+            ViewerInput::Action(action) => self.handle_action(action),
+            ViewerInput::Screen(bytes) => {
+                self.live.received(now_us);
+                if matches!(
+                    self.state,
+                    ViewerState::Viewing | ViewerState::ControlRequested | ViewerState::Controlling
+                ) {
+                    self.event(ViewerEvent::Screen(bytes));
+                }
+            }
+            ViewerInput::Tick => {}
+        }
+        if matches!(self.state, ViewerState::Closed(_)) {
+            return;
+        }
+        if self.live.expired(now_us, &self.timers, self.confirmed) {
+            self.close(CloseReason::TimedOut);
+            return;
+        }
+        if self.confirmed && self.live.ping_due(now_us, &self.timers) {
+            self.send(Message::Ping);
+        }
+        if self.out.iter().any(|o| matches!(o, ViewerOutput::Send(_))) {
+            self.live.sent(now_us);
+        }
+    }
+
+    fn send(&mut self, message: Message) {
+        self.out.push_back(ViewerOutput::Send(message));
+    }
+
+    fn event(&mut self, event: ViewerEvent) {
+        self.out.push_back(ViewerOutput::Event(event));
+    }
+
+    fn close(&mut self, reason: CloseReason) {
+        self.state = ViewerState::Closed(reason.clone());
+        self.key = None;
+        self.pake = None;
+        self.event(ViewerEvent::Closed(reason));
+    }
+
+    fn protocol_error(&mut self, detail: &str) {
+        self.close(CloseReason::ProtocolError(detail.to_string()));
+    }
+
+    fn handle_message(&mut self, message: Message) {
+        use ViewerState as S;
+        match (&self.state, message) {
+            (_, Message::Refuse(refusal)) => self.close(CloseReason::Refused(refusal)),
+            (_, Message::Bye { .. }) => self.close(CloseReason::Disconnected { by: Party::Sharer }),
+            (_, Message::Ping) => {}
+            (S::Authenticating, Message::Pake { pake, sharer }) if self.key.is_none() => {
+                let Some(state) = self.pake.take() else {
+                    return self.protocol_error("second key exchange");
+                };
+                match state.finish(&pake) {
+                    Some(key) => {
+                        let proof =
+                            confirmation(&key, Prover::Viewer, &self.binding, &self.invitation_id);
+                        self.key = Some(key);
+                        self.sharer = sharer;
+                        self.send(Message::Confirm {
+                            mac: proof.to_vec(),
+                        });
+                    }
+                    None => self.protocol_error("malformed key exchange message"),
+                }
+            }
+            (S::Authenticating, Message::Confirm { mac }) => {
+                let Some(key) = self.key.as_ref() else {
+                    return self.protocol_error("confirmation before the key exchange");
+                };
+                if verify_confirmation(key, Prover::Agent, &self.binding, &self.invitation_id, &mac)
+                {
+                    self.confirmed = true;
+                    self.state = S::AwaitingConsent;
+                    let sharer = self.sharer.clone();
+                    self.event(ViewerEvent::Authenticated { sharer });
+                } else {
+                    self.close(CloseReason::AgentNotAuthentic);
+                }
+            }
+            (S::Authenticating, other) => {
+                self.protocol_error(&format!("{} before authentication", name(&other)))
+            }
+            (S::AwaitingConsent, Message::Accepted) => {
+                self.state = S::Viewing;
+                self.event(ViewerEvent::Accepted);
+            }
+            (S::ControlRequested, Message::ControlGranted { request })
+                if request == self.request =>
+            {
+                self.state = S::Controlling;
+                self.event(ViewerEvent::ControlGranted);
+            }
+            (S::ControlRequested, Message::ControlDenied { request })
+                if request == self.request =>
+            {
+                self.state = S::Viewing;
+                self.event(ViewerEvent::ControlDenied);
+            }
+            (S::ControlRequested | S::Controlling, Message::ControlEnded { by, request })
+                if request == self.request =>
+            {
+                self.state = S::Viewing;
+                self.event(ViewerEvent::ControlEnded { by });
+            }
+            // Answers to, and ends of, a request the helper has since withdrawn.
+            (
+                S::Viewing | S::ControlRequested | S::Controlling,
+                Message::ControlGranted { .. }
+                | Message::ControlDenied { .. }
+                | Message::ControlEnded { .. },
+            ) => {}
+            (S::Viewing | S::ControlRequested | S::Controlling, Message::Chat { text }) => {
+                self.event(ViewerEvent::Chat { text })
+            }
+            (_, other) => {
+                self.protocol_error(&format!("unexpected {} from the agent", name(&other)))
+            }
+        }
+    }
+
+    fn handle_action(&mut self, action: HelperAction) {
+        use ViewerState as S;
+        match (&self.state, action) {
+            (_, HelperAction::Disconnect) => {
+                self.send(Message::Bye { by: Party::Helper });
+                self.close(CloseReason::Disconnected { by: Party::Helper });
+            }
+            (S::Viewing, HelperAction::RequestControl) => {
+                self.state = S::ControlRequested;
+                self.request += 1;
+                self.send(Message::RequestControl {
+                    request: self.request,
+                });
+            }
+            (S::ControlRequested | S::Controlling, HelperAction::ReleaseControl) => {
+                self.state = S::Viewing;
+                self.send(Message::ControlEnded {
+                    by: Party::Helper,
+                    request: self.request,
+                });
+                self.event(ViewerEvent::ControlEnded { by: Party::Helper });
+            }
+            (S::Controlling, HelperAction::Input(event)) => self.send(Message::Input(event)),
+            (S::Viewing | S::ControlRequested | S::Controlling, HelperAction::Chat(text)) => {
+                self.send(Message::Chat { text })
+            }
+            // Input without control, and actions that no longer apply, send nothing.
+            _ => {}
+        }
+    }
+}
