@@ -14,5 +14,6 @@ pub mod codec;
 pub mod corpus;
 pub mod diff;
 pub mod frame;
+pub mod net;
 pub mod pipeline;
 pub mod session;

@@ -4,3 +4,4 @@ mod util;
 
 mod codec;
 mod corpus;
+mod stream;

@@ -1,0 +1,339 @@
+//! The drivers: QUIC events in, session-core inputs; core outputs, QUIC writes. No protocol
+//! decision is made here.
+//!
+//! **Latest-wins** (agent): at every capture tick the frame source advances, but a frame is
+//! encoded only while fewer than [`MAX_IN_FLIGHT`] updates are unacknowledged. Skipped frames cost
+//! nothing: the next encode diffs the newest frame against the last one *sent*, so the dirty areas
+//! of the skipped frames are included, with their newest pixels. Quality follows the link: each
+//! skipped tick lowers the AV1 quality a step, each idle tick raises it back towards the
+//! configured one. Refinement runs only when nothing is in flight.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::frame::Frame;
+use crate::net::{MAX_UPDATE, NetError, channel_binding, read_message, write_message};
+use crate::pipeline::{FrameSource, PipelineConfig, ScreenEncoder};
+use crate::session::{
+    AgentEvent, AgentInput, AgentOutput, AgentSession, CloseReason, HelperAction, InputEvent,
+    Message, Secret, SharerDecision, Ticket, Timers, ViewerEvent, ViewerInput, ViewerOutput,
+    ViewerSession,
+};
+
+/// Updates allowed unacknowledged before the agent stops encoding.
+pub const MAX_IN_FLIGHT: usize = 2;
+/// Lowest AV1 quality the rate adaptation goes to.
+pub const MIN_QUALITY: u8 = 20;
+
+/// Where the helper's input goes on the sharer's computer.
+pub trait InputSink: Send {
+    /// Applies one input event (the session core only ever passes input while the helper has
+    /// control).
+    fn apply(&mut self, event: InputEvent);
+}
+
+/// Settings of the agent driver.
+#[derive(Clone, Copy, Debug)]
+pub struct AgentOptions {
+    /// The encoder's settings.
+    pub pipeline: PipelineConfig,
+    /// Captures per second.
+    pub fps: u32,
+    /// Session timers.
+    pub timers: Timers,
+    /// The clock origin timestamps count from (share it with a viewer in the same process to
+    /// measure latency).
+    pub origin: std::time::Instant,
+}
+
+/// What the application hands the agent driver, and hears from it.
+#[derive(Debug)]
+pub struct AgentHooks {
+    /// The sharer's decisions.
+    pub decisions: mpsc::UnboundedReceiver<SharerDecision>,
+    /// Events to show the sharer.
+    pub events: mpsc::UnboundedSender<AgentEvent>,
+}
+
+fn now_us(origin: std::time::Instant) -> u64 {
+    origin.elapsed().as_micros() as u64
+}
+
+fn seed() -> [u8; 32] {
+    use rand_core::RngCore;
+    let mut s = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut s);
+    s
+}
+
+/// Spawns a task that writes control messages in order.
+fn control_writer(mut stream: quinn::SendStream) -> mpsc::UnboundedSender<Message> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Message>();
+    tokio::spawn(async move {
+        while let Some(message) = rx.recv().await {
+            let bye = matches!(message, Message::Bye { .. } | Message::Refuse(_));
+            if write_message(&mut stream, &message).await.is_err() {
+                break;
+            }
+            if bye {
+                let _ = stream.finish();
+                break;
+            }
+        }
+    });
+    tx
+}
+
+/// Spawns a task that reads control messages; the channel closes when the stream does.
+fn control_reader(
+    mut stream: quinn::RecvStream,
+) -> mpsc::UnboundedReceiver<Result<Message, NetError>> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match read_message(&mut stream).await {
+                Ok(Some(m)) => {
+                    if tx.send(Ok(m)).is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    break;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Serves one helper on an accepted connection until the session closes; returns why it closed.
+///
+/// # Errors
+/// [`NetError`] when the connection fails before the session can start.
+pub async fn serve<S: FrameSource + Send>(
+    connection: quinn::Connection,
+    ticket: Ticket,
+    mut source: S,
+    mut sink: impl InputSink,
+    mut hooks: AgentHooks,
+    options: AgentOptions,
+) -> Result<CloseReason, NetError> {
+    let (send, recv) = tokio::time::timeout(
+        Duration::from_micros(options.timers.handshake_us),
+        connection.accept_bi(),
+    )
+    .await
+    .map_err(|_| NetError::Connection("the viewer opened no control stream".into()))?
+    .map_err(|e| NetError::Connection(e.to_string()))?;
+    let binding = channel_binding(&connection)?;
+    let origin = options.origin;
+    let mut session = AgentSession::new(ticket, binding, seed(), options.timers, now_us(origin));
+    let writer = control_writer(send);
+    let mut reader = control_reader(recv);
+    let mut encoder = ScreenEncoder::new(options.pipeline);
+    let base_quality = options.pipeline.codec.quality;
+    let mut quality = base_quality;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let mut frame = Frame::filled(1, 1, [0; 4]);
+    let mut source_ended = false;
+    let mut ticker =
+        tokio::time::interval(Duration::from_micros(1_000_000 / options.fps.max(1) as u64));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+
+    loop {
+        let timeout = session.poll_timeout().unwrap_or(u64::MAX);
+        let deadline = Instant::now()
+            + Duration::from_micros(timeout.saturating_sub(now_us(origin)).min(3_600_000_000));
+        let input = tokio::select! {
+            m = reader.recv() => match m {
+                Some(Ok(message)) => Some(AgentInput::Received(message)),
+                Some(Err(e)) => {
+                    let _ = hooks.events.send(AgentEvent::Closed(CloseReason::ProtocolError(e.to_string())));
+                    return Ok(CloseReason::ProtocolError(e.to_string()));
+                }
+                None => Some(AgentInput::Received(Message::Bye { by: crate::session::Party::Helper })),
+            },
+            Some(decision) = hooks.decisions.recv() => Some(AgentInput::Decision(decision)),
+            _ = ticker.tick() => {
+                if !source_ended {
+                    source_ended = !tokio::task::block_in_place(|| source.next_frame(&mut frame))
+                        .map_err(|e| NetError::Protocol(format!("capture failed: {e}")))?;
+                }
+                if !session.may_send_screen() {
+                    None
+                } else if in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT {
+                    quality = quality.saturating_sub(5).max(MIN_QUALITY);
+                    encoder.set_quality(quality);
+                    None
+                } else {
+                    let now = now_us(origin);
+                    let idle = in_flight.load(Ordering::Acquire) == 0;
+                    if idle && quality < base_quality {
+                        quality += 1;
+                        encoder.set_quality(quality);
+                    }
+                    let update = tokio::task::block_in_place(|| {
+                        match encoder.encode(&frame.as_ref(), now) {
+                            Ok(Some(u)) => Ok(Some(u)),
+                            Ok(None) if idle => encoder.refine(now),
+                            other => other,
+                        }
+                    })
+                    .map_err(|e| NetError::Protocol(format!("encoding failed: {e}")))?;
+                    update.map(|u| AgentInput::Screen(u.encode()))
+                }
+            },
+            _ = tokio::time::sleep_until(deadline) => Some(AgentInput::Tick),
+        };
+        if let Some(input) = input {
+            session.handle_input(now_us(origin), input);
+        }
+        while let Some(output) = session.poll_output() {
+            match output {
+                AgentOutput::Send(message) => {
+                    let _ = writer.send(message);
+                }
+                AgentOutput::SendScreen(bytes) => {
+                    in_flight.fetch_add(1, Ordering::AcqRel);
+                    let (connection, in_flight) = (connection.clone(), in_flight.clone());
+                    tokio::spawn(async move {
+                        if let Ok(mut stream) = connection.open_uni().await
+                            && stream.write_all(&bytes).await.is_ok()
+                            && stream.finish().is_ok()
+                        {
+                            let _ = stream.stopped().await;
+                        }
+                        in_flight.fetch_sub(1, Ordering::AcqRel);
+                    });
+                }
+                AgentOutput::Apply(event) => sink.apply(event),
+                AgentOutput::Event(event) => {
+                    let closed = match &event {
+                        AgentEvent::Closed(reason) => Some(reason.clone()),
+                        _ => None,
+                    };
+                    let _ = hooks.events.send(event);
+                    if let Some(reason) = closed {
+                        // Let the goodbye or refusal reach the viewer before the connection goes.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        connection.close(0u32.into(), b"bye");
+                        return Ok(reason);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What the application hands the viewer driver, and hears from it.
+#[derive(Debug)]
+pub struct ViewerHooks {
+    /// The helper's actions.
+    pub actions: mpsc::UnboundedReceiver<HelperAction>,
+    /// Events to show the helper, screen updates in sequence order among them.
+    pub events: mpsc::UnboundedSender<ViewerEvent>,
+}
+
+/// Runs the helper's side on a connected connection until the session closes.
+///
+/// # Errors
+/// [`NetError`] when the control stream cannot be opened.
+pub async fn view(
+    connection: quinn::Connection,
+    invitation_id: &str,
+    helper: &str,
+    stretched: &Secret<[u8; 32]>,
+    mut hooks: ViewerHooks,
+    timers: Timers,
+    origin: std::time::Instant,
+) -> Result<CloseReason, NetError> {
+    let (send, recv) = connection
+        .open_bi()
+        .await
+        .map_err(|e| NetError::Connection(e.to_string()))?;
+    let binding = channel_binding(&connection)?;
+    let mut session = ViewerSession::new(
+        invitation_id,
+        helper,
+        stretched,
+        binding,
+        seed(),
+        timers,
+        now_us(origin),
+    );
+    let writer = control_writer(send);
+    let mut reader = control_reader(recv);
+    let (screen_tx, mut screen_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let acceptor = {
+        let connection = connection.clone();
+        tokio::spawn(async move {
+            while let Ok(mut stream) = connection.accept_uni().await {
+                let tx = screen_tx.clone();
+                tokio::spawn(async move {
+                    if let Ok(bytes) = stream.read_to_end(MAX_UPDATE).await {
+                        let _ = tx.send(bytes);
+                    }
+                });
+            }
+        })
+    };
+    // Updates are deltas: apply them in sequence order whatever stream delivered them first.
+    let mut pending: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+    let mut next_seq = 1u64;
+    let result = loop {
+        // Outputs first: the hello is waiting before any input arrives.
+        let mut closed = None;
+        while let Some(output) = session.poll_output() {
+            match output {
+                ViewerOutput::Send(message) => {
+                    let _ = writer.send(message);
+                }
+                ViewerOutput::Event(event) => {
+                    if let ViewerEvent::Closed(reason) = &event {
+                        closed = Some(reason.clone());
+                    }
+                    let _ = hooks.events.send(event);
+                }
+            }
+        }
+        if let Some(reason) = closed {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            break reason;
+        }
+        let timeout = session.poll_timeout().unwrap_or(u64::MAX);
+        let deadline = Instant::now()
+            + Duration::from_micros(timeout.saturating_sub(now_us(origin)).min(3_600_000_000));
+        let inputs: Vec<ViewerInput> = tokio::select! {
+            m = reader.recv() => match m {
+                Some(Ok(message)) => vec![ViewerInput::Received(message)],
+                Some(Err(e)) => break CloseReason::ProtocolError(e.to_string()),
+                None => vec![ViewerInput::Received(Message::Bye { by: crate::session::Party::Sharer })],
+            },
+            Some(action) = hooks.actions.recv() => vec![ViewerInput::Action(action)],
+            Some(bytes) = screen_rx.recv() => {
+                let seq = bytes.get(4..12).map_or(0, |s| u64::from_le_bytes(s.try_into().expect("8 bytes")));
+                pending.insert(seq, bytes);
+                let mut ready = Vec::new();
+                while let Some(bytes) = pending.remove(&next_seq) {
+                    ready.push(ViewerInput::Screen(bytes));
+                    next_seq += 1;
+                }
+                ready
+            },
+            _ = tokio::time::sleep_until(deadline) => vec![ViewerInput::Tick],
+        };
+        for input in inputs {
+            session.handle_input(now_us(origin), input);
+        }
+    };
+    acceptor.abort();
+    connection.close(0u32.into(), b"bye");
+    Ok(result)
+}

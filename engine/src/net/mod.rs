@@ -1,0 +1,394 @@
+//! QUIC transport: the only module that names `quinn` or `tokio`.
+//!
+//! The agent is the QUIC server with a self-signed certificate ([`AgentIdentity`]); the
+//! invitation carries the certificate's SHA-256 [`Fingerprint`] and the viewer accepts exactly
+//! that certificate, nothing else (no CA, no trust on first use). ALPN is `beckon/1`. After the
+//! handshake both sides read the TLS keying-material exporter ([`channel_binding`]) and hand it to
+//! their session core, which binds the password proof to this very connection.
+//!
+//! Streams: the viewer opens one bidirectional **control stream** for session messages (each a
+//! little-endian `u32` length and a [`Message`]); every screen [`crate::pipeline::Update`] travels
+//! on its own unidirectional stream, so a lost packet delays only the update it belongs to, and
+//! the viewer applies updates in sequence order. The drivers in [`drive`] translate between
+//! sockets and the session cores and nothing more.
+
+pub mod drive;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::session::Message;
+use crate::session::message::MAX_MESSAGE;
+
+/// The ALPN protocol name.
+pub const ALPN: &[u8] = b"beckon/1";
+/// Label of the TLS exporter value the session binds to.
+pub const EXPORTER_LABEL: &[u8] = b"EXPORTER-beckon-session-binding";
+/// Largest screen update accepted on a stream.
+pub const MAX_UPDATE: usize = 64 << 20;
+/// The name the viewer asks for; the certificate is pinned, so it only has to match itself.
+const SERVER_NAME: &str = "beckon-agent";
+
+/// What went wrong on the network.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// The UDP socket could not be opened.
+    #[error("cannot open UDP port {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The sharer's computer did not answer.
+    #[error(
+        "no answer from {addr}: the sharer's computer is off, unreachable, or a firewall drops UDP port {port} \
+         (on the sharer's side, `beckon-agent doctor` checks)"
+    )]
+    Unreachable {
+        /// The address tried.
+        addr: SocketAddr,
+        /// Its port.
+        port: u16,
+    },
+    /// The certificate is not the one the invitation names.
+    #[error(
+        "the computer at {addr} is not the one the invitation names (certificate mismatch): do not continue"
+    )]
+    WrongCertificate {
+        /// The address.
+        addr: SocketAddr,
+    },
+    /// The connection failed or broke.
+    #[error("connection failed: {0}")]
+    Connection(String),
+    /// The peer broke the framing.
+    #[error("protocol error on the connection: {0}")]
+    Protocol(String),
+    /// TLS or certificate set-up failed.
+    #[error("TLS set-up failed: {0}")]
+    Tls(String),
+}
+
+/// SHA-256 of the agent's certificate, as the invitation carries it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fingerprint(pub [u8; 32]);
+
+impl Fingerprint {
+    /// The fingerprint of a DER certificate.
+    pub fn of(cert_der: &[u8]) -> Fingerprint {
+        Fingerprint(Sha256::digest(cert_der).into())
+    }
+
+    /// Parses 64 hex digits (colons allowed).
+    pub fn parse(text: &str) -> Option<Fingerprint> {
+        let hex: Vec<u8> = text.bytes().filter(|b| *b != b':').collect();
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in hex.chunks_exact(2).enumerate() {
+            out[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(Fingerprint(out))
+    }
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{b:02X}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fingerprint({self})")
+    }
+}
+
+/// The agent's self-signed certificate and key.
+pub struct AgentIdentity {
+    cert: CertificateDer<'static>,
+    key: PrivatePkcs8KeyDer<'static>,
+}
+
+impl std::fmt::Debug for AgentIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentIdentity")
+            .field("fingerprint", &self.fingerprint())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AgentIdentity {
+    /// A fresh self-signed certificate (ECDSA P-256).
+    ///
+    /// # Errors
+    /// [`NetError::Tls`] when key generation fails.
+    pub fn generate() -> Result<AgentIdentity, NetError> {
+        let certified = rcgen::generate_simple_self_signed(vec![SERVER_NAME.to_string()])
+            .map_err(|e| NetError::Tls(e.to_string()))?;
+        Ok(AgentIdentity {
+            cert: certified.cert.der().clone(),
+            key: PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()),
+        })
+    }
+
+    /// An identity from stored DER bytes (certificate, PKCS#8 key).
+    pub fn from_der(cert: Vec<u8>, key: Vec<u8>) -> AgentIdentity {
+        AgentIdentity {
+            cert: CertificateDer::from(cert),
+            key: PrivatePkcs8KeyDer::from(key),
+        }
+    }
+
+    /// The certificate and key as DER bytes, for storage.
+    pub fn to_der(&self) -> (Vec<u8>, Vec<u8>) {
+        (self.cert.to_vec(), self.key.secret_pkcs8_der().to_vec())
+    }
+
+    /// The fingerprint invitations carry.
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of(&self.cert)
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A QUIC endpoint that serves as the agent on `addr`.
+///
+/// # Errors
+/// [`NetError::Bind`] when the port cannot be opened, [`NetError::Tls`] for a bad identity.
+pub fn agent_endpoint(
+    addr: SocketAddr,
+    identity: &AgentIdentity,
+) -> Result<quinn::Endpoint, NetError> {
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| NetError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![identity.cert.clone()],
+            PrivateKeyDer::Pkcs8(identity.key.clone_key()),
+        )
+        .map_err(|e| NetError::Tls(e.to_string()))?;
+    tls.alpn_protocols = vec![ALPN.to_vec()];
+    let crypto = QuicServerConfig::try_from(tls).map_err(|e| NetError::Tls(e.to_string()))?;
+    let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    config.transport_config(Arc::new(transport()));
+    quinn::Endpoint::server(config, addr).map_err(|source| NetError::Bind { addr, source })
+}
+
+/// A QUIC endpoint for viewers, on an ephemeral port of `addr`'s family.
+///
+/// # Errors
+/// [`NetError::Bind`] when no port can be opened.
+pub fn viewer_endpoint(addr: SocketAddr) -> Result<quinn::Endpoint, NetError> {
+    quinn::Endpoint::client(addr).map_err(|source| NetError::Bind { addr, source })
+}
+
+fn transport() -> quinn::TransportConfig {
+    let mut t = quinn::TransportConfig::default();
+    t.max_concurrent_uni_streams(1024u32.into());
+    t.max_idle_timeout(Some(quinn::VarInt::from_u32(30_000).into()));
+    t.keep_alive_interval(Some(std::time::Duration::from_secs(5)));
+    t
+}
+
+/// Connects to the agent at `addr`, accepting only the certificate with `fingerprint`.
+///
+/// # Errors
+/// [`NetError::Unreachable`] when nothing answers within `timeout`, [`NetError::WrongCertificate`]
+/// when the certificate differs, [`NetError::Connection`] otherwise.
+pub async fn connect(
+    endpoint: &quinn::Endpoint,
+    addr: SocketAddr,
+    fingerprint: Fingerprint,
+    timeout: std::time::Duration,
+) -> Result<quinn::Connection, NetError> {
+    let verifier = PinnedVerifier {
+        fingerprint,
+        provider: provider(),
+    };
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| NetError::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![ALPN.to_vec()];
+    let crypto = QuicClientConfig::try_from(tls).map_err(|e| NetError::Tls(e.to_string()))?;
+    let mut config = quinn::ClientConfig::new(Arc::new(crypto));
+    config.transport_config(Arc::new(transport()));
+    let connecting = endpoint
+        .connect_with(config, addr, SERVER_NAME)
+        .map_err(|e| NetError::Connection(e.to_string()))?;
+    match tokio::time::timeout(timeout, connecting).await {
+        Err(_) => Err(NetError::Unreachable {
+            addr,
+            port: addr.port(),
+        }),
+        Ok(Ok(connection)) => Ok(connection),
+        Ok(Err(quinn::ConnectionError::TransportError(e)))
+            if e.to_string().contains("certificate") =>
+        {
+            Err(NetError::WrongCertificate { addr })
+        }
+        Ok(Err(quinn::ConnectionError::TimedOut)) => Err(NetError::Unreachable {
+            addr,
+            port: addr.port(),
+        }),
+        Ok(Err(e)) => Err(NetError::Connection(e.to_string())),
+    }
+}
+
+/// This connection's TLS exporter value, the same on both ends of one connection and different
+/// on any other.
+///
+/// # Errors
+/// [`NetError::Tls`] when the exporter is unavailable.
+pub fn channel_binding(connection: &quinn::Connection) -> Result<[u8; 32], NetError> {
+    let mut out = [0u8; 32];
+    connection
+        .export_keying_material(&mut out, EXPORTER_LABEL, b"")
+        .map_err(|_| NetError::Tls("keying material exporter unavailable".into()))?;
+    Ok(out)
+}
+
+/// Accepts exactly the certificate whose SHA-256 the invitation carries, and checks that the
+/// server holds its key.
+#[derive(Debug)]
+struct PinnedVerifier {
+    fingerprint: Fingerprint,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for PinnedVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if Fingerprint::of(end_entity) == self.fingerprint {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::PeerIncompatible(
+            rustls::PeerIncompatible::Tls12NotOffered,
+        ))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// Writes one length-prefixed message.
+///
+/// # Errors
+/// [`NetError::Connection`] when the stream breaks, [`NetError::Protocol`] for a message that
+/// cannot be encoded.
+pub async fn write_message(
+    stream: &mut quinn::SendStream,
+    message: &Message,
+) -> Result<(), NetError> {
+    let bytes = message
+        .encode()
+        .map_err(|e| NetError::Protocol(e.to_string()))?;
+    let mut framed = (bytes.len() as u32).to_le_bytes().to_vec();
+    framed.extend_from_slice(&bytes);
+    stream
+        .write_all(&framed)
+        .await
+        .map_err(|e| NetError::Connection(e.to_string()))
+}
+
+/// Reads one length-prefixed message; `Ok(None)` when the stream ended cleanly.
+///
+/// # Errors
+/// [`NetError::Protocol`] for an oversized or malformed message, [`NetError::Connection`] when the
+/// stream breaks.
+pub async fn read_message(stream: &mut quinn::RecvStream) -> Result<Option<Message>, NetError> {
+    let mut len = [0u8; 4];
+    match stream.read_exact(&mut len).await {
+        Ok(()) => {}
+        Err(quinn::ReadExactError::FinishedEarly(0)) => return Ok(None),
+        Err(e) => return Err(NetError::Connection(e.to_string())),
+    }
+    let len = u32::from_le_bytes(len) as usize;
+    if len > MAX_MESSAGE {
+        return Err(NetError::Protocol(format!(
+            "message of {len} bytes is over the limit"
+        )));
+    }
+    let mut bytes = vec![0u8; len];
+    stream
+        .read_exact(&mut bytes)
+        .await
+        .map_err(|e| NetError::Connection(e.to_string()))?;
+    Message::decode(&bytes)
+        .map(Some)
+        .map_err(|e| NetError::Protocol(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_print_and_parse() {
+        let id = AgentIdentity::generate().unwrap();
+        let f = id.fingerprint();
+        assert_eq!(Fingerprint::parse(&f.to_string()), Some(f));
+        assert_eq!(Fingerprint::parse("00:11"), None);
+        let (cert, key) = id.to_der();
+        assert_eq!(AgentIdentity::from_der(cert, key).fingerprint(), f);
+        assert!(!format!("{id:?}").contains("key:"), "the key never prints");
+    }
+}

@@ -1,0 +1,244 @@
+//! Agent and headless viewer over real QUIC on loopback, with a pinned self-signed certificate
+//! and the password-authenticated session on top.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use beckon_engine::corpus::ClipReader;
+use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, ViewerHooks, serve, view};
+use beckon_engine::net::{
+    AgentIdentity, Fingerprint, NetError, agent_endpoint, connect, viewer_endpoint,
+};
+use beckon_engine::pipeline::{Framebuffer, PipelineConfig, Update};
+use beckon_engine::session::auth::{StretchParams, stretch};
+use beckon_engine::session::{
+    AgentEvent, CloseReason, HelperAction, InputEvent, Refusal, SharerDecision, Ticket,
+    TicketState, Timers, ViewerEvent,
+};
+use tokio::sync::mpsc;
+
+use crate::util::repo;
+
+const PASSWORD: &str = "Correct-Horse-7-Battery";
+
+fn params() -> StretchParams {
+    StretchParams {
+        salt: [5; 16],
+        m_cost_kib: 1024,
+        t_cost: 1,
+        p_cost: 1,
+    }
+}
+
+fn ticket() -> Ticket {
+    Ticket {
+        id: "inv-e2e".into(),
+        sharer: "Ada".into(),
+        verifier: stretch(PASSWORD, &params()).unwrap(),
+        expires_at_us: u64::MAX,
+        attempts: 0,
+        max_attempts: 5,
+        state: TicketState::Open,
+    }
+}
+
+#[derive(Clone, Default)]
+struct RecordingSink(Arc<Mutex<Vec<InputEvent>>>);
+
+impl InputSink for RecordingSink {
+    fn apply(&mut self, event: InputEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+/// An agent serving one connection, answering Yes to the connection.
+async fn start_agent(
+    identity: &AgentIdentity,
+    clip: &str,
+    origin: Instant,
+) -> (SocketAddr, tokio::task::JoinHandle<CloseReason>) {
+    let endpoint = agent_endpoint("127.0.0.1:0".parse().unwrap(), identity).unwrap();
+    let addr = endpoint.local_addr().unwrap();
+    let source = ClipReader::open(repo().join(format!("corpus/{clip}.bgra.zst"))).unwrap();
+    let handle = tokio::spawn(async move {
+        let connection = endpoint.accept().await.unwrap().await.unwrap();
+        let (decisions_tx, decisions) = mpsc::unbounded_channel();
+        let (events, mut events_rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(event) = events_rx.recv().await {
+                if let AgentEvent::HelperWantsToConnect { .. } = event {
+                    let _ = decisions_tx.send(SharerDecision::AllowConnection(true));
+                }
+            }
+        });
+        let options = AgentOptions {
+            pipeline: PipelineConfig::default(),
+            fps: 30,
+            timers: Timers::default(),
+            origin,
+        };
+        let reason = serve(
+            connection,
+            ticket(),
+            source,
+            RecordingSink::default(),
+            AgentHooks { decisions, events },
+            options,
+        )
+        .await
+        .unwrap();
+        endpoint.wait_idle().await;
+        reason
+    });
+    (addr, handle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clip_streams_over_quic_and_the_viewer_ends_exact() {
+    let origin = Instant::now();
+    let identity = AgentIdentity::generate().unwrap();
+    let (addr, agent) = start_agent(&identity, "terminal", origin).await;
+
+    let endpoint = viewer_endpoint("127.0.0.1:0".parse().unwrap()).unwrap();
+    let connection = connect(
+        &endpoint,
+        addr,
+        identity.fingerprint(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    let (actions_tx, actions) = mpsc::unbounded_channel();
+    let (events, mut events_rx) = mpsc::unbounded_channel();
+    let stretched = stretch(PASSWORD, &params()).unwrap();
+    let viewer = tokio::spawn(async move {
+        view(
+            connection,
+            "inv-e2e",
+            "Grace",
+            &stretched,
+            ViewerHooks { actions, events },
+            Timers::default(),
+            origin,
+        )
+        .await
+    });
+
+    let mut last = ClipReader::open(repo().join("corpus/terminal.bgra.zst")).unwrap();
+    let mut last_frame = last.blank_frame();
+    while last.read_frame(&mut last_frame).unwrap() {}
+
+    let mut framebuffer = Framebuffer::new();
+    let mut latencies = Vec::new();
+    let mut authenticated = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while framebuffer.frame() != Some(&last_frame) {
+        let event = tokio::time::timeout_at(deadline, events_rx.recv())
+            .await
+            .expect("the viewer did not reach the last frame exactly within 30 s")
+            .expect("the viewer stopped");
+        match event {
+            ViewerEvent::Authenticated { sharer } => {
+                assert_eq!(sharer, "Ada");
+                authenticated = true;
+            }
+            ViewerEvent::Screen(bytes) => {
+                assert!(authenticated, "a screen update before authentication");
+                let update = Update::decode(&bytes).unwrap();
+                framebuffer.apply(&update).unwrap();
+                latencies.push(origin.elapsed().as_micros() as u64 - update.timestamp_us);
+            }
+            ViewerEvent::Closed(reason) => panic!("closed early: {reason}"),
+            _ => {}
+        }
+    }
+    assert!(latencies.len() > 20, "{} updates", latencies.len());
+    actions_tx.send(HelperAction::Disconnect).unwrap();
+    assert_eq!(
+        viewer.await.unwrap().unwrap(),
+        CloseReason::Disconnected {
+            by: beckon_engine::session::Party::Helper
+        }
+    );
+    assert_eq!(
+        agent.await.unwrap(),
+        CloseReason::Disconnected {
+            by: beckon_engine::session::Party::Helper
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_over_quic_is_refused_with_attempts_left() {
+    let origin = Instant::now();
+    let identity = AgentIdentity::generate().unwrap();
+    let (addr, agent) = start_agent(&identity, "terminal", origin).await;
+    let endpoint = viewer_endpoint("127.0.0.1:0".parse().unwrap()).unwrap();
+    let connection = connect(
+        &endpoint,
+        addr,
+        identity.fingerprint(),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    let (_actions_tx, actions) = mpsc::unbounded_channel();
+    let (events, _events_rx) = mpsc::unbounded_channel();
+    let wrong = stretch("Correct-Horse-8-Battery", &params()).unwrap();
+    let reason = view(
+        connection,
+        "inv-e2e",
+        "Mallory",
+        &wrong,
+        ViewerHooks { actions, events },
+        Timers::default(),
+        origin,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        reason,
+        CloseReason::Refused(Refusal::WrongPassword { attempts_left: 4 })
+    );
+    assert_eq!(
+        reason.to_string(),
+        "wrong password (4 attempts left): check it with the sharer"
+    );
+    assert_eq!(
+        agent.await.unwrap(),
+        CloseReason::Refused(Refusal::WrongPassword { attempts_left: 4 })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_other_than_the_invitations_is_refused() {
+    let identity = AgentIdentity::generate().unwrap();
+    let endpoint = agent_endpoint("127.0.0.1:0".parse().unwrap(), &identity).unwrap();
+    let addr = endpoint.local_addr().unwrap();
+    tokio::spawn(async move {
+        if let Some(incoming) = endpoint.accept().await {
+            let _ = incoming.await;
+        }
+    });
+    let client = viewer_endpoint("127.0.0.1:0".parse().unwrap()).unwrap();
+    let other = AgentIdentity::generate().unwrap().fingerprint();
+    let err = connect(&client, addr, other, Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NetError::WrongCertificate { .. }), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nobody_listening_is_unreachable_with_a_firewall_hint() {
+    // A bound UDP socket that never answers, like a port behind a dropping firewall.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    let client = viewer_endpoint("127.0.0.1:0".parse().unwrap()).unwrap();
+    let fingerprint = Fingerprint([0; 32]);
+    let err = connect(&client, addr, fingerprint, Duration::from_millis(800))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NetError::Unreachable { .. }), "{err}");
+    assert!(err.to_string().contains("firewall"), "{err}");
+}
