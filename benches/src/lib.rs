@@ -1,6 +1,9 @@
 //! Shared pieces of the corpus tools (`corpus-report`, `corpus-eval`): loading clips, CPU time,
 //! picture quality and comparison images.
 
+pub mod relay;
+pub mod stream;
+
 use std::io::Write;
 
 use anyhow::{Context, Result};

@@ -6,11 +6,13 @@
 //! nothing: the next encode diffs the newest frame against the last one *sent*, so the dirty areas
 //! of the skipped frames are included, with their newest pixels. Quality follows the link: each
 //! skipped tick lowers the AV1 quality a step, each idle tick raises it back towards the
-//! configured one. Refinement runs only when nothing is in flight.
+//! configured one. Refinement runs only when nothing is in flight, in pieces: a tile budget that
+//! doubles on idle ticks and halves on busy ones, capped by a tenth of a second of the measured
+//! throughput (bytes the viewer acknowledged), so a top-up never holds newer updates back long.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -29,6 +31,48 @@ use crate::session::{
 pub const MAX_IN_FLIGHT: usize = 2;
 /// Lowest AV1 quality the rate adaptation goes to.
 pub const MIN_QUALITY: u8 = 20;
+
+/// Throughput of the path, from bytes the viewer acknowledged: a moving average over about a
+/// second.
+#[derive(Clone, Copy, Debug)]
+struct RateEstimate {
+    at: u64,
+    acked: u64,
+    bytes_per_s: f64,
+}
+
+impl RateEstimate {
+    /// Bytes a lossless photo tile of 64x64 takes, about (measured: 93 kB per 256x256 crop).
+    const TILE_BYTES: f64 = 6_000.0;
+
+    fn new(now: u64) -> RateEstimate {
+        RateEstimate {
+            at: now,
+            acked: 0,
+            bytes_per_s: 0.0,
+        }
+    }
+
+    fn update(&mut self, now: u64, acked: u64) -> &Self {
+        let dt = now.saturating_sub(self.at);
+        if dt >= 100_000 {
+            let sample = (acked - self.acked) as f64 * 1e6 / dt as f64;
+            self.bytes_per_s = if self.bytes_per_s == 0.0 {
+                sample
+            } else {
+                0.8 * self.bytes_per_s + 0.2 * sample
+            };
+            self.at = now;
+            self.acked = acked;
+        }
+        self
+    }
+
+    /// Tiles of refinement that fit a tenth of a second of the link (at least one).
+    fn refine_tiles(&self) -> usize {
+        ((self.bytes_per_s * 0.1 / Self::TILE_BYTES) as usize).max(1)
+    }
+}
 
 /// Where the helper's input goes on the sharer's computer.
 pub trait InputSink: Send {
@@ -141,6 +185,9 @@ pub async fn serve<S: FrameSource + Send>(
     let base_quality = options.pipeline.codec.quality;
     let mut quality = base_quality;
     let in_flight = Arc::new(AtomicUsize::new(0));
+    let acked = Arc::new(AtomicU64::new(0));
+    let mut rate = RateEstimate::new(now_us(origin));
+    let mut refine_budget = 4usize;
     let mut frame = Frame::filled(1, 1, [0; 4]);
     let mut source_ended = false;
     let mut ticker =
@@ -171,6 +218,7 @@ pub async fn serve<S: FrameSource + Send>(
                 } else if in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT {
                     quality = quality.saturating_sub(5).max(MIN_QUALITY);
                     encoder.set_quality(quality);
+                    refine_budget = (refine_budget / 2).max(1);
                     None
                 } else {
                     let now = now_us(origin);
@@ -179,10 +227,15 @@ pub async fn serve<S: FrameSource + Send>(
                         quality += 1;
                         encoder.set_quality(quality);
                     }
+                    if idle {
+                        refine_budget = (refine_budget * 2).min(4096);
+                    }
+                    let cap = rate.update(now, acked.load(Ordering::Acquire)).refine_tiles().max(8);
+                    let tiles = refine_budget.min(cap);
                     let update = tokio::task::block_in_place(|| {
                         match encoder.encode(&frame.as_ref(), now) {
                             Ok(Some(u)) => Ok(Some(u)),
-                            Ok(None) if idle => encoder.refine(now),
+                            Ok(None) if idle => encoder.refine_some(now, tiles),
                             other => other,
                         }
                     })
@@ -202,13 +255,15 @@ pub async fn serve<S: FrameSource + Send>(
                 }
                 AgentOutput::SendScreen(bytes) => {
                     in_flight.fetch_add(1, Ordering::AcqRel);
-                    let (connection, in_flight) = (connection.clone(), in_flight.clone());
+                    let (connection, in_flight, acked) =
+                        (connection.clone(), in_flight.clone(), acked.clone());
                     tokio::spawn(async move {
                         if let Ok(mut stream) = connection.open_uni().await
                             && stream.write_all(&bytes).await.is_ok()
                             && stream.finish().is_ok()
+                            && stream.stopped().await.is_ok()
                         {
-                            let _ = stream.stopped().await;
+                            acked.fetch_add(bytes.len() as u64, Ordering::AcqRel);
                         }
                         in_flight.fetch_sub(1, Ordering::AcqRel);
                     });

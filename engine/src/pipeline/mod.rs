@@ -327,17 +327,38 @@ impl ScreenEncoder {
     /// # Errors
     /// [`PipelineError::Codec`] when a region fails to encode.
     pub fn refine(&mut self, now_us: u64) -> Result<Option<Update>, PipelineError> {
+        self.refine_some(now_us, usize::MAX)
+    }
+
+    /// Like [`ScreenEncoder::refine`], but sends at most `max_tiles` tiles, those still the
+    /// longest first: on a slow link refinement goes in pieces the link can carry without
+    /// holding back newer updates.
+    ///
+    /// # Errors
+    /// [`PipelineError::Codec`] when a region fails to encode.
+    pub fn refine_some(
+        &mut self,
+        now_us: u64,
+        max_tiles: usize,
+    ) -> Result<Option<Update>, PipelineError> {
         let Some(previous) = self.previous.as_ref() else {
             return Ok(None);
         };
         let (width, height, tile) = (previous.width(), previous.height(), self.config.tile_size);
         let delay = self.config.refine_after_us;
-        let due: Vec<Rect> = self
+        let mut due: Vec<(u64, usize)> = self
             .tiles
             .iter()
             .enumerate()
             .filter(|(_, t)| t.lossy && now_us >= t.changed_at + delay)
-            .map(|(i, _)| {
+            .map(|(i, t)| (t.changed_at, i))
+            .collect();
+        due.sort_unstable();
+        due.truncate(max_tiles.max(1));
+        due.sort_unstable_by_key(|(_, i)| *i);
+        let due: Vec<Rect> = due
+            .into_iter()
+            .map(|(_, i)| {
                 let (c, r) = (i as u32 % self.columns, i as u32 / self.columns);
                 Rect::from_edges(
                     c * tile,

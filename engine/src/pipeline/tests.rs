@@ -249,3 +249,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn refinement_in_pieces_ends_exact_too() {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    let screen = desktop();
+    apply(
+        &mut viewer,
+        &encoder.encode(&screen.as_ref(), 0).unwrap().unwrap(),
+    );
+    let mut pieces = 0;
+    while let Some(update) = encoder.refine_some(1_000_000, 2).unwrap() {
+        let tiles: u64 = update.regions.iter().map(|r| r.rect.area()).sum();
+        assert!(tiles <= 2 * 64 * 64, "a piece of {tiles} pixels");
+        apply(&mut viewer, &update);
+        pieces += 1;
+        assert!(pieces < 100);
+    }
+    assert!(pieces > 1);
+    assert_eq!(viewer.frame().unwrap(), &screen);
+}

@@ -1,0 +1,203 @@
+//! One whole session in one process, measured: an agent streams a clip at its native rate over
+//! real QUIC (directly on loopback, or through a [`Relay`]) to a headless viewer that applies
+//! every update to a [`Framebuffer`]. Both share one clock, so capture-to-framebuffer latency is
+//! measured exactly.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use beckon_engine::corpus::ClipReader;
+use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, ViewerHooks, serve, view};
+use beckon_engine::net::{AgentIdentity, agent_endpoint, connect, viewer_endpoint};
+use beckon_engine::pipeline::{Framebuffer, PipelineConfig, Update};
+use beckon_engine::session::auth::{StretchParams, stretch};
+use beckon_engine::session::{
+    AgentEvent, HelperAction, InputEvent, SharerDecision, Ticket, TicketState, Timers, ViewerEvent,
+};
+use tokio::sync::mpsc;
+
+use crate::relay::{LinkSpec, Relay};
+
+/// What to stream, and how.
+#[derive(Clone, Debug)]
+pub struct StreamOptions {
+    /// The clip (`NAME.bgra.zst`).
+    pub clip: PathBuf,
+    /// A constrained link, or loopback.
+    pub link: Option<LinkSpec>,
+    /// argon2id parameters of the invitation.
+    pub params: StretchParams,
+    /// How long after the clip ends to wait for an exact picture.
+    pub settle: Duration,
+}
+
+/// What one run measured.
+#[derive(Clone, Debug, Default)]
+pub struct StreamReport {
+    /// From starting to connect to authenticated, argon2id of the password included.
+    pub handshake_ms: f64,
+    /// Per update applied: (seconds since the viewer started, capture-to-framebuffer ms).
+    pub samples: Vec<(f64, f64)>,
+    /// Seconds after the clip's end at which the framebuffer equalled the last frame (negative:
+    /// before the end); `None` if it never did within the settle time.
+    pub exact_after_end_s: Option<f64>,
+    /// The clip's duration.
+    pub clip_s: f64,
+    /// Wire bytes of all updates.
+    pub bytes: u64,
+}
+
+impl StreamReport {
+    /// Latency percentile `p` (0 to 1) in ms over `samples[from..to]`.
+    pub fn percentile(&self, from: usize, to: usize, p: f64) -> f64 {
+        let mut v: Vec<f64> = self.samples[from..to].iter().map(|s| s.1).collect();
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() {
+            return 0.0;
+        }
+        v[((v.len() - 1) as f64 * p).round() as usize]
+    }
+}
+
+struct NoInput;
+
+impl InputSink for NoInput {
+    fn apply(&mut self, _event: InputEvent) {}
+}
+
+const PASSWORD: &str = "Stream-Test-Password-42!";
+
+/// Runs one session and measures it.
+///
+/// # Errors
+/// When the clip cannot be read, a socket bound, or the session fails.
+pub async fn run(options: StreamOptions) -> Result<StreamReport> {
+    let origin = Instant::now();
+    let reader = ClipReader::open(&options.clip)?;
+    let meta = reader.meta().clone();
+    let mut last_reader = ClipReader::open(&options.clip)?;
+    let mut last = last_reader.blank_frame();
+    while last_reader.read_frame(&mut last)? {}
+
+    let identity = AgentIdentity::generate()?;
+    let fingerprint = identity.fingerprint();
+    let ticket = Ticket {
+        id: "inv-stream".into(),
+        sharer: "Ada".into(),
+        verifier: stretch(PASSWORD, &options.params)?,
+        expires_at_us: u64::MAX,
+        attempts: 0,
+        max_attempts: 5,
+        state: TicketState::Open,
+    };
+    let endpoint = agent_endpoint("127.0.0.1:0".parse()?, &identity)?;
+    let agent_addr = endpoint.local_addr()?;
+    let fps = meta.fps;
+    let agent = tokio::spawn(async move {
+        let connection = endpoint.accept().await.context("no connection")?.await?;
+        let (decisions_tx, decisions) = mpsc::unbounded_channel();
+        let (events, mut events_rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(event) = events_rx.recv().await {
+                if let AgentEvent::HelperWantsToConnect { .. } = event {
+                    let _ = decisions_tx.send(SharerDecision::AllowConnection(true));
+                }
+            }
+        });
+        let options = AgentOptions {
+            pipeline: PipelineConfig::default(),
+            fps,
+            timers: Timers::default(),
+            origin,
+        };
+        let reason = serve(
+            connection,
+            ticket,
+            reader,
+            NoInput,
+            AgentHooks { decisions, events },
+            options,
+        )
+        .await?;
+        anyhow::Ok(reason)
+    });
+    let relay = match options.link {
+        Some(spec) => Some(Relay::start(agent_addr, spec).await?),
+        None => None,
+    };
+    let target = relay.as_ref().map_or(agent_addr, Relay::addr);
+
+    let start = Instant::now();
+    let client = viewer_endpoint("127.0.0.1:0".parse()?)?;
+    let connection = connect(&client, target, fingerprint, Duration::from_secs(10)).await?;
+    let stretched = stretch(PASSWORD, &options.params)?;
+    let (actions_tx, actions) = mpsc::unbounded_channel();
+    let (events, mut events_rx) = mpsc::unbounded_channel();
+    let viewer = tokio::spawn(async move {
+        view(
+            connection,
+            "inv-stream",
+            "Grace",
+            &stretched,
+            ViewerHooks { actions, events },
+            Timers::default(),
+            origin,
+        )
+        .await
+    });
+
+    let clip_s = meta.duration_secs();
+    let clip_end = start + Duration::from_secs_f64(clip_s);
+    let deadline = clip_end + options.settle;
+    let mut report = StreamReport {
+        clip_s,
+        ..Default::default()
+    };
+    let mut framebuffer = Framebuffer::new();
+    let mut exact_since: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        if now >= clip_end
+            && let Some(since) = exact_since
+        {
+            let after = since.duration_since(start).as_secs_f64() - clip_s;
+            report.exact_after_end_s = Some(after);
+            break;
+        }
+        // Wake at the clip's end too, to see whether the picture is already exact.
+        let wake = if now < clip_end { clip_end } else { deadline };
+        let Ok(event) =
+            tokio::time::timeout(wake.saturating_duration_since(now), events_rx.recv()).await
+        else {
+            if Instant::now() >= deadline {
+                break;
+            }
+            continue;
+        };
+        match event.context("the viewer stopped")? {
+            ViewerEvent::Authenticated { .. } => {
+                report.handshake_ms = start.elapsed().as_secs_f64() * 1000.0
+            }
+            ViewerEvent::Screen(bytes) => {
+                let update = Update::decode(&bytes)?;
+                framebuffer.apply(&update)?;
+                report.bytes += bytes.len() as u64;
+                let latency =
+                    (origin.elapsed().as_micros() as u64).saturating_sub(update.timestamp_us);
+                report
+                    .samples
+                    .push((start.elapsed().as_secs_f64(), latency as f64 / 1000.0));
+                exact_since = (framebuffer.frame() == Some(&last))
+                    .then(|| exact_since.unwrap_or_else(Instant::now));
+            }
+            ViewerEvent::Closed(reason) => bail!("the session closed early: {reason}"),
+            _ => {}
+        }
+    }
+    let _ = actions_tx.send(HelperAction::Disconnect);
+    let _ = tokio::time::timeout(Duration::from_secs(5), viewer).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), agent).await;
+    drop(relay);
+    Ok(report)
+}
