@@ -171,6 +171,10 @@ async fn a_clip_streams_over_quic_and_the_viewer_ends_exact() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_over_quic_is_refused_with_attempts_left() {
+    a_wrong_password_over_quic_is_refused_with_attempts_left_inner().await;
+}
+
+async fn a_wrong_password_over_quic_is_refused_with_attempts_left_inner() {
     let origin = Instant::now();
     let identity = AgentIdentity::generate().unwrap();
     let (addr, agent) = start_agent(&identity, "terminal", origin).await;
@@ -295,4 +299,63 @@ async fn a_256_kbit_link_keeps_up_and_ends_exact() {
         Duration::from_secs(30),
     )
     .await;
+}
+
+/// A writer that keeps every log line, for scanning.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every log line of whole sessions (a wrong password, then a full stream) at the most
+/// verbose level: neither the password nor its argon2id output appears, in any spelling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_of_whole_sessions_hold_no_secret() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("the only test that sets a global subscriber");
+    // A wrong password, then a full session.
+    a_wrong_password_over_quic_is_refused_with_attempts_left_inner().await;
+    let options = beckon_benches::stream::StreamOptions {
+        clip: repo().join("corpus/terminal.bgra.zst"),
+        link: None,
+        params: params(),
+        settle: Duration::from_secs(5),
+    };
+    beckon_benches::stream::run(options).await.unwrap();
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("helper connected") && logs.contains("session closed"),
+        "the sessions were logged:\n{logs}"
+    );
+    let verifier = stretch(PASSWORD, &params()).unwrap();
+    let hex: String = verifier
+        .expose()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let list = format!("{:?}", verifier.expose());
+    for secret in [
+        PASSWORD,
+        "Correct-Horse-8-Battery",
+        "Stream-Test-Password-42!",
+        hex.as_str(),
+        &list[1..24],
+    ] {
+        assert!(!logs.contains(secret), "a secret is in the logs: {secret}");
+    }
 }

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::frame::Frame;
 use crate::net::{MAX_UPDATE, NetError, channel_binding, read_message, write_message};
@@ -164,6 +165,20 @@ fn control_reader(
 pub async fn serve<S: FrameSource + Send>(
     connection: quinn::Connection,
     ticket: Ticket,
+    source: S,
+    sink: impl InputSink,
+    hooks: AgentHooks,
+    options: AgentOptions,
+) -> Result<CloseReason, NetError> {
+    let span = tracing::info_span!("agent_session", peer = %connection.remote_address(), invitation = %ticket.id);
+    serve_in_span(connection, ticket, source, sink, hooks, options)
+        .instrument(span)
+        .await
+}
+
+async fn serve_in_span<S: FrameSource + Send>(
+    connection: quinn::Connection,
+    ticket: Ticket,
     mut source: S,
     mut sink: impl InputSink,
     mut hooks: AgentHooks,
@@ -178,6 +193,7 @@ pub async fn serve<S: FrameSource + Send>(
     .map_err(|e| NetError::Connection(e.to_string()))?;
     let binding = channel_binding(&connection)?;
     let origin = options.origin;
+    tracing::info!("helper connected");
     let mut session = AgentSession::new(ticket, binding, seed(), options.timers, now_us(origin));
     let writer = control_writer(send);
     let mut reader = control_reader(recv);
@@ -270,6 +286,13 @@ pub async fn serve<S: FrameSource + Send>(
                 }
                 AgentOutput::Apply(event) => sink.apply(event),
                 AgentOutput::Event(event) => {
+                    match &event {
+                        AgentEvent::Chat { .. } => tracing::debug!("chat from the helper"),
+                        AgentEvent::AttemptFailed { attempts, locked } => {
+                            tracing::warn!(attempts, locked, "wrong password")
+                        }
+                        other => tracing::info!(event = ?other, "session"),
+                    }
                     let closed = match &event {
                         AgentEvent::Closed(reason) => Some(reason.clone()),
                         _ => None,
@@ -305,6 +328,29 @@ pub async fn view(
     invitation_id: &str,
     helper: &str,
     stretched: &Secret<[u8; 32]>,
+    hooks: ViewerHooks,
+    timers: Timers,
+    origin: std::time::Instant,
+) -> Result<CloseReason, NetError> {
+    let span = tracing::info_span!("viewer_session", peer = %connection.remote_address(), invitation = %invitation_id);
+    view_in_span(
+        connection,
+        invitation_id,
+        helper,
+        stretched,
+        hooks,
+        timers,
+        origin,
+    )
+    .instrument(span)
+    .await
+}
+
+async fn view_in_span(
+    connection: quinn::Connection,
+    invitation_id: &str,
+    helper: &str,
+    stretched: &Secret<[u8; 32]>,
     mut hooks: ViewerHooks,
     timers: Timers,
     origin: std::time::Instant,
@@ -314,6 +360,7 @@ pub async fn view(
         .await
         .map_err(|e| NetError::Connection(e.to_string()))?;
     let binding = channel_binding(&connection)?;
+    tracing::info!(helper, "connected; authenticating");
     let mut session = ViewerSession::new(
         invitation_id,
         helper,
@@ -351,8 +398,16 @@ pub async fn view(
                     let _ = writer.send(message);
                 }
                 ViewerOutput::Event(event) => {
-                    if let ViewerEvent::Closed(reason) = &event {
-                        closed = Some(reason.clone());
+                    match &event {
+                        ViewerEvent::Closed(reason) => {
+                            tracing::info!(%reason, "session closed");
+                            closed = Some(reason.clone());
+                        }
+                        ViewerEvent::Screen(bytes) => {
+                            tracing::trace!(bytes = bytes.len(), "screen update")
+                        }
+                        ViewerEvent::Chat { .. } => tracing::debug!("chat from the sharer"),
+                        other => tracing::info!(event = ?other, "session"),
                     }
                     let _ = hooks.events.send(event);
                 }

@@ -52,6 +52,9 @@ pub enum AgentInput {
     Decision(SharerDecision),
     /// An encoded screen update the application would send (see [`crate::pipeline::Update`]).
     Screen(Vec<u8>),
+    /// A cursor shape or position the application would send
+    /// ([`Message::CursorShape`] or [`Message::CursorMoved`]; anything else is ignored).
+    Cursor(Message),
     /// Time passed (at the time [`AgentSession::poll_timeout`] asked for, or any time).
     Tick,
 }
@@ -192,6 +195,16 @@ impl AgentSession {
             AgentInput::Screen(bytes) => {
                 if self.may_send_screen() {
                     self.out.push_back(AgentOutput::SendScreen(bytes));
+                }
+            }
+            AgentInput::Cursor(message) => {
+                if self.may_send_screen()
+                    && matches!(
+                        message,
+                        Message::CursorShape { .. } | Message::CursorMoved { .. }
+                    )
+                {
+                    self.send(message);
                 }
             }
             AgentInput::Tick => {}
@@ -404,6 +417,8 @@ pub(crate) fn name(message: &Message) -> &'static str {
         Message::ControlDenied { .. } => "control denial",
         Message::ControlEnded { .. } => "end of control",
         Message::Input(_) => "input",
+        Message::CursorShape { .. } => "cursor shape",
+        Message::CursorMoved { .. } => "cursor position",
         Message::Chat { .. } => "chat",
         Message::Ping => "ping",
         Message::Bye { .. } => "goodbye",

@@ -16,6 +16,8 @@ pub const MAX_MESSAGE: usize = 16 * 1024;
 pub const MAX_CHAT: usize = 4096;
 /// Longest name or invitation id, in bytes of UTF-8.
 pub const MAX_NAME: usize = 128;
+/// Widest and tallest cursor picture.
+pub const MAX_CURSOR: u16 = 256;
 
 /// Who ended something.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,6 +136,29 @@ pub enum Message {
         /// The request it belonged to.
         request: u32,
     },
+    /// Agent -> viewer: the pointer's picture changed. Sent once per shape; positions follow
+    /// as [`Message::CursorMoved`], so pointer motion costs bytes, not frames.
+    CursorShape {
+        /// Width in pixels, at most [`MAX_CURSOR`].
+        width: u16,
+        /// Height in pixels, at most [`MAX_CURSOR`].
+        height: u16,
+        /// Hot spot column.
+        hot_x: u16,
+        /// Hot spot row.
+        hot_y: u16,
+        /// The BGRA picture as a lossless region payload ([`crate::codec::lossless`]).
+        pixels: Vec<u8>,
+    },
+    /// Agent -> viewer: the pointer moved (or hid).
+    CursorMoved {
+        /// Column of the hot spot.
+        x: u32,
+        /// Row of the hot spot.
+        y: u32,
+        /// Whether the pointer shows.
+        visible: bool,
+    },
     /// Viewer -> agent: input, applied only while the helper has control.
     Input(InputEvent),
     /// Either way: a chat message.
@@ -233,6 +258,26 @@ impl Message {
             }
             Message::Confirm { mac } => bound("confirmation", mac.len(), 32),
             Message::Chat { text } => bound("chat message", text.len(), MAX_CHAT),
+            Message::CursorShape {
+                width,
+                height,
+                hot_x,
+                hot_y,
+                ..
+            } => {
+                bound("cursor width", *width as usize, MAX_CURSOR as usize)?;
+                bound("cursor height", *height as usize, MAX_CURSOR as usize)?;
+                bound(
+                    "cursor hot spot x",
+                    *hot_x as usize,
+                    width.saturating_sub(1) as usize,
+                )?;
+                bound(
+                    "cursor hot spot y",
+                    *hot_y as usize,
+                    height.saturating_sub(1) as usize,
+                )
+            }
             _ => Ok(()),
         }
     }

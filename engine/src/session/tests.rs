@@ -409,6 +409,78 @@ fn sharers_esc_wins_at_once_with_input_in_flight() {
 }
 
 #[test]
+fn the_cursor_travels_as_small_messages_only_after_the_yes() {
+    let mut p = Pair::new(PASSWORD, ticket());
+    p.run(100_000);
+    let moved = Message::CursorMoved {
+        x: 10,
+        y: 20,
+        visible: true,
+    };
+    p.agent
+        .handle_input(p.now, AgentInput::Cursor(moved.clone()));
+    p.drain();
+    p.run(100_000);
+    assert!(
+        !p.log.messages_to_viewer.contains(&moved),
+        "a cursor position left before the Yes"
+    );
+    p.sharer(SharerDecision::AllowConnection(true));
+    let shape = Message::CursorShape {
+        width: 2,
+        height: 2,
+        hot_x: 1,
+        hot_y: 1,
+        pixels: vec![1, 2, 3],
+    };
+    p.agent
+        .handle_input(p.now, AgentInput::Cursor(shape.clone()));
+    p.agent.handle_input(p.now, AgentInput::Cursor(moved));
+    p.drain();
+    p.run(100_000);
+    assert!(p.log.viewer.contains(&ViewerEvent::CursorShape(shape)));
+    assert!(p.log.viewer.contains(&ViewerEvent::CursorMoved {
+        x: 10,
+        y: 20,
+        visible: true
+    }));
+    let bad = Message::CursorShape {
+        width: 2,
+        height: 2,
+        hot_x: 2,
+        hot_y: 0,
+        pixels: vec![],
+    };
+    assert!(bad.encode().is_err(), "a hot spot outside the picture");
+}
+
+/// Regression: the helper withdrew a control request and asked again while the sharer's Yes to
+/// the first was on the wire; the viewer took that Yes for its second request and believed it
+/// had control while the agent was still asking (found by `invariants_hold_for_random_sessions`).
+#[test]
+fn a_grant_for_a_withdrawn_request_is_not_taken_for_the_next() {
+    let mut p = Pair::viewing();
+    p.helper(HelperAction::RequestControl);
+    p.run(100_000);
+    p.helper(HelperAction::ReleaseControl);
+    p.helper(HelperAction::RequestControl);
+    p.sharer(SharerDecision::AllowControl(true));
+    p.run(100_000);
+    assert_eq!(
+        p.agent.state(),
+        &AgentState::ControlRequested,
+        "the second request waits for its own answer"
+    );
+    assert_eq!(p.viewer.state(), &ViewerState::ControlRequested);
+    p.sharer(SharerDecision::AllowControl(true));
+    p.run(100_000);
+    assert_eq!(
+        (p.agent.state(), p.viewer.state()),
+        (&AgentState::Controlling, &ViewerState::Controlling)
+    );
+}
+
+#[test]
 fn sharer_can_refuse_the_connection() {
     let mut p = Pair::new(PASSWORD, ticket());
     p.run(100_000);

@@ -67,6 +67,17 @@ pub enum ViewerEvent {
     Accepted,
     /// A screen update to apply.
     Screen(Vec<u8>),
+    /// The sharer's pointer changed shape ([`Message::CursorShape`]).
+    CursorShape(Message),
+    /// The sharer's pointer moved.
+    CursorMoved {
+        /// Column of the hot spot.
+        x: u32,
+        /// Row of the hot spot.
+        y: u32,
+        /// Whether it shows.
+        visible: bool,
+    },
     /// The sharer allowed control: "You now have control".
     ControlGranted,
     /// The sharer said No to control.
@@ -296,6 +307,14 @@ impl ViewerSession {
             (S::Viewing | S::ControlRequested | S::Controlling, Message::Chat { text }) => {
                 self.event(ViewerEvent::Chat { text })
             }
+            (
+                S::Viewing | S::ControlRequested | S::Controlling,
+                shape @ Message::CursorShape { .. },
+            ) => self.event(ViewerEvent::CursorShape(shape)),
+            (
+                S::Viewing | S::ControlRequested | S::Controlling,
+                Message::CursorMoved { x, y, visible },
+            ) => self.event(ViewerEvent::CursorMoved { x, y, visible }),
             (_, other) => {
                 self.protocol_error(&format!("unexpected {} from the agent", name(&other)))
             }
