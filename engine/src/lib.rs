@@ -14,6 +14,7 @@ pub mod codec;
 pub mod corpus;
 pub mod diff;
 pub mod frame;
+pub mod invite;
 pub mod net;
 pub mod pipeline;
 pub mod session;

@@ -1,0 +1,349 @@
+//! Invitations: what a sharer sends a helper, as a readable file or one copy-and-paste string.
+//!
+//! An [`Invitation`] holds who sends it and why, when it was made and when it expires, its id,
+//! the argon2id salt and parameters, the agent's addresses, and its certificate fingerprint:
+//! everything a helper needs to find, check and authenticate to the agent, and **nothing derived
+//! from the password**, so holding the file allows no offline guessing (see
+//! [`crate::session::auth`]).
+//!
+//! Two spellings of the same content:
+//! - a TOML file ([`Invitation::to_toml`], [`Invitation::from_toml`]), for e-mail attachments
+//!   and "save as file";
+//! - a string `beckon:` + base64url of its compact binary form ([`Invitation::to_string_form`],
+//!   [`Invitation::parse`]), for any chat program.
+//!
+//! Parsing checks every field and says which one is wrong and why; it never panics.
+//!
+//! ```
+//! use beckon_engine::invite::Invitation;
+//! # let inv = beckon_engine::invite::tests_support::sample();
+//! let text = inv.to_toml();
+//! assert_eq!(Invitation::from_toml(&text).unwrap(), inv);
+//! let string = inv.to_string_form();
+//! assert!(string.starts_with("beckon:"));
+//! assert_eq!(Invitation::parse(&string).unwrap(), inv);
+//! ```
+
+pub mod password;
+
+use std::net::SocketAddr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::net::Fingerprint;
+use crate::session::auth::StretchParams;
+
+/// Version of the invitation format.
+pub const INVITATION_VERSION: u32 = 1;
+/// The copy-and-paste form starts with this.
+pub const STRING_PREFIX: &str = "beckon:";
+/// Largest invitation accepted, in bytes of either form.
+pub const MAX_SIZE: usize = 16 * 1024;
+/// Longest "From" name, in characters.
+pub const MAX_FROM: usize = 128;
+/// Longest message, in characters.
+pub const MAX_MESSAGE: usize = 2000;
+/// Most addresses an invitation lists.
+pub const MAX_ADDRESSES: usize = 16;
+/// Longest validity the format allows (the agent's own maximum is usually far shorter).
+pub const MAX_VALIDITY_S: u64 = 30 * 24 * 3600;
+
+/// One invitation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invitation {
+    /// Random id, 8 to 64 characters of `A-Z a-z 0-9 -`.
+    pub id: String,
+    /// The sharer's name, as they gave it ("From").
+    pub from: String,
+    /// What help they need.
+    pub message: String,
+    /// When it was made, in seconds since the Unix epoch.
+    pub created: u64,
+    /// When it expires, in seconds since the Unix epoch.
+    pub expires: u64,
+    /// argon2id salt and parameters for the password.
+    pub stretch: StretchParams,
+    /// Where the agent listens, in the order to try.
+    pub addresses: Vec<SocketAddr>,
+    /// SHA-256 of the agent's certificate.
+    pub fingerprint: Fingerprint,
+}
+
+/// The file's fields as written.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fields {
+    version: u32,
+    id: String,
+    from: String,
+    message: String,
+    created: u64,
+    expires: u64,
+    argon2_salt: String,
+    argon2_memory_kib: u32,
+    argon2_passes: u32,
+    argon2_lanes: u32,
+    addresses: Vec<String>,
+    fingerprint: String,
+}
+
+/// What is wrong with an invitation.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InviteError {
+    /// The text is not an invitation at all.
+    #[error("this is not a Beckon invitation: {reason}")]
+    NotAnInvitation {
+        /// Why.
+        reason: String,
+    },
+    /// A field is missing or wrong.
+    #[error("the invitation's {field} is invalid: {reason}")]
+    InvalidField {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A newer format.
+    #[error(
+        "the invitation is version {0}, this Beckon reads version {INVITATION_VERSION}: update Beckon"
+    )]
+    Version(u32),
+}
+
+fn field(field: &'static str, reason: impl Into<String>) -> InviteError {
+    InviteError::InvalidField {
+        field,
+        reason: reason.into(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Invitation {
+    /// Whether it has expired at `now` (seconds since the Unix epoch).
+    pub fn is_expired(&self, now: u64) -> bool {
+        now >= self.expires
+    }
+
+    fn fields(&self) -> Fields {
+        Fields {
+            version: INVITATION_VERSION,
+            id: self.id.clone(),
+            from: self.from.clone(),
+            message: self.message.clone(),
+            created: self.created,
+            expires: self.expires,
+            argon2_salt: hex(&self.stretch.salt),
+            argon2_memory_kib: self.stretch.m_cost_kib,
+            argon2_passes: self.stretch.t_cost,
+            argon2_lanes: self.stretch.p_cost,
+            addresses: self.addresses.iter().map(ToString::to_string).collect(),
+            fingerprint: self.fingerprint.to_string(),
+        }
+    }
+
+    /// The invitation as a TOML file, with a comment saying what it is.
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string(&self.fields()).expect("an invitation always serialises");
+        format!(
+            "# Beckon remote assistance invitation from {}.\n\
+             # Open it with beckon-viewer; the password comes from the sharer by another way.\n{body}",
+            self.from.replace('\n', " ")
+        )
+    }
+
+    /// Reads an invitation file.
+    ///
+    /// # Errors
+    /// [`InviteError`] naming the field at fault.
+    pub fn from_toml(text: &str) -> Result<Invitation, InviteError> {
+        if text.len() > MAX_SIZE {
+            return Err(InviteError::NotAnInvitation {
+                reason: format!("{} bytes is too large", text.len()),
+            });
+        }
+        let fields: Fields = toml::from_str(text).map_err(|e| InviteError::NotAnInvitation {
+            reason: e.message().to_string(),
+        })?;
+        Invitation::check(fields)
+    }
+
+    /// The copy-and-paste form: `beckon:` and base64url of the compact binary form.
+    pub fn to_string_form(&self) -> String {
+        let bytes = postcard::to_allocvec(&self.fields()).expect("an invitation always serialises");
+        format!("{STRING_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// Reads either form: a `beckon:` string (surrounding spaces and line breaks a chat program
+    /// added are ignored) or the TOML file's text.
+    ///
+    /// # Errors
+    /// [`InviteError`] naming what is wrong.
+    pub fn parse(text: &str) -> Result<Invitation, InviteError> {
+        let trimmed = text.trim();
+        let Some(rest) = trimmed.strip_prefix(STRING_PREFIX) else {
+            return Invitation::from_toml(text);
+        };
+        if rest.len() > MAX_SIZE {
+            return Err(InviteError::NotAnInvitation {
+                reason: "the string is too long".into(),
+            });
+        }
+        let compact: String = rest.chars().filter(|c| !c.is_whitespace()).collect();
+        let bytes = URL_SAFE_NO_PAD.decode(compact.as_bytes()).map_err(|_| {
+            InviteError::NotAnInvitation {
+                reason: "the text after beckon: is damaged (was it copied whole?)".into(),
+            }
+        })?;
+        let (fields, extra) = postcard::take_from_bytes::<Fields>(&bytes).map_err(|_| {
+            InviteError::NotAnInvitation {
+                reason: "the text after beckon: is damaged (was it copied whole?)".into(),
+            }
+        })?;
+        if !extra.is_empty() {
+            return Err(InviteError::NotAnInvitation {
+                reason: "extra data after the invitation".into(),
+            });
+        }
+        Invitation::check(fields)
+    }
+
+    fn check(f: Fields) -> Result<Invitation, InviteError> {
+        if f.version != INVITATION_VERSION {
+            return Err(InviteError::Version(f.version));
+        }
+        if !(8..=64).contains(&f.id.len())
+            || !f.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(field("id", "8 to 64 letters, digits or dashes expected"));
+        }
+        let from = f.from.trim();
+        if from.is_empty() || from.chars().count() > MAX_FROM || from.chars().any(char::is_control)
+        {
+            return Err(field(
+                "from",
+                format!("a name of 1 to {MAX_FROM} printable characters expected"),
+            ));
+        }
+        if f.message.chars().count() > MAX_MESSAGE {
+            return Err(field(
+                "message",
+                format!("longer than {MAX_MESSAGE} characters"),
+            ));
+        }
+        if f.expires <= f.created {
+            return Err(field("expires", "not after the creation time"));
+        }
+        if f.expires - f.created > MAX_VALIDITY_S {
+            return Err(field(
+                "expires",
+                "more than 30 days after the creation time",
+            ));
+        }
+        let salt = parse_hex(&f.argon2_salt)
+            .filter(|s| s.len() == 16)
+            .ok_or_else(|| field("argon2_salt", "32 hexadecimal digits expected"))?;
+        if !(8..=4 * 1024 * 1024).contains(&f.argon2_memory_kib) {
+            return Err(field("argon2_memory_kib", "8 KiB to 4 GiB expected"));
+        }
+        if !(1..=16).contains(&f.argon2_passes) {
+            return Err(field("argon2_passes", "1 to 16 expected"));
+        }
+        if !(1..=16).contains(&f.argon2_lanes) || f.argon2_memory_kib < 8 * f.argon2_lanes {
+            return Err(field(
+                "argon2_lanes",
+                "1 to 16, with at least 8 KiB of memory each, expected",
+            ));
+        }
+        if f.addresses.is_empty() || f.addresses.len() > MAX_ADDRESSES {
+            return Err(field(
+                "addresses",
+                format!("1 to {MAX_ADDRESSES} addresses expected"),
+            ));
+        }
+        let addresses = f
+            .addresses
+            .iter()
+            .map(|a| {
+                a.parse::<SocketAddr>()
+                    .map_err(|_| field("addresses", format!("{a:?} is not an address and port")))
+                    .and_then(|s| {
+                        if s.port() == 0 {
+                            Err(field("addresses", format!("{a:?} has no port")))
+                        } else {
+                            Ok(s)
+                        }
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let fingerprint = Fingerprint::parse(&f.fingerprint).ok_or_else(|| {
+            field(
+                "fingerprint",
+                "64 hexadecimal digits (colons allowed) expected",
+            )
+        })?;
+        Ok(Invitation {
+            id: f.id,
+            from: from.to_string(),
+            message: f.message,
+            created: f.created,
+            expires: f.expires,
+            stretch: StretchParams {
+                salt: salt.try_into().expect("16 bytes checked"),
+                m_cost_kib: f.argon2_memory_kib,
+                t_cost: f.argon2_passes,
+                p_cost: f.argon2_lanes,
+            },
+            addresses,
+            fingerprint,
+        })
+    }
+}
+
+fn parse_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+#[doc(hidden)]
+pub mod tests_support {
+    //! A sample invitation for examples and tests.
+    use super::*;
+
+    /// An invitation with every field filled.
+    pub fn sample() -> Invitation {
+        Invitation {
+            id: "k3J9-xQ2m-77aB".into(),
+            from: "Ada Lovelace".into(),
+            message: "My printer prints only blank pages. Can you have a look?".into(),
+            created: 1_795_000_000,
+            expires: 1_795_003_600,
+            stretch: StretchParams {
+                salt: [0xA5; 16],
+                m_cost_kib: 65_536,
+                t_cost: 3,
+                p_cost: 1,
+            },
+            addresses: vec![
+                "192.0.2.10:47600".parse().unwrap(),
+                "[2001:db8::1]:47600".parse().unwrap(),
+            ],
+            fingerprint: Fingerprint([0x3C; 32]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
