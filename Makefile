@@ -46,6 +46,7 @@ demo: deps
 test: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) build --workspace --locked  # the binaries the end-to-end tests run
 	$(CARGO) test --workspace --locked
 
 bench: deps

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod agent_cli;
 mod codec;
 mod corpus;
 mod stream;

@@ -64,3 +64,16 @@ pub fn processes_matching(needle: &str) -> Vec<u32> {
     }
     found
 }
+
+/// A binary of the workspace, next to the test executable (`cargo test --workspace` builds it).
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build --workspace`",
+        path.display()
+    );
+    path
+}

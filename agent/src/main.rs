@@ -1,0 +1,344 @@
+//! `beckon-agent`: the sharer's side of Beckon.
+//!
+//! Invitations are made with `invite`, listed with `invitations`, and expired, resent or deleted
+//! by id; `log` shows the audit log. Everything lives in the store (see [`store`]).
+
+mod store;
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use beckon_engine::invite::{Invitation, password};
+use beckon_engine::session::Secret;
+use beckon_engine::session::auth::{StretchParams, stretch};
+use clap::{Args, Parser, Subcommand};
+use rand_core::{OsRng, RngCore};
+
+use crate::store::{State, Store, data_dir, now};
+
+/// Beckon remote assistance: the sharer's side.
+#[derive(Debug, Parser)]
+#[command(name = "beckon-agent", version, about)]
+struct Cli {
+    /// Where invitations and the audit log are kept (default: BECKON_DATA_DIR, else the XDG data
+    /// directory).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create an invitation for a helper.
+    Invite(InviteArgs),
+    /// List every invitation with its state.
+    Invitations {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Expire an invitation now: it can never be used again.
+    Expire {
+        /// The invitation's id (a unique prefix will do).
+        id: String,
+    },
+    /// Deliver an invitation again, the same way as before.
+    Resend {
+        /// The invitation's id (a unique prefix will do).
+        id: String,
+    },
+    /// Delete an invitation: it can never be used again.
+    Delete {
+        /// The invitation's id (a unique prefix will do).
+        id: String,
+    },
+    /// Show the audit log.
+    Log {
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct InviteArgs {
+    /// Your name, as the helper will see it ("From").
+    #[arg(long)]
+    from: String,
+    /// What you need help with.
+    #[arg(long, default_value = "")]
+    message: String,
+    /// How long the invitation stays valid: 30m, 1h (the default, and the recommended most), 4h.
+    #[arg(long, default_value = "1h")]
+    expires: String,
+    /// The longest validity allowed.
+    #[arg(long, default_value = "24h")]
+    max_expiry: String,
+    /// Make a strong password and show it once.
+    #[arg(long, conflicts_with = "password_stdin")]
+    generate_password: bool,
+    /// Read the password from standard input (for scripts).
+    #[arg(long)]
+    password_stdin: bool,
+    /// Where this computer can be reached (IP:PORT; repeat for several). Default: 127.0.0.1 at
+    /// --port, this computer only.
+    #[arg(long = "address")]
+    addresses: Vec<SocketAddr>,
+    /// The UDP port the agent serves on.
+    #[arg(long, default_value_t = 47600)]
+    port: u16,
+    /// Save the invitation to this file.
+    #[arg(long, conflicts_with = "string", required_unless_present = "string")]
+    save: Option<PathBuf>,
+    /// Print the invitation as one string to paste into any chat program.
+    #[arg(long)]
+    string: bool,
+}
+
+/// Parses `90s`, `30m`, `1h`, `2d`.
+fn parse_duration(text: &str) -> Result<u64> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .with_context(|| format!("{text:?} is not a duration like 30m, 1h or 2d"))?;
+    let scale = match unit {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => bail!("{text:?} is not a duration like 30m, 1h or 2d"),
+    };
+    Ok(n * scale)
+}
+
+fn read_password(args: &InviteArgs, known: &[&str]) -> Result<(Secret<String>, bool)> {
+    if args.generate_password {
+        return Ok((password::generate(&mut OsRng), true));
+    }
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        let line = line.trim_end_matches(['\n', '\r']).to_string();
+        password::check(&line, known)?;
+        line
+    } else {
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "a password is required: use --generate-password, or --password-stdin for scripts"
+            );
+        }
+        let first = rpassword::prompt_password("Password for this invitation: ")?;
+        let second = rpassword::prompt_password("The same password again: ")?;
+        password::check_twice(&first, &second, known)?;
+        first
+    };
+    Ok((Secret::new(password), false))
+}
+
+fn deliver(store: &Store, invitation: &Invitation, delivery: &str) -> Result<String> {
+    if let Some(path) = delivery.strip_prefix("file:") {
+        std::fs::write(path, invitation.to_toml()).with_context(|| format!("writing {path}"))?;
+        Ok(format!("Saved to {path}."))
+    } else {
+        println!("{}", invitation.to_string_form());
+        Ok("Paste the line above into your chat with the helper.".into())
+    }
+    .inspect(|_| {
+        let _ = store.log(Some(&invitation.id), "sent", delivery);
+    })
+}
+
+fn invite(store: &Store, args: &InviteArgs) -> Result<()> {
+    let validity = parse_duration(&args.expires)?;
+    let max = parse_duration(&args.max_expiry)?;
+    if validity < 60 {
+        bail!(
+            "an invitation must stay valid for at least a minute (--expires {})",
+            args.expires
+        );
+    }
+    if validity > max {
+        bail!(
+            "--expires {} is longer than the {} allowed (raise it with --max-expiry)",
+            args.expires,
+            args.max_expiry
+        );
+    }
+    let known = [args.from.as_str(), args.message.as_str()];
+    let (password, generated) = read_password(args, &known)?;
+    let stretch_params = StretchParams::generate(&mut OsRng);
+    let verifier = stretch(password.expose(), &stretch_params)?;
+    let identity = store.identity()?;
+    let mut id_bytes = [0u8; 9];
+    OsRng.fill_bytes(&mut id_bytes);
+    let id: String = id_bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>()[..12]
+        .to_string();
+    let created = now();
+    let addresses = if args.addresses.is_empty() {
+        vec![SocketAddr::from(([127, 0, 0, 1], args.port))]
+    } else {
+        args.addresses.clone()
+    };
+    let invitation = Invitation {
+        id: format!("{}-{}", &id[..6], &id[6..]),
+        from: args.from.clone(),
+        message: args.message.clone(),
+        created,
+        expires: created + validity,
+        stretch: stretch_params,
+        addresses,
+        fingerprint: identity.fingerprint(),
+    };
+    // Check it as a helper will read it, before anything is stored.
+    Invitation::parse(&invitation.to_toml()).context("the invitation would not be readable")?;
+    let delivery = match &args.save {
+        Some(path) => format!("file:{}", path.display()),
+        None => "string".to_string(),
+    };
+    store.add(&invitation, &verifier, &delivery)?;
+    let delivered = deliver(store, &invitation, &delivery)?;
+    eprintln!(
+        "Invitation {} created; it expires in {} minutes. {delivered}",
+        invitation.id,
+        validity / 60
+    );
+    if generated {
+        eprintln!("Password (shown once): {}", password.expose());
+    }
+    eprintln!(
+        "Give the helper the password by another way than the invitation (phone, in person)."
+    );
+    Ok(())
+}
+
+fn invitations(store: &Store, json: bool) -> Result<()> {
+    let records = store.list()?;
+    if json {
+        let list: Vec<_> = records
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.invitation.id, "from": r.invitation.from, "state": r.state.to_string(),
+                    "created": r.invitation.created, "expires": r.invitation.expires,
+                    "attempts": r.attempts, "delivery": r.delivery, "last_activity": r.last_activity,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    if records.is_empty() {
+        println!("No invitations yet: `beckon-agent invite --from NAME --save FILE` makes one.");
+        return Ok(());
+    }
+    println!(
+        "{:<14} {:<8} {:>11} {:>11} {:>8}  delivery",
+        "id", "state", "created", "expires", "attempts"
+    );
+    let now = now();
+    for r in records {
+        let ago = |t: u64| {
+            if t <= now {
+                format!("{}m ago", (now - t) / 60)
+            } else {
+                format!("in {}m", (t - now) / 60)
+            }
+        };
+        println!(
+            "{:<14} {:<8} {:>11} {:>11} {:>8}  {}",
+            r.invitation.id,
+            r.state,
+            ago(r.invitation.created),
+            ago(r.invitation.expires),
+            r.attempts,
+            r.delivery
+        );
+    }
+    Ok(())
+}
+
+fn run() -> Result<()> {
+    let cli = Cli::parse();
+    let store = Store::open(&data_dir(cli.data_dir.as_deref())?)?;
+    match &cli.command {
+        Command::Invite(args) => invite(&store, args),
+        Command::Invitations { json } => invitations(&store, *json),
+        Command::Expire { id } => {
+            let r = store.get(id)?;
+            store.set_state(&r.invitation.id, State::Expired, "expired by the sharer")?;
+            eprintln!(
+                "Invitation {} expired: it can no longer be used.",
+                r.invitation.id
+            );
+            Ok(())
+        }
+        Command::Delete { id } => {
+            let r = store.get(id)?;
+            store.set_state(&r.invitation.id, State::Deleted, "deleted by the sharer")?;
+            eprintln!(
+                "Invitation {} deleted: it can no longer be used.",
+                r.invitation.id
+            );
+            Ok(())
+        }
+        Command::Resend { id } => {
+            let r = store.get(id)?;
+            if r.state != State::Open {
+                bail!(
+                    "invitation {} is {}: make a new one with `beckon-agent invite`",
+                    r.invitation.id,
+                    r.state
+                );
+            }
+            let delivered = deliver(&store, &r.invitation, &r.delivery)?;
+            store.log(Some(&r.invitation.id), "resent", &r.delivery)?;
+            eprintln!("Invitation {} sent again. {delivered}", r.invitation.id);
+            Ok(())
+        }
+        Command::Log { json } => {
+            let entries = store.audit()?;
+            if *json {
+                let list: Vec<_> = entries
+                    .iter()
+                    .map(|e| serde_json::json!({"at": e.at, "invitation": e.invitation, "event": e.event, "detail": e.detail}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for e in entries {
+                    println!(
+                        "{} {} {} {}",
+                        e.at,
+                        e.invitation.as_deref().unwrap_or("-"),
+                        e.event,
+                        e.detail
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("beckon-agent: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! The agent's store: invitations, the audit log and the agent's certificate, in one SQLite
+//! file (with a table for the helpers' address book that e-mail delivery fills).
+//!
+//! The file lives in the XDG data directory (`$XDG_DATA_HOME/beckon/agent.db`, else
+//! `~/.local/share/beckon/agent.db`), or in `--data-dir` / `BECKON_DATA_DIR`. It is opened in WAL
+//! mode with a busy timeout, so the command line and a serving agent can use it at once. It holds
+//! the argon2id output of each password, never the password.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use beckon_engine::invite::Invitation;
+use beckon_engine::net::AgentIdentity;
+use beckon_engine::session::Secret;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Where an invitation stands, as the status list shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Waiting for its helper.
+    Open,
+    /// A helper connected with it (it cannot be used again).
+    Used,
+    /// Past its expiry, or expired by the sharer.
+    Expired,
+    /// Too many wrong passwords.
+    Locked,
+    /// Deleted by the sharer.
+    Deleted,
+}
+
+impl State {
+    fn as_str(self) -> &'static str {
+        match self {
+            State::Open => "open",
+            State::Used => "used",
+            State::Expired => "expired",
+            State::Locked => "locked",
+            State::Deleted => "deleted",
+        }
+    }
+
+    fn parse(s: &str) -> State {
+        match s {
+            "used" => State::Used,
+            "expired" => State::Expired,
+            "locked" => State::Locked,
+            "deleted" => State::Deleted,
+            _ => State::Open,
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One invitation as the store keeps it.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// The invitation as sent.
+    pub invitation: Invitation,
+    /// Its state, expiry taken into account.
+    pub state: State,
+    /// Wrong passwords so far.
+    pub attempts: u32,
+    /// How it was delivered: `file:PATH`, `string` or `email:ADDRESS`.
+    pub delivery: String,
+    /// Last event, seconds since the Unix epoch.
+    pub last_activity: u64,
+}
+
+/// One line of the audit log.
+#[derive(Clone, Debug)]
+pub struct AuditEntry {
+    /// When, in seconds since the Unix epoch.
+    pub at: u64,
+    /// Which invitation, if any.
+    pub invitation: Option<String>,
+    /// What happened.
+    pub event: String,
+    /// Details.
+    pub detail: String,
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The data directory: `--data-dir`, else `BECKON_DATA_DIR`, else the XDG one.
+pub fn data_dir(flag: Option<&Path>) -> Result<PathBuf> {
+    if let Some(dir) = flag {
+        return Ok(dir.to_path_buf());
+    }
+    if let Some(dir) = std::env::var_os("BECKON_DATA_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME") {
+        return Ok(PathBuf::from(dir).join("beckon"));
+    }
+    let home = std::env::var_os("HOME")
+        .context("neither --data-dir, BECKON_DATA_DIR, XDG_DATA_HOME nor HOME is set")?;
+    Ok(PathBuf::from(home).join(".local/share/beckon"))
+}
+
+/// The open store.
+#[derive(Debug)]
+pub struct Store {
+    db: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`.
+    ///
+    /// # Errors
+    /// When the directory or database cannot be created or opened.
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the data directory {}", dir.display()))?;
+        let path = dir.join("agent.db");
+        let db = Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        db.busy_timeout(Duration::from_secs(5))?;
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.execute_batch(
+            "CREATE TABLE IF NOT EXISTS invitations (
+                id TEXT PRIMARY KEY,
+                text TEXT NOT NULL,
+                state TEXT NOT NULL,
+                verifier BLOB NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                delivery TEXT NOT NULL,
+                last_activity INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS audit (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                at INTEGER NOT NULL,
+                invitation TEXT,
+                event TEXT NOT NULL,
+                detail TEXT NOT NULL DEFAULT ''
+            );
+            CREATE TABLE IF NOT EXISTS helpers (address TEXT PRIMARY KEY, last_used INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS identity (one INTEGER PRIMARY KEY CHECK (one = 1), cert BLOB NOT NULL, key BLOB NOT NULL);",
+        )?;
+        Ok(Store { db })
+    }
+
+    /// The agent's certificate, made on first use and kept, so invitations stay valid.
+    pub fn identity(&self) -> Result<AgentIdentity> {
+        let stored: Option<(Vec<u8>, Vec<u8>)> = self
+            .db
+            .query_row("SELECT cert, key FROM identity WHERE one = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        if let Some((cert, key)) = stored {
+            return Ok(AgentIdentity::from_der(cert, key));
+        }
+        let identity = AgentIdentity::generate()?;
+        let (cert, key) = identity.to_der();
+        self.db.execute(
+            "INSERT INTO identity (one, cert, key) VALUES (1, ?1, ?2)",
+            params![cert, key],
+        )?;
+        Ok(identity)
+    }
+
+    /// Records a new invitation and its creation in the audit log.
+    pub fn add(
+        &self,
+        invitation: &Invitation,
+        verifier: &Secret<[u8; 32]>,
+        delivery: &str,
+    ) -> Result<()> {
+        self.db.execute(
+            "INSERT INTO invitations (id, text, state, verifier, delivery, last_activity) VALUES (?1, ?2, 'open', ?3, ?4, ?5)",
+            params![invitation.id, invitation.to_toml(), verifier.expose().to_vec(), delivery, invitation.created],
+        )?;
+        self.log(
+            Some(&invitation.id),
+            "created",
+            &format!("expires {}", invitation.expires),
+        )?;
+        Ok(())
+    }
+
+    /// Appends to the audit log.
+    pub fn log(&self, invitation: Option<&str>, event: &str, detail: &str) -> Result<()> {
+        self.db.execute(
+            "INSERT INTO audit (at, invitation, event, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![now(), invitation, event, detail],
+        )?;
+        if let Some(id) = invitation {
+            self.db.execute(
+                "UPDATE invitations SET last_activity = ?1 WHERE id = ?2",
+                params![now(), id],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Every invitation, newest first, with expiry applied.
+    pub fn list(&self) -> Result<Vec<Record>> {
+        let mut stmt = self.db.prepare(
+            "SELECT text, state, verifier, attempts, delivery, last_activity FROM invitations ORDER BY rowid DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, u64>(5)?,
+            ))
+        })?;
+        let now = now();
+        let mut out = Vec::new();
+        for row in rows {
+            let (text, state, verifier, attempts, delivery, last_activity) = row?;
+            let invitation =
+                Invitation::from_toml(&text).context("a stored invitation does not parse")?;
+            let mut state = State::parse(&state);
+            if state == State::Open && invitation.is_expired(now) {
+                state = State::Expired;
+            }
+            if verifier.len() != 32 {
+                bail!("the stored verifier of {} is damaged", invitation.id);
+            }
+            out.push(Record {
+                invitation,
+                state,
+                attempts,
+                delivery,
+                last_activity,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One invitation by id (a unique prefix will do).
+    pub fn get(&self, id: &str) -> Result<Record> {
+        let matches: Vec<Record> = self
+            .list()?
+            .into_iter()
+            .filter(|r| r.invitation.id.starts_with(id))
+            .collect();
+        match matches.len() {
+            0 => bail!("no invitation {id:?}: `beckon-agent invitations` lists them"),
+            1 => Ok(matches.into_iter().next().expect("one")),
+            n => bail!("{n} invitations start with {id:?}: give more of the id"),
+        }
+    }
+
+    /// Sets an invitation's state and logs why.
+    pub fn set_state(&self, id: &str, state: State, event: &str) -> Result<()> {
+        self.db.execute(
+            "UPDATE invitations SET state = ?1 WHERE id = ?2",
+            params![state.as_str(), id],
+        )?;
+        self.log(Some(id), event, "")
+    }
+
+    /// The audit log, oldest first.
+    pub fn audit(&self) -> Result<Vec<AuditEntry>> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT at, invitation, event, detail FROM audit ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(AuditEntry {
+                at: r.get(0)?,
+                invitation: r.get(1)?,
+                event: r.get(2)?,
+                detail: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

@@ -1,0 +1,224 @@
+//! `beckon-agent` on the command line, with a real SQLite store in a scratch directory.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use beckon_engine::invite::Invitation;
+
+use crate::util::{Scratch, binary};
+
+const STRONG: &str = "Tamoki-Ruvela-Sipono-47!";
+
+fn agent(data: &Scratch, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(binary("beckon-agent"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("beckon-agent runs (cargo builds it with the workspace)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn listed(data: &Scratch) -> serde_json::Value {
+    let out = agent(data, &["invitations", "--json"], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn invite_save_list_expire_resend_delete_and_log() {
+    let data = Scratch::new("agent-cli");
+    let file = data.path().join("help-me.beckon");
+    let out = agent(
+        &data,
+        &[
+            "invite",
+            "--from",
+            "Ada Lovelace",
+            "--message",
+            "The printer",
+            "--password-stdin",
+            "--save",
+            file.to_str().unwrap(),
+        ],
+        &format!("{STRONG}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("expires in 60 minutes"),
+        "{}",
+        text(&out.stderr)
+    );
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(!saved.contains(STRONG));
+    let invitation = Invitation::parse(&saved).unwrap();
+    assert_eq!(
+        (invitation.from.as_str(), invitation.message.as_str()),
+        ("Ada Lovelace", "The printer")
+    );
+    assert_eq!(invitation.expires - invitation.created, 3600);
+
+    let list = listed(&data);
+    assert_eq!(list[0]["id"], invitation.id.as_str());
+    assert_eq!(list[0]["state"], "open");
+    assert!(list[0]["delivery"].as_str().unwrap().starts_with("file:"));
+
+    // Resend rewrites the same invitation to the same place.
+    std::fs::remove_file(&file).unwrap();
+    let out = agent(&data, &["resend", &invitation.id[..6]], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        Invitation::parse(&std::fs::read_to_string(&file).unwrap()).unwrap(),
+        invitation
+    );
+
+    let out = agent(&data, &["expire", &invitation.id], "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(listed(&data)[0]["state"], "expired");
+    let out = agent(&data, &["resend", &invitation.id], "");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("is expired: make a new one"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = agent(&data, &["delete", &invitation.id], "");
+    assert!(out.status.success());
+    assert_eq!(listed(&data)[0]["state"], "deleted");
+
+    let out = agent(&data, &["log", "--json"], "");
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let events: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "created",
+            "sent",
+            "sent",
+            "resent",
+            "expired by the sharer",
+            "deleted by the sharer"
+        ]
+    );
+    // The store never holds the password.
+    let db = std::fs::read(data.path().join("agent.db")).unwrap();
+    assert!(!db.windows(STRONG.len()).any(|w| w == STRONG.as_bytes()));
+}
+
+#[test]
+fn the_string_form_and_a_generated_password() {
+    let data = Scratch::new("agent-cli");
+    let out = agent(
+        &data,
+        &[
+            "invite",
+            "--from",
+            "Ada",
+            "--generate-password",
+            "--string",
+            "--expires",
+            "30m",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let line = text(&out.stdout);
+    let invitation = Invitation::parse(line.trim()).unwrap();
+    assert_eq!(invitation.expires - invitation.created, 1800);
+    let stderr = text(&out.stderr);
+    let password = stderr
+        .split("Password (shown once): ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap();
+    assert_eq!(
+        beckon_engine::invite::password::check(password, &[]),
+        Ok(())
+    );
+    // Shown once: nowhere in the store or the listing.
+    assert!(!text(&agent(&data, &["invitations"], "").stdout).contains(password));
+}
+
+#[test]
+fn weak_passwords_and_nonsense_get_clear_reasons() {
+    let data = Scratch::new("agent-cli");
+    let cases: [(&[&str], &str, &str); 5] = [
+        (
+            &["invite", "--from", "Ada", "--password-stdin", "--string"],
+            "Password123!\n",
+            "too easy to guess",
+        ),
+        (
+            &["invite", "--from", "Ada", "--password-stdin", "--string"],
+            "short1!\n",
+            "use at least 10",
+        ),
+        (
+            &[
+                "invite",
+                "--from",
+                "Ada",
+                "--password-stdin",
+                "--string",
+                "--expires",
+                "48h",
+            ],
+            "",
+            "longer than the 24h allowed",
+        ),
+        (
+            &[
+                "invite",
+                "--from",
+                "Ada",
+                "--password-stdin",
+                "--string",
+                "--expires",
+                "soon",
+            ],
+            "",
+            "not a duration",
+        ),
+        (&["expire", "nope"], "", "no invitation \"nope\""),
+    ];
+    for (args, stdin, expected) in cases {
+        let out = agent(&data, args, stdin);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = agent(&data, &["invite", "--from", "Ada", "--string"], "");
+    assert!(
+        text(&out.stderr).contains("a password is required"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        listed(&data).as_array().unwrap().is_empty(),
+        "nothing was stored"
+    );
+}
