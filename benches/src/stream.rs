@@ -13,7 +13,8 @@ use beckon_engine::net::{AgentIdentity, agent_endpoint, connect, viewer_endpoint
 use beckon_engine::pipeline::{Framebuffer, PipelineConfig, Update};
 use beckon_engine::session::auth::{StretchParams, stretch};
 use beckon_engine::session::{
-    AgentEvent, HelperAction, InputEvent, SharerDecision, Ticket, TicketState, Timers, ViewerEvent,
+    AgentEvent, CloseReason, HelperAction, InputEvent, SharerDecision, Ticket, TicketState, Timers,
+    ViewerEvent,
 };
 use tokio::sync::mpsc;
 
@@ -46,6 +47,8 @@ pub struct StreamReport {
     pub clip_s: f64,
     /// Wire bytes of all updates.
     pub bytes: u64,
+    /// Why each side closed once the helper pressed Disconnect: (agent, viewer).
+    pub closed: (Option<CloseReason>, Option<CloseReason>),
 }
 
 impl StreamReport {
@@ -196,8 +199,14 @@ pub async fn run(options: StreamOptions) -> Result<StreamReport> {
         }
     }
     let _ = actions_tx.send(HelperAction::Disconnect);
-    let _ = tokio::time::timeout(Duration::from_secs(5), viewer).await;
-    let _ = tokio::time::timeout(Duration::from_secs(5), agent).await;
+    report.closed.1 = tokio::time::timeout(Duration::from_secs(5), viewer)
+        .await
+        .ok()
+        .and_then(|r| r.ok()?.ok());
+    report.closed.0 = tokio::time::timeout(Duration::from_secs(5), agent)
+        .await
+        .ok()
+        .and_then(|r| r.ok()?.ok());
     drop(relay);
     Ok(report)
 }

@@ -10,11 +10,11 @@ use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, ViewerHooks
 use beckon_engine::net::{
     AgentIdentity, Fingerprint, NetError, agent_endpoint, connect, viewer_endpoint,
 };
-use beckon_engine::pipeline::{Framebuffer, PipelineConfig, Update};
+use beckon_engine::pipeline::PipelineConfig;
 use beckon_engine::session::auth::{StretchParams, stretch};
 use beckon_engine::session::{
-    AgentEvent, CloseReason, HelperAction, InputEvent, Refusal, SharerDecision, Ticket,
-    TicketState, Timers, ViewerEvent,
+    AgentEvent, CloseReason, InputEvent, Party, Refusal, SharerDecision, Ticket, TicketState,
+    Timers,
 };
 use tokio::sync::mpsc;
 
@@ -94,78 +94,34 @@ async fn start_agent(
     (addr, handle)
 }
 
+/// The terminal clip at its own 30 fps over QUIC on loopback: the helper authenticates, sees
+/// updates with low latency, and the framebuffer ends equal to the last frame, exactly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clip_streams_over_quic_and_the_viewer_ends_exact() {
-    let origin = Instant::now();
-    let identity = AgentIdentity::generate().unwrap();
-    let (addr, agent) = start_agent(&identity, "terminal", origin).await;
-
-    let endpoint = viewer_endpoint("127.0.0.1:0".parse().unwrap()).unwrap();
-    let connection = connect(
-        &endpoint,
-        addr,
-        identity.fingerprint(),
-        Duration::from_secs(5),
-    )
-    .await
-    .unwrap();
-    let (actions_tx, actions) = mpsc::unbounded_channel();
-    let (events, mut events_rx) = mpsc::unbounded_channel();
-    let stretched = stretch(PASSWORD, &params()).unwrap();
-    let viewer = tokio::spawn(async move {
-        view(
-            connection,
-            "inv-e2e",
-            "Grace",
-            &stretched,
-            ViewerHooks { actions, events },
-            Timers::default(),
-            origin,
-        )
+    let options = beckon_benches::stream::StreamOptions {
+        clip: repo().join("corpus/terminal.bgra.zst"),
+        link: None,
+        params: params(),
+        settle: Duration::from_secs(10),
+    };
+    let report = beckon_benches::stream::run(options)
         .await
-    });
-
-    let mut last = ClipReader::open(repo().join("corpus/terminal.bgra.zst")).unwrap();
-    let mut last_frame = last.blank_frame();
-    while last.read_frame(&mut last_frame).unwrap() {}
-
-    let mut framebuffer = Framebuffer::new();
-    let mut latencies = Vec::new();
-    let mut authenticated = false;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while framebuffer.frame() != Some(&last_frame) {
-        let event = tokio::time::timeout_at(deadline, events_rx.recv())
-            .await
-            .expect("the viewer did not reach the last frame exactly within 30 s")
-            .expect("the viewer stopped");
-        match event {
-            ViewerEvent::Authenticated { sharer } => {
-                assert_eq!(sharer, "Ada");
-                authenticated = true;
-            }
-            ViewerEvent::Screen(bytes) => {
-                assert!(authenticated, "a screen update before authentication");
-                let update = Update::decode(&bytes).unwrap();
-                framebuffer.apply(&update).unwrap();
-                latencies.push(origin.elapsed().as_micros() as u64 - update.timestamp_us);
-            }
-            ViewerEvent::Closed(reason) => panic!("closed early: {reason}"),
-            _ => {}
-        }
-    }
-    assert!(latencies.len() > 20, "{} updates", latencies.len());
-    actions_tx.send(HelperAction::Disconnect).unwrap();
-    assert_eq!(
-        viewer.await.unwrap().unwrap(),
-        CloseReason::Disconnected {
-            by: beckon_engine::session::Party::Helper
-        }
+        .expect("the session runs to the end");
+    assert!(report.handshake_ms > 0.0, "the helper authenticated");
+    assert!(
+        report.samples.len() > 20,
+        "{} updates",
+        report.samples.len()
     );
+    let exact = report
+        .exact_after_end_s
+        .expect("the framebuffer never equalled the last frame");
+    assert!(exact <= 2.0, "exact only {exact:.1} s after the clip ended");
+    let helper_left = Some(CloseReason::Disconnected { by: Party::Helper });
     assert_eq!(
-        agent.await.unwrap(),
-        CloseReason::Disconnected {
-            by: beckon_engine::session::Party::Helper
-        }
+        report.closed,
+        (helper_left.clone(), helper_left),
+        "Disconnect ends both sides"
     );
 }
 

@@ -116,14 +116,14 @@ pub(crate) enum Prover {
     Viewer,
 }
 
-/// The key-confirmation MAC of `prover`: HMAC-SHA256 under the SPAKE2 key over the role, the TLS
-/// exporter value of this connection and the invitation id.
-pub(crate) fn confirmation(
+/// The key-confirmation MAC of `prover`, before finalising: HMAC-SHA256 under the SPAKE2 key
+/// over the role, the TLS exporter value of this connection and the invitation id.
+fn confirmation_mac(
     key: &Secret<[u8; 32]>,
     prover: Prover,
     channel_binding: &[u8; 32],
     invitation_id: &str,
-) -> [u8; 32] {
+) -> Hmac<Sha256> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.expose()).expect("HMAC takes any key");
     mac.update(match prover {
         Prover::Agent => b"beckon/1 confirm agent",
@@ -131,7 +131,20 @@ pub(crate) fn confirmation(
     });
     mac.update(channel_binding);
     mac.update(invitation_id.as_bytes());
-    mac.finalize().into_bytes().into()
+    mac
+}
+
+/// `prover`'s key confirmation for this connection and invitation.
+pub(crate) fn confirmation(
+    key: &Secret<[u8; 32]>,
+    prover: Prover,
+    channel_binding: &[u8; 32],
+    invitation_id: &str,
+) -> [u8; 32] {
+    confirmation_mac(key, prover, channel_binding, invitation_id)
+        .finalize()
+        .into_bytes()
+        .into()
 }
 
 /// Whether `got` is `prover`'s confirmation, compared in constant time.
@@ -142,14 +155,9 @@ pub(crate) fn verify_confirmation(
     invitation_id: &str,
     got: &[u8],
 ) -> bool {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.expose()).expect("HMAC takes any key");
-    mac.update(match prover {
-        Prover::Agent => b"beckon/1 confirm agent",
-        Prover::Viewer => b"beckon/1 confirm viewer",
-    });
-    mac.update(channel_binding);
-    mac.update(invitation_id.as_bytes());
-    mac.verify_slice(got).is_ok()
+    confirmation_mac(key, prover, channel_binding, invitation_id)
+        .verify_slice(got)
+        .is_ok()
 }
 
 #[cfg(test)]
