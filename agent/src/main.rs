@@ -3,6 +3,7 @@
 //! Invitations are made with `invite`, listed with `invitations`, and expired, resent or deleted
 //! by id; `log` shows the audit log. Everything lives in the store (see [`store`]).
 
+mod share;
 mod store;
 
 use std::io::{BufRead, IsTerminal};
@@ -56,6 +57,8 @@ enum Command {
         /// The invitation's id (a unique prefix will do).
         id: String,
     },
+    /// Serve an invitation: wait for its helper and ask you before they see anything.
+    Share(share::ShareArgs),
     /// Show the audit log.
     Log {
         /// Print JSON instead of lines.
@@ -277,6 +280,7 @@ fn run() -> Result<()> {
     match &cli.command {
         Command::Invite(args) => invite(&store, args),
         Command::Invitations { json } => invitations(&store, *json),
+        Command::Share(args) => share::share(&store, args),
         Command::Expire { id } => {
             let r = store.get(id)?;
             store.set_state(&r.invitation.id, State::Expired, "expired by the sharer")?;

@@ -266,6 +266,32 @@ impl Store {
         self.log(Some(id), event, "")
     }
 
+    /// Records a wrong password; locks the invitation when `locked`.
+    pub fn record_attempt(&self, id: &str, attempts: u32, locked: bool) -> Result<()> {
+        self.db.execute(
+            "UPDATE invitations SET attempts = ?1 WHERE id = ?2",
+            params![attempts, id],
+        )?;
+        self.log(Some(id), "wrong password", &format!("attempt {attempts}"))?;
+        if locked {
+            self.set_state(id, State::Locked, "locked after too many wrong passwords")?;
+        }
+        Ok(())
+    }
+
+    /// The verifier of an invitation, for serving it.
+    pub fn verifier(&self, id: &str) -> Result<Secret<[u8; 32]>> {
+        let v: Vec<u8> = self.db.query_row(
+            "SELECT verifier FROM invitations WHERE id = ?1",
+            params![id],
+            |r| r.get(0),
+        )?;
+        let v: [u8; 32] = v
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("the stored verifier of {id} is damaged"))?;
+        Ok(Secret::new(v))
+    }
+
     /// The audit log, oldest first.
     pub fn audit(&self) -> Result<Vec<AuditEntry>> {
         let mut stmt = self

@@ -5,4 +5,5 @@ mod util;
 mod agent_cli;
 mod codec;
 mod corpus;
+mod share;
 mod stream;

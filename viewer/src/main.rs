@@ -1,0 +1,226 @@
+//! `beckon-viewer`: the helper's side of Beckon, on the command line for now (the window comes
+//! with the viewer issue). `open` shows who sent the invitation and why, asks for the password,
+//! connects, and streams the sharer's screen into a framebuffer; `--screenshot` saves what it
+//! shows at the end.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use beckon_engine::frame::Frame;
+use beckon_engine::invite::Invitation;
+use beckon_engine::net::drive::{ViewerHooks, view};
+use beckon_engine::net::{NetError, connect, viewer_endpoint};
+use beckon_engine::pipeline::{Framebuffer, Update};
+use beckon_engine::session::auth::stretch;
+use beckon_engine::session::{CloseReason, HelperAction, Party, Timers, ViewerEvent};
+use clap::{Parser, Subcommand};
+use tokio::sync::mpsc;
+
+/// Beckon remote assistance: the helper's side.
+#[derive(Debug, Parser)]
+#[command(name = "beckon-viewer", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Open an invitation (a file, or the beckon: string) and connect.
+    Open(OpenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct OpenArgs {
+    /// The invitation file, or the `beckon:` string.
+    invitation: String,
+    /// Your name, as the sharer will see it.
+    #[arg(long, default_value = "Helper")]
+    name: String,
+    /// Read the password from standard input (for scripts).
+    #[arg(long)]
+    password_stdin: bool,
+    /// Save what is shown, as PNG, when the session ends.
+    #[arg(long)]
+    screenshot: Option<PathBuf>,
+    /// Disconnect after this many seconds (default: stay until the sharer disconnects).
+    #[arg(long)]
+    seconds: Option<u64>,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn read_invitation(arg: &str) -> Result<Invitation> {
+    let path = PathBuf::from(arg);
+    let text = if !arg.trim_start().starts_with("beckon:") && path.exists() {
+        std::fs::read_to_string(&path).with_context(|| format!("reading invitation {arg}"))?
+    } else {
+        arg.to_string()
+    };
+    Ok(Invitation::parse(&text)?)
+}
+
+fn save_png(path: &PathBuf, frame: &Frame) -> Result<()> {
+    let rgb: Vec<u8> = frame
+        .data()
+        .chunks_exact(4)
+        .flat_map(|p| [p[2], p[1], p[0]])
+        .collect();
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut encoder =
+        png::Encoder::new(std::io::BufWriter::new(file), frame.width(), frame.height());
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&rgb)?;
+    writer.finish()?;
+    Ok(())
+}
+
+async fn open(args: &OpenArgs) -> Result<()> {
+    let invitation = read_invitation(&args.invitation)?;
+    let left = invitation.expires.saturating_sub(now());
+    eprintln!(
+        "Invitation from {}: {:?}",
+        invitation.from, invitation.message
+    );
+    eprintln!(
+        "It expires in {} minutes. Check with {} that they really sent it.",
+        left / 60,
+        invitation.from
+    );
+    if invitation.is_expired(now()) {
+        bail!(
+            "the invitation has expired: ask {} for a new one",
+            invitation.from
+        );
+    }
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    } else if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ")?
+    } else {
+        bail!("a password is required: type it at the prompt, or use --password-stdin");
+    };
+    let stretched = stretch(&password, &invitation.stretch)?;
+    drop(password);
+    let origin = Instant::now();
+    let endpoint = viewer_endpoint("0.0.0.0:0".parse()?)?;
+    let mut last_error = None;
+    let mut connection = None;
+    for addr in &invitation.addresses {
+        match connect(
+            &endpoint,
+            *addr,
+            invitation.fingerprint,
+            Duration::from_secs(5),
+        )
+        .await
+        {
+            Ok(c) => {
+                connection = Some(c);
+                break;
+            }
+            Err(e @ NetError::WrongCertificate { .. }) => return Err(e.into()),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    let Some(connection) = connection else {
+        return Err(last_error.map_or_else(
+            || anyhow::anyhow!("the invitation lists no address"),
+            Into::into,
+        ));
+    };
+    let (actions_tx, actions) = mpsc::unbounded_channel();
+    let (events, mut events_rx) = mpsc::unbounded_channel();
+    let invitation_id = invitation.id.clone();
+    let name = args.name.clone();
+    let session = tokio::spawn(async move {
+        view(
+            connection,
+            &invitation_id,
+            &name,
+            &stretched,
+            ViewerHooks { actions, events },
+            Timers::default(),
+            origin,
+        )
+        .await
+    });
+    if let Some(seconds) = args.seconds {
+        let tx = actions_tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(seconds)).await;
+            let _ = tx.send(HelperAction::Disconnect);
+        });
+    }
+    let mut framebuffer = Framebuffer::new();
+    let mut reason = None;
+    while let Some(event) = events_rx.recv().await {
+        match event {
+            ViewerEvent::Authenticated { sharer } => {
+                eprintln!("Connected. Waiting for {sharer} to allow the connection.")
+            }
+            ViewerEvent::Accepted => eprintln!("You can see the sharer's screen."),
+            ViewerEvent::Screen(bytes) => framebuffer.apply(&Update::decode(&bytes)?)?,
+            ViewerEvent::Chat { text } => eprintln!("sharer: {text}"),
+            ViewerEvent::Closed(r) => reason = Some(r),
+            other => eprintln!("{other:?}"),
+        }
+    }
+    let _ = session.await;
+    if let (Some(path), Some(frame)) = (&args.screenshot, framebuffer.frame()) {
+        save_png(path, frame)?;
+        eprintln!("Saved what was shown to {}.", path.display());
+    }
+    match reason {
+        Some(CloseReason::Disconnected { by }) => {
+            eprintln!(
+                "Disconnected by the {}.",
+                if by == Party::Helper {
+                    "helper"
+                } else {
+                    "sharer"
+                }
+            );
+            Ok(())
+        }
+        Some(other) => bail!("{other}"),
+        None => bail!("the session ended without a reason"),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("beckon-viewer: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match &cli.command {
+        Command::Open(args) => runtime.block_on(open(args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("beckon-viewer: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
