@@ -65,27 +65,6 @@ pub fn load_clip(path: &str, progress: &Progress) -> Result<(ClipMeta, Vec<Frame
     Ok((meta, frames))
 }
 
-/// Sum of squared differences over the R, G and B channels of two frames of one size.
-pub fn rgb_sq_error(a: &Frame, b: &Frame) -> f64 {
-    let mut sum = 0u64;
-    for (p, q) in a.data().chunks_exact(4).zip(b.data().chunks_exact(4)) {
-        for c in 0..3 {
-            let d = p[c] as i32 - q[c] as i32;
-            sum += (d * d) as u64;
-        }
-    }
-    sum as f64
-}
-
-/// PSNR in dB for an 8-bit mean squared error; 100 for an exact picture.
-pub fn psnr_from_mse(mse: f64) -> f64 {
-    if mse <= 0.0 {
-        100.0
-    } else {
-        (10.0 * (255.0f64 * 255.0 / mse).log10()).min(100.0)
-    }
-}
-
 /// Writes source | shown | amplified difference (x8) side by side as an RGB PNG.
 ///
 /// # Errors

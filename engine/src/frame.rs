@@ -315,19 +315,17 @@ impl Frame {
     }
 }
 
-/// PSNR in dB over the R, G and B channels of `rect` in two frames; 100 when they are equal there.
-/// The measure `corpus-eval` reports: 10 * log10(255^2 / MSE).
+/// Sum of squared differences over the R, G and B channels of `rect` in two frames.
 ///
 /// # Panics
 /// When `rect` leaves either frame.
-pub fn psnr_rgb(a: &FrameRef<'_>, b: &FrameRef<'_>, rect: Rect) -> f64 {
+pub fn rgb_squared_error(a: &FrameRef<'_>, b: &FrameRef<'_>, rect: Rect) -> u64 {
     let mut se = 0u64;
     for y in rect.y..rect.bottom() {
-        let (ra, rb) = (a.row(y), b.row(y));
         let span = rect.x as usize * BYTES_PER_PIXEL..rect.right() as usize * BYTES_PER_PIXEL;
-        for (p, q) in ra[span.clone()]
+        for (p, q) in a.row(y)[span.clone()]
             .chunks_exact(4)
-            .zip(rb[span].chunks_exact(4))
+            .zip(b.row(y)[span].chunks_exact(4))
         {
             for c in 0..3 {
                 let d = p[c] as i64 - q[c] as i64;
@@ -335,11 +333,28 @@ pub fn psnr_rgb(a: &FrameRef<'_>, b: &FrameRef<'_>, rect: Rect) -> f64 {
             }
         }
     }
-    if se == 0 || rect.is_empty() {
+    se
+}
+
+/// PSNR in dB for a mean squared error of 8-bit samples: 10 * log10(255^2 / MSE), capped at
+/// 100 (also for an exact picture). The measure `corpus-eval` reports.
+pub fn psnr_from_mse(mse: f64) -> f64 {
+    if mse <= 0.0 {
+        100.0
+    } else {
+        (10.0 * (255.0f64 * 255.0 / mse).log10()).min(100.0)
+    }
+}
+
+/// PSNR in dB over the R, G and B channels of `rect` in two frames; 100 when they are equal there.
+///
+/// # Panics
+/// When `rect` leaves either frame.
+pub fn psnr_rgb(a: &FrameRef<'_>, b: &FrameRef<'_>, rect: Rect) -> f64 {
+    if rect.is_empty() {
         return 100.0;
     }
-    let mse = se as f64 / (rect.area() as f64 * 3.0);
-    (10.0 * (255.0f64 * 255.0 / mse).log10()).min(100.0)
+    psnr_from_mse(rgb_squared_error(a, b, rect) as f64 / (rect.area() as f64 * 3.0))
 }
 
 #[cfg(test)]

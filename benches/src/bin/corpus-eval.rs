@@ -21,11 +21,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use beckon_benches::{
-    Progress, cpu_time_s, load_clip, psnr_from_mse, rgb_sq_error, write_comparison_png,
-};
+use beckon_benches::{Progress, cpu_time_s, load_clip, write_comparison_png};
 use beckon_engine::codec::RegionKind;
-use beckon_engine::frame::Frame;
+use beckon_engine::frame::{Frame, psnr_from_mse, rgb_squared_error};
 use beckon_engine::pipeline::{Framebuffer, PipelineConfig, ScreenEncoder, Update};
 use serde_json::json;
 
@@ -176,8 +174,9 @@ fn run() -> Result<()> {
         let shown = framebuffer
             .frame()
             .context("no update before the first frame was shown")?;
-        let mse =
-            rgb_sq_error(source, shown) / (source.width() as f64 * source.height() as f64 * 3.0);
+        let mse = rgb_squared_error(&source.as_ref(), &shown.as_ref(), source.as_ref().bounds())
+            as f64
+            / (source.width() as f64 * source.height() as f64 * 3.0);
         mse_sum += mse;
         if mse == 0.0 {
             exact_frames += 1;

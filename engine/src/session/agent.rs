@@ -8,7 +8,8 @@ use rand_core::SeedableRng;
 use crate::session::auth::{Pake, Prover, confirmation, verify_confirmation};
 use crate::session::message::PROTOCOL_VERSION;
 use crate::session::{
-    CloseReason, InputEvent, Liveness, Message, Party, Refusal, Secret, Ticket, TicketState, Timers,
+    CloseReason, Due, InputEvent, Liveness, Message, Party, Refusal, Secret, Ticket, TicketState,
+    Timers,
 };
 
 /// Where the agent's session stands.
@@ -212,12 +213,10 @@ impl AgentSession {
         if matches!(self.state, AgentState::Closed(_)) {
             return;
         }
-        if self.live.expired(now_us, &self.timers, self.key.is_some()) {
-            self.close(CloseReason::TimedOut);
-            return;
-        }
-        if self.live.ping_due(now_us, &self.timers) && self.key.is_some() {
-            self.send(Message::Ping);
+        match self.live.due(now_us, &self.timers, self.key.is_some()) {
+            Due::TimedOut => return self.close(CloseReason::TimedOut),
+            Due::Ping => self.send(Message::Ping),
+            Due::Nothing => {}
         }
         if self
             .out

@@ -197,6 +197,17 @@ impl Default for Timers {
     }
 }
 
+/// What [`Liveness::due`] asks of a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Due {
+    /// Close: the peer is silent, or the handshake took too long.
+    TimedOut,
+    /// Send a ping.
+    Ping,
+    /// Nothing.
+    Nothing,
+}
+
 /// Liveness bookkeeping shared by both sides.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Liveness {
@@ -222,14 +233,18 @@ impl Liveness {
         self.last_sent = now;
     }
 
-    /// Whether the session should close for silence or a slow handshake.
-    pub(crate) fn expired(&self, now: u64, timers: &Timers, authenticated: bool) -> bool {
-        now >= self.last_received + timers.idle_us
+    /// What is due at `now`: closing for silence or a slow handshake, a ping (only once
+    /// authenticated), or nothing.
+    pub(crate) fn due(&self, now: u64, timers: &Timers, authenticated: bool) -> Due {
+        if now >= self.last_received + timers.idle_us
             || (!authenticated && now >= self.started + timers.handshake_us)
-    }
-
-    pub(crate) fn ping_due(&self, now: u64, timers: &Timers) -> bool {
-        now >= self.last_sent + timers.ping_us
+        {
+            Due::TimedOut
+        } else if authenticated && now >= self.last_sent + timers.ping_us {
+            Due::Ping
+        } else {
+            Due::Nothing
+        }
     }
 
     /// The next time something is due: the idle limit, and a ping once authenticated (none is

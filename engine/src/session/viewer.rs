@@ -8,7 +8,7 @@ use rand_core::SeedableRng;
 use crate::session::agent::name;
 use crate::session::auth::{Pake, Prover, confirmation, verify_confirmation};
 use crate::session::message::PROTOCOL_VERSION;
-use crate::session::{CloseReason, InputEvent, Liveness, Message, Party, Secret, Timers};
+use crate::session::{CloseReason, Due, InputEvent, Liveness, Message, Party, Secret, Timers};
 
 /// Where the viewer's session stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -204,12 +204,10 @@ impl ViewerSession {
         if matches!(self.state, ViewerState::Closed(_)) {
             return;
         }
-        if self.live.expired(now_us, &self.timers, self.confirmed) {
-            self.close(CloseReason::TimedOut);
-            return;
-        }
-        if self.confirmed && self.live.ping_due(now_us, &self.timers) {
-            self.send(Message::Ping);
+        match self.live.due(now_us, &self.timers, self.confirmed) {
+            Due::TimedOut => return self.close(CloseReason::TimedOut),
+            Due::Ping => self.send(Message::Ping),
+            Due::Nothing => {}
         }
         if self.out.iter().any(|o| matches!(o, ViewerOutput::Send(_))) {
             self.live.sent(now_us);
