@@ -57,7 +57,7 @@ enum Command {
         /// The invitation's id (a unique prefix will do).
         id: String,
     },
-    /// Serve an invitation: wait for its helper and ask you before they see anything.
+    /// Serve the invitations: wait for helpers and ask you before one sees anything.
     Share(share::ShareArgs),
     /// Show the audit log.
     Log {
@@ -280,7 +280,7 @@ fn run() -> Result<()> {
     match &cli.command {
         Command::Invite(args) => invite(&store, args),
         Command::Invitations { json } => invitations(&store, *json),
-        Command::Share(args) => share::share(&store, args),
+        Command::Share(args) => share::share(store, args),
         Command::Expire { id } => {
             let r = store.get(id)?;
             store.set_state(&r.invitation.id, State::Expired, "expired by the sharer")?;

@@ -1,20 +1,31 @@
-//! `beckon-agent share`: serves one invitation to its helper, asking the sharer on the terminal.
+//! `beckon-agent share`: serves the store's invitations to their helpers, asking the sharer on the
+//! terminal.
+//!
+//! Every connection names its invitation; the store decides what happens. An open invitation
+//! admits its helper (after the password and the sharer's Yes); an expired, deleted, locked or
+//! already used one, or an unknown id, is refused with that reason before any key exchange. One
+//! helper at a time: a second connection while a session runs is told another helper is
+//! connected.
 //!
 //! The screen source is a recorded clip for now (`--clip`); X11 capture and the sharer's window
 //! come with the agent issue. On the terminal: `y` / `n` answer the prompts, `esc` ends control,
-//! `q` disconnects, any other line is sent as chat.
+//! `q` disconnects the helper, any other line is sent as chat.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use beckon_engine::corpus::ClipReader;
 use beckon_engine::net::agent_endpoint;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, serve};
 use beckon_engine::pipeline::PipelineConfig;
-use beckon_engine::session::{AgentEvent, InputEvent, SharerDecision, Ticket, TicketState, Timers};
+use beckon_engine::session::{
+    AgentEvent, CloseReason, DEFAULT_MAX_ATTEMPTS, InputEvent, SharerDecision, Ticket, TicketState,
+    Timers,
+};
 use tokio::sync::mpsc;
 
 use crate::store::{State, Store, now};
@@ -22,17 +33,19 @@ use crate::store::{State, Store, now};
 /// Options of `share`.
 #[derive(Debug, clap::Args)]
 pub struct ShareArgs {
-    /// The invitation to serve (default: the newest open one).
-    pub id: Option<String>,
     /// The UDP address to listen on.
     #[arg(long, default_value = "0.0.0.0:47600")]
     pub listen: SocketAddr,
     /// Show this recorded clip (NAME.bgra.zst) as the screen.
     #[arg(long)]
     pub clip: PathBuf,
-    /// Allow the connection without asking (scripts and demos).
+    /// Allow connections without asking (scripts and demos).
     #[arg(long)]
     pub yes: bool,
+    /// Stop after this many helper connections have ended, admitted or refused (default: serve
+    /// until interrupted). Attempts whose handshake fails (a forged certificate) do not count.
+    #[arg(long)]
+    pub sessions: Option<u32>,
 }
 
 /// Input is printed, not applied: a clip cannot be controlled.
@@ -44,37 +57,118 @@ impl InputSink for PrintInput {
     }
 }
 
-/// Serves until the session ends.
-pub fn share(store: &Store, args: &ShareArgs) -> Result<()> {
-    let record = match &args.id {
-        Some(id) => store.get(id)?,
-        None => store
-            .list()?
-            .into_iter()
-            .find(|r| r.state == State::Open)
-            .context("no open invitation: make one with `beckon-agent invite`")?,
-    };
-    if record.state != State::Open {
-        bail!(
-            "invitation {} is {}: make a new one with `beckon-agent invite`",
-            record.invitation.id,
-            record.state
-        );
+/// The question on the terminal waiting for a y or n.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Question {
+    Connection,
+    Control,
+}
+
+/// The admitted helper's session, which owns the terminal.
+#[derive(Debug)]
+struct Active {
+    connection: u64,
+    id: String,
+    decisions: mpsc::UnboundedSender<SharerDecision>,
+    asking: Option<Question>,
+}
+
+/// What every connection's task shares.
+struct Shared {
+    store: Mutex<Store>,
+    active: Mutex<Option<Active>>,
+    clip: PathBuf,
+    yes: bool,
+    origin: Instant,
+}
+
+impl Shared {
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn active(&self) -> MutexGuard<'_, Option<Active>> {
+        self.active.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The ticket for `id`, claiming the terminal for `connection` when it is usable.
+    fn ticket(
+        &self,
+        id: &str,
+        connection: u64,
+        peer: SocketAddr,
+        decisions: &mpsc::UnboundedSender<SharerDecision>,
+    ) -> Option<Ticket> {
+        let store = self.store();
+        let record = store.get_exact(id).ok()??;
+        let _ = store.log(Some(id), "helper connected", &peer.to_string());
+        let session_now = self.origin.elapsed().as_micros() as u64;
+        let left = record.invitation.expires.saturating_sub(now());
+        let mut expires_at_us = session_now + left * 1_000_000;
+        let mut active = self.active();
+        let in_use = active.as_ref().is_some_and(|a| a.id == id);
+        let state = match record.state {
+            _ if in_use => TicketState::InUse,
+            State::Open => {
+                if active.is_some() {
+                    TicketState::InUse
+                } else {
+                    *active = Some(Active {
+                        connection,
+                        id: id.to_string(),
+                        decisions: decisions.clone(),
+                        asking: None,
+                    });
+                    TicketState::Open
+                }
+            }
+            State::Expired => {
+                expires_at_us = 0;
+                TicketState::Open
+            }
+            State::Used => TicketState::Used,
+            State::Locked => TicketState::Locked,
+            State::Deleted => TicketState::Deleted,
+        };
+        drop(active);
+        let verifier = store.verifier(id).ok()?;
+        Some(Ticket {
+            id: id.to_string(),
+            sharer: record.invitation.from.clone(),
+            verifier,
+            expires_at_us,
+            attempts: record.attempts,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            state,
+        })
+    }
+
+    /// Gives the terminal back if `connection` holds it.
+    fn release(&self, connection: u64) {
+        let mut active = self.active();
+        if active.as_ref().is_some_and(|a| a.connection == connection) {
+            *active = None;
+        }
+    }
+}
+
+/// Serves until interrupted, or until `--sessions` connections have ended.
+pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
     let identity = store.identity()?;
-    let source = ClipReader::open(&args.clip)?;
-    let fps = source.meta().fps;
-    let origin = Instant::now();
-    let left_us = record.invitation.expires.saturating_sub(now()) * 1_000_000;
-    let ticket = Ticket {
-        id: record.invitation.id.clone(),
-        sharer: record.invitation.from.clone(),
-        verifier: store.verifier(&record.invitation.id)?,
-        expires_at_us: left_us,
-        attempts: record.attempts,
-        max_attempts: beckon_engine::session::DEFAULT_MAX_ATTEMPTS,
-        state: TicketState::Open,
-    };
+    let open = store
+        .list()?
+        .iter()
+        .filter(|r| r.state == State::Open)
+        .count();
+    // Check the clip once, up front, so a bad path is reported before anyone connects.
+    ClipReader::open(&args.clip)?;
+    let shared = Arc::new(Shared {
+        store: Mutex::new(store),
+        active: Mutex::new(None),
+        clip: args.clip.clone(),
+        yes: args.yes,
+        origin: Instant::now(),
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -82,16 +176,10 @@ pub fn share(store: &Store, args: &ShareArgs) -> Result<()> {
     runtime.block_on(async {
         let endpoint = agent_endpoint(args.listen, &identity)?;
         eprintln!(
-            "Waiting for the helper of invitation {} on UDP {} (certificate {}).",
-            record.invitation.id,
+            "Waiting for helpers on UDP {} (certificate {}); {open} open invitation(s).",
             endpoint.local_addr()?,
             identity.fingerprint()
         );
-        let incoming = endpoint.accept().await.context("the endpoint closed")?;
-        let connection = incoming.await.context("a helper's connection failed")?;
-        store.log(Some(&record.invitation.id), "helper connected", &connection.remote_address().to_string())?;
-        let (decisions_tx, decisions) = mpsc::unbounded_channel();
-        let (events, mut events_rx) = mpsc::unbounded_channel();
         let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
         std::thread::spawn(move || {
             for line in std::io::stdin().lock().lines().map_while(Result::ok) {
@@ -100,62 +188,169 @@ pub fn share(store: &Store, args: &ShareArgs) -> Result<()> {
                 }
             }
         });
-        let options = AgentOptions { pipeline: PipelineConfig::default(), fps, timers: Timers::default(), origin };
-        let session = tokio::spawn(serve(connection, ticket, source, PrintInput, AgentHooks { decisions, events }, options));
-        let id = record.invitation.id.clone();
-        // The question waiting for a y or n on the terminal.
-        let mut asking: Option<bool> = None; // Some(true): connection, Some(false): control
+        let (ended_tx, mut ended) = mpsc::unbounded_channel::<()>();
+        let (mut connections, mut finished) = (0u64, 0u32);
         loop {
             tokio::select! {
-                event = events_rx.recv() => {
-                    let Some(event) = event else { break };
-                    match event {
-                        AgentEvent::HelperWantsToConnect { helper } => {
-                            if args.yes {
-                                eprintln!("{helper} is connecting (allowed by --yes).");
-                                store.log(Some(&id), "consent given", &helper)?;
-                                let _ = decisions_tx.send(SharerDecision::AllowConnection(true));
-                            } else {
-                                eprintln!("{helper} wants to connect to your computer. Allow? [y/N]");
-                                asking = Some(true);
+                incoming = endpoint.accept() => {
+                    let Some(incoming) = incoming else { break };
+                    connections += 1;
+                    let (shared, ended_tx, number) = (shared.clone(), ended_tx.clone(), connections);
+                    tokio::spawn(async move {
+                        let connection = match incoming.await {
+                            Ok(connection) => connection,
+                            Err(e) => {
+                                eprintln!("A connection attempt failed: {e}.");
+                                return;
                             }
+                        };
+                        if let Err(e) = serve_connection(connection, &shared, number).await {
+                            eprintln!("A helper's connection failed: {e:#}.");
                         }
-                        AgentEvent::AttemptFailed { attempts, locked } => store.record_attempt(&id, attempts, locked)?,
-                        AgentEvent::ViewingStarted => {
-                            store.set_state(&id, State::Used, "viewing started")?;
-                            eprintln!("The helper sees your screen. Type q and Enter to disconnect.");
-                        }
-                        AgentEvent::HelperWantsControl { helper } => {
-                            eprintln!("{helper} would like to share control of your computer. Allow? [y/N]");
-                            asking = Some(false);
-                        }
-                        AgentEvent::ControlStarted => store.log(Some(&id), "control granted", "")?,
-                        AgentEvent::ControlEnded { by } => store.log(Some(&id), "control ended", &format!("by the {by:?}").to_lowercase())?,
-                        AgentEvent::Chat { text } => eprintln!("helper: {text}"),
-                        AgentEvent::Closed(reason) => {
-                            store.log(Some(&id), "disconnected", &reason.to_string())?;
-                            eprintln!("Session over: {reason}.");
-                        }
-                    }
+                        shared.release(number);
+                        let _ = ended_tx.send(());
+                    });
                 }
-                Some(line) = lines.recv() => {
-                    let yes = line.trim().eq_ignore_ascii_case("y");
-                    let decision = match (asking.take(), line.trim()) {
-                        (Some(true), _) => {
-                            store.log(Some(&id), if yes { "consent given" } else { "consent refused" }, "")?;
-                            SharerDecision::AllowConnection(yes)
-                        }
-                        (Some(false), _) => SharerDecision::AllowControl(yes),
-                        (None, "q") => SharerDecision::Disconnect,
-                        (None, "esc") => SharerDecision::Esc,
-                        (None, _) => SharerDecision::Chat(line),
-                    };
-                    let _ = decisions_tx.send(decision);
+                Some(line) = lines.recv() => answer(&shared, &line),
+                Some(()) = ended.recv() => {
+                    finished += 1;
+                    if args.sessions.is_some_and(|n| finished >= n) {
+                        break;
+                    }
                 }
             }
         }
-        session.await??;
-        endpoint.wait_idle().await;
+        endpoint.close(0u32.into(), b"bye");
         Ok(())
     })
+}
+
+/// Routes one terminal line to the admitted helper's session.
+fn answer(shared: &Shared, line: &str) {
+    let mut active = shared.active();
+    let Some(active) = active.as_mut() else {
+        eprintln!("(no helper is connected)");
+        return;
+    };
+    let yes = line.trim().eq_ignore_ascii_case("y");
+    let decision = match (active.asking.take(), line.trim()) {
+        (Some(Question::Connection), _) => {
+            let event = if yes {
+                "consent given"
+            } else {
+                "consent refused"
+            };
+            let _ = shared.store().log(Some(&active.id), event, "");
+            SharerDecision::AllowConnection(yes)
+        }
+        (Some(Question::Control), _) => SharerDecision::AllowControl(yes),
+        (None, "q") => SharerDecision::Disconnect,
+        (None, "esc") => SharerDecision::Esc,
+        (None, _) => SharerDecision::Chat(line.to_string()),
+    };
+    let _ = active.decisions.send(decision);
+}
+
+/// One helper's connection, from handshake to goodbye (or refusal).
+async fn serve_connection(
+    connection: beckon_engine::net::Connection,
+    shared: &Arc<Shared>,
+    number: u64,
+) -> Result<()> {
+    let peer = connection.remote_address();
+    let source = ClipReader::open(&shared.clip)?;
+    let fps = source.meta().fps;
+    let (decisions_tx, decisions) = mpsc::unbounded_channel();
+    let (events, mut events_rx) = mpsc::unbounded_channel();
+    // The invitation the helper named, when the store knows it.
+    let named = Arc::new(Mutex::new(None::<String>));
+    let tickets = {
+        let (shared, decisions_tx, named) = (shared.clone(), decisions_tx.clone(), named.clone());
+        move |id: &str| {
+            let ticket = shared.ticket(id, number, peer, &decisions_tx)?;
+            *named.lock().unwrap_or_else(|e| e.into_inner()) = Some(id.to_string());
+            Some(ticket)
+        }
+    };
+    let options = AgentOptions {
+        pipeline: PipelineConfig::default(),
+        fps,
+        timers: Timers::default(),
+        origin: shared.origin,
+    };
+    let hooks = AgentHooks { decisions, events };
+    let session = tokio::spawn(serve(
+        connection, tickets, source, PrintInput, hooks, options,
+    ));
+    let mut chatted = false;
+    while let Some(event) = events_rx.recv().await {
+        let id = named.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let log = |event: &str, detail: &str| {
+            if let Some(id) = &id {
+                let _ = shared.store().log(Some(id), event, detail);
+            }
+        };
+        match event {
+            AgentEvent::HelperWantsToConnect { helper } => {
+                log("consent asked", &helper);
+                if shared.yes {
+                    eprintln!("{helper} is connecting (allowed by --yes).");
+                    log("consent given", "--yes");
+                    let _ = decisions_tx.send(SharerDecision::AllowConnection(true));
+                } else {
+                    eprintln!("{helper} wants to connect to your computer. Allow? [y/N]");
+                    ask(shared, number, Question::Connection);
+                }
+            }
+            AgentEvent::AttemptFailed { attempts, locked } => {
+                if let Some(id) = &id {
+                    shared.store().record_attempt(id, attempts, locked)?;
+                }
+            }
+            AgentEvent::ViewingStarted => {
+                if let Some(id) = &id {
+                    shared
+                        .store()
+                        .set_state(id, State::Used, "viewing started")?;
+                }
+                eprintln!("The helper sees your screen. Type q and Enter to disconnect.");
+            }
+            AgentEvent::HelperWantsControl { helper } => {
+                log("control asked", &helper);
+                eprintln!("{helper} would like to share control of your computer. Allow? [y/N]");
+                ask(shared, number, Question::Control);
+            }
+            AgentEvent::ControlStarted => log("control granted", ""),
+            AgentEvent::ControlEnded { by } => {
+                log("control ended", &format!("by the {by:?}").to_lowercase());
+            }
+            AgentEvent::Chat { text } => {
+                if !std::mem::replace(&mut chatted, true) {
+                    log("chat started", "");
+                }
+                eprintln!("helper: {text}");
+            }
+            AgentEvent::Closed(reason) => {
+                if let CloseReason::Refused(_) = reason {
+                    eprintln!("A helper was turned away: {reason}.");
+                    log("refused", &reason.to_string());
+                } else {
+                    eprintln!("Session over: {reason}.");
+                    log("disconnected", &reason.to_string());
+                }
+            }
+        }
+    }
+    session.await??;
+    Ok(())
+}
+
+fn ask(shared: &Shared, connection: u64, question: Question) {
+    if let Some(active) = shared
+        .active()
+        .as_mut()
+        .filter(|a| a.connection == connection)
+    {
+        active.asking = Some(question);
+    }
 }

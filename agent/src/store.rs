@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub enum State {
     /// Waiting for its helper.
     Open,
-    /// A helper connected with it (it cannot be used again).
+    /// A helper saw the screen with it (it cannot be used again).
     Used,
     /// Past its expiry, or expired by the sharer.
     Expired,
@@ -241,6 +241,11 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// The invitation with exactly this id, if any.
+    pub fn get_exact(&self, id: &str) -> Result<Option<Record>> {
+        Ok(self.list()?.into_iter().find(|r| r.invitation.id == id))
     }
 
     /// One invitation by id (a unique prefix will do).

@@ -116,7 +116,7 @@ pub async fn run(options: StreamOptions) -> Result<StreamReport> {
         };
         let reason = serve(
             connection,
-            ticket,
+            move |_| Some(ticket),
             reader,
             NoInput,
             AgentHooks { decisions, events },

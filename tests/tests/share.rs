@@ -53,12 +53,36 @@ fn invite(data: &Scratch, file: &std::path::Path, port: u16) {
     );
 }
 
-/// Starts `share` and waits until it listens.
-fn share(data: &Scratch, port: u16) -> Child {
+/// A running `beckon-agent share`, killed if a test fails before it ends.
+struct Agent(Child);
+
+impl Agent {
+    fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.0.wait()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Starts `share` for `sessions` connections and waits until it listens.
+fn share(data: &Scratch, port: u16, sessions: u32) -> Agent {
     let mut child = Command::new(binary("beckon-agent"))
         .arg("--data-dir")
         .arg(data.path())
-        .args(["share", "--yes", "--listen"])
+        .args([
+            "share",
+            "--yes",
+            "--sessions",
+            &sessions.to_string(),
+            "--listen",
+        ])
         .arg(format!("127.0.0.1:{port}"))
         .arg("--clip")
         .arg(repo().join("corpus/terminal.bgra.zst"))
@@ -70,14 +94,14 @@ fn share(data: &Scratch, port: u16) -> Child {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let line = lines.next().expect("share exited early").unwrap();
-        if line.starts_with("Waiting for the helper") {
+        if line.starts_with("Waiting for helpers") {
             break;
         }
         assert!(Instant::now() < deadline, "share did not start listening");
     }
     // Keep draining its output so it never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    child
+    Agent(child)
 }
 
 fn open(
@@ -128,7 +152,7 @@ fn invite_share_and_open_across_processes_ends_exact() {
     let file = data.path().join("invitation.beckon");
     let port = free_port();
     invite(&data, &file, port);
-    let mut agent = share(&data, port);
+    let mut agent = share(&data, port, 1);
     let shot = data.path().join("shown.png");
     let out = open(&file, PASSWORD, &shot, 12);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -182,7 +206,7 @@ fn a_wrong_password_across_processes_is_named_and_counted() {
     let file = data.path().join("invitation.beckon");
     let port = free_port();
     invite(&data, &file, port);
-    let mut agent = share(&data, port);
+    let mut agent = share(&data, port, 1);
     let out = open(
         &file,
         "Not-The-Password-99!",
@@ -196,6 +220,217 @@ fn a_wrong_password_across_processes_is_named_and_counted() {
         "{stderr}"
     );
     let _ = agent.wait();
+    let state = state_of(&data);
+    assert_eq!(
+        (state["state"].as_str(), state["attempts"].as_u64()),
+        (Some("open"), Some(1))
+    );
+}
+
+/// Runs `beckon-agent` with `args` on the store in `data`.
+fn agent_cli(data: &Scratch, args: &[&str]) -> std::process::Output {
+    let out = Command::new(binary("beckon-agent"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn invitation_id(file: &std::path::Path) -> String {
+    beckon_engine::invite::Invitation::from_toml(&std::fs::read_to_string(file).unwrap())
+        .unwrap()
+        .id
+}
+
+/// Opens `file` with `password`, expecting a refusal; returns what the viewer said.
+fn refused(file: &std::path::Path, password: &str, scratch: &Scratch) -> String {
+    let out = open(file, password, &scratch.path().join("never.png"), 10);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "admitted: {stderr}");
+    assert!(
+        !scratch.path().join("never.png").exists(),
+        "a refused helper saw pixels"
+    );
+    stderr
+}
+
+fn audit(data: &Scratch) -> String {
+    String::from_utf8_lossy(&agent_cli(data, &["log"]).stdout).to_string()
+}
+
+#[test]
+fn expired_and_deleted_invitations_are_refused_with_their_reason_across_processes() {
+    let data = Scratch::new("share");
+    let port = free_port();
+    let (expired, deleted) = (
+        data.path().join("expired.beckon"),
+        data.path().join("deleted.beckon"),
+    );
+    invite(&data, &expired, port);
+    invite(&data, &deleted, port);
+    agent_cli(&data, &["expire", &invitation_id(&expired)]);
+    agent_cli(&data, &["delete", &invitation_id(&deleted)]);
+    let mut agent = share(&data, port, 2);
+    let said = refused(&expired, PASSWORD, &data);
+    assert!(said.contains("the invitation has expired"), "{said}");
+    let said = refused(&deleted, PASSWORD, &data);
+    assert!(
+        said.contains("the sharer deleted this invitation"),
+        "{said}"
+    );
+    assert!(agent.wait().unwrap().success());
+    let log = audit(&data);
+    assert!(
+        log.contains("refused the invitation has expired")
+            && log.contains("refused the sharer deleted this invitation"),
+        "{log}"
+    );
+}
+
+#[test]
+fn the_sixth_attempt_on_a_locked_invitation_is_refused_before_any_key_exchange() {
+    let data = Scratch::new("share");
+    let file = data.path().join("invitation.beckon");
+    let port = free_port();
+    invite(&data, &file, port);
+    let mut agent = share(&data, port, 7);
+    for left in (1..=4).rev() {
+        let said = refused(&file, "Not-The-Password-99!", &data);
+        assert!(
+            said.contains(&format!("wrong password ({left} attempts left)")),
+            "{said}"
+        );
+    }
+    let said = refused(&file, "Not-The-Password-99!", &data);
+    assert!(said.contains("the invitation is now locked"), "{said}");
+    // The sixth, even with the right password, is refused as locked and not counted: the
+    // agent refuses before the key exchange, so no password is tried.
+    let said = refused(&file, PASSWORD, &data);
+    assert!(
+        said.contains("locked after too many wrong passwords"),
+        "{said}"
+    );
+    let said = refused(&file, "Not-The-Password-99!", &data);
+    assert!(said.contains("locked"), "{said}");
+    assert!(agent.wait().unwrap().success());
+    let state = state_of(&data);
+    assert_eq!(
+        (state["state"].as_str(), state["attempts"].as_u64()),
+        (Some("locked"), Some(5))
+    );
+    let log = audit(&data);
+    assert_eq!(log.matches("wrong password attempt").count(), 5, "{log}");
+    assert_eq!(
+        log.matches("refused the invitation is locked").count(),
+        2,
+        "{log}"
+    );
+}
+
+#[test]
+fn a_second_helper_is_told_the_invitation_is_in_use_then_already_used() {
+    let data = Scratch::new("share");
+    let file = data.path().join("invitation.beckon");
+    let port = free_port();
+    invite(&data, &file, port);
+    let mut agent = share(&data, port, 3);
+    let first = {
+        let file = file.clone();
+        let shot = data.path().join("first.png");
+        std::thread::spawn(move || open(&file, PASSWORD, &shot, 6))
+    };
+    // Wait until the first helper sees the screen.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while state_of(&data)["state"] != "used" {
+        assert!(Instant::now() < deadline, "the first helper never got in");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let said = refused(&file, PASSWORD, &data);
+    assert!(
+        said.contains("another helper is already connected"),
+        "{said}"
+    );
+    let out = first.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = refused(&file, PASSWORD, &data);
+    assert!(said.contains("was already used"), "{said}");
+    assert!(agent.wait().unwrap().success());
+}
+
+/// Replaces the line starting with `key =` in an invitation file.
+fn tamper(file: &std::path::Path, key: &str, value: &str, to: &std::path::Path) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let tampered: Vec<String> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with(&format!("{key} =")) {
+                format!("{key} = {value}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    assert_ne!(tampered.join("\n"), text.trim_end(), "{key} not found");
+    std::fs::write(to, tampered.join("\n")).unwrap();
+}
+
+#[test]
+fn a_tampered_invitation_fails_safely() {
+    let data = Scratch::new("share");
+    let file = data.path().join("invitation.beckon");
+    let port = free_port();
+    invite(&data, &file, port);
+    // Two sessions: the forged certificate never completes a handshake, the address reaches
+    // nobody; the forged id and salt reach the agent.
+    let mut agent = share(&data, port, 2);
+    let forged = data.path().join("forged.beckon");
+
+    // Another certificate: the viewer refuses the agent before anything is sent.
+    tamper(
+        &file,
+        "fingerprint",
+        &format!("\"{}\"", ["AB"; 32].join(":")),
+        &forged,
+    );
+    let said = refused(&forged, PASSWORD, &data);
+    assert!(said.contains("certificate mismatch"), "{said}");
+
+    // Another address, where nothing answers.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    tamper(&file, "addresses", &format!("[\"{addr}\"]"), &forged);
+    let said = refused(&forged, PASSWORD, &data);
+    assert!(
+        said.contains("no answer") && said.contains("firewall"),
+        "{said}"
+    );
+
+    // Another id: unknown to the agent.
+    tamper(&file, "id", "\"000000-000000\"", &forged);
+    let said = refused(&forged, PASSWORD, &data);
+    assert!(said.contains("does not know this invitation"), "{said}");
+
+    // Another salt: the right password no longer proves anything; counted as a wrong one.
+    tamper(
+        &file,
+        "argon2_salt",
+        &format!("\"{}\"", "11".repeat(16)),
+        &forged,
+    );
+    let said = refused(&forged, PASSWORD, &data);
+    assert!(said.contains("wrong password (4 attempts left)"), "{said}");
+    assert!(agent.wait().unwrap().success());
     let state = state_of(&data);
     assert_eq!(
         (state["state"].as_str(), state["attempts"].as_u64()),

@@ -80,7 +80,7 @@ async fn start_agent(
         };
         let reason = serve(
             connection,
-            ticket(),
+            |_| Some(ticket()),
             source,
             RecordingSink::default(),
             AgentHooks { decisions, events },

@@ -6,13 +6,11 @@
 //! nothing: the next encode diffs the newest frame against the last one *sent*, so the dirty areas
 //! of the skipped frames are included, with their newest pixels. Quality follows the link: each
 //! skipped tick lowers the AV1 quality a step, each idle tick raises it back towards the
-//! configured one. Refinement runs only when nothing is in flight, in pieces: a tile budget that
-//! doubles on idle ticks and halves on busy ones, capped by a tenth of a second of the measured
-//! throughput (bytes the viewer acknowledged), so a top-up never holds newer updates back long.
+//! configured one. Refinement runs only when no fresh update is in flight, in pieces a
+//! [`RefinePacer`] sizes so that it fills a quiet link without queueing in front of the next
+//! fresh update.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -20,6 +18,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::frame::Frame;
+use crate::net::pace::RefinePacer;
 use crate::net::{MAX_UPDATE, NetError, channel_binding, read_message, write_message};
 use crate::pipeline::{FrameSource, PipelineConfig, ScreenEncoder};
 use crate::session::{
@@ -32,48 +31,6 @@ use crate::session::{
 pub const MAX_IN_FLIGHT: usize = 2;
 /// Lowest AV1 quality the rate adaptation goes to.
 pub const MIN_QUALITY: u8 = 20;
-
-/// Throughput of the path, from bytes the viewer acknowledged: a moving average over about a
-/// second.
-#[derive(Clone, Copy, Debug)]
-struct RateEstimate {
-    at: u64,
-    acked: u64,
-    bytes_per_s: f64,
-}
-
-impl RateEstimate {
-    /// Bytes a lossless photo tile of 64x64 takes, about (measured: 93 kB per 256x256 crop).
-    const TILE_BYTES: f64 = 6_000.0;
-
-    fn new(now: u64) -> RateEstimate {
-        RateEstimate {
-            at: now,
-            acked: 0,
-            bytes_per_s: 0.0,
-        }
-    }
-
-    fn update(&mut self, now: u64, acked: u64) -> &Self {
-        let dt = now.saturating_sub(self.at);
-        if dt >= 100_000 {
-            let sample = (acked - self.acked) as f64 * 1e6 / dt as f64;
-            self.bytes_per_s = if self.bytes_per_s == 0.0 {
-                sample
-            } else {
-                0.8 * self.bytes_per_s + 0.2 * sample
-            };
-            self.at = now;
-            self.acked = acked;
-        }
-        self
-    }
-
-    /// Tiles of refinement that fit a tenth of a second of the link (at least one).
-    fn refine_tiles(&self) -> usize {
-        ((self.bytes_per_s * 0.1 / Self::TILE_BYTES) as usize).max(1)
-    }
-}
 
 /// Where the helper's input goes on the sharer's computer.
 pub trait InputSink: Send {
@@ -103,6 +60,14 @@ pub struct AgentHooks {
     pub decisions: mpsc::UnboundedReceiver<SharerDecision>,
     /// Events to show the sharer.
     pub events: mpsc::UnboundedSender<AgentEvent>,
+}
+
+/// An update's stream finished, one way or the other.
+#[derive(Clone, Copy, Debug)]
+struct Settled {
+    bytes: u64,
+    refinement: bool,
+    delivered: bool,
 }
 
 fn now_us(origin: std::time::Instant) -> u64 {
@@ -160,50 +125,73 @@ fn control_reader(
 
 /// Serves one helper on an accepted connection until the session closes; returns why it closed.
 ///
+/// `tickets` finds the ticket of the invitation the helper names in its hello (`None`: no such
+/// invitation); the session core then decides, so an unusable invitation is refused with its
+/// reason before any key exchange. One known ticket: `move |_| Some(ticket)`.
+///
 /// # Errors
 /// [`NetError`] when the connection fails before the session can start.
 pub async fn serve<S: FrameSource + Send>(
     connection: quinn::Connection,
-    ticket: Ticket,
+    tickets: impl FnOnce(&str) -> Option<Ticket> + Send,
     source: S,
     sink: impl InputSink,
     hooks: AgentHooks,
     options: AgentOptions,
 ) -> Result<CloseReason, NetError> {
-    let span = tracing::info_span!("agent_session", peer = %connection.remote_address(), invitation = %ticket.id);
-    serve_in_span(connection, ticket, source, sink, hooks, options)
+    let span = tracing::info_span!(
+        "agent_session",
+        peer = %connection.remote_address(),
+        invitation = tracing::field::Empty
+    );
+    serve_in_span(connection, tickets, source, sink, hooks, options)
         .instrument(span)
         .await
 }
 
 async fn serve_in_span<S: FrameSource + Send>(
     connection: quinn::Connection,
-    ticket: Ticket,
+    tickets: impl FnOnce(&str) -> Option<Ticket> + Send,
     mut source: S,
     mut sink: impl InputSink,
     mut hooks: AgentHooks,
     options: AgentOptions,
 ) -> Result<CloseReason, NetError> {
-    let (send, recv) = tokio::time::timeout(
-        Duration::from_micros(options.timers.handshake_us),
-        connection.accept_bi(),
-    )
-    .await
-    .map_err(|_| NetError::Connection("the viewer opened no control stream".into()))?
-    .map_err(|e| NetError::Connection(e.to_string()))?;
+    let handshake = Duration::from_micros(options.timers.handshake_us);
+    let (send, recv) = tokio::time::timeout(handshake, connection.accept_bi())
+        .await
+        .map_err(|_| NetError::Connection("the viewer opened no control stream".into()))?
+        .map_err(|e| NetError::Connection(e.to_string()))?;
     let binding = channel_binding(&connection)?;
     let origin = options.origin;
     tracing::info!("helper connected");
-    let mut session = AgentSession::new(ticket, binding, seed(), options.timers, now_us(origin));
-    let writer = control_writer(send);
     let mut reader = control_reader(recv);
+    // The hello names the invitation; its ticket is looked up before the session starts.
+    let first = match tokio::time::timeout(handshake, reader.recv()).await {
+        Ok(Some(Ok(message))) => message,
+        Ok(Some(Err(e))) => return Ok(CloseReason::ProtocolError(e.to_string())),
+        Ok(None) | Err(_) => return Ok(CloseReason::TimedOut),
+    };
+    let ticket = match &first {
+        Message::Hello { invitation_id, .. } => {
+            tracing::Span::current().record("invitation", invitation_id.as_str());
+            tickets(invitation_id)
+        }
+        _ => None,
+    }
+    .unwrap_or_else(Ticket::unknown);
+    let mut session = AgentSession::new(ticket, binding, seed(), options.timers, now_us(origin));
+    session.handle_input(now_us(origin), AgentInput::Received(first));
+    let writer = control_writer(send);
     let mut encoder = ScreenEncoder::new(options.pipeline);
     let base_quality = options.pipeline.codec.quality;
     let mut quality = base_quality;
-    let in_flight = Arc::new(AtomicUsize::new(0));
-    let acked = Arc::new(AtomicU64::new(0));
-    let mut rate = RateEstimate::new(now_us(origin));
-    let mut refine_budget = 4usize;
+    // Fresh updates on their way; refinement is paced separately.
+    let mut in_flight = 0usize;
+    let mut pacer = RefinePacer::default();
+    let (settled_tx, mut settled) = mpsc::unbounded_channel::<Settled>();
+    // Whether the update fed to the session this turn is refinement.
+    let mut refining = false;
     let mut frame = Frame::filled(1, 1, [0; 4]);
     let mut source_ended = false;
     let mut ticker =
@@ -224,39 +212,50 @@ async fn serve_in_span<S: FrameSource + Send>(
                 None => Some(AgentInput::Received(Message::Bye { by: crate::session::Party::Helper })),
             },
             Some(decision) = hooks.decisions.recv() => Some(AgentInput::Decision(decision)),
+            Some(done) = settled.recv() => {
+                if done.refinement {
+                    let rtt = connection.rtt().as_micros() as u64;
+                    pacer.settled(now_us(origin), done.bytes, done.delivered, rtt);
+                } else {
+                    in_flight -= 1;
+                }
+                None
+            },
             _ = ticker.tick() => {
+                pacer.observe_rtt(connection.rtt().as_micros() as u64);
                 if !source_ended {
                     source_ended = !tokio::task::block_in_place(|| source.next_frame(&mut frame))
                         .map_err(|e| NetError::Protocol(format!("capture failed: {e}")))?;
                 }
                 if !session.may_send_screen() {
                     None
-                } else if in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT {
+                } else if in_flight >= MAX_IN_FLIGHT {
                     quality = quality.saturating_sub(5).max(MIN_QUALITY);
                     encoder.set_quality(quality);
-                    refine_budget = (refine_budget / 2).max(1);
                     None
                 } else {
                     let now = now_us(origin);
-                    let idle = in_flight.load(Ordering::Acquire) == 0;
+                    let idle = in_flight == 0;
                     if idle && quality < base_quality {
                         quality += 1;
                         encoder.set_quality(quality);
                     }
-                    if idle {
-                        refine_budget = (refine_budget * 2).min(4096);
-                    }
-                    let cap = rate.update(now, acked.load(Ordering::Acquire)).refine_tiles().max(8);
-                    let tiles = refine_budget.min(cap);
+                    let tiles = pacer.tiles();
                     let update = tokio::task::block_in_place(|| {
                         match encoder.encode(&frame.as_ref(), now) {
-                            Ok(Some(u)) => Ok(Some(u)),
-                            Ok(None) if idle => encoder.refine_some(now, tiles),
-                            other => other,
+                            Ok(Some(u)) => Ok(Some((u, false))),
+                            Ok(None) if idle && tiles > 0 => {
+                                Ok(encoder.refine_some(now, tiles)?.map(|u| (u, true)))
+                            }
+                            Ok(_) => Ok(None),
+                            Err(e) => Err(e),
                         }
                     })
                     .map_err(|e| NetError::Protocol(format!("encoding failed: {e}")))?;
-                    update.map(|u| AgentInput::Screen(u.encode()))
+                    update.map(|(u, refinement)| {
+                        refining = refinement;
+                        AgentInput::Screen(u.encode())
+                    })
                 }
             },
             _ = tokio::time::sleep_until(deadline) => Some(AgentInput::Tick),
@@ -270,18 +269,30 @@ async fn serve_in_span<S: FrameSource + Send>(
                     let _ = writer.send(message);
                 }
                 AgentOutput::SendScreen(bytes) => {
-                    in_flight.fetch_add(1, Ordering::AcqRel);
-                    let (connection, in_flight, acked) =
-                        (connection.clone(), in_flight.clone(), acked.clone());
+                    let refinement = std::mem::take(&mut refining);
+                    let len = bytes.len() as u64;
+                    if refinement {
+                        pacer.sent(len);
+                    } else {
+                        in_flight += 1;
+                    }
+                    let (connection, settled_tx) = (connection.clone(), settled_tx.clone());
                     tokio::spawn(async move {
-                        if let Ok(mut stream) = connection.open_uni().await
-                            && stream.write_all(&bytes).await.is_ok()
-                            && stream.finish().is_ok()
-                            && stream.stopped().await.is_ok()
-                        {
-                            acked.fetch_add(bytes.len() as u64, Ordering::AcqRel);
-                        }
-                        in_flight.fetch_sub(1, Ordering::AcqRel);
+                        let delivered = match connection.open_uni().await {
+                            Ok(mut stream) => {
+                                // Fresh pixels go out before refinement still in the send buffer.
+                                let _ = stream.set_priority(if refinement { 0 } else { 1 });
+                                stream.write_all(&bytes).await.is_ok()
+                                    && stream.finish().is_ok()
+                                    && stream.stopped().await.is_ok()
+                            }
+                            Err(_) => false,
+                        };
+                        let _ = settled_tx.send(Settled {
+                            bytes: len,
+                            refinement,
+                            delivered,
+                        });
                     });
                 }
                 AgentOutput::Apply(event) => sink.apply(event),

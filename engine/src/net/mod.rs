@@ -13,6 +13,10 @@
 //! sockets and the session cores and nothing more.
 
 pub mod drive;
+pub mod pace;
+
+/// An established QUIC connection, as [`drive::serve`] and [`drive::view`] take it.
+pub use quinn::Connection;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

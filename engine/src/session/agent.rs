@@ -270,7 +270,7 @@ impl AgentSession {
                     return;
                 }
                 self.helper = helper;
-                if invitation_id != self.ticket.id {
+                if invitation_id != self.ticket.id || self.ticket.state == TicketState::Unknown {
                     return self.refuse(Refusal::UnknownInvitation);
                 }
                 // Refusals that need no password come before any key exchange runs.
@@ -278,6 +278,8 @@ impl AgentSession {
                     TicketState::Deleted => return self.refuse(Refusal::Deleted),
                     TicketState::Locked => return self.refuse(Refusal::Locked),
                     TicketState::InUse => return self.refuse(Refusal::InUse),
+                    TicketState::Used => return self.refuse(Refusal::AlreadyUsed),
+                    TicketState::Unknown => return self.refuse(Refusal::UnknownInvitation),
                     TicketState::Open => {}
                 }
                 if now_us >= self.ticket.expires_at_us {

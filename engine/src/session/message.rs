@@ -48,6 +48,8 @@ pub enum Refusal {
     UnknownInvitation,
     /// The sharer said No.
     Refused,
+    /// The invitation was already used by a helper.
+    AlreadyUsed,
 }
 
 /// A helper's input event, keys as layout-independent X11 key symbols.

@@ -86,6 +86,10 @@ pub enum TicketState {
     Deleted,
     /// Locked after too many wrong passwords.
     Locked,
+    /// Already used by a helper: an invitation admits one session.
+    Used,
+    /// No invitation has the id the helper named (see [`Ticket::unknown`]).
+    Unknown,
 }
 
 /// What the agent knows of an invitation: everything it needs to admit a helper, and nothing
@@ -106,6 +110,22 @@ pub struct Ticket {
     pub max_attempts: u32,
     /// Its state.
     pub state: TicketState,
+}
+
+impl Ticket {
+    /// The ticket for an id the agent does not know: the session refuses it as
+    /// [`Refusal::UnknownInvitation`] before any key exchange.
+    pub fn unknown() -> Ticket {
+        Ticket {
+            id: String::new(),
+            sharer: String::new(),
+            verifier: Secret::new([0; 32]),
+            expires_at_us: 0,
+            attempts: 0,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            state: TicketState::Unknown,
+        }
+    }
 }
 
 /// Failed attempts that lock an invitation.
@@ -157,6 +177,9 @@ impl std::fmt::Display for CloseReason {
             CloseReason::Refused(Refusal::InUse) => {
                 f.write_str("another helper is already connected with this invitation")
             }
+            CloseReason::Refused(Refusal::AlreadyUsed) => f.write_str(
+                "this invitation was already used: ask the sharer for a new one",
+            ),
             CloseReason::Refused(Refusal::UnknownInvitation) => {
                 f.write_str("the sharer's computer does not know this invitation")
             }

@@ -538,13 +538,21 @@ fn wrong_passwords_count_and_lock_and_the_sixth_runs_no_key_exchange() {
 #[test]
 fn expired_deleted_in_use_and_unknown_invitations_are_refused_distinctly() {
     type Edit = Box<dyn Fn(&mut Ticket)>;
-    let cases: [(Edit, Refusal); 4] = [
+    let cases: [(Edit, Refusal); 6] = [
         (Box::new(|t| t.expires_at_us = 5_000), Refusal::Expired),
         (
             Box::new(|t| t.state = TicketState::Deleted),
             Refusal::Deleted,
         ),
         (Box::new(|t| t.state = TicketState::InUse), Refusal::InUse),
+        (
+            Box::new(|t| t.state = TicketState::Used),
+            Refusal::AlreadyUsed,
+        ),
+        (
+            Box::new(|t| *t = Ticket::unknown()),
+            Refusal::UnknownInvitation,
+        ),
         (
             Box::new(|t| t.id = "inv-2".into()),
             Refusal::UnknownInvitation,
