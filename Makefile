@@ -9,7 +9,7 @@ CLIPS := $(wildcard corpus/*.bgra.zst)
 
 # Debian packages the build, the tests and the corpus recorder need.
 DEB_PACKAGES := build-essential pkg-config nasm libdav1d-dev \
-	python3 procps zstd ffmpeg \
+	python3 python3-aiosmtpd procps zstd ffmpeg \
 	xvfb x11-utils x11-xserver-utils xdotool openbox xterm dillo feh \
 	fonts-dejavu-core lomiri-wallpapers-20.04
 

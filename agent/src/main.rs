@@ -3,6 +3,7 @@
 //! Invitations are made with `invite`, listed with `invitations`, and expired, resent or deleted
 //! by id; `log` shows the audit log. Everything lives in the store (see [`store`]).
 
+mod mail;
 mod share;
 mod store;
 
@@ -28,6 +29,10 @@ struct Cli {
     /// directory).
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// The configuration file (default: $XDG_CONFIG_HOME/beckon/agent.toml, else
+    /// ~/.config/beckon/agent.toml).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -51,6 +56,8 @@ enum Command {
     Resend {
         /// The invitation's id (a unique prefix will do).
         id: String,
+        #[command(flatten)]
+        smtp: mail::SmtpSettings,
     },
     /// Delete an invitation: it can never be used again.
     Delete {
@@ -59,6 +66,8 @@ enum Command {
     },
     /// Serve the invitations: wait for helpers and ask you before one sees anything.
     Share(share::ShareArgs),
+    /// List the helpers' addresses invitations were e-mailed to (the address book).
+    Helpers,
     /// Show the audit log.
     Log {
         /// Print JSON instead of lines.
@@ -94,12 +103,21 @@ struct InviteArgs {
     /// The UDP port the agent serves on.
     #[arg(long, default_value_t = 47600)]
     port: u16,
+    /// E-mail the invitation to this address (or the start of one in the address book).
+    #[arg(long, conflicts_with_all = ["save", "string"])]
+    email: Option<String>,
+    /// With --email: write the e-mail to this .eml file for your mail program instead of
+    /// sending it.
+    #[arg(long, requires = "email")]
+    eml: Option<PathBuf>,
     /// Save the invitation to this file.
-    #[arg(long, conflicts_with = "string", required_unless_present = "string")]
+    #[arg(long, conflicts_with = "string", required_unless_present_any = ["string", "email"])]
     save: Option<PathBuf>,
     /// Print the invitation as one string to paste into any chat program.
     #[arg(long)]
     string: bool,
+    #[command(flatten)]
+    smtp: mail::SmtpSettings,
 }
 
 /// Parses `90s`, `30m`, `1h`, `2d`.
@@ -149,20 +167,44 @@ fn read_password(args: &InviteArgs, known: &[&str]) -> Result<(Secret<String>, b
     Ok((Secret::new(password), false))
 }
 
-fn deliver(store: &Store, invitation: &Invitation, delivery: &str) -> Result<String> {
-    if let Some(path) = delivery.strip_prefix("file:") {
+/// Delivers an invitation: `file:PATH`, `string`, `email:ADDRESS` or `eml:ADDRESS:PATH`.
+/// Returns the confirmation to show.
+fn deliver(
+    store: &Store,
+    invitation: &Invitation,
+    delivery: &str,
+    smtp: &mail::SmtpSettings,
+) -> Result<String> {
+    let confirmation = if let Some(path) = delivery.strip_prefix("file:") {
         std::fs::write(path, invitation.to_toml()).with_context(|| format!("writing {path}"))?;
-        Ok(format!("Saved to {path}."))
+        format!("Saved to {path}.")
+    } else if let Some(to) = delivery.strip_prefix("email:") {
+        let from = smtp
+            .from
+            .as_deref()
+            .context("no sender address: set [smtp] from in agent.toml or give --smtp-from")?;
+        mail::send(smtp, &mail::message(invitation, from, to)?)?;
+        store.remember_helper(to)?;
+        format!("E-mailed to {to}.")
+    } else if let Some(rest) = delivery.strip_prefix("eml:") {
+        let (to, path) = rest.split_once(':').context("a damaged delivery record")?;
+        let from = smtp
+            .from
+            .clone()
+            .unwrap_or_else(|| format!("{} <beckon@localhost>", invitation.from));
+        let message = mail::message(invitation, &from, to)?;
+        std::fs::write(path, message.formatted()).with_context(|| format!("writing {path}"))?;
+        store.remember_helper(to)?;
+        format!("The e-mail to {to} is in {path}: send it with your mail program.")
     } else {
         println!("{}", invitation.to_string_form());
-        Ok("Paste the line above into your chat with the helper.".into())
-    }
-    .inspect(|_| {
-        let _ = store.log(Some(&invitation.id), "sent", delivery);
-    })
+        "Paste the line above into your chat with the helper.".to_string()
+    };
+    store.log(Some(&invitation.id), "sent", delivery)?;
+    Ok(confirmation)
 }
 
-fn invite(store: &Store, args: &InviteArgs) -> Result<()> {
+fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result<()> {
     let validity = parse_duration(&args.expires)?;
     let max = parse_duration(&args.max_expiry)?;
     if validity < 60 {
@@ -208,12 +250,24 @@ fn invite(store: &Store, args: &InviteArgs) -> Result<()> {
     };
     // Check it as a helper will read it, before anything is stored.
     Invitation::parse(&invitation.to_toml()).context("the invitation would not be readable")?;
-    let delivery = match &args.save {
-        Some(path) => format!("file:{}", path.display()),
-        None => "string".to_string(),
+    let delivery = match (&args.save, &args.email, &args.eml) {
+        (Some(path), _, _) => format!("file:{}", path.display()),
+        (None, Some(to), eml) => {
+            let to = store.helper_address(to)?;
+            match eml {
+                Some(path) => format!("eml:{to}:{}", path.display()),
+                None => format!("email:{to}"),
+            }
+        }
+        (None, None, _) => "string".to_string(),
     };
     store.add(&invitation, &verifier, &delivery)?;
-    let delivered = deliver(store, &invitation, &delivery)?;
+    let delivered = deliver(store, &invitation, &delivery, smtp).with_context(|| {
+        format!(
+            "invitation {id} is saved but was not delivered; fix the cause, then              `beckon-agent resend {id}`",
+            id = invitation.id
+        )
+    })?;
     eprintln!(
         "Invitation {} created; it expires in {} minutes. {delivered}",
         invitation.id,
@@ -277,8 +331,16 @@ fn invitations(store: &Store, json: bool) -> Result<()> {
 fn run() -> Result<()> {
     let cli = Cli::parse();
     let store = Store::open(&data_dir(cli.data_dir.as_deref())?)?;
+    let config = mail::config_path(cli.config.as_deref());
+    let smtp = |flags: &mail::SmtpSettings| flags.resolve(config.as_deref(), cli.config.is_some());
     match &cli.command {
-        Command::Invite(args) => invite(&store, args),
+        Command::Invite(args) => invite(&store, args, &smtp(&args.smtp)?),
+        Command::Helpers => {
+            for (address, last_used) in store.helpers()? {
+                println!("{address}  (last invited {})", mail::utc(last_used));
+            }
+            Ok(())
+        }
         Command::Invitations { json } => invitations(&store, *json),
         Command::Share(args) => share::share(store, args),
         Command::Expire { id } => {
@@ -299,7 +361,7 @@ fn run() -> Result<()> {
             );
             Ok(())
         }
-        Command::Resend { id } => {
+        Command::Resend { id, smtp: flags } => {
             let r = store.get(id)?;
             if r.state != State::Open {
                 bail!(
@@ -308,7 +370,7 @@ fn run() -> Result<()> {
                     r.state
                 );
             }
-            let delivered = deliver(&store, &r.invitation, &r.delivery)?;
+            let delivered = deliver(&store, &r.invitation, &r.delivery, &smtp(flags)?)?;
             store.log(Some(&r.invitation.id), "resent", &r.delivery)?;
             eprintln!("Invitation {} sent again. {delivered}", r.invitation.id);
             Ok(())
@@ -344,5 +406,23 @@ fn main() -> ExitCode {
             eprintln!("beckon-agent: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), 90);
+        assert_eq!(parse_duration("2h").unwrap(), 7200);
+        assert!(parse_duration("soon").is_err());
     }
 }

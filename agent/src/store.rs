@@ -297,6 +297,49 @@ impl Store {
         Ok(Secret::new(v))
     }
 
+    /// Adds `address` to the helpers' address book, or marks it used now.
+    pub fn remember_helper(&self, address: &str) -> Result<()> {
+        self.db.execute(
+            "INSERT INTO helpers (address, last_used) VALUES (?1, ?2)
+             ON CONFLICT(address) DO UPDATE SET last_used = excluded.last_used",
+            params![address, now()],
+        )?;
+        Ok(())
+    }
+
+    /// The address book, most recently used first.
+    pub fn helpers(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT address, last_used FROM helpers ORDER BY last_used DESC, address")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// `given` as an address: itself when it has an `@`, else the one address in the book that
+    /// starts with it.
+    pub fn helper_address(&self, given: &str) -> Result<String> {
+        if given.contains('@') {
+            return Ok(given.to_string());
+        }
+        let known: Vec<String> = self
+            .helpers()?
+            .into_iter()
+            .map(|(a, _)| a)
+            .filter(|a| a.starts_with(given))
+            .collect();
+        match known.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => bail!(
+                "{given:?} is not an e-mail address, and no address in the book starts with it                  (`beckon-agent helpers` lists them)"
+            ),
+            many => bail!(
+                "{given:?} could be any of {}: give more of it",
+                many.join(", ")
+            ),
+        }
+    }
+
     /// The audit log, oldest first.
     pub fn audit(&self) -> Result<Vec<AuditEntry>> {
         let mut stmt = self

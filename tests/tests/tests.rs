@@ -5,5 +5,6 @@ mod util;
 mod agent_cli;
 mod codec;
 mod corpus;
+mod mail;
 mod share;
 mod stream;

@@ -1,0 +1,242 @@
+//! E-mail delivery of invitations: the message (who asks, why, until when, how to open it, the
+//! invitation attached, never the password) and SMTP with lettre.
+//!
+//! The server is configured in `agent.toml` (`$XDG_CONFIG_HOME/beckon/agent.toml`, else
+//! `~/.config/beckon/agent.toml`, or `--config`), section `[smtp]`, or by flags, which win:
+//!
+//! ```toml
+//! [smtp]
+//! host = "smtp.example.org"
+//! port = 587                 # default: 587 for starttls, 465 for tls
+//! security = "starttls"      # or "tls" (implicit TLS); "none" only for a relay on this computer
+//! username = "ada@example.org"
+//! from = "Ada <ada@example.org>"
+//! ca_file = "/path/to/ca.pem" # an extra CA to trust (a private mail server)
+//! ```
+//!
+//! The SMTP password comes from `BECKON_SMTP_PASSWORD`, or `password` in the file; it is never
+//! logged.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use beckon_engine::invite::Invitation;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{Message, SmtpTransport, Transport};
+use serde::Deserialize;
+
+/// How the SMTP connection is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS, which is required (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on this computer (127.0.0.1 or ::1).
+    None,
+}
+
+/// The `[smtp]` settings, from the file and the flags.
+#[derive(Clone, Debug, Default, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    /// SMTP server for --email.
+    #[arg(id = "smtp-host", long = "smtp-host")]
+    pub host: Option<String>,
+    /// SMTP port (default: 587 with starttls, 465 with tls, 25 with none).
+    #[arg(id = "smtp-port", long = "smtp-port")]
+    pub port: Option<u16>,
+    /// starttls (default), tls or none.
+    #[arg(id = "smtp-security", long = "smtp-security", value_enum)]
+    pub security: Option<Security>,
+    /// SMTP user name (the password comes from BECKON_SMTP_PASSWORD).
+    #[arg(id = "smtp-user", long = "smtp-user")]
+    pub username: Option<String>,
+    /// The sender's address, e.g. "Ada <ada@example.org>".
+    #[arg(id = "smtp-from", long = "smtp-from")]
+    pub from: Option<String>,
+    /// An extra certificate authority (PEM) to trust for the SMTP server.
+    #[arg(id = "smtp-ca", long = "smtp-ca")]
+    pub ca_file: Option<PathBuf>,
+    /// Only from the file (prefer BECKON_SMTP_PASSWORD).
+    #[arg(skip)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    smtp: SmtpSettings,
+}
+
+/// The configuration file: `--config`, else the XDG one.
+pub fn config_path(flag: Option<&Path>) -> Option<PathBuf> {
+    if let Some(path) = flag {
+        return Some(path.to_path_buf());
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("beckon/agent.toml"))
+}
+
+impl SmtpSettings {
+    /// The flags over the file's `[smtp]` section (a missing file is no error unless named).
+    pub fn resolve(&self, file: Option<&Path>, named: bool) -> Result<SmtpSettings> {
+        let from_file = match file {
+            Some(path) if path.exists() || named => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str::<ConfigFile>(&text)
+                    .with_context(|| format!("{} is not a valid agent.toml", path.display()))?
+                    .smtp
+            }
+            _ => SmtpSettings::default(),
+        };
+        Ok(SmtpSettings {
+            host: self.host.clone().or(from_file.host),
+            port: self.port.or(from_file.port),
+            security: self.security.or(from_file.security),
+            username: self.username.clone().or(from_file.username),
+            from: self.from.clone().or(from_file.from),
+            ca_file: self.ca_file.clone().or(from_file.ca_file),
+            password: std::env::var("BECKON_SMTP_PASSWORD")
+                .ok()
+                .or(from_file.password),
+        })
+    }
+}
+
+/// `2026-11-23 23:59 UTC` for seconds since the Unix epoch.
+pub fn utc(secs: u64) -> String {
+    // Howard Hinnant's days-to-civil algorithm.
+    let days = (secs / 86_400) as i64;
+    let (hour, minute) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
+}
+
+/// The file name the invitation is attached as.
+pub const ATTACHMENT_NAME: &str = "invitation.beckon";
+
+/// The invitation e-mail from `from` to `to`.
+pub fn message(invitation: &Invitation, from: &str, to: &str) -> Result<Message> {
+    let from: Mailbox = from
+        .parse()
+        .with_context(|| format!("{from:?} is not an e-mail address (--smtp-from)"))?;
+    let to: Mailbox = to
+        .parse()
+        .with_context(|| format!("{to:?} is not an e-mail address"))?;
+    let minutes = invitation.expires.saturating_sub(invitation.created) / 60;
+    let wants = if invitation.message.trim().is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n{} writes:\n\n    {}\n",
+            invitation.from, invitation.message
+        )
+    };
+    let body = format!(
+        "{from_name} is asking for your help with Beckon remote assistance.\n{wants}\n\
+         The invitation is attached ({ATTACHMENT_NAME}). It expires at {expires} ({minutes} \
+         minutes after it was made).\n\n\
+         To help:\n\
+         1. Check with {from_name} (by phone or in person) that they really sent this.\n\
+         2. Open the attachment with Beckon: beckon-viewer open {ATTACHMENT_NAME}\n\
+         3. Enter the password {from_name} gives you. It is not in this e-mail, on purpose.\n\n\
+         {from_name} will be asked to allow your connection before you see anything.\n",
+        from_name = invitation.from,
+        expires = utc(invitation.expires),
+    );
+    let attachment = Attachment::new(ATTACHMENT_NAME.to_string()).body(
+        invitation.to_toml(),
+        ContentType::parse("application/x-beckon-invitation").expect("a valid MIME type"),
+    );
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(format!(
+            "{} asks for your help (Beckon remote assistance)",
+            invitation.from
+        ))
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(body))
+                .singlepart(attachment),
+        )
+        .context("building the e-mail")
+}
+
+/// Sends `message` with `settings`.
+pub fn send(settings: &SmtpSettings, message: &Message) -> Result<()> {
+    let Some(host) = settings.host.as_deref() else {
+        bail!(
+            "no SMTP server: set [smtp] host in agent.toml or give --smtp-host \
+             (or write the message with --eml FILE and send it yourself)"
+        );
+    };
+    let security = settings.security.unwrap_or(Security::Starttls);
+    let local = matches!(host, "127.0.0.1" | "::1" | "localhost");
+    if security == Security::None && !local {
+        bail!(
+            "--smtp-security none sends your SMTP password and the invitation unencrypted: \
+             it is only allowed for a relay on this computer"
+        );
+    }
+    let mut tls = TlsParameters::builder(host.to_string());
+    if let Some(ca) = &settings.ca_file {
+        let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
+        tls = tls.add_root_certificate(
+            Certificate::from_pem(&pem)
+                .with_context(|| format!("{} holds no PEM certificate", ca.display()))?,
+        );
+    }
+    let tls = tls.build_rustls().context("setting up TLS for SMTP")?;
+    let (tls, port) = match security {
+        Security::Starttls => (Tls::Required(tls), 587),
+        Security::Tls => (Tls::Wrapper(tls), 465),
+        Security::None => (Tls::None, 25),
+    };
+    let mut transport = SmtpTransport::builder_dangerous(host)
+        .port(settings.port.unwrap_or(port))
+        .tls(tls)
+        .timeout(Some(Duration::from_secs(20)));
+    match (&settings.username, &settings.password) {
+        (Some(user), Some(password)) => {
+            transport = transport.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        (Some(_), None) => bail!("--smtp-user is set but BECKON_SMTP_PASSWORD is not"),
+        _ => {}
+    }
+    transport
+        .build()
+        .send(message)
+        .map_err(|e| anyhow::anyhow!("{host} did not take the e-mail: {e}"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc(1_795_480_081), "2026-11-24 00:28 UTC");
+    }
+}
