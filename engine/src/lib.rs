@@ -15,6 +15,7 @@ pub mod corpus;
 pub mod diff;
 pub mod frame;
 pub mod invite;
+pub mod motion;
 pub mod net;
 pub mod pipeline;
 pub mod session;

@@ -157,3 +157,54 @@ fn terminal_clip_streams_exact_text_and_ends_exact() {
     }
     assert_eq!(viewer.frame().unwrap(), &frame);
 }
+
+/// Every frame pair of the scrolling and dragging clips: moves are found where the content
+/// moved (vertically in `document`, in both axes in `drag`), and every copy is exact.
+#[test]
+fn moves_in_real_scrolls_and_drags_are_found_and_exact() {
+    use beckon_engine::diff::TileDiff;
+    use beckon_engine::motion::{MotionConfig, MotionDetector};
+    for (clip, wants_horizontal) in [("document", false), ("drag", true)] {
+        let mut reader = ClipReader::open(repo().join(format!("corpus/{clip}.bgra.zst"))).unwrap();
+        let (mut previous, mut current) = (reader.blank_frame(), reader.blank_frame());
+        reader.read_frame(&mut previous).unwrap();
+        let mut diff = TileDiff::new(64);
+        let mut detector = MotionDetector::new(MotionConfig::default());
+        let (mut dirty, mut frames_with_moves, mut horizontal, mut copied) =
+            (Vec::new(), 0, 0, 0u64);
+        while reader.read_frame(&mut current).unwrap() {
+            diff.diff_into(&previous.as_ref(), &current.as_ref(), &mut dirty)
+                .unwrap();
+            let boxes: Vec<Rect> = dirty.iter().map(|d| d.changed).collect();
+            let moves = detector.detect(&previous.as_ref(), &current.as_ref(), &boxes);
+            for m in &moves {
+                let source = m.source();
+                for dy in 0..m.rect.height {
+                    for dx in 0..m.rect.width {
+                        assert_eq!(
+                            previous.as_ref().pixel(source.x + dx, source.y + dy),
+                            current.as_ref().pixel(m.rect.x + dx, m.rect.y + dy),
+                            "{clip}: {m:?} is not a copy"
+                        );
+                    }
+                }
+                copied += m.rect.area();
+                if m.offset().0 != 0 {
+                    horizontal += 1;
+                }
+            }
+            frames_with_moves += usize::from(!moves.is_empty());
+            std::mem::swap(&mut previous, &mut current);
+        }
+        assert!(
+            frames_with_moves >= 20,
+            "{clip}: moves in only {frames_with_moves} frames"
+        );
+        assert!(copied >= 5_000_000, "{clip}: only {copied} pixels copied");
+        assert_eq!(
+            horizontal > 0,
+            wants_horizontal,
+            "{clip}: {horizontal} horizontal moves"
+        );
+    }
+}

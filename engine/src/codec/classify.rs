@@ -23,8 +23,13 @@ use crate::frame::{FrameRef, Rect};
 /// Most colours the palette form of the lossless path holds.
 pub const PALETTE_MAX: usize = 256;
 
-/// Below this many pixels a region is never worth an AV1 frame.
+/// Below this many pixels a region goes to AV1 only when it is clearly photographic (more
+/// colours than a palette holds, few flat pixels): a strip of wallpaper a moved window uncovers
+/// costs some 13 bits a pixel losslessly.
 pub const MIN_AV1_AREA: u64 = 32 * 32;
+
+/// Below this many pixels a region is never worth an AV1 frame.
+pub const MIN_PHOTO_AREA: u64 = 16 * 16;
 
 /// Share of pixels equal to their left neighbour above which many-coloured content is still
 /// coded losslessly.
@@ -155,7 +160,8 @@ pub fn classify(frame: &FrameRef<'_>, rect: Rect) -> RegionKind {
 pub fn kind_for(stats: &RegionStats, rect: Rect) -> RegionKind {
     if stats.colours <= 1 {
         RegionKind::Solid
-    } else if rect.area() < MIN_AV1_AREA
+    } else if rect.area() < MIN_PHOTO_AREA
+        || (rect.area() < MIN_AV1_AREA && !(stats.colours > 64 && stats.flat_share < 0.3))
         || (stats.colours <= PALETTE_MAX && stats.flat_share >= FLAT_SHARE_PALETTE)
         || stats.flat_share >= FLAT_SHARE_LOSSLESS
     {
@@ -201,9 +207,19 @@ mod tests {
             classify(&noise.as_ref(), Rect::new(0, 0, 64, 64)),
             RegionKind::Av1
         );
-        // The same noise in a sliver is too small for AV1.
+        // A sliver of it is still photographic enough for AV1; a speck is not.
         assert_eq!(
             classify(&noise.as_ref(), Rect::new(0, 0, 64, 8)),
+            RegionKind::Av1
+        );
+        assert_eq!(
+            classify(&noise.as_ref(), Rect::new(0, 0, 12, 12)),
+            RegionKind::Lossless
+        );
+        // A sliver of text is not.
+        let text = crate::codec::tests::text(64, 64);
+        assert_eq!(
+            classify(&text.as_ref(), Rect::new(0, 0, 64, 8)),
             RegionKind::Lossless
         );
     }

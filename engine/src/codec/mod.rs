@@ -44,11 +44,20 @@ pub enum RegionKind {
     Lossless,
     /// An AV1 intra frame (lossy).
     Av1,
+    /// A copy of pixels the viewer already shows: the payload is the source's top-left corner
+    /// (two `u16`, x then y), read from the screen as it was before the update. Made by
+    /// [`crate::motion`], never by [`RegionEncoder`].
+    Copy,
 }
 
 impl RegionKind {
     /// Every kind, in wire order.
-    pub const ALL: [RegionKind; 3] = [RegionKind::Solid, RegionKind::Lossless, RegionKind::Av1];
+    pub const ALL: [RegionKind; 4] = [
+        RegionKind::Solid,
+        RegionKind::Lossless,
+        RegionKind::Av1,
+        RegionKind::Copy,
+    ];
 
     /// Name in reports (`solid`, `lossless`, `av1`).
     pub fn name(self) -> &'static str {
@@ -56,12 +65,13 @@ impl RegionKind {
             RegionKind::Solid => "solid",
             RegionKind::Lossless => "lossless",
             RegionKind::Av1 => "av1",
+            RegionKind::Copy => "copy",
         }
     }
 
     /// Whether the viewer ends up with the exact source pixels.
     pub fn is_exact(self) -> bool {
-        !matches!(self, RegionKind::Av1)
+        matches!(self, RegionKind::Solid | RegionKind::Lossless)
     }
 
     /// The byte that stands for this kind on the wire.
@@ -70,6 +80,7 @@ impl RegionKind {
             RegionKind::Solid => 0,
             RegionKind::Lossless => 1,
             RegionKind::Av1 => 2,
+            RegionKind::Copy => 3,
         }
     }
 
@@ -88,6 +99,37 @@ pub struct EncodedRegion {
     pub kind: RegionKind,
     /// The codec's bytes.
     pub payload: Vec<u8>,
+}
+
+impl EncodedRegion {
+    /// A copy of the `rect.width` x `rect.height` pixels at (`from_x`, `from_y`) to `rect`.
+    ///
+    /// # Panics
+    /// When a coordinate exceeds `u16` (the wire format's limit).
+    pub fn copy(rect: Rect, from_x: u32, from_y: u32) -> EncodedRegion {
+        let (x, y) = (
+            u16::try_from(from_x).expect("inside a screen"),
+            u16::try_from(from_y).expect("inside a screen"),
+        );
+        let mut payload = x.to_le_bytes().to_vec();
+        payload.extend_from_slice(&y.to_le_bytes());
+        EncodedRegion {
+            rect,
+            kind: RegionKind::Copy,
+            payload,
+        }
+    }
+
+    /// A copy's source corner, if this is a well-formed copy.
+    pub fn copy_source(&self) -> Option<(u32, u32)> {
+        match (self.kind, self.payload.as_slice()) {
+            (RegionKind::Copy, &[x0, x1, y0, y1]) => Some((
+                u32::from(u16::from_le_bytes([x0, x1])),
+                u32::from(u16::from_le_bytes([y0, y1])),
+            )),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Debug for EncodedRegion {
@@ -207,6 +249,11 @@ impl RegionEncoder {
             }
             RegionKind::Lossless => lossless::encode(frame, rect, self.config.zstd_level),
             RegionKind::Av1 => av1::encode(frame, rect, &self.config)?,
+            RegionKind::Copy => {
+                return Err(CodecError::Encoder {
+                    reason: "a copy is made with EncodedRegion::copy, from a detected move".into(),
+                });
+            }
         };
         Ok(EncodedRegion {
             rect,
@@ -229,6 +276,13 @@ pub enum Decoded {
     Solid([u8; 4]),
     /// Tight BGRA rows of the rectangle.
     Pixels(Vec<u8>),
+    /// The rectangle's pixels come from the same-sized one at this corner of the screen.
+    Copy {
+        /// Source column.
+        from_x: u32,
+        /// Source row.
+        from_y: u32,
+    },
 }
 
 impl Decoded {
@@ -243,7 +297,27 @@ impl Decoded {
                 assert_eq!(pixels.len(), rect.area() as usize * BYTES_PER_PIXEL);
                 paste(dst, rect, pixels)
             }
+            Decoded::Copy { from_x, from_y } => copy_within(dst, rect, *from_x, *from_y),
         }
+    }
+}
+
+/// Copies the `rect`-sized block at (`from_x`, `from_y`) of `frame` to `rect`, correct when the
+/// two overlap: rows go bottom-up when the block moves down, and each row moves as one
+/// `copy_within` (a memmove).
+pub(crate) fn copy_within(frame: &mut Frame, rect: Rect, from_x: u32, from_y: u32) {
+    let stride = frame.stride();
+    let row = rect.width as usize * BYTES_PER_PIXEL;
+    let data = frame.data_mut();
+    let mut one = |dy: u32| {
+        let src = (from_y + dy) as usize * stride + from_x as usize * BYTES_PER_PIXEL;
+        let dst = (rect.y + dy) as usize * stride + rect.x as usize * BYTES_PER_PIXEL;
+        data.copy_within(src..src + row, dst);
+    };
+    if rect.y > from_y {
+        (0..rect.height).rev().for_each(&mut one);
+    } else {
+        (0..rect.height).for_each(&mut one);
     }
 }
 
@@ -290,6 +364,20 @@ impl RegionDecoder {
                     None => self.av1.insert(av1::Decoder::new()?),
                 };
                 decoder.decode(&region.payload, rect).map(Decoded::Pixels)
+            }
+            RegionKind::Copy => {
+                let (from_x, from_y) = region.copy_source().ok_or_else(|| CodecError::Corrupt {
+                    kind: RegionKind::Copy,
+                    rect,
+                    reason: format!("{} bytes, a source corner has 4", region.payload.len()),
+                })?;
+                let source = Rect::new(from_x, from_y, rect.width, rect.height);
+                check_bounds(source, width, height).map_err(|_| CodecError::Corrupt {
+                    kind: RegionKind::Copy,
+                    rect,
+                    reason: format!("the source {source:?} leaves the {width}x{height} screen"),
+                })?;
+                Ok(Decoded::Copy { from_x, from_y })
             }
         }
     }

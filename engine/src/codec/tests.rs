@@ -171,7 +171,12 @@ fn corrupt_payloads_are_errors_and_leave_the_frame_alone() {
     let src = text(64, 64);
     let rect = Rect::new(0, 0, 64, 64);
     let mut decoder = RegionDecoder::default();
-    for kind in RegionKind::ALL {
+    // Copies are made by motion detection, not by the encoder; their corrupt payloads are
+    // tested with the framebuffer.
+    for kind in RegionKind::ALL
+        .into_iter()
+        .filter(|k| *k != RegionKind::Copy)
+    {
         let kind_src = if kind == RegionKind::Solid {
             Frame::filled(64, 64, [1; 4])
         } else {

@@ -47,6 +47,7 @@ use crate::codec::{CodecConfig, CodecError, EncodedRegion, RegionEncoder, Region
 use crate::diff::merge::{MergeConfig, merge_rects};
 use crate::diff::{DEFAULT_TILE_SIZE, TileDiff};
 use crate::frame::{Frame, FrameRef, Rect};
+use crate::motion::{MotionConfig, MotionDetector, Move};
 
 /// Where frames come from: a screen capture, a recorded clip, an animation drawn in code.
 pub trait FrameSource {
@@ -87,6 +88,8 @@ pub struct PipelineConfig {
     pub av1_merge: MergeConfig,
     /// AV1 regions are cut into pieces no wider or taller than this, so they encode in parallel.
     pub av1_max_side: u32,
+    /// Moves and scrolls become copies ([`crate::motion`]); `None` turns detection off.
+    pub motion: Option<MotionConfig>,
 }
 
 impl Default for PipelineConfig {
@@ -106,6 +109,7 @@ impl Default for PipelineConfig {
                 max_rects: 64,
             },
             av1_max_side: 320,
+            motion: Some(MotionConfig::default()),
         }
     }
 }
@@ -154,6 +158,10 @@ pub struct ScreenEncoder {
     columns: u32,
     seq: u64,
     dirty: Vec<crate::diff::DirtyTile>,
+    motion: Option<MotionDetector>,
+    /// The previous frame with this update's copies applied: what is left to send is its
+    /// difference from the new frame.
+    predicted: Option<Frame>,
 }
 
 impl ScreenEncoder {
@@ -168,6 +176,8 @@ impl ScreenEncoder {
             columns: 0,
             seq: 0,
             dirty: Vec::new(),
+            motion: config.motion.map(MotionDetector::new),
+            predicted: None,
         }
     }
 
@@ -234,14 +244,28 @@ impl ScreenEncoder {
         if boxes.is_empty() {
             return Ok(None);
         }
+        let moves = self.find_moves(frame, &boxes);
+        let remainder = if moves.is_empty() {
+            boxes.clone()
+        } else {
+            let predicted = self
+                .predicted
+                .as_ref()
+                .expect("made by find_moves")
+                .as_ref();
+            self.diff
+                .diff_into(&predicted, frame, &mut self.dirty)
+                .expect("sizes checked");
+            self.dirty.iter().map(|d| d.changed).collect()
+        };
 
-        let kinds: Vec<RegionKind> = boxes
+        let kinds: Vec<RegionKind> = remainder
             .par_iter()
             .map(|b| classify::kind_for(&classify::stats(frame, *b), *b))
             .collect();
         let bounds = frame.bounds();
         let pick = |want_av1: bool| -> Vec<Rect> {
-            boxes
+            remainder
                 .iter()
                 .zip(&kinds)
                 .filter(|(_, k)| (**k == RegionKind::Av1) == want_av1)
@@ -261,11 +285,28 @@ impl ScreenEncoder {
                 .map(|r| (r, RegionKind::Lossless)),
         );
         choose_exact_kinds(frame, &mut plan[exact_start..]);
-        let regions = self.encode_all(frame, &plan)?;
+        let mut regions: Vec<EncodedRegion> = moves
+            .iter()
+            .map(|m| EncodedRegion::copy(m.rect, m.from_x, m.from_y))
+            .collect();
+        regions.extend(self.encode_all(frame, &plan)?);
 
-        // The viewer's state of every tile, for refinement.
+        // The viewer's state of every tile, for refinement. A copy carries its source's state:
+        // lossy anywhere in the source makes the destination owe exact pixels.
         for b in &boxes {
             self.for_tiles(*b, |t| t.changed_at = timestamp_us);
+        }
+        for m in &moves {
+            let mut lossy = false;
+            self.for_tiles(m.source(), |t| lossy |= t.lossy);
+            if lossy {
+                self.for_tiles(m.rect, |t| {
+                    t.lossy = true;
+                    t.changed_at = timestamp_us;
+                });
+            } else {
+                self.for_covered_tiles(m.rect, |t| t.lossy = false);
+            }
         }
         for region in &regions {
             if region.kind == RegionKind::Av1 {
@@ -291,6 +332,34 @@ impl ScreenEncoder {
             height,
             regions,
         }))
+    }
+
+    /// The moves from the previous frame to `frame` where `boxes` changed; when there are any,
+    /// `predicted` becomes the previous frame with them applied.
+    fn find_moves(&mut self, frame: &FrameRef<'_>, boxes: &[Rect]) -> Vec<Move> {
+        let (Some(detector), Some(previous)) = (self.motion.as_mut(), self.previous.as_ref())
+        else {
+            return Vec::new();
+        };
+        let previous = previous.as_ref();
+        let moves = detector.detect(&previous, frame, boxes);
+        if !moves.is_empty() {
+            let predicted = match &mut self.predicted {
+                Some(p) if p.width() == frame.width() && p.height() == frame.height() => {
+                    copy_into(p, &previous);
+                    p
+                }
+                slot => slot.insert(to_frame(&previous)),
+            };
+            for m in &moves {
+                crate::codec::paste(
+                    predicted,
+                    m.rect,
+                    &crate::codec::crop(&previous, m.source()),
+                );
+            }
+        }
+        moves
     }
 
     fn encode_all(

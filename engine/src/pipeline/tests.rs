@@ -270,3 +270,201 @@ fn refinement_in_pieces_ends_exact_too() {
     assert!(pieces > 1);
     assert_eq!(viewer.frame().unwrap(), &screen);
 }
+
+/// Applies a copy of `rect`'s block from (`fx`, `fy`) to a numbered screen and checks it against
+/// the copy made from an untouched original.
+fn check_copy(rect: Rect, fx: u32, fy: u32) {
+    let mut screen = Frame::filled(64, 48, [0, 0, 0, 255]);
+    for y in 0..48 {
+        for x in 0..64 {
+            screen.set_pixel(x, y, [x as u8, y as u8, (x * y) as u8, 255]);
+        }
+    }
+    let mut viewer = Framebuffer::new();
+    let whole = EncodedRegion {
+        rect: screen.as_ref().bounds(),
+        kind: RegionKind::Lossless,
+        payload: crate::codec::lossless::encode(&screen.as_ref(), screen.as_ref().bounds(), 3),
+    };
+    let update = |seq, regions| Update {
+        seq,
+        timestamp_us: 0,
+        width: 64,
+        height: 48,
+        regions,
+    };
+    apply(&mut viewer, &update(1, vec![whole]));
+    apply(
+        &mut viewer,
+        &update(2, vec![EncodedRegion::copy(rect, fx, fy)]),
+    );
+    let mut expected = screen.clone();
+    for y in 0..rect.height {
+        for x in 0..rect.width {
+            expected.set_pixel(
+                rect.x + x,
+                rect.y + y,
+                screen.as_ref().pixel(fx + x, fy + y),
+            );
+        }
+    }
+    assert_eq!(
+        viewer.frame().unwrap(),
+        &expected,
+        "copy to {rect:?} from ({fx}, {fy})"
+    );
+}
+
+#[test]
+fn overlapping_copies_move_pixels_correctly_in_every_direction() {
+    check_copy(Rect::new(4, 10, 40, 30), 4, 3); // down, overlapping
+    check_copy(Rect::new(4, 3, 40, 30), 4, 10); // up, overlapping
+    check_copy(Rect::new(9, 5, 40, 30), 2, 5); // right, same rows
+    check_copy(Rect::new(2, 5, 40, 30), 9, 5); // left, same rows
+    check_copy(Rect::new(10, 12, 30, 30), 3, 2); // diagonal
+}
+
+#[test]
+fn copies_read_the_screen_as_it_was_before_the_update() {
+    // Two copies that swap blocks: each must read the other's old pixels.
+    let mut viewer = Framebuffer::new();
+    let mut screen = Frame::filled(32, 16, [10, 10, 10, 255]);
+    for y in 0..16 {
+        for x in 16..32 {
+            screen.set_pixel(x, y, [200, 100, 50, 255]);
+        }
+    }
+    let region = |rect, payload| EncodedRegion {
+        rect,
+        kind: RegionKind::Lossless,
+        payload,
+    };
+    let first = Update {
+        seq: 1,
+        timestamp_us: 0,
+        width: 32,
+        height: 16,
+        regions: vec![region(
+            screen.as_ref().bounds(),
+            crate::codec::lossless::encode(&screen.as_ref(), screen.as_ref().bounds(), 3),
+        )],
+    };
+    apply(&mut viewer, &first);
+    let swap = Update {
+        seq: 2,
+        timestamp_us: 0,
+        width: 32,
+        height: 16,
+        regions: vec![
+            EncodedRegion::copy(Rect::new(0, 0, 16, 16), 16, 0),
+            EncodedRegion::copy(Rect::new(16, 0, 16, 16), 0, 0),
+        ],
+    };
+    apply(&mut viewer, &swap);
+    let shown = viewer.frame().unwrap().as_ref();
+    assert_eq!(
+        (shown.pixel(0, 0), shown.pixel(31, 15)),
+        ([200, 100, 50, 255], [10, 10, 10, 255])
+    );
+}
+
+#[test]
+fn bad_copies_are_refused_and_change_nothing() {
+    let mut viewer = Framebuffer::new();
+    let copy_first = Update {
+        seq: 1,
+        timestamp_us: 0,
+        width: 32,
+        height: 16,
+        regions: vec![EncodedRegion::copy(Rect::new(0, 0, 8, 8), 4, 4)],
+    };
+    let err = viewer.apply(&copy_first).unwrap_err();
+    assert!(err.to_string().contains("needs a screen"), "{err}");
+    apply(
+        &mut viewer,
+        &Update {
+            seq: 1,
+            timestamp_us: 0,
+            width: 32,
+            height: 16,
+            regions: vec![EncodedRegion {
+                rect: Rect::new(0, 0, 32, 16),
+                kind: RegionKind::Solid,
+                payload: vec![1, 2, 3, 255],
+            }],
+        },
+    );
+    let before = viewer.frame().unwrap().clone();
+    for (copy, says) in [
+        (
+            EncodedRegion::copy(Rect::new(0, 0, 8, 8), 28, 0),
+            "leaves the 32x16 screen",
+        ),
+        (
+            EncodedRegion {
+                rect: Rect::new(0, 0, 8, 8),
+                kind: RegionKind::Copy,
+                payload: vec![1, 2, 3],
+            },
+            "a source corner has 4",
+        ),
+    ] {
+        let update = Update {
+            seq: 2,
+            timestamp_us: 0,
+            width: 32,
+            height: 16,
+            regions: vec![copy],
+        };
+        let decoded = Update::decode(&update.encode()).unwrap();
+        let err = viewer.apply(&decoded).unwrap_err();
+        assert!(err.to_string().contains(says), "{err}");
+        assert_eq!(viewer.frame().unwrap(), &before);
+    }
+}
+
+/// A text page scrolling up 24 rows a frame, new lines coming in at the bottom.
+#[test]
+fn a_scrolling_page_is_sent_as_copies_and_stays_exact() {
+    let page = text(480, 1200);
+    let run = |motion: bool| {
+        let config = PipelineConfig {
+            motion: motion.then(MotionConfig::default),
+            ..PipelineConfig::default()
+        };
+        let mut encoder = ScreenEncoder::new(config);
+        let mut viewer = Framebuffer::new();
+        let (mut bytes, mut copies) = (0, 0);
+        for step in 0..20u32 {
+            let mut screen = Frame::filled(480, 360, [0; 4]);
+            for y in 0..360 {
+                for x in 0..480 {
+                    screen.set_pixel(x, y, page.as_ref().pixel(x, y + step * 24));
+                }
+            }
+            let update = encoder
+                .encode(&screen.as_ref(), u64::from(step) * 33_000)
+                .unwrap()
+                .unwrap();
+            if step > 0 {
+                bytes += update.wire_size();
+                copies += update
+                    .regions
+                    .iter()
+                    .filter(|r| r.kind == RegionKind::Copy)
+                    .count();
+            }
+            apply(&mut viewer, &update);
+            assert_eq!(viewer.frame().unwrap(), &screen, "step {step}");
+        }
+        (bytes, copies)
+    };
+    let (with, copies) = run(true);
+    let (without, none) = run(false);
+    assert_eq!(none, 0);
+    assert!(copies >= 19, "{copies} copies");
+    assert!(
+        with * 5 < without,
+        "scrolling cost {with} bytes with copies, {without} without"
+    );
+}

@@ -13,12 +13,15 @@
 //! height       u16           screen height, 1..=MAX_DIMENSION
 //! count        u16           regions, 0..=MAX_REGIONS
 //! count times:
-//!   kind       u8            0 solid, 1 lossless, 2 AV1
+//!   kind       u8            0 solid, 1 lossless, 2 AV1, 3 copy
 //!   x, y       u16, u16      top-left corner
 //!   w, h       u16, u16      size, at least 1x1, inside the screen
 //!   length     u32           payload bytes, at most MAX_PAYLOAD and what is left of the input
 //!   payload    length bytes
 //! ```
+//!
+//! A copy's source is read from the screen as it was before the update, whatever the regions
+//! before it wrote, so copies never depend on their order.
 //!
 //! Decoding untrusted bytes never panics: every length is checked against the limits and against
 //! what is left of the input before anything is allocated, so an update costs at most its own
@@ -332,6 +335,24 @@ impl Framebuffer {
                     .map_err(|source| ApplyError::Region { index, source })
             })
             .collect::<Result<_, _>>()?;
+        // Copies read the screen as it was before this update.
+        let mut decoded = decoded;
+        for (index, (region, pixels)) in update.regions.iter().zip(decoded.iter_mut()).enumerate() {
+            if let Decoded::Copy { from_x, from_y } = *pixels {
+                let Some(frame) = self.frame.as_ref().filter(|_| !resized) else {
+                    return Err(ApplyError::Region {
+                        index,
+                        source: CodecError::Corrupt {
+                            kind: RegionKind::Copy,
+                            rect: region.rect,
+                            reason: "a copy needs a screen to copy from".into(),
+                        },
+                    });
+                };
+                let source = Rect::new(from_x, from_y, region.rect.width, region.rect.height);
+                *pixels = Decoded::Pixels(crate::codec::crop(&frame.as_ref(), source));
+            }
+        }
         if resized {
             self.frame = Some(Frame::filled(update.width, update.height, [0, 0, 0, 255]));
         }
