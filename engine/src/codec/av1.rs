@@ -66,10 +66,70 @@ fn padded_crop(src: &FrameRef<'_>, rect: Rect, width: u32, height: u32) -> Vec<u
     out
 }
 
-fn encoder_error(e: impl std::fmt::Display) -> CodecError {
+pub(crate) fn encoder_error(e: impl std::fmt::Display) -> CodecError {
     CodecError::Encoder {
         reason: e.to_string(),
     }
+}
+
+/// The rav1e settings for `rect` at `config`'s quality: a still picture, or a low-latency
+/// inter stream.
+pub(crate) fn encoder_config(rect: Rect, config: &CodecConfig, still: bool) -> EncoderConfig {
+    let (width, height) = coded_size(rect);
+    let quantizer = quantizer_for(config.quality);
+    EncoderConfig {
+        width: width as usize,
+        height: height as usize,
+        bit_depth: 8,
+        chroma_sampling: match config.chroma {
+            Chroma::Yuv420 => ChromaSampling::Cs420,
+            Chroma::Yuv444 => ChromaSampling::Cs444,
+        },
+        pixel_range: PixelRange::Full,
+        still_picture: still,
+        low_latency: true,
+        quantizer,
+        min_quantizer: quantizer as u8,
+        tune: Tune::Psnr,
+        speed_settings: SpeedSettings::from_preset(10),
+        ..Default::default()
+    }
+}
+
+/// `rect` of `frame` as a rav1e picture of `ctx`'s coded size.
+///
+/// # Errors
+/// [`CodecError::Encoder`] when the colour conversion fails.
+pub(crate) fn picture(
+    ctx: &Context<u8>,
+    frame: &FrameRef<'_>,
+    rect: Rect,
+    config: &CodecConfig,
+) -> Result<rav1e::prelude::Frame<u8>, CodecError> {
+    let (width, height) = coded_size(rect);
+    let bgra = padded_crop(frame, rect, width, height);
+    let subsampling = match config.chroma {
+        Chroma::Yuv420 => YuvChromaSubsampling::Yuv420,
+        Chroma::Yuv444 => YuvChromaSubsampling::Yuv444,
+    };
+    let mut yuv = YuvPlanarImageMut::<u8>::alloc(width, height, subsampling);
+    let stride = width * BYTES_PER_PIXEL as u32;
+    let mode = YuvConversionMode::Balanced;
+    match config.chroma {
+        Chroma::Yuv420 => yuvutils_rs::bgra_to_yuv420(&mut yuv, &bgra, stride, RANGE, MATRIX, mode),
+        Chroma::Yuv444 => yuvutils_rs::bgra_to_yuv444(&mut yuv, &bgra, stride, RANGE, MATRIX, mode),
+    }
+    .map_err(encoder_error)?;
+    let mut picture = ctx.new_frame();
+    let planes = [
+        (yuv.y_plane.borrow(), yuv.y_stride),
+        (yuv.u_plane.borrow(), yuv.u_stride),
+        (yuv.v_plane.borrow(), yuv.v_stride),
+    ];
+    for (plane, (data, stride)) in picture.planes.iter_mut().zip(planes) {
+        plane.copy_from_raw_u8(data, stride as usize, 1);
+    }
+    Ok(picture)
 }
 
 /// Encodes `rect` of `frame` as one AV1 intra frame.
@@ -81,50 +141,12 @@ pub fn encode(
     rect: Rect,
     config: &CodecConfig,
 ) -> Result<Vec<u8>, CodecError> {
-    let (width, height) = coded_size(rect);
-    let bgra = padded_crop(frame, rect, width, height);
-    let (subsampling, sampling) = match config.chroma {
-        Chroma::Yuv420 => (YuvChromaSubsampling::Yuv420, ChromaSampling::Cs420),
-        Chroma::Yuv444 => (YuvChromaSubsampling::Yuv444, ChromaSampling::Cs444),
-    };
-    let mut yuv = YuvPlanarImageMut::<u8>::alloc(width, height, subsampling);
-    let stride = width * BYTES_PER_PIXEL as u32;
-    let mode = YuvConversionMode::Balanced;
-    match config.chroma {
-        Chroma::Yuv420 => yuvutils_rs::bgra_to_yuv420(&mut yuv, &bgra, stride, RANGE, MATRIX, mode),
-        Chroma::Yuv444 => yuvutils_rs::bgra_to_yuv444(&mut yuv, &bgra, stride, RANGE, MATRIX, mode),
-    }
-    .map_err(encoder_error)?;
-
-    let quantizer = quantizer_for(config.quality);
-    let encoder = EncoderConfig {
-        width: width as usize,
-        height: height as usize,
-        bit_depth: 8,
-        chroma_sampling: sampling,
-        pixel_range: PixelRange::Full,
-        still_picture: true,
-        low_latency: true,
-        quantizer,
-        min_quantizer: quantizer as u8,
-        tune: Tune::Psnr,
-        speed_settings: SpeedSettings::from_preset(10),
-        ..Default::default()
-    };
     let mut ctx: Context<u8> = Config::new()
-        .with_encoder_config(encoder)
+        .with_encoder_config(encoder_config(rect, config, true))
         .with_threads(0)
         .new_context()
         .map_err(encoder_error)?;
-    let mut picture = ctx.new_frame();
-    let planes = [
-        (yuv.y_plane.borrow(), yuv.y_stride),
-        (yuv.u_plane.borrow(), yuv.u_stride),
-        (yuv.v_plane.borrow(), yuv.v_stride),
-    ];
-    for (plane, (data, stride)) in picture.planes.iter_mut().zip(planes) {
-        plane.copy_from_raw_u8(data, stride as usize, 1);
-    }
+    let picture = picture(&ctx, frame, rect, config)?;
     ctx.send_frame(Arc::new(picture)).map_err(encoder_error)?;
     ctx.flush();
     // One frame in, flushed: exactly one packet must come out, with nothing held back.
@@ -190,15 +212,58 @@ impl Decoder {
             // Whatever state the bad packet left behind must not leak into the next region.
             self.inner.flush();
         }
-        let pixels = result?;
-        let (width, _) = coded_size(rect);
-        let row = rect.width as usize * BYTES_PER_PIXEL;
-        let full = width as usize * BYTES_PER_PIXEL;
-        let mut cropped = Vec::with_capacity(row * rect.height as usize);
-        for line in pixels.chunks_exact(full).take(rect.height as usize) {
-            cropped.extend_from_slice(&line[..row]);
+        Ok(crop_coded(&result?, rect))
+    }
+
+    /// Feeds one video-stream payload (any number of packets, none included) and returns the
+    /// last picture it completed, cropped to `rect`, or `None` while the stream is still filling.
+    ///
+    /// # Errors
+    /// [`CodecError::Corrupt`] when the data does not decode to pictures of the coded size.
+    pub fn decode_stream(
+        &mut self,
+        payload: &[u8],
+        rect: Rect,
+    ) -> Result<Option<Vec<u8>>, CodecError> {
+        if payload.is_empty() {
+            return Ok(None);
         }
-        Ok(cropped)
+        let mut last = None;
+        let mut sent = self.inner.send_data(payload.to_vec(), None, None, None);
+        // All of the data must go in (dav1d takes it in pieces, wanting pictures taken out
+        // between them); a bounded number of rounds, so bad data cannot spin.
+        for _ in 0..256 {
+            match sent {
+                Ok(()) => break,
+                Err(dav1d::Error::Again) => {
+                    match self.inner.get_picture() {
+                        Ok(p) => last = Some(p),
+                        Err(dav1d::Error::Again) => {}
+                        Err(e) => return Err(self.reset(rect, format!("dav1d: {e}"))),
+                    }
+                    sent = self.inner.send_pending_data();
+                }
+                Err(e) => return Err(self.reset(rect, format!("dav1d refused the data: {e}"))),
+            }
+        }
+        if sent.is_err() {
+            return Err(self.reset(rect, "dav1d would not take the data"));
+        }
+        loop {
+            match self.inner.get_picture() {
+                Ok(p) => last = Some(p),
+                Err(dav1d::Error::Again) => break,
+                Err(e) => return Err(self.reset(rect, format!("dav1d: {e}"))),
+            }
+        }
+        last.map(|p| self.to_bgra(&p, rect).map(|px| crop_coded(&px, rect)))
+            .transpose()
+    }
+
+    /// Forgets the stream's state after bad data, and says what was wrong.
+    fn reset(&mut self, rect: Rect, reason: impl Into<String>) -> CodecError {
+        self.inner.flush();
+        corrupt(rect, reason)
     }
 
     fn decode_picture(&mut self, payload: &[u8], rect: Rect) -> Result<Vec<u8>, CodecError> {
@@ -221,8 +286,17 @@ impl Decoder {
             Err(e) => return Err(corrupt(rect, format!("dav1d: {e}"))),
         };
         // Anything the packet held beyond one picture is not ours to show.
-        let _ = self.inner.send_pending_data();
+        if self.inner.send_pending_data().is_err() {
+            // Data left over must not reach the next region (nor trip dav1d's pending check).
+            self.inner.flush();
+        }
         while self.inner.get_picture().is_ok() {}
+        self.to_bgra(&picture, rect)
+    }
+
+    /// A decoded picture of `rect`'s coded size as BGRA rows of that size.
+    fn to_bgra(&self, picture: &dav1d::Picture, rect: Rect) -> Result<Vec<u8>, CodecError> {
+        let (width, height) = coded_size(rect);
         if (picture.width(), picture.height()) != (width, height) {
             return Err(corrupt(
                 rect,
@@ -269,4 +343,16 @@ impl Decoder {
         .map_err(|e| corrupt(rect, format!("colour conversion: {e}")))?;
         Ok(bgra)
     }
+}
+
+/// The tight BGRA pixels of `rect` from a picture of its coded size.
+fn crop_coded(pixels: &[u8], rect: Rect) -> Vec<u8> {
+    let (width, _) = coded_size(rect);
+    let row = rect.width as usize * BYTES_PER_PIXEL;
+    let full = width as usize * BYTES_PER_PIXEL;
+    let mut cropped = Vec::with_capacity(row * rect.height as usize);
+    for line in pixels.chunks_exact(full).take(rect.height as usize) {
+        cropped.extend_from_slice(&line[..row]);
+    }
+    cropped
 }

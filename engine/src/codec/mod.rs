@@ -29,6 +29,7 @@
 pub mod av1;
 pub mod classify;
 pub mod lossless;
+pub mod video;
 
 use thiserror::Error;
 
@@ -48,15 +49,19 @@ pub enum RegionKind {
     /// (two `u16`, x then y), read from the screen as it was before the update. Made by
     /// [`crate::motion`], never by [`RegionEncoder`].
     Copy,
+    /// A frame of a persistent inter-coded AV1 stream ([`video`]); lossy, and may show an
+    /// earlier frame than the update's, or nothing yet.
+    Video,
 }
 
 impl RegionKind {
     /// Every kind, in wire order.
-    pub const ALL: [RegionKind; 4] = [
+    pub const ALL: [RegionKind; 5] = [
         RegionKind::Solid,
         RegionKind::Lossless,
         RegionKind::Av1,
         RegionKind::Copy,
+        RegionKind::Video,
     ];
 
     /// Name in reports (`solid`, `lossless`, `av1`).
@@ -66,6 +71,7 @@ impl RegionKind {
             RegionKind::Lossless => "lossless",
             RegionKind::Av1 => "av1",
             RegionKind::Copy => "copy",
+            RegionKind::Video => "video",
         }
     }
 
@@ -81,6 +87,7 @@ impl RegionKind {
             RegionKind::Lossless => 1,
             RegionKind::Av1 => 2,
             RegionKind::Copy => 3,
+            RegionKind::Video => 4,
         }
     }
 
@@ -249,9 +256,10 @@ impl RegionEncoder {
             }
             RegionKind::Lossless => lossless::encode(frame, rect, self.config.zstd_level),
             RegionKind::Av1 => av1::encode(frame, rect, &self.config)?,
-            RegionKind::Copy => {
+            RegionKind::Copy | RegionKind::Video => {
                 return Err(CodecError::Encoder {
-                    reason: "a copy is made with EncodedRegion::copy, from a detected move".into(),
+                    reason: "copies come from motion detection and video from a VideoEncoder"
+                        .into(),
                 });
             }
         };
@@ -263,10 +271,15 @@ impl RegionEncoder {
     }
 }
 
+/// Most video streams a viewer decodes at once.
+pub const MAX_STREAMS: usize = 16;
+
 /// Decodes regions into a frame. Keeps one dav1d decoder, made on first use.
 #[derive(Debug, Default)]
 pub struct RegionDecoder {
     av1: Option<av1::Decoder>,
+    /// One decoder per live video stream, by id.
+    streams: std::collections::HashMap<u32, av1::Decoder>,
 }
 
 /// A region's decoded pixels, not yet written anywhere.
@@ -276,6 +289,8 @@ pub enum Decoded {
     Solid([u8; 4]),
     /// Tight BGRA rows of the rectangle.
     Pixels(Vec<u8>),
+    /// Nothing to write (a video stream still filling).
+    Nothing,
     /// The rectangle's pixels come from the same-sized one at this corner of the screen.
     Copy {
         /// Source column.
@@ -298,6 +313,7 @@ impl Decoded {
                 paste(dst, rect, pixels)
             }
             Decoded::Copy { from_x, from_y } => copy_within(dst, rect, *from_x, *from_y),
+            Decoded::Nothing => {}
         }
     }
 }
@@ -378,6 +394,30 @@ impl RegionDecoder {
                     reason: format!("the source {source:?} leaves the {width}x{height} screen"),
                 })?;
                 Ok(Decoded::Copy { from_x, from_y })
+            }
+            RegionKind::Video => {
+                let corrupt = |reason: String| CodecError::Corrupt {
+                    kind: RegionKind::Video,
+                    rect,
+                    reason,
+                };
+                let (id, flags, data) = video::parse(&region.payload)
+                    .ok_or_else(|| corrupt("shorter than a stream header".into()))?;
+                if flags & video::START != 0 {
+                    if self.streams.len() >= MAX_STREAMS {
+                        return Err(corrupt(format!("more than {MAX_STREAMS} streams at once")));
+                    }
+                    self.streams.insert(id, av1::Decoder::new()?);
+                }
+                let decoder = self
+                    .streams
+                    .get_mut(&id)
+                    .ok_or_else(|| corrupt(format!("stream {id} was never started")))?;
+                let result = decoder.decode_stream(data, rect);
+                if flags & video::END != 0 || result.is_err() {
+                    self.streams.remove(&id);
+                }
+                Ok(result?.map_or(Decoded::Nothing, Decoded::Pixels))
             }
         }
     }

@@ -228,3 +228,74 @@ fn corrupt_payloads_are_errors_and_leave_the_frame_alone() {
             .is_err()
     );
 }
+
+/// A photo panning right 3 pixels a frame, as a video region sees it.
+fn panning(step: u32) -> Frame {
+    let wide = photo(512, 144);
+    let mut f = Frame::filled(256, 144, [0; 4]);
+    for y in 0..144 {
+        for x in 0..256 {
+            f.set_pixel(x, y, wide.as_ref().pixel(x + step * 3, y));
+        }
+    }
+    f
+}
+
+#[test]
+fn a_video_stream_round_trips_and_costs_less_than_intra_frames() {
+    let rect = Rect::new(0, 0, 256, 144);
+    let config = CodecConfig::default();
+    let mut stream = video::VideoEncoder::new(7, rect, &config).unwrap();
+    let mut decoder = RegionDecoder::default();
+    let (mut stream_bytes, mut intra_bytes, mut first_shown) = (0, 0, None);
+    let mut psnr_min = f64::MAX;
+    let frames: Vec<Frame> = (0..30).map(panning).collect();
+    let mut shown = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        let payload = stream.encode(&f.as_ref()).unwrap();
+        stream_bytes += payload.len();
+        intra_bytes += RegionEncoder::new(config)
+            .encode(&f.as_ref(), rect, RegionKind::Av1)
+            .unwrap()
+            .payload
+            .len();
+        let region = EncodedRegion {
+            rect,
+            kind: RegionKind::Video,
+            payload,
+        };
+        if let Decoded::Pixels(px) = decoder.decode_pixels(&region, 256, 144).unwrap() {
+            first_shown.get_or_insert(i);
+            shown.push(px);
+        }
+    }
+    let last = EncodedRegion {
+        rect,
+        kind: RegionKind::Video,
+        payload: stream.finish().unwrap(),
+    };
+    stream_bytes += last.payload.len();
+    if let Decoded::Pixels(px) = decoder.decode_pixels(&last, 256, 144).unwrap() {
+        shown.push(px);
+    }
+    let delay = first_shown.expect("the stream showed a picture");
+    eprintln!(
+        "delay {delay} frames, {stream_bytes} B as a stream, {intra_bytes} B as intra frames"
+    );
+    assert!(delay <= 4, "{delay} frames of delay");
+    // The last picture shown is the last frame, at a fair quality.
+    let last_px = Frame::from_bgra(shown.last().unwrap().clone(), 256, 144).unwrap();
+    psnr_min = psnr_min.min(crate::frame::psnr_rgb(
+        &last_px.as_ref(),
+        &frames[29].as_ref(),
+        rect,
+    ));
+    assert!(psnr_min > 30.0, "{psnr_min:.1} dB");
+    assert!(
+        stream_bytes * 2 < intra_bytes,
+        "stream {stream_bytes} B, intra {intra_bytes} B"
+    );
+    // The stream is gone after its end: more data for it is an error, not a panic.
+    let err = decoder.decode_pixels(&last, 256, 144).unwrap_err();
+    assert!(err.to_string().contains("never started"), "{err}");
+}
