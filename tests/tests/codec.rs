@@ -208,3 +208,53 @@ fn moves_in_real_scrolls_and_drags_are_found_and_exact() {
         );
     }
 }
+
+/// The video clip: the playing window becomes a stream, the idle xterm beside it stays exact,
+/// and once the video stops, refinement ends the stream and the picture is exact.
+#[test]
+fn video_clip_streams_the_player_and_ends_exact() {
+    let mut reader = ClipReader::open(repo().join("corpus/video.bgra.zst")).unwrap();
+    let fps = u64::from(reader.meta().fps);
+    let mut frame = reader.blank_frame();
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    let (mut i, mut video_regions, mut video_bytes, mut av1_bytes) = (0u64, 0, 0, 0);
+    while reader.read_frame(&mut frame).unwrap() {
+        let now = i * 1_000_000 / fps;
+        for update in [
+            encoder.encode(&frame.as_ref(), now).unwrap(),
+            encoder.refine(now).unwrap(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for r in &update.regions {
+                match r.kind {
+                    RegionKind::Video => {
+                        video_regions += 1;
+                        video_bytes += r.payload.len();
+                    }
+                    RegionKind::Av1 if i > 0 => av1_bytes += r.payload.len(),
+                    _ => {}
+                }
+            }
+            viewer
+                .apply(&Update::decode(&update.encode()).unwrap())
+                .unwrap();
+        }
+        i += 1;
+    }
+    assert!(video_regions >= 100, "{video_regions} video regions");
+    assert!(
+        video_bytes < av1_bytes * 2,
+        "{video_bytes} B of stream for the whole clip against {av1_bytes} B of intra pictures before it started"
+    );
+    let mut now = i * 1_000_000 / fps;
+    while let Some(at) = encoder.next_refine_at() {
+        now = now.max(at);
+        if let Some(update) = encoder.refine(now).unwrap() {
+            viewer.apply(&update).unwrap();
+        }
+    }
+    assert_eq!(viewer.frame().unwrap(), &frame);
+}

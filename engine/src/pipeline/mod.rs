@@ -36,6 +36,7 @@
 //! ```
 
 pub mod update;
+pub mod video;
 
 pub use update::{ApplyError, Framebuffer, Update, WireError};
 
@@ -48,6 +49,7 @@ use crate::diff::merge::{MergeConfig, merge_rects};
 use crate::diff::{DEFAULT_TILE_SIZE, TileDiff};
 use crate::frame::{Frame, FrameRef, Rect};
 use crate::motion::{MotionConfig, MotionDetector, Move};
+use video::{Tracker, VideoConfig};
 
 /// Where frames come from: a screen capture, a recorded clip, an animation drawn in code.
 pub trait FrameSource {
@@ -90,6 +92,8 @@ pub struct PipelineConfig {
     pub av1_max_side: u32,
     /// Moves and scrolls become copies ([`crate::motion`]); `None` turns detection off.
     pub motion: Option<MotionConfig>,
+    /// Rectangles that keep changing become video streams ([`video`]); `None` turns them off.
+    pub video: Option<VideoConfig>,
 }
 
 impl Default for PipelineConfig {
@@ -110,6 +114,7 @@ impl Default for PipelineConfig {
             },
             av1_max_side: 320,
             motion: Some(MotionConfig::default()),
+            video: Some(VideoConfig::default()),
         }
     }
 }
@@ -162,6 +167,7 @@ pub struct ScreenEncoder {
     /// The previous frame with this update's copies applied: what is left to send is its
     /// difference from the new frame.
     predicted: Option<Frame>,
+    tracker: Option<Tracker>,
 }
 
 impl ScreenEncoder {
@@ -178,6 +184,7 @@ impl ScreenEncoder {
             dirty: Vec::new(),
             motion: config.motion.map(MotionDetector::new),
             predicted: None,
+            tracker: config.video.map(Tracker::new),
         }
     }
 
@@ -229,6 +236,9 @@ impl ScreenEncoder {
             self.columns = width.div_ceil(tile);
             self.tiles =
                 vec![TileState::default(); (self.columns * height.div_ceil(tile)) as usize];
+            if let Some(tracker) = &mut self.tracker {
+                tracker.reset(width, height, tile);
+            }
             (0..height.div_ceil(tile))
                 .flat_map(|r| (0..width.div_ceil(tile)).map(move |c| (c, r)))
                 .map(|(c, r)| {
@@ -241,11 +251,12 @@ impl ScreenEncoder {
                 })
                 .collect()
         };
-        if boxes.is_empty() {
+        let live_before = self.tracker.as_ref().and_then(Tracker::live);
+        if boxes.is_empty() && live_before.is_none() {
             return Ok(None);
         }
-        let moves = self.find_moves(frame, &boxes);
-        let remainder = if moves.is_empty() {
+        let moves = self.find_moves(frame, &boxes, live_before);
+        let mut remainder = if moves.is_empty() {
             boxes.clone()
         } else {
             let predicted = self
@@ -258,6 +269,23 @@ impl ScreenEncoder {
                 .expect("sizes checked");
             self.dirty.iter().map(|d| d.changed).collect()
         };
+        let moved: Vec<Rect> = moves.iter().map(|m| m.rect).collect();
+        let tracked = match &mut self.tracker {
+            Some(tracker) if same_size => tracker
+                .track(frame, &remainder, &moved, &self.config.codec)
+                .map_err(|source| PipelineError::Codec {
+                    rect: frame.bounds(),
+                    source,
+                })?,
+            _ => video::Tracked::default(),
+        };
+        if let Some(live) = tracked.live {
+            // The stream carries everything inside its rectangle.
+            remainder.retain(|b| b.intersection(&live).is_none());
+        }
+        if boxes.is_empty() && tracked.region.is_none() {
+            return Ok(None);
+        }
 
         let kinds: Vec<RegionKind> = remainder
             .par_iter()
@@ -289,12 +317,20 @@ impl ScreenEncoder {
             .iter()
             .map(|m| EncodedRegion::copy(m.rect, m.from_x, m.from_y))
             .collect();
+        regions.extend(tracked.region);
         regions.extend(self.encode_all(frame, &plan)?);
 
         // The viewer's state of every tile, for refinement. A copy carries its source's state:
         // lossy anywhere in the source makes the destination owe exact pixels.
         for b in &boxes {
             self.for_tiles(*b, |t| t.changed_at = timestamp_us);
+        }
+        // A live stream's tiles, and an ended one's, owe exact pixels.
+        for rect in tracked.live.iter().chain(&tracked.ended) {
+            self.for_tiles(*rect, |t| {
+                t.lossy = true;
+                t.changed_at = timestamp_us;
+            });
         }
         for m in &moves {
             let mut lossy = false;
@@ -336,13 +372,24 @@ impl ScreenEncoder {
 
     /// The moves from the previous frame to `frame` where `boxes` changed; when there are any,
     /// `predicted` becomes the previous frame with them applied.
-    fn find_moves(&mut self, frame: &FrameRef<'_>, boxes: &[Rect]) -> Vec<Move> {
+    fn find_moves(
+        &mut self,
+        frame: &FrameRef<'_>,
+        boxes: &[Rect],
+        live: Option<Rect>,
+    ) -> Vec<Move> {
         let (Some(detector), Some(previous)) = (self.motion.as_mut(), self.previous.as_ref())
         else {
             return Vec::new();
         };
         let previous = previous.as_ref();
-        let moves = detector.detect(&previous, frame, boxes);
+        let mut moves = detector.detect(&previous, frame, boxes);
+        // The viewer shows a live stream's rectangle some frames behind: never copy from it.
+        if let Some(live) = live {
+            moves.retain(|m| {
+                m.source().intersection(&live).is_none() && m.rect.intersection(&live).is_none()
+            });
+        }
         if !moves.is_empty() {
             let predicted = match &mut self.predicted {
                 Some(p) if p.width() == frame.width() && p.height() == frame.height() => {
@@ -440,6 +487,18 @@ impl ScreenEncoder {
         if due.is_empty() {
             return Ok(None);
         }
+        // A stream whose tiles are due for refinement has gone still: it ends here, and the
+        // exact tiles go over its last picture.
+        let mut regions = Vec::new();
+        if let Some(tracker) = &mut self.tracker
+            && let Some(live) = tracker.live()
+            && due.iter().any(|r| r.intersection(&live).is_some())
+        {
+            let region = tracker
+                .end()
+                .map_err(|source| PipelineError::Codec { rect: live, source })?;
+            regions.extend(region);
+        }
         let mut plan: Vec<(Rect, RegionKind)> =
             merge_rects(&due, previous.as_ref().bounds(), &self.config.exact_merge)
                 .into_iter()
@@ -447,7 +506,7 @@ impl ScreenEncoder {
                 .collect();
         let frame = previous.as_ref();
         choose_exact_kinds(&frame, &mut plan);
-        let regions = self.encode_all(&frame, &plan)?;
+        regions.extend(self.encode_all(&frame, &plan)?);
         for rect in &due {
             self.for_tiles(*rect, |t| t.lossy = false);
         }

@@ -468,3 +468,78 @@ fn a_scrolling_page_is_sent_as_copies_and_stays_exact() {
         "scrolling cost {with} bytes with copies, {without} without"
     );
 }
+
+/// A desktop with a photo zooming out in a 256x144 window for `moving` frames, then still (a
+/// zoom, not a pan: a pan is a move, which copies carry).
+fn playing(step: u32, moving: u32) -> Frame {
+    let mut screen = desktop();
+    let film = photo(512, 288);
+    let zoom = 100 + step.min(moving) * 2;
+    for y in 0..144 {
+        for x in 0..256 {
+            let pixel = film.as_ref().pixel(x * zoom / 100, y * zoom / 100);
+            screen.set_pixel(128 + x, 128 + y, pixel);
+        }
+    }
+    screen
+}
+
+#[test]
+fn a_playing_video_becomes_a_stream_and_the_still_picture_ends_exact() {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    let (mut streamed, mut frames) = (0, Vec::new());
+    for step in 0..60u32 {
+        let screen = playing(step, 40);
+        let now = u64::from(step) * 33_000;
+        if let Some(update) = encoder.encode(&screen.as_ref(), now).unwrap() {
+            streamed += update
+                .regions
+                .iter()
+                .filter(|r| r.kind == RegionKind::Video)
+                .count();
+            apply(&mut viewer, &update);
+        }
+        if let Some(update) = encoder.refine(now).unwrap() {
+            apply(&mut viewer, &update);
+        }
+        frames.push(screen);
+    }
+    assert!(streamed >= 30, "{streamed} video regions");
+    // While it played, the viewer followed within the stream's delay at a fair quality.
+    // Once still, refinement ends the stream and makes the picture exact.
+    let mut now = 60 * 33_000;
+    while let Some(at) = encoder.next_refine_at() {
+        now = now.max(at);
+        if let Some(update) = encoder.refine(now).unwrap() {
+            apply(&mut viewer, &update);
+        }
+    }
+    assert_eq!(viewer.frame().unwrap(), frames.last().unwrap());
+}
+
+#[test]
+fn busy_text_is_never_streamed() {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    let page = text(400, 2000);
+    for step in 0..30u32 {
+        // Every line of a 400x300 terminal rewritten each frame (no scroll to copy).
+        let mut screen = Frame::filled(400, 300, [0; 4]);
+        for y in 0..300 {
+            for x in 0..400 {
+                screen.set_pixel(x, y, page.as_ref().pixel(x, (y * 7 + step * 61) % 2000));
+            }
+        }
+        let update = encoder
+            .encode(&screen.as_ref(), u64::from(step) * 33_000)
+            .unwrap()
+            .unwrap();
+        assert!(
+            update.regions.iter().all(|r| r.kind != RegionKind::Video),
+            "text streamed at {step}"
+        );
+        apply(&mut viewer, &update);
+        assert_eq!(viewer.frame().unwrap(), &screen, "text is exact at once");
+    }
+}

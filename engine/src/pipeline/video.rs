@@ -1,0 +1,229 @@
+//! The region tracker: decides when a rectangle that keeps changing becomes a video stream,
+//! follows it, and ends it.
+//!
+//! Every tile keeps its *heat*: how many captures in a row it needed new pixels (after copies).
+//! When at least [`VideoConfig::min_tiles`] tiles have been hot for
+//! [`VideoConfig::start_after`] captures, their bounding box is compact (hot tiles fill half of
+//! it) and photographic (the classifier sends it to AV1), a stream starts there. Text that keeps
+//! changing (a busy terminal) stays on the exact path. The stream ends when its rectangle has not
+//! changed for [`VideoConfig::end_after`] captures, when copies (moves) touch it, or when hot
+//! tiles show up mostly outside it (the video moved); its tiles are then left to refinement. No
+//! stream starts where content moves: that is the copies' work. One stream at a time.
+
+use crate::codec::classify;
+use crate::codec::video::VideoEncoder;
+use crate::codec::{CodecConfig, CodecError, EncodedRegion, RegionKind};
+use crate::frame::{FrameRef, Rect};
+
+/// Captures in a row the candidate rectangle must stay the same before a stream starts.
+const STEADY_CAPTURES: u8 = 2;
+
+/// Settings of the tracker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VideoConfig {
+    /// Captures in a row a tile must change to count as hot.
+    pub start_after: u8,
+    /// Fewest hot tiles that make a stream.
+    pub min_tiles: usize,
+    /// Captures without change that end a stream.
+    pub end_after: u32,
+    /// How much lower than the AV1 quality a stream is coded: moving pictures hide detail that
+    /// a still one shows, and refinement restores the last picture exactly anyway.
+    pub quality_drop: u8,
+}
+
+impl Default for VideoConfig {
+    fn default() -> Self {
+        VideoConfig {
+            start_after: 3,
+            min_tiles: 4,
+            end_after: 15,
+            quality_drop: 20,
+        }
+    }
+}
+
+/// What the tracker did with one capture.
+#[derive(Debug, Default)]
+pub struct Tracked {
+    /// The stream's region for this capture, if a stream is live or just ended.
+    pub region: Option<EncodedRegion>,
+    /// The live stream's rectangle: changes inside it are the stream's.
+    pub live: Option<Rect>,
+    /// A rectangle whose stream ended now: its tiles owe exact pixels.
+    pub ended: Option<Rect>,
+}
+
+/// The live stream.
+#[derive(Debug)]
+struct Live {
+    encoder: VideoEncoder,
+    still: u32,
+}
+
+/// Tile heat and the live stream.
+#[derive(Debug)]
+pub struct Tracker {
+    config: VideoConfig,
+    heat: Vec<u8>,
+    columns: u32,
+    rows: u32,
+    tile: u32,
+    live: Option<Live>,
+    next_id: u32,
+    /// The last candidate rectangle and for how many captures in a row it was the same.
+    steady: Option<(Rect, u8)>,
+}
+
+impl Tracker {
+    /// A tracker with these settings.
+    pub fn new(config: VideoConfig) -> Tracker {
+        Tracker {
+            config,
+            heat: Vec::new(),
+            columns: 0,
+            rows: 0,
+            tile: 1,
+            live: None,
+            next_id: 1,
+            steady: None,
+        }
+    }
+
+    /// The live stream's rectangle.
+    pub fn live(&self) -> Option<Rect> {
+        self.live.as_ref().map(|l| l.encoder.rect())
+    }
+
+    /// Forgets everything (a new screen size): the live stream is dropped unsent.
+    pub fn reset(&mut self, width: u32, height: u32, tile: u32) {
+        self.tile = tile;
+        self.columns = width.div_ceil(tile);
+        self.rows = height.div_ceil(tile);
+        self.heat = vec![0; (self.columns * self.rows) as usize];
+        self.live = None;
+    }
+
+    /// Ends the live stream now; its last region, if there was one.
+    ///
+    /// # Errors
+    /// [`CodecError`] when the stream's encoder fails.
+    pub fn end(&mut self) -> Result<Option<EncodedRegion>, CodecError> {
+        let Some(live) = self.live.take() else {
+            return Ok(None);
+        };
+        let rect = live.encoder.rect();
+        Ok(Some(region(rect, live.encoder.finish()?)))
+    }
+
+    /// Takes one capture: `fresh` are the boxes that need new pixels (after copies).
+    ///
+    /// # Errors
+    /// [`CodecError`] when the stream's encoder fails.
+    pub fn track(
+        &mut self,
+        frame: &FrameRef<'_>,
+        fresh: &[Rect],
+        moved: &[Rect],
+        codec: &CodecConfig,
+    ) -> Result<Tracked, CodecError> {
+        let touches_moves = |rect: &Rect| moved.iter().any(|m| m.intersection(rect).is_some());
+        let mut hot_now = vec![false; self.heat.len()];
+        for b in fresh {
+            for r in b.y / self.tile..b.bottom().div_ceil(self.tile) {
+                for c in b.x / self.tile..b.right().div_ceil(self.tile) {
+                    hot_now[(r * self.columns + c) as usize] = true;
+                }
+            }
+        }
+        for (h, now) in self.heat.iter_mut().zip(&hot_now) {
+            *h = if *now { h.saturating_add(1) } else { 0 };
+        }
+        let mut out = Tracked::default();
+        if let Some(rect) = self.live() {
+            let changed = fresh.iter().any(|b| b.intersection(&rect).is_some());
+            let (inside, outside) = self.hot_tiles_split(rect);
+            let live = self.live.as_mut().expect("live");
+            live.still = if changed { 0 } else { live.still + 1 };
+            let moved =
+                (outside >= self.config.min_tiles && outside > inside) || touches_moves(&rect);
+            if live.still >= self.config.end_after || moved {
+                let live = self.live.take().expect("live");
+                let payload = live.encoder.finish()?;
+                out.region = Some(region(rect, payload));
+                out.ended = Some(rect);
+            } else {
+                if changed {
+                    out.region = Some(region(rect, live.encoder.encode(frame)?));
+                }
+                out.live = Some(rect);
+            }
+            return Ok(out);
+        }
+        // Content that moves is the copies' work, not a stream's; and the rectangle must hold
+        // still for a few captures (a dragged window's edges do not).
+        let candidate = self.candidate(frame).filter(|r| !touches_moves(r));
+        self.steady = match (candidate, self.steady) {
+            (Some(r), Some((s, n))) if r == s => Some((r, n.saturating_add(1))),
+            (Some(r), _) => Some((r, 1)),
+            (None, _) => None,
+        };
+        let Some((rect, _)) = self.steady.filter(|(_, n)| *n >= STEADY_CAPTURES) else {
+            return Ok(out);
+        };
+        let codec = CodecConfig {
+            quality: codec.quality.saturating_sub(self.config.quality_drop),
+            ..*codec
+        };
+        let mut encoder = VideoEncoder::new(self.next_id, rect, &codec)?;
+        self.next_id = self.next_id.wrapping_add(1);
+        out.region = Some(region(rect, encoder.encode(frame)?));
+        out.live = Some(rect);
+        self.live = Some(Live { encoder, still: 0 });
+        Ok(out)
+    }
+
+    /// Hot tiles inside and outside `rect`.
+    fn hot_tiles_split(&self, rect: Rect) -> (usize, usize) {
+        let (mut inside, mut outside) = (0, 0);
+        for (i, h) in self.heat.iter().enumerate() {
+            if *h >= self.config.start_after {
+                let (c, r) = (i as u32 % self.columns, i as u32 / self.columns);
+                if rect.contains(c * self.tile, r * self.tile) {
+                    inside += 1;
+                } else {
+                    outside += 1;
+                }
+            }
+        }
+        (inside, outside)
+    }
+
+    /// The bounding box of the hot tiles, if it makes a stream.
+    fn candidate(&self, frame: &FrameRef<'_>) -> Option<Rect> {
+        let mut count = 0usize;
+        let mut bounds: Option<Rect> = None;
+        for (i, h) in self.heat.iter().enumerate() {
+            if *h >= self.config.start_after {
+                let (c, r) = (i as u32 % self.columns, i as u32 / self.columns);
+                let tile = Rect::new(c * self.tile, r * self.tile, self.tile, self.tile)
+                    .intersection(&frame.bounds())?;
+                bounds = Some(bounds.map_or(tile, |b| b.union(&tile)));
+                count += 1;
+            }
+        }
+        let bounds = bounds?;
+        let tile_area = u64::from(self.tile * self.tile);
+        let compact = count as u64 * tile_area * 2 >= bounds.area();
+        let photo = classify::classify(frame, bounds) == RegionKind::Av1;
+        (count >= self.config.min_tiles && compact && photo).then_some(bounds)
+    }
+}
+
+fn region(rect: Rect, payload: Vec<u8>) -> EncodedRegion {
+    EncodedRegion {
+        rect,
+        kind: RegionKind::Video,
+        payload,
+    }
+}
