@@ -145,7 +145,8 @@ impl MotionDetector {
         if offsets.is_empty() {
             return Vec::new();
         }
-        let mut moves = merge(self.verify(previous, current, changed, &offsets));
+        let found = self.verify(previous, current, changed, &offsets);
+        let mut moves = cover(found, self.config.block, current.bounds());
         if moves.len() > MAX_MOVES {
             // The largest copies save the most.
             moves.sort_by_key(|m| std::cmp::Reverse(m.rect.area()));
@@ -237,20 +238,32 @@ impl MotionDetector {
     ) -> Vec<Move> {
         let block = self.config.block;
         let cell = (block / 4).max(1);
+        let screen = current.bounds();
         let mut found = Vec::new();
         for r in changed {
             for by in r.y / block..r.bottom().div_ceil(block) {
                 for bx in r.x / block..r.right().div_ceil(block) {
-                    // Only the changed part of the block needs pixels.
-                    let Some(part) =
-                        Rect::new(bx * block, by * block, block, block).intersection(r)
+                    let Some(full) =
+                        Rect::new(bx * block, by * block, block, block).intersection(&screen)
                     else {
                         continue;
                     };
+                    // Only the changed part of the block needs pixels; but whole blocks, when
+                    // they match, merge into far fewer rectangles.
+                    let Some(part) = full.intersection(r) else {
+                        continue;
+                    };
                     if same(previous, part, current, part) {
+                        // Nothing to send; but a block the best offset also reproduces fills
+                        // the gap between copies, so they merge.
+                        if let Some(m) = copy_of(previous, current, full, &offsets[..1]) {
+                            found.push(m);
+                        }
                         continue;
                     }
-                    if let Some(m) = copy_of(previous, current, part, offsets) {
+                    if let Some(m) = copy_of(previous, current, full, offsets)
+                        .or_else(|| copy_of(previous, current, part, offsets))
+                    {
                         found.push(m);
                         continue;
                     }
@@ -303,6 +316,64 @@ fn copy_of(
             from_y: source.y,
         })
     })
+}
+
+/// Joins copies of one offset into few rectangles. Whole grid blocks are covered greedily:
+/// from each uncovered block, as far right as the row goes, then as far down as every block
+/// under that span is there. The other pieces merge by runs ([`merge`]).
+fn cover(found: Vec<Move>, block: u32, screen: Rect) -> Vec<Move> {
+    let on_grid = |m: &Move| {
+        m.rect.x.is_multiple_of(block)
+            && m.rect.y.is_multiple_of(block)
+            && (m.rect.width == block || m.rect.right() == screen.right())
+            && (m.rect.height == block || m.rect.bottom() == screen.bottom())
+    };
+    let (grid, rest): (Vec<Move>, Vec<Move>) = found.into_iter().partition(on_grid);
+    let mut by_offset: HashMap<(i64, i64), std::collections::HashSet<(u32, u32)>> = HashMap::new();
+    for m in &grid {
+        by_offset
+            .entry(m.offset())
+            .or_default()
+            .insert((m.rect.x / block, m.rect.y / block));
+    }
+    let mut out = Vec::new();
+    let mut offsets: Vec<_> = by_offset.into_iter().collect();
+    offsets.sort_by_key(|(o, _)| *o);
+    for ((dx, dy), mut cells) in offsets {
+        let mut order: Vec<(u32, u32)> = cells.iter().copied().collect();
+        order.sort_by_key(|&(x, y)| (y, x));
+        for (x0, y0) in order {
+            if !cells.contains(&(x0, y0)) {
+                continue;
+            }
+            let mut x1 = x0 + 1;
+            while cells.contains(&(x1, y0)) {
+                x1 += 1;
+            }
+            let mut y1 = y0 + 1;
+            while (x0..x1).all(|x| cells.contains(&(x, y1))) {
+                y1 += 1;
+            }
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    cells.remove(&(x, y));
+                }
+            }
+            let rect = Rect::from_edges(
+                x0 * block,
+                y0 * block,
+                (x1 * block).min(screen.right()),
+                (y1 * block).min(screen.bottom()),
+            );
+            out.push(Move {
+                rect,
+                from_x: (i64::from(rect.x) - dx) as u32,
+                from_y: (i64::from(rect.y) - dy) as u32,
+            });
+        }
+    }
+    out.extend(merge(rest));
+    out
 }
 
 /// Joins blocks of the same offset: runs along rows, then runs of equal runs down columns.
