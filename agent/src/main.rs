@@ -282,6 +282,18 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result
     Ok(())
 }
 
+/// Who an invitation went to, from its delivery: the address it was e-mailed to, the file it
+/// was saved in, or `string`.
+fn recipient(delivery: &str) -> &str {
+    if let Some(to) = delivery.strip_prefix("email:") {
+        to
+    } else if let Some(rest) = delivery.strip_prefix("eml:") {
+        rest.split_once(':').map_or(rest, |(to, _)| to)
+    } else {
+        delivery.strip_prefix("file:").unwrap_or(delivery)
+    }
+}
+
 fn invitations(store: &Store, json: bool) -> Result<()> {
     let records = store.list()?;
     if json {
@@ -291,7 +303,8 @@ fn invitations(store: &Store, json: bool) -> Result<()> {
                 serde_json::json!({
                     "id": r.invitation.id, "from": r.invitation.from, "state": r.state.to_string(),
                     "created": r.invitation.created, "expires": r.invitation.expires,
-                    "attempts": r.attempts, "delivery": r.delivery, "last_activity": r.last_activity,
+                    "attempts": r.attempts, "to": recipient(&r.delivery), "delivery": r.delivery,
+                    "last_activity": r.last_activity,
                 })
             })
             .collect();
@@ -303,8 +316,8 @@ fn invitations(store: &Store, json: bool) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{:<14} {:<8} {:>11} {:>11} {:>8}  delivery",
-        "id", "state", "created", "expires", "attempts"
+        "{:<14} {:<8} {:>11} {:>11} {:>8} {:>13}  to",
+        "id", "state", "created", "expires", "attempts", "last activity"
     );
     let now = now();
     for r in records {
@@ -316,13 +329,14 @@ fn invitations(store: &Store, json: bool) -> Result<()> {
             }
         };
         println!(
-            "{:<14} {:<8} {:>11} {:>11} {:>8}  {}",
+            "{:<14} {:<8} {:>11} {:>11} {:>8} {:>13}  {}",
             r.invitation.id,
             r.state,
             ago(r.invitation.created),
             ago(r.invitation.expires),
             r.attempts,
-            r.delivery
+            ago(r.last_activity),
+            recipient(&r.delivery)
         );
     }
     Ok(())

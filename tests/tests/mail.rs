@@ -230,6 +230,7 @@ fn an_invitation_is_e_mailed_over_starttls_resent_and_its_address_remembered() {
     assert_eq!(listed[0]["id"], invitation.id.as_str());
     assert_eq!(listed[0]["expires"], invitation.expires);
     assert_eq!(listed[0]["delivery"], "email:grace@example.org");
+    assert_eq!(listed[0]["to"], "grace@example.org");
     assert_eq!(invitation.message, "My printer prints blank pages");
 
     // Resend: the same invitation, the same way.
