@@ -7,8 +7,9 @@
 //! helper at a time: a second connection while a session runs is told another helper is
 //! connected.
 //!
-//! The screen source is a recorded clip for now (`--clip`); X11 capture and the sharer's window
-//! come with the agent issue. On the terminal: `y` / `n` answer the prompts, `esc` ends control,
+//! The screen is the X display (`--x11`, capture and XTEST input from
+//! [`beckon_agent::platform::x11`]) or a recorded clip (`--clip`); the sharer's window comes with
+//! the agent issue. On the terminal: `y` / `n` answer the prompts, `esc` ends control,
 //! `q` disconnects the helper, any other line is sent as chat.
 
 use std::io::BufRead;
@@ -18,9 +19,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use anyhow::Result;
+use beckon_agent::platform::x11::{X11Error, X11Input, X11Source};
 use beckon_engine::corpus::ClipReader;
 use beckon_engine::net::agent_endpoint;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, serve};
+use beckon_engine::pipeline::FrameSource;
 use beckon_engine::pipeline::PipelineConfig;
 use beckon_engine::session::{
     AgentEvent, CloseReason, DEFAULT_MAX_ATTEMPTS, InputEvent, SharerDecision, Ticket, TicketState,
@@ -36,9 +39,16 @@ pub struct ShareArgs {
     /// The UDP address to listen on.
     #[arg(long, default_value = "0.0.0.0:47600")]
     pub listen: SocketAddr,
-    /// Show this recorded clip (NAME.bgra.zst) as the screen.
+    /// Share this X display (default: DISPLAY), with the helper's input applied through XTEST
+    /// while they have control.
+    #[arg(long, conflicts_with = "clip", required_unless_present = "clip")]
+    pub x11: bool,
+    /// The X display for --x11 (default: DISPLAY).
+    #[arg(long, requires = "x11")]
+    pub display: Option<String>,
+    /// Show this recorded clip (NAME.bgra.zst) as the screen instead (demos, tests).
     #[arg(long)]
-    pub clip: PathBuf,
+    pub clip: Option<PathBuf>,
     /// Allow connections without asking (scripts and demos).
     #[arg(long)]
     pub yes: bool,
@@ -54,6 +64,72 @@ struct PrintInput;
 impl InputSink for PrintInput {
     fn apply(&mut self, event: InputEvent) {
         eprintln!("(input from the helper: {event:?})");
+    }
+}
+
+/// What is shared: an X display or a recorded clip.
+#[derive(Clone, Debug)]
+enum Screen {
+    X11(Option<String>),
+    Clip(PathBuf),
+}
+
+/// A frame source of either kind.
+enum Source {
+    X11(Box<X11Source>),
+    Clip(ClipReader),
+}
+
+/// Why capturing failed.
+#[derive(Debug, thiserror::Error)]
+enum SourceError {
+    #[error(transparent)]
+    X11(#[from] X11Error),
+    #[error(transparent)]
+    Clip(#[from] beckon_engine::corpus::CorpusError),
+}
+
+impl FrameSource for Source {
+    type Error = SourceError;
+
+    fn next_frame(&mut self, frame: &mut beckon_engine::frame::Frame) -> Result<bool, SourceError> {
+        Ok(match self {
+            Source::X11(s) => s.next_frame(frame)?,
+            Source::Clip(s) => s.next_frame(frame)?,
+        })
+    }
+}
+
+/// The helper's input goes to the X display, or is printed for a clip.
+enum Sink {
+    X11(Box<X11Input>),
+    Print(PrintInput),
+}
+
+impl InputSink for Sink {
+    fn apply(&mut self, event: InputEvent) {
+        match self {
+            Sink::X11(s) => s.apply(event),
+            Sink::Print(s) => s.apply(event),
+        }
+    }
+}
+
+impl Screen {
+    /// A fresh source, its capture rate, and the input sink.
+    fn open(&self) -> Result<(Source, u32, Sink)> {
+        Ok(match self {
+            Screen::X11(display) => (
+                Source::X11(Box::new(X11Source::connect(display.as_deref())?)),
+                30,
+                Sink::X11(Box::new(X11Input::connect(display.as_deref())?)),
+            ),
+            Screen::Clip(path) => {
+                let reader = ClipReader::open(path)?;
+                let fps = reader.meta().fps;
+                (Source::Clip(reader), fps, Sink::Print(PrintInput))
+            }
+        })
     }
 }
 
@@ -77,7 +153,7 @@ struct Active {
 struct Shared {
     store: Mutex<Store>,
     active: Mutex<Option<Active>>,
-    clip: PathBuf,
+    screen: Screen,
     yes: bool,
     origin: Instant,
 }
@@ -160,12 +236,17 @@ pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
         .iter()
         .filter(|r| r.state == State::Open)
         .count();
-    // Check the clip once, up front, so a bad path is reported before anyone connects.
-    ClipReader::open(&args.clip)?;
+    let screen = match &args.clip {
+        Some(path) => Screen::Clip(path.clone()),
+        None => Screen::X11(args.display.clone()),
+    };
+    // Open the screen once, up front, so a bad clip or display is reported before anyone
+    // connects.
+    screen.open()?;
     let shared = Arc::new(Shared {
         store: Mutex::new(store),
         active: Mutex::new(None),
-        clip: args.clip.clone(),
+        screen,
         yes: args.yes,
         origin: Instant::now(),
     });
@@ -258,8 +339,7 @@ async fn serve_connection(
     number: u64,
 ) -> Result<()> {
     let peer = connection.remote_address();
-    let source = ClipReader::open(&shared.clip)?;
-    let fps = source.meta().fps;
+    let (source, fps, sink) = shared.screen.open()?;
     let (decisions_tx, decisions) = mpsc::unbounded_channel();
     let (events, mut events_rx) = mpsc::unbounded_channel();
     // The invitation the helper named, when the store knows it.
@@ -279,9 +359,7 @@ async fn serve_connection(
         origin: shared.origin,
     };
     let hooks = AgentHooks { decisions, events };
-    let session = tokio::spawn(serve(
-        connection, tickets, source, PrintInput, hooks, options,
-    ));
+    let session = tokio::spawn(serve(connection, tickets, source, sink, hooks, options));
     let mut chatted = false;
     while let Some(event) = events_rx.recv().await {
         let id = named.lock().unwrap_or_else(|e| e.into_inner()).clone();

@@ -8,3 +8,4 @@ mod corpus;
 mod mail;
 mod share;
 mod stream;
+mod x11;

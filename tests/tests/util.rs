@@ -77,3 +77,92 @@ pub fn binary(name: &str) -> PathBuf {
     );
     path
 }
+
+/// A fresh Xvfb on a free display, stopped (with what the test started on it) on drop.
+pub struct Xvfb {
+    server: std::process::Child,
+    pub display: String,
+    clients: Vec<std::process::Child>,
+}
+
+impl Xvfb {
+    /// Starts `Xvfb :N -screen 0 WxHx24` on the first free N from 140 and waits for its socket.
+    pub fn start(width: u32, height: u32) -> Xvfb {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        for _ in 0..50 {
+            let n =
+                140 + (std::process::id() as usize % 50) * 4 + NEXT.fetch_add(1, Ordering::Relaxed);
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+            if socket.exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+                continue;
+            }
+            let display = format!(":{n}");
+            let server = std::process::Command::new("Xvfb")
+                .args([
+                    &display,
+                    "-screen",
+                    "0",
+                    &format!("{width}x{height}x24"),
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("Xvfb (make deps installs xvfb)");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while !socket.exists() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "Xvfb {display} did not start"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            return Xvfb {
+                server,
+                display,
+                clients: Vec::new(),
+            };
+        }
+        panic!("no free X display");
+    }
+
+    /// Runs `program args` on this display, stopped with the server.
+    pub fn spawn(&mut self, program: &str, args: &[&str]) {
+        let child = std::process::Command::new(program)
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        self.clients.push(child);
+    }
+
+    /// Runs `program args` on this display to the end; its standard output.
+    pub fn run(&self, program: &str, args: &[&str]) -> Vec<u8> {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        for c in self
+            .clients
+            .iter_mut()
+            .chain(std::iter::once(&mut self.server))
+        {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}

@@ -15,7 +15,7 @@ use beckon_engine::net::drive::{ViewerHooks, view};
 use beckon_engine::net::{NetError, connect, viewer_endpoint};
 use beckon_engine::pipeline::{Framebuffer, Update};
 use beckon_engine::session::auth::stretch;
-use beckon_engine::session::{CloseReason, HelperAction, Party, Timers, ViewerEvent};
+use beckon_engine::session::{CloseReason, HelperAction, InputEvent, Party, Timers, ViewerEvent};
 use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 
@@ -49,6 +49,49 @@ struct OpenArgs {
     /// Disconnect after this many seconds (default: stay until the sharer disconnects).
     #[arg(long)]
     seconds: Option<u64>,
+    /// Ask for control once connected and, when the sharer allows it, type this text (`\n`
+    /// for Return), then give control back (scripts and tests; the window comes later).
+    #[arg(long = "type", value_name = "TEXT")]
+    type_text: Option<String>,
+    /// With --type: first move the pointer here (X,Y in the sharer's screen).
+    #[arg(long, value_name = "X,Y", requires = "type_text")]
+    at: Option<String>,
+}
+
+/// The key symbol of a typed character: Latin-1 and ASCII are their own code, Return and Tab
+/// have theirs, other Unicode is 0x0100_0000 + its code point (the X convention).
+fn keysym(c: char) -> u32 {
+    match c {
+        '\n' => 0xff0d,
+        '\t' => 0xff09,
+        c if (c as u32) < 0x100 => c as u32,
+        c => 0x0100_0000 + c as u32,
+    }
+}
+
+/// The helper's input for `--type`: pointer first (if `at`), then each character pressed and
+/// released.
+fn typing(text: &str, at: Option<&str>) -> Result<Vec<InputEvent>> {
+    let mut events = Vec::new();
+    if let Some(at) = at {
+        let (x, y) = at
+            .split_once(',')
+            .and_then(|(x, y)| Some((x.trim().parse().ok()?, y.trim().parse().ok()?)))
+            .with_context(|| format!("--at {at:?} is not X,Y"))?;
+        events.push(InputEvent::PointerMove { x, y });
+    }
+    for c in text.replace("\\n", "\n").chars() {
+        let keysym = keysym(c);
+        events.push(InputEvent::Key {
+            keysym,
+            pressed: true,
+        });
+        events.push(InputEvent::Key {
+            keysym,
+            pressed: false,
+        });
+    }
+    Ok(events)
 }
 
 fn now() -> u64 {
@@ -164,6 +207,10 @@ async fn open(args: &OpenArgs) -> Result<()> {
             let _ = tx.send(HelperAction::Disconnect);
         });
     }
+    let mut typed = match &args.type_text {
+        Some(text) => Some(typing(text, args.at.as_deref())?),
+        None => None,
+    };
     let mut framebuffer = Framebuffer::new();
     let mut reason = None;
     while let Some(event) = events_rx.recv().await {
@@ -171,7 +218,22 @@ async fn open(args: &OpenArgs) -> Result<()> {
             ViewerEvent::Authenticated { sharer } => {
                 eprintln!("Connected. Waiting for {sharer} to allow the connection.")
             }
-            ViewerEvent::Accepted => eprintln!("You can see the sharer's screen."),
+            ViewerEvent::Accepted => {
+                eprintln!("You can see the sharer's screen.");
+                if typed.is_some() {
+                    eprintln!("Asking for control.");
+                    let _ = actions_tx.send(HelperAction::RequestControl);
+                }
+            }
+            ViewerEvent::ControlGranted => {
+                eprintln!("You have control.");
+                for event in typed.take().unwrap_or_default() {
+                    let _ = actions_tx.send(HelperAction::Input(event));
+                }
+                let _ = actions_tx.send(HelperAction::ReleaseControl);
+            }
+            ViewerEvent::ControlDenied => eprintln!("The sharer did not allow control."),
+            ViewerEvent::ControlEnded { .. } => eprintln!("Control ended."),
             ViewerEvent::Screen(bytes) => framebuffer.apply(&Update::decode(&bytes)?)?,
             ViewerEvent::Chat { text } => eprintln!("sharer: {text}"),
             ViewerEvent::Closed(r) => reason = Some(r),

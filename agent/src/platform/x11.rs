@@ -1,0 +1,373 @@
+//! The sharer's X11 desktop: capture ([`X11Source`], a [`FrameSource`]) and input
+//! ([`X11Input`], an [`InputSink`]), over x11rb's pure-Rust connection.
+//!
+//! **Capture**: the first frame is the whole root window (`GetImage`). After that, XDamage says
+//! which areas were drawn: only those are fetched, and an idle screen costs one round of event
+//! polling and no image request. The tile diff still decides what really changed. A new screen
+//! size (RandR) starts a whole frame again. Not yet: MIT-SHM for the fetches, and the cursor via
+//! XFixes.
+//!
+//! **Input**: XTEST fake input. Keys arrive as X key symbols and are looked up in the sharer's
+//! keyboard mapping. A symbol found in the shifted column is typed with Shift. A symbol the
+//! keyboard lacks is put on a spare keycode for the moment. The session core only passes input
+//! while the helper has control.
+
+use anyhow::{Context, Result, bail};
+use beckon_engine::frame::Frame;
+use beckon_engine::net::drive::InputSink;
+use beckon_engine::pipeline::FrameSource;
+use beckon_engine::session::InputEvent;
+use x11rb::connection::Connection;
+use x11rb::protocol::Event;
+use x11rb::protocol::damage::{ConnectionExt as _, ReportLevel};
+use x11rb::protocol::randr::{self, ConnectionExt as _};
+use x11rb::protocol::xfixes::ConnectionExt as _;
+use x11rb::protocol::xproto::{self, ConnectionExt as _, ImageFormat, Window};
+use x11rb::protocol::xtest::ConnectionExt as _;
+use x11rb::rust_connection::RustConnection;
+
+/// What went wrong with the X server.
+#[derive(Debug, thiserror::Error)]
+#[error("X11: {0}")]
+pub struct X11Error(String);
+
+fn x11(context: &str, e: impl std::fmt::Display) -> X11Error {
+    X11Error(format!("{context}: {e}"))
+}
+
+/// A rectangle of the root window, in pixels.
+type Area = (i16, i16, u16, u16);
+
+/// The screen of an X display, captured as frames.
+pub struct X11Source {
+    conn: RustConnection,
+    root: Window,
+    width: u16,
+    height: u16,
+    /// Areas drawn since the last frame.
+    damaged: Vec<Area>,
+    /// The whole screen is due (first frame, new size).
+    whole: bool,
+    /// Image requests made, for tests and benchmarks.
+    requests: u64,
+}
+
+impl std::fmt::Debug for X11Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("X11Source")
+            .field("size", &(self.width, self.height))
+            .finish()
+    }
+}
+
+impl X11Source {
+    /// Connects to `display` (default: `DISPLAY`) and starts watching the screen for damage.
+    ///
+    /// # Errors
+    /// When the display cannot be opened or lacks the DAMAGE extension.
+    pub fn connect(display: Option<&str>) -> Result<X11Source> {
+        let (conn, screen) = x11rb::connect(display).with_context(|| {
+            format!(
+                "cannot open X display {}: is the desktop running, and DISPLAY set?",
+                display.map_or_else(
+                    || std::env::var("DISPLAY").unwrap_or_default(),
+                    String::from
+                )
+            )
+        })?;
+        let root = conn.setup().roots[screen].root;
+        conn.xfixes_query_version(5, 0)?.reply()?;
+        conn.damage_query_version(1, 1)?
+            .reply()
+            .context("the X server has no DAMAGE extension")?;
+        let damage = conn.generate_id()?;
+        conn.damage_create(damage, root, ReportLevel::RAW_RECTANGLES)?;
+        if conn.randr_query_version(1, 2).is_ok() {
+            let _ = conn.randr_select_input(root, randr::NotifyMask::SCREEN_CHANGE);
+        }
+        conn.flush()?;
+        let geometry = conn.get_geometry(root)?.reply()?;
+        Ok(X11Source {
+            conn,
+            root,
+            width: geometry.width,
+            height: geometry.height,
+            damaged: Vec::new(),
+            whole: true,
+            requests: 0,
+        })
+    }
+
+    /// Image requests made so far (one per fetched area).
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// Collects the damage reported since the last call.
+    fn poll(&mut self) -> Result<(), X11Error> {
+        while let Some(event) = self
+            .conn
+            .poll_for_event()
+            .map_err(|e| x11("reading events", e))?
+        {
+            match event {
+                Event::DamageNotify(n) => {
+                    let a = n.area;
+                    self.damaged.push((a.x, a.y, a.width, a.height));
+                }
+                Event::RandrScreenChangeNotify(n) => {
+                    self.width = n.width;
+                    self.height = n.height;
+                    self.whole = true;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies `area` of the root window into `frame`.
+    fn fetch(&mut self, frame: &mut Frame, (x, y, w, h): Area) -> Result<(), X11Error> {
+        let x0 = x.max(0) as u16;
+        let y0 = y.max(0) as u16;
+        let x1 = ((i32::from(x) + i32::from(w)).min(i32::from(self.width))).max(0) as u16;
+        let y1 = ((i32::from(y) + i32::from(h)).min(i32::from(self.height))).max(0) as u16;
+        if x1 <= x0 || y1 <= y0 {
+            return Ok(());
+        }
+        let (w, h) = (x1 - x0, y1 - y0);
+        self.requests += 1;
+        let image = self
+            .conn
+            .get_image(
+                ImageFormat::Z_PIXMAP,
+                self.root,
+                x0 as i16,
+                y0 as i16,
+                w,
+                h,
+                u32::MAX,
+            )
+            .map_err(|e| x11("requesting pixels", e))?
+            .reply()
+            .map_err(|e| x11("reading pixels", e))?;
+        if image.depth != 24 && image.depth != 32 {
+            return Err(X11Error(format!(
+                "a {}-bit screen: only 24 and 32 bits are supported",
+                image.depth
+            )));
+        }
+        let row = usize::from(w) * 4;
+        if image.data.len() < row * usize::from(h) {
+            return Err(X11Error("the X server sent a short image".into()));
+        }
+        let stride = frame.stride();
+        let data = frame.data_mut();
+        for (r, line) in image
+            .data
+            .chunks_exact(row)
+            .take(usize::from(h))
+            .enumerate()
+        {
+            let at = (usize::from(y0) + r) * stride + usize::from(x0) * 4;
+            let dst = &mut data[at..at + row];
+            dst.copy_from_slice(line);
+            for alpha in dst.iter_mut().skip(3).step_by(4) {
+                *alpha = 255;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FrameSource for X11Source {
+    type Error = X11Error;
+
+    fn next_frame(&mut self, frame: &mut Frame) -> Result<bool, X11Error> {
+        self.poll()?;
+        let (w, h) = (u32::from(self.width), u32::from(self.height));
+        if frame.width() != w || frame.height() != h {
+            *frame = Frame::filled(w, h, [0, 0, 0, 255]);
+            self.whole = true;
+        }
+        if std::mem::take(&mut self.whole) {
+            self.damaged.clear();
+            self.fetch(frame, (0, 0, self.width, self.height))?;
+            return Ok(true);
+        }
+        // Many small areas: one request for their bounding box is cheaper than each.
+        let mut areas = std::mem::take(&mut self.damaged);
+        if areas.len() > 16 {
+            let x0 = areas.iter().map(|a| a.0).min().unwrap_or(0);
+            let y0 = areas.iter().map(|a| a.1).min().unwrap_or(0);
+            let x1 = areas
+                .iter()
+                .map(|a| i32::from(a.0) + i32::from(a.2))
+                .max()
+                .unwrap_or(0);
+            let y1 = areas
+                .iter()
+                .map(|a| i32::from(a.1) + i32::from(a.3))
+                .max()
+                .unwrap_or(0);
+            areas = vec![(
+                x0,
+                y0,
+                (x1 - i32::from(x0)) as u16,
+                (y1 - i32::from(y0)) as u16,
+            )];
+        }
+        for area in areas {
+            self.fetch(frame, area)?;
+        }
+        Ok(true)
+    }
+}
+
+/// Applies the helper's input to an X display with XTEST.
+pub struct X11Input {
+    conn: RustConnection,
+    root: Window,
+    min_keycode: u8,
+    max_keycode: u8,
+    per_keycode: u8,
+    keysyms: Vec<u32>,
+    /// Keycodes pressed with Shift added, to release Shift with them.
+    shifted: Vec<u8>,
+}
+
+impl std::fmt::Debug for X11Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("X11Input")
+    }
+}
+
+/// `Shift_L`.
+const SHIFT_L: u32 = 0xffe1;
+
+impl X11Input {
+    /// Connects to `display` (default: `DISPLAY`).
+    ///
+    /// # Errors
+    /// When the display cannot be opened or lacks the XTEST extension.
+    pub fn connect(display: Option<&str>) -> Result<X11Input> {
+        let (conn, screen) = x11rb::connect(display).context("cannot open the X display")?;
+        let root = conn.setup().roots[screen].root;
+        conn.xtest_get_version(2, 2)?
+            .reply()
+            .context("the X server has no XTEST extension")?;
+        let (min_keycode, max_keycode) = (conn.setup().min_keycode, conn.setup().max_keycode);
+        let mut input = X11Input {
+            conn,
+            root,
+            min_keycode,
+            max_keycode,
+            per_keycode: 0,
+            keysyms: Vec::new(),
+            shifted: Vec::new(),
+        };
+        input.reload_mapping()?;
+        Ok(input)
+    }
+
+    fn reload_mapping(&mut self) -> Result<()> {
+        let count = self.max_keycode - self.min_keycode + 1;
+        let mapping = self
+            .conn
+            .get_keyboard_mapping(self.min_keycode, count)?
+            .reply()?;
+        self.per_keycode = mapping.keysyms_per_keycode;
+        self.keysyms = mapping.keysyms;
+        Ok(())
+    }
+
+    /// The keycode for `keysym` and whether it needs Shift; a spare keycode gets it if the
+    /// keyboard has none.
+    fn keycode(&mut self, keysym: u32) -> Result<(u8, bool)> {
+        let per = usize::from(self.per_keycode.max(1));
+        let found = self.keysyms.chunks(per).enumerate().find_map(|(i, syms)| {
+            let column = syms.iter().take(2).position(|s| *s == keysym)?;
+            Some((i, column == 1))
+        });
+        if let Some((i, shift)) = found {
+            return Ok((self.min_keycode + i as u8, shift));
+        }
+        // A keycode with no symbols at all takes this one.
+        let Some(spare) = self
+            .keysyms
+            .chunks(per)
+            .rposition(|syms| syms.iter().all(|s| *s == 0))
+        else {
+            bail!("no spare keycode for key symbol {keysym:#x}");
+        };
+        let code = self.min_keycode + spare as u8;
+        let mut syms = vec![keysym; per];
+        syms.truncate(per);
+        self.conn
+            .change_keyboard_mapping(1, code, per as u8, &syms)?
+            .check()?;
+        self.reload_mapping()?;
+        Ok((code, false))
+    }
+
+    fn fake(&self, kind: u8, detail: u8, x: i16, y: i16) -> Result<()> {
+        self.conn
+            .xtest_fake_input(kind, detail, x11rb::CURRENT_TIME, self.root, x, y, 0)?;
+        Ok(())
+    }
+
+    fn apply_event(&mut self, event: InputEvent) -> Result<()> {
+        match event {
+            InputEvent::PointerMove { x, y } => {
+                let (x, y) = (x.min(i16::MAX as u32) as i16, y.min(i16::MAX as u32) as i16);
+                self.fake(xproto::MOTION_NOTIFY_EVENT, 0, x, y)?;
+            }
+            InputEvent::Button { button, pressed } => {
+                let kind = if pressed {
+                    xproto::BUTTON_PRESS_EVENT
+                } else {
+                    xproto::BUTTON_RELEASE_EVENT
+                };
+                self.fake(kind, button, 0, 0)?;
+            }
+            InputEvent::Wheel { dx, dy } => {
+                // Buttons 4/5 scroll up/down, 6/7 left/right, one click a notch.
+                for (notches, less, more) in [(dy, 4, 5), (dx, 6, 7)] {
+                    let button = if notches < 0 { less } else { more };
+                    for _ in 0..notches.unsigned_abs().min(32) {
+                        self.fake(xproto::BUTTON_PRESS_EVENT, button, 0, 0)?;
+                        self.fake(xproto::BUTTON_RELEASE_EVENT, button, 0, 0)?;
+                    }
+                }
+            }
+            InputEvent::Key { keysym, pressed } => {
+                let (code, shift) = self.keycode(keysym)?;
+                if pressed {
+                    if shift {
+                        let (shift_code, _) = self.keycode(SHIFT_L)?;
+                        self.fake(xproto::KEY_PRESS_EVENT, shift_code, 0, 0)?;
+                        self.shifted.push(code);
+                    }
+                    self.fake(xproto::KEY_PRESS_EVENT, code, 0, 0)?;
+                } else {
+                    self.fake(xproto::KEY_RELEASE_EVENT, code, 0, 0)?;
+                    if let Some(i) = self.shifted.iter().position(|c| *c == code) {
+                        self.shifted.remove(i);
+                        let (shift_code, _) = self.keycode(SHIFT_L)?;
+                        self.fake(xproto::KEY_RELEASE_EVENT, shift_code, 0, 0)?;
+                    }
+                }
+            }
+        }
+        self.conn.flush()?;
+        Ok(())
+    }
+}
+
+impl InputSink for X11Input {
+    fn apply(&mut self, event: InputEvent) {
+        if let Err(e) = self.apply_event(event) {
+            eprintln!("could not apply the helper's input: {e:#}");
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The agent's X11 capture and input against a real Xvfb with real applications.
+
+use std::time::{Duration, Instant};
+
+use beckon_agent::platform::x11::{X11Input, X11Source};
+use beckon_engine::frame::Frame;
+use beckon_engine::net::drive::InputSink;
+use beckon_engine::pipeline::FrameSource;
+use beckon_engine::session::InputEvent;
+
+use crate::util::{Scratch, Xvfb};
+
+const W: u32 = 480;
+const H: u32 = 320;
+
+/// The screen as ffmpeg's x11grab sees it: an independent capture to compare with.
+fn grab(x: &Xvfb) -> Vec<u8> {
+    x.run(
+        "ffmpeg",
+        &[
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "x11grab",
+            "-draw_mouse",
+            "0",
+            "-video_size",
+            &format!("{W}x{H}"),
+            "-i",
+            &x.display,
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "bgra",
+            "-",
+        ],
+    )
+}
+
+/// Colour bytes equal, alpha aside.
+fn same_picture(frame: &Frame, grabbed: &[u8]) -> bool {
+    frame.data().len() == grabbed.len()
+        && frame
+            .data()
+            .chunks_exact(4)
+            .zip(grabbed.chunks_exact(4))
+            .all(|(a, b)| a[..3] == b[..3])
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn key(input: &mut X11Input, keysym: u32) {
+    input.apply(InputEvent::Key {
+        keysym,
+        pressed: true,
+    });
+    input.apply(InputEvent::Key {
+        keysym,
+        pressed: false,
+    });
+}
+
+#[test]
+fn capture_matches_the_server_follows_damage_and_idles_without_requests_and_input_types() {
+    let scratch = Scratch::new("x11");
+    let mut x = Xvfb::start(W, H);
+    x.run("xsetroot", &["-solid", "#336699"]);
+    let typed = scratch.path().join("typed.txt");
+    let typed_arg = format!("cat > {}", typed.display());
+    x.spawn(
+        "xterm",
+        &["-geometry", "40x8+10+20", "-e", "sh", "-c", &typed_arg],
+    );
+    let mut source = X11Source::connect(Some(&x.display)).unwrap();
+    let mut frame = Frame::filled(1, 1, [0; 4]);
+    // Wait for the xterm to be drawn.
+    wait_until("the xterm", || {
+        source.next_frame(&mut frame).unwrap();
+        frame.as_ref().pixel(30, 40) != [0x99, 0x66, 0x33, 255]
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    source.next_frame(&mut frame).unwrap();
+    assert_eq!((frame.width(), frame.height()), (W, H));
+    assert!(
+        same_picture(&frame, &grab(&x)),
+        "the capture differs from x11grab's"
+    );
+
+    // An idle screen: frames cost no image request.
+    let before = source.requests();
+    for _ in 0..5 {
+        source.next_frame(&mut frame).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(source.requests(), before, "an idle screen was fetched");
+
+    // Typing through XTEST: lower case, Shift for upper case and '!', then Return.
+    let mut input = X11Input::connect(Some(&x.display)).unwrap();
+    input.apply(InputEvent::PointerMove { x: 100, y: 60 });
+    for c in "Hi there!".chars() {
+        key(&mut input, c as u32);
+    }
+    key(&mut input, 0xff0d);
+    wait_until("the typed line", || {
+        std::fs::read_to_string(&typed).is_ok_and(|t| t == "Hi there!\n")
+    });
+    let location = String::from_utf8(x.run("xdotool", &["getmouselocation"])).unwrap();
+    assert!(location.starts_with("x:100 y:60 "), "{location}");
+
+    // The echo on screen is damage: fetched, and the picture matches the server's again.
+    std::thread::sleep(Duration::from_millis(300));
+    let shown = frame.clone();
+    source.next_frame(&mut frame).unwrap();
+    assert!(source.requests() > before, "the typed text was not fetched");
+    assert_ne!(frame, shown);
+    assert!(
+        same_picture(&frame, &grab(&x)),
+        "the capture differs from x11grab's"
+    );
+}
+
+/// Take Control end to end: `beckon-agent share --x11` on the Xvfb, `beckon-viewer open --type`
+/// as the helper; the sharer allows control on the console; the helper's text lands in the xterm.
+#[test]
+fn a_helper_with_control_types_into_the_sharers_xterm() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    use crate::util::binary;
+
+    const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
+    let scratch = Scratch::new("x11-control");
+    let mut x = Xvfb::start(W, H);
+    let typed = scratch.path().join("typed.txt");
+    let typed_arg = format!("cat > {}", typed.display());
+    x.spawn(
+        "xterm",
+        &["-geometry", "40x8+10+20", "-e", "sh", "-c", &typed_arg],
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data = scratch.path().join("data");
+    let file = scratch.path().join("invitation.beckon");
+    let mut invite = Command::new(binary("beckon-agent"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["invite", "--from", "Ada", "--password-stdin", "--address"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--save")
+        .arg(&file)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    invite
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    assert!(invite.wait().unwrap().success());
+
+    let mut agent = Command::new(binary("beckon-agent"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "share",
+            "--x11",
+            "--display",
+            &x.display,
+            "--yes",
+            "--sessions",
+            "1",
+            "--listen",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut answers = agent.stdin.take().unwrap();
+    let lines = BufReader::new(agent.stderr.take().unwrap()).lines();
+    let (ready_tx, ready) = std::sync::mpsc::channel();
+    let console = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for line in lines.map_while(Result::ok) {
+            if line.starts_with("Waiting for helpers") {
+                let _ = ready_tx.send(());
+            }
+            // The sharer says Yes to control.
+            if line.contains("would like to share control") {
+                let _ = answers.write_all(b"y\n");
+            }
+            seen.push(line);
+        }
+        seen.join("\n")
+    });
+    ready
+        .recv_timeout(Duration::from_secs(20))
+        .expect("share did not start");
+
+    let mut viewer = Command::new(binary("beckon-viewer"))
+        .args([
+            "open",
+            "--name",
+            "Grace",
+            "--password-stdin",
+            "--seconds",
+            "8",
+        ])
+        .args(["--type", "Hello from Grace\n", "--at", "100,60"])
+        .arg(&file)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    viewer
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let out = viewer.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("You have control."), "{said}");
+    wait_until("the helper's line in the xterm", || {
+        std::fs::read_to_string(&typed).is_ok_and(|t| t == "Hello from Grace\n")
+    });
+    assert!(agent.wait().unwrap().success());
+    let console = console.join().unwrap();
+    assert!(
+        console.contains("Grace would like to share control"),
+        "{console}"
+    );
+}
