@@ -96,8 +96,8 @@ struct InviteArgs {
     /// Read the password from standard input (for scripts).
     #[arg(long)]
     password_stdin: bool,
-    /// Where this computer can be reached (IP:PORT; repeat for several). Default: 127.0.0.1 at
-    /// --port, this computer only.
+    /// Where this computer can be reached (IP:PORT; repeat for several). Default: the address
+    /// its default route goes out from (IPv4 and IPv6), then 127.0.0.1, at --port.
     #[arg(long = "address")]
     addresses: Vec<SocketAddr>,
     /// The UDP port the agent serves on.
@@ -204,6 +204,28 @@ fn deliver(
     Ok(confirmation)
 }
 
+/// This computer's addresses for an invitation: the one its default routes go out from (IPv4,
+/// then IPv6; found by connecting UDP sockets, which sends nothing), then loopback for a helper
+/// on this same computer.
+fn default_addresses(port: u16) -> Vec<SocketAddr> {
+    let outgoing = |bind: &str, probe: &str| {
+        let socket = std::net::UdpSocket::bind(bind).ok()?;
+        socket.connect(probe).ok()?;
+        let ip = socket.local_addr().ok()?.ip();
+        (!ip.is_unspecified() && !ip.is_loopback()).then_some(SocketAddr::new(ip, port))
+    };
+    // Documentation prefixes (RFC 5737, RFC 3849): routable in form, never used.
+    let mut addresses: Vec<SocketAddr> = [
+        outgoing("0.0.0.0:0", "192.0.2.1:9"),
+        outgoing("[::]:0", "[2001:db8::1]:9"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    addresses.push(SocketAddr::from(([127, 0, 0, 1], port)));
+    addresses
+}
+
 fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result<()> {
     let validity = parse_duration(&args.expires)?;
     let max = parse_duration(&args.max_expiry)?;
@@ -234,7 +256,7 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result
         .to_string();
     let created = now();
     let addresses = if args.addresses.is_empty() {
-        vec![SocketAddr::from(([127, 0, 0, 1], args.port))]
+        default_addresses(args.port)
     } else {
         args.addresses.clone()
     };
@@ -431,6 +453,21 @@ mod tests {
     fn the_command_line_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn default_addresses_end_with_loopback_and_use_the_port() {
+        let addresses = default_addresses(47_611);
+        assert_eq!(
+            addresses.last(),
+            Some(&SocketAddr::from(([127, 0, 0, 1], 47_611)))
+        );
+        assert!(addresses.iter().all(|a| a.port() == 47_611));
+        assert!(
+            addresses[..addresses.len() - 1]
+                .iter()
+                .all(|a| !a.ip().is_loopback())
+        );
     }
 
     #[test]
