@@ -318,6 +318,8 @@ async fn serve_in_span<S: FrameSource + Send>(
                 }
             }
         }
+        // An update the session did not send must not mark the next one as refinement.
+        refining = false;
     }
 }
 
