@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use anyhow::Result;
-use beckon_agent::platform::x11::{X11Error, X11Input, X11Source};
+use beckon_agent::platform::x11::{EscWatch, X11Error, X11Input, X11Source};
 use beckon_engine::corpus::ClipReader;
 use beckon_engine::net::agent_endpoint;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, serve};
@@ -250,6 +250,18 @@ pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
         yes: args.yes,
         origin: Instant::now(),
     });
+    if let Screen::X11(display) = &shared.screen {
+        // The sharer's Esc on their own keyboard ends control at once, whatever the helper does.
+        let mut watch = EscWatch::connect(display.as_deref())?;
+        let shared = shared.clone();
+        std::thread::spawn(move || {
+            while watch.wait().is_ok() {
+                if let Some(active) = shared.active().as_ref() {
+                    let _ = active.decisions.send(SharerDecision::Esc);
+                }
+            }
+        });
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -128,18 +128,25 @@ fn capture_matches_the_server_follows_damage_and_idles_without_requests_and_inpu
     );
 }
 
-/// Take Control end to end: `beckon-agent share --x11` on the Xvfb, `beckon-viewer open --type`
-/// as the helper; the sharer allows control on the console; the helper's text lands in the xterm.
-#[test]
-fn a_helper_with_control_types_into_the_sharers_xterm() {
+const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
+
+/// A sharer on the Xvfb: an xterm writing what is typed into `typed.txt`, an invitation, and
+/// `beckon-agent share --x11` for one session, whose console answers `y` to control. Returns
+/// the agent, the console's transcript (when the agent ends), the invitation and the file.
+fn sharer(
+    x: &mut Xvfb,
+    scratch: &Scratch,
+) -> (
+    std::process::Child,
+    std::thread::JoinHandle<String>,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
     use std::io::{BufRead, BufReader, Write};
     use std::process::{Command, Stdio};
 
     use crate::util::binary;
 
-    const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
-    let scratch = Scratch::new("x11-control");
-    let mut x = Xvfb::start(W, H);
     let typed = scratch.path().join("typed.txt");
     let typed_arg = format!("cat > {}", typed.display());
     x.spawn(
@@ -210,18 +217,17 @@ fn a_helper_with_control_types_into_the_sharers_xterm() {
     ready
         .recv_timeout(Duration::from_secs(20))
         .expect("share did not start");
+    (agent, console, file, typed)
+}
 
-    let mut viewer = Command::new(binary("beckon-viewer"))
-        .args([
-            "open",
-            "--name",
-            "Grace",
-            "--password-stdin",
-            "--seconds",
-            "8",
-        ])
-        .args(["--type", "Hello from Grace\n", "--at", "100,60"])
-        .arg(&file)
+/// Starts `beckon-viewer open` on `file` with `args`.
+fn helper(file: &std::path::Path, args: &[&str]) -> std::process::Child {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut viewer = Command::new(crate::util::binary("beckon-viewer"))
+        .args(["open", "--name", "Grace", "--password-stdin"])
+        .args(args)
+        .arg(file)
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -232,6 +238,27 @@ fn a_helper_with_control_types_into_the_sharers_xterm() {
         .unwrap()
         .write_all(format!("{PASSWORD}\n").as_bytes())
         .unwrap();
+    viewer
+}
+
+/// Take Control end to end: `beckon-agent share --x11` on the Xvfb, `beckon-viewer open --type`
+/// as the helper; the sharer allows control on the console; the helper's text lands in the xterm.
+#[test]
+fn a_helper_with_control_types_into_the_sharers_xterm() {
+    let scratch = Scratch::new("x11-control");
+    let mut x = Xvfb::start(W, H);
+    let (mut agent, console, file, typed) = sharer(&mut x, &scratch);
+    let viewer = helper(
+        &file,
+        &[
+            "--seconds",
+            "8",
+            "--type",
+            "Hello from Grace\n",
+            "--at",
+            "100,60",
+        ],
+    );
     let out = viewer.wait_with_output().unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{said}");
@@ -245,4 +272,46 @@ fn a_helper_with_control_types_into_the_sharers_xterm() {
         console.contains("Grace would like to share control"),
         "{console}"
     );
+}
+
+/// The sharer presses Esc on their own keyboard (xdotool on their display) while the helper has
+/// control: control ends at once, and what the helper types afterwards is not applied.
+#[test]
+fn the_sharers_esc_ends_control_and_later_input_is_not_applied() {
+    let scratch = Scratch::new("x11-esc");
+    let mut x = Xvfb::start(W, H);
+    let (mut agent, _console, file, typed) = sharer(&mut x, &scratch);
+    let viewer = helper(
+        &file,
+        &[
+            "--seconds",
+            "10",
+            "--at",
+            "100,60",
+            "--type",
+            "first\n",
+            "--type",
+            "second\n",
+            "--pause",
+            "4",
+        ],
+    );
+    wait_until("the first line", || {
+        std::fs::read_to_string(&typed).is_ok_and(|t| t == "first\n")
+    });
+    x.run("xdotool", &["key", "Escape"]);
+    let out = viewer.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("Control ended."), "{said}");
+    // Enter, typed by the sharer now, ends the line in the xterm: the helper's "second" is not in
+    // it.
+    x.run("xdotool", &["key", "Return"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let text = std::fs::read_to_string(&typed).unwrap();
+    assert!(
+        text.starts_with("first\n") && !text.contains("second"),
+        "{text:?}"
+    );
+    assert!(agent.wait().unwrap().success());
 }

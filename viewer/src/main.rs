@@ -51,10 +51,14 @@ struct OpenArgs {
     seconds: Option<u64>,
     /// Ask for control once connected and, when the sharer allows it, type this text (`\n`
     /// for Return), then give control back (scripts and tests; the window comes later).
+    /// Repeat --type to type several texts, --pause seconds apart, all under one grant.
     #[arg(long = "type", value_name = "TEXT")]
-    type_text: Option<String>,
+    type_text: Vec<String>,
+    /// Seconds between the texts of several --type.
+    #[arg(long, default_value_t = 0)]
+    pause: u64,
     /// With --type: first move the pointer here (X,Y in the sharer's screen).
-    #[arg(long, value_name = "X,Y", requires = "type_text")]
+    #[arg(long, value_name = "X,Y")]
     at: Option<String>,
 }
 
@@ -207,9 +211,14 @@ async fn open(args: &OpenArgs) -> Result<()> {
             let _ = tx.send(HelperAction::Disconnect);
         });
     }
-    let mut typed = match &args.type_text {
-        Some(text) => Some(typing(text, args.at.as_deref())?),
-        None => None,
+    let mut typed = if args.type_text.is_empty() {
+        None
+    } else {
+        let mut texts = Vec::new();
+        for (i, text) in args.type_text.iter().enumerate() {
+            texts.push(typing(text, args.at.as_deref().filter(|_| i == 0))?);
+        }
+        Some(texts)
     };
     let mut framebuffer = Framebuffer::new();
     let mut reason = None;
@@ -227,10 +236,22 @@ async fn open(args: &OpenArgs) -> Result<()> {
             }
             ViewerEvent::ControlGranted => {
                 eprintln!("You have control.");
-                for event in typed.take().unwrap_or_default() {
-                    let _ = actions_tx.send(HelperAction::Input(event));
-                }
-                let _ = actions_tx.send(HelperAction::ReleaseControl);
+                let (texts, tx, pause) = (
+                    typed.take().unwrap_or_default(),
+                    actions_tx.clone(),
+                    args.pause,
+                );
+                tokio::spawn(async move {
+                    for (i, events) in texts.into_iter().enumerate() {
+                        if i > 0 {
+                            tokio::time::sleep(Duration::from_secs(pause)).await;
+                        }
+                        for event in events {
+                            let _ = tx.send(HelperAction::Input(event));
+                        }
+                    }
+                    let _ = tx.send(HelperAction::ReleaseControl);
+                });
             }
             ViewerEvent::ControlDenied => eprintln!("The sharer did not allow control."),
             ViewerEvent::ControlEnded { .. } => eprintln!("Control ended."),

@@ -10,7 +10,8 @@
 //! **Input**: XTEST fake input. Keys arrive as X key symbols and are looked up in the sharer's
 //! keyboard mapping. A symbol found in the shifted column is typed with Shift. A symbol the
 //! keyboard lacks is put on a spare keycode for the moment. The session core only passes input
-//! while the helper has control.
+//! while the helper has control. It never injects Esc: an Esc on the display is the sharer's, and
+//! [`EscWatch`] ends control when it sees one.
 
 use anyhow::{Context, Result, bail};
 use beckon_engine::frame::Frame;
@@ -22,6 +23,7 @@ use x11rb::protocol::Event;
 use x11rb::protocol::damage::{ConnectionExt as _, ReportLevel};
 use x11rb::protocol::randr::{self, ConnectionExt as _};
 use x11rb::protocol::xfixes::ConnectionExt as _;
+use x11rb::protocol::xinput::{self, ConnectionExt as _};
 use x11rb::protocol::xproto::{self, ConnectionExt as _, ImageFormat, Window};
 use x11rb::protocol::xtest::ConnectionExt as _;
 use x11rb::rust_connection::RustConnection;
@@ -224,6 +226,70 @@ impl FrameSource for X11Source {
     }
 }
 
+/// `Escape`.
+pub const ESCAPE: u32 = 0xff1b;
+
+/// Watches the sharer's own keyboard for Esc: XInput2 raw key presses on the root window,
+/// observed and not grabbed, so applications still get the key. [`X11Input`] never injects Esc,
+/// so every Esc seen is the sharer's.
+pub struct EscWatch {
+    conn: RustConnection,
+    escape: Vec<u32>,
+}
+
+impl std::fmt::Debug for EscWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EscWatch")
+    }
+}
+
+impl EscWatch {
+    /// Connects to `display` (default: `DISPLAY`) and starts watching.
+    ///
+    /// # Errors
+    /// When the display cannot be opened or lacks XInput 2.
+    pub fn connect(display: Option<&str>) -> Result<EscWatch> {
+        let (conn, screen) = x11rb::connect(display).context("cannot open the X display")?;
+        let root = conn.setup().roots[screen].root;
+        conn.xinput_xi_query_version(2, 0)?
+            .reply()
+            .context("the X server has no XInput 2")?;
+        let (min, max) = (conn.setup().min_keycode, conn.setup().max_keycode);
+        let mapping = conn.get_keyboard_mapping(min, max - min + 1)?.reply()?;
+        let per = usize::from(mapping.keysyms_per_keycode.max(1));
+        let escape = mapping
+            .keysyms
+            .chunks(per)
+            .enumerate()
+            .filter(|(_, syms)| syms.contains(&ESCAPE))
+            .map(|(i, _)| u32::from(min) + i as u32)
+            .collect();
+        conn.xinput_xi_select_events(
+            root,
+            &[xinput::EventMask {
+                deviceid: xinput::Device::ALL_MASTER.into(),
+                mask: vec![xinput::XIEventMask::RAW_KEY_PRESS],
+            }],
+        )?
+        .check()?;
+        Ok(EscWatch { conn, escape })
+    }
+
+    /// Blocks until the sharer presses Esc.
+    ///
+    /// # Errors
+    /// When the connection to the X server ends.
+    pub fn wait(&mut self) -> Result<()> {
+        loop {
+            if let Event::XinputRawKeyPress(e) = self.conn.wait_for_event()?
+                && self.escape.contains(&e.detail)
+            {
+                return Ok(());
+            }
+        }
+    }
+}
+
 /// Applies the helper's input to an X display with XTEST.
 pub struct X11Input {
     conn: RustConnection,
@@ -340,6 +406,9 @@ impl X11Input {
                     }
                 }
             }
+            // The helper's Esc ends control on the viewer's side and never reaches the sharer's
+            // applications; an Esc seen on this display is always the sharer's.
+            InputEvent::Key { keysym: ESCAPE, .. } => {}
             InputEvent::Key { keysym, pressed } => {
                 let (code, shift) = self.keycode(keysym)?;
                 if pressed {
