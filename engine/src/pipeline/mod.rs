@@ -1,10 +1,14 @@
 //! The encode pipeline: one capture in, one [`Update`] out.
 //!
 //! ```text
-//! FrameSource -> TileDiff -> tight boxes -> classify -> merge per path -> encode (rayon) -> Update
-//!                                                                                            |
-//!                                                   Framebuffer::apply  <-  (any transport)  <
+//! FrameSource -> TileDiff -> tight boxes -> moves (copies) -> remainder -> video tracker (stream)
+//!      -> classify -> merge per path -> encode (rayon) -> Update -> (any transport) -> Framebuffer
 //! ```
+//!
+//! **Copies** ([`crate::motion`]): where changed pixels are an exact shifted copy of the previous
+//! frame, a copy region replaces them, and only what the copies leave is diffed again and
+//! encoded. **Video** ([`video`]): a rectangle that needs new pixels capture after capture goes to
+//! one persistent inter-coded stream instead of a picture per capture.
 //!
 //! [`ScreenEncoder::encode`] diffs a capture against the previous one, classifies each dirty
 //! tile's tight box ([`crate::codec::classify`]), merges the boxes of the exact paths and of the
