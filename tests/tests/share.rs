@@ -104,6 +104,16 @@ fn share(data: &Scratch, port: u16, sessions: u32) -> Agent {
     Agent(child)
 }
 
+/// A store with one invitation, saved to `invitation.beckon`, served for `sessions` connections.
+fn serving(sessions: u32) -> (Scratch, std::path::PathBuf, Agent) {
+    let data = Scratch::new("share");
+    let file = data.path().join("invitation.beckon");
+    let port = free_port();
+    invite(&data, &file, port);
+    let agent = share(&data, port, sessions);
+    (data, file, agent)
+}
+
 fn open(
     file: &std::path::Path,
     password: &str,
@@ -148,11 +158,7 @@ fn state_of(data: &Scratch) -> serde_json::Value {
 
 #[test]
 fn invite_share_and_open_across_processes_ends_exact() {
-    let data = Scratch::new("share");
-    let file = data.path().join("invitation.beckon");
-    let port = free_port();
-    invite(&data, &file, port);
-    let mut agent = share(&data, port, 1);
+    let (data, file, mut agent) = serving(1);
     let shot = data.path().join("shown.png");
     let out = open(&file, PASSWORD, &shot, 12);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -202,11 +208,7 @@ fn invite_share_and_open_across_processes_ends_exact() {
 
 #[test]
 fn a_wrong_password_across_processes_is_named_and_counted() {
-    let data = Scratch::new("share");
-    let file = data.path().join("invitation.beckon");
-    let port = free_port();
-    invite(&data, &file, port);
-    let mut agent = share(&data, port, 1);
+    let (data, file, mut agent) = serving(1);
     let out = open(
         &file,
         "Not-The-Password-99!",
@@ -296,11 +298,7 @@ fn expired_and_deleted_invitations_are_refused_with_their_reason_across_processe
 
 #[test]
 fn the_sixth_attempt_on_a_locked_invitation_is_refused_before_any_key_exchange() {
-    let data = Scratch::new("share");
-    let file = data.path().join("invitation.beckon");
-    let port = free_port();
-    invite(&data, &file, port);
-    let mut agent = share(&data, port, 7);
+    let (data, file, mut agent) = serving(7);
     for left in (1..=4).rev() {
         let said = refused(&file, "Not-The-Password-99!", &data);
         assert!(
@@ -336,11 +334,7 @@ fn the_sixth_attempt_on_a_locked_invitation_is_refused_before_any_key_exchange()
 
 #[test]
 fn a_second_helper_is_told_the_invitation_is_in_use_then_already_used() {
-    let data = Scratch::new("share");
-    let file = data.path().join("invitation.beckon");
-    let port = free_port();
-    invite(&data, &file, port);
-    let mut agent = share(&data, port, 3);
+    let (data, file, mut agent) = serving(3);
     let first = {
         let file = file.clone();
         let shot = data.path().join("first.png");
