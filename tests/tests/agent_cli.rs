@@ -1,31 +1,21 @@
 //! `beckon-agent` on the command line, with a real SQLite store in a scratch directory.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use beckon_engine::invite::Invitation;
 
-use crate::util::{Scratch, binary};
+use crate::util::{Scratch, binary, run_with_stdin};
 
 const STRONG: &str = "Tamoki-Ruvela-Sipono-47!";
 
 fn agent(data: &Scratch, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(binary("beckon-agent"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("beckon-agent runs (cargo builds it with the workspace)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    run_with_stdin(
+        Command::new(binary("beckon-agent"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(args),
+        stdin,
+    )
 }
 
 fn text(bytes: &[u8]) -> String {

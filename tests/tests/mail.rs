@@ -2,14 +2,14 @@
 //! STARTTLS and implicit TLS with authentication, the message as received, resend, the address
 //! book and `--eml`.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use beckon_engine::invite::Invitation;
 
-use crate::util::{Scratch, binary, repo};
+use crate::util::{Scratch, binary, repo, run_with_stdin};
 
 const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
 const SMTP_PASSWORD: &str = "smtp-Secret-7731";
@@ -135,25 +135,16 @@ fn agent(
     stdin: &str,
     smtp_password: &str,
 ) -> Output {
-    let mut child = Command::new(binary("beckon-agent"))
-        .arg("--data-dir")
-        .arg(scratch.path().join("data"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("BECKON_SMTP_PASSWORD", smtp_password)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    run_with_stdin(
+        Command::new(binary("beckon-agent"))
+            .arg("--data-dir")
+            .arg(scratch.path().join("data"))
+            .arg("--config")
+            .arg(config)
+            .args(args)
+            .env("BECKON_SMTP_PASSWORD", smtp_password),
+        stdin,
+    )
 }
 
 fn text(out: &Output) -> String {

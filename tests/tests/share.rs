@@ -1,15 +1,15 @@
 //! Across processes: `beckon-agent invite`, `beckon-agent share` and `beckon-viewer open`, over
 //! QUIC on loopback, with the store on disk.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use beckon_engine::corpus::ClipReader;
 
-use crate::util::{Scratch, binary, repo};
+use crate::util::{Scratch, binary, repo, run_with_stdin};
 
-const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
+pub const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
 
 fn free_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0")
@@ -19,33 +19,27 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn invite(data: &Scratch, file: &std::path::Path, port: u16) {
-    let mut child = Command::new(binary("beckon-agent"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .args([
-            "invite",
-            "--from",
-            "Ada",
-            "--message",
-            "printer",
-            "--password-stdin",
-            "--address",
-        ])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--save")
-        .arg(file)
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+/// `beckon-agent invite` into the store in `data`: Ada's invitation for 127.0.0.1:`port`, saved
+/// to `file`.
+pub fn invite(data: &std::path::Path, file: &std::path::Path, port: u16) {
+    let out = run_with_stdin(
+        Command::new(binary("beckon-agent"))
+            .arg("--data-dir")
+            .arg(data)
+            .args([
+                "invite",
+                "--from",
+                "Ada",
+                "--message",
+                "printer",
+                "--password-stdin",
+                "--address",
+            ])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--save")
+            .arg(file),
+        &format!("{PASSWORD}\n"),
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -109,7 +103,7 @@ fn serving(sessions: u32) -> (Scratch, std::path::PathBuf, Agent) {
     let data = Scratch::new("share");
     let file = data.path().join("invitation.beckon");
     let port = free_port();
-    invite(&data, &file, port);
+    invite(data.path(), &file, port);
     let agent = share(&data, port, sessions);
     (data, file, agent)
 }
@@ -120,30 +114,21 @@ fn open(
     screenshot: &std::path::Path,
     seconds: u32,
 ) -> std::process::Output {
-    let mut child = Command::new(binary("beckon-viewer"))
-        .args([
-            "open",
-            "--name",
-            "Grace",
-            "--password-stdin",
-            "--seconds",
-            &seconds.to_string(),
-            "--screenshot",
-        ])
-        .arg(screenshot)
-        .arg(file)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    run_with_stdin(
+        Command::new(binary("beckon-viewer"))
+            .args([
+                "open",
+                "--name",
+                "Grace",
+                "--password-stdin",
+                "--seconds",
+                &seconds.to_string(),
+                "--screenshot",
+            ])
+            .arg(screenshot)
+            .arg(file),
+        &format!("{password}\n"),
+    )
 }
 
 fn state_of(data: &Scratch) -> serde_json::Value {
@@ -275,8 +260,8 @@ fn expired_and_deleted_invitations_are_refused_with_their_reason_across_processe
         data.path().join("expired.beckon"),
         data.path().join("deleted.beckon"),
     );
-    invite(&data, &expired, port);
-    invite(&data, &deleted, port);
+    invite(data.path(), &expired, port);
+    invite(data.path(), &deleted, port);
     agent_cli(&data, &["expire", &invitation_id(&expired)]);
     agent_cli(&data, &["delete", &invitation_id(&deleted)]);
     let mut agent = share(&data, port, 2);
@@ -384,7 +369,7 @@ fn a_tampered_invitation_fails_safely() {
     let data = Scratch::new("share");
     let file = data.path().join("invitation.beckon");
     let port = free_port();
-    invite(&data, &file, port);
+    invite(data.path(), &file, port);
     // Two sessions: the forged certificate never completes a handshake, the address reaches
     // nobody; the forged id and salt reach the agent.
     let mut agent = share(&data, port, 2);

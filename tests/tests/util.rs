@@ -166,3 +166,23 @@ impl Drop for Xvfb {
         }
     }
 }
+
+/// Starts `command` with stdout and stderr piped, writes `stdin` to it and closes it.
+pub fn spawn_with_stdin(command: &mut std::process::Command, stdin: &str) -> std::process::Child {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    let mut input = child.stdin.take().expect("piped");
+    input.write_all(stdin.as_bytes()).unwrap();
+    child
+}
+
+/// Runs `command` with `stdin` written to it; its output.
+pub fn run_with_stdin(command: &mut std::process::Command, stdin: &str) -> std::process::Output {
+    spawn_with_stdin(command, stdin).wait_with_output().unwrap()
+}

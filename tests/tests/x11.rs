@@ -128,7 +128,7 @@ fn capture_matches_the_server_follows_damage_and_idles_without_requests_and_inpu
     );
 }
 
-const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
+use crate::share::PASSWORD;
 
 /// A sharer on the Xvfb: an xterm writing what is typed into `typed.txt`, an invitation, and
 /// `beckon-agent share --x11` for one session, whose console answers `y` to control. Returns
@@ -161,23 +161,7 @@ fn sharer(
         .port();
     let data = scratch.path().join("data");
     let file = scratch.path().join("invitation.beckon");
-    let mut invite = Command::new(binary("beckon-agent"))
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["invite", "--from", "Ada", "--password-stdin", "--address"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--save")
-        .arg(&file)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
-    invite
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    assert!(invite.wait().unwrap().success());
+    crate::share::invite(&data, &file, port);
 
     let mut agent = Command::new(binary("beckon-agent"))
         .arg("--data-dir")
@@ -222,23 +206,14 @@ fn sharer(
 
 /// Starts `beckon-viewer open` on `file` with `args`.
 fn helper(file: &std::path::Path, args: &[&str]) -> std::process::Child {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut viewer = Command::new(crate::util::binary("beckon-viewer"))
-        .args(["open", "--name", "Grace", "--password-stdin"])
-        .args(args)
-        .arg(file)
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    viewer
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    viewer
+    use std::process::Command;
+    crate::util::spawn_with_stdin(
+        Command::new(crate::util::binary("beckon-viewer"))
+            .args(["open", "--name", "Grace", "--password-stdin"])
+            .args(args)
+            .arg(file),
+        &format!("{PASSWORD}\n"),
+    )
 }
 
 /// Take Control end to end: `beckon-agent share --x11` on the Xvfb, `beckon-viewer open --type`
