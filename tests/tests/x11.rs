@@ -81,6 +81,7 @@ fn capture_matches_the_server_follows_damage_and_idles_without_requests_and_inpu
         &["-geometry", "40x8+10+20", "-e", "sh", "-c", &typed_arg],
     );
     let mut source = X11Source::connect(Some(&x.display)).unwrap();
+    assert!(source.uses_shm(), "a local Xvfb should share memory");
     let mut frame = Frame::filled(1, 1, [0; 4]);
     // Wait for the xterm to be drawn.
     wait_until("the xterm", || {
@@ -95,6 +96,13 @@ fn capture_matches_the_server_follows_damage_and_idles_without_requests_and_inpu
         "the capture differs from x11grab's"
     );
 
+    // The GetImage fallback (a remote server's path) sees the same picture.
+    let mut plain = X11Source::connect_with(Some(&x.display), false).unwrap();
+    assert!(!plain.uses_shm());
+    let mut plain_frame = Frame::filled(1, 1, [0; 4]);
+    plain.next_frame(&mut plain_frame).unwrap();
+    assert_eq!(plain_frame, frame, "GetImage and MIT-SHM disagree");
+
     // An idle screen: frames cost no image request.
     let before = source.requests();
     for _ in 0..5 {
@@ -102,6 +110,21 @@ fn capture_matches_the_server_follows_damage_and_idles_without_requests_and_inpu
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(source.requests(), before, "an idle screen was fetched");
+
+    // Another client draws one pixel on the root window: damage brings exactly that change.
+    let shown = frame.clone();
+    draw_point(&x.display, 300, 250);
+    wait_until("the drawn pixel", || {
+        source.next_frame(&mut frame).unwrap();
+        frame != shown
+    });
+    let changed: Vec<(u32, u32)> = (0..H)
+        .flat_map(|y| (0..W).map(move |x| (x, y)))
+        .filter(|&(x, y)| frame.as_ref().pixel(x, y) != shown.as_ref().pixel(x, y))
+        .collect();
+    assert_eq!(changed, [(300, 250)]);
+    assert_eq!(frame.as_ref().pixel(300, 250), [0, 0, 0xff, 255]);
+    let before = source.requests();
 
     // Typing through XTEST: lower case, Shift for upper case and '!', then Return.
     let mut input = X11Input::connect(Some(&x.display)).unwrap();
@@ -126,6 +149,62 @@ fn capture_matches_the_server_follows_damage_and_idles_without_requests_and_inpu
         same_picture(&frame, &grab(&x)),
         "the capture differs from x11grab's"
     );
+
+    // The pointer travels as shape and position (XFixes), not in the pixels. Over the xterm
+    // after typing it is xterm's hidden pointer; over the root window, X's visible one.
+    let pointer = source.pointer().expect("no pointer");
+    assert_eq!((pointer.x, pointer.y, pointer.visible), (100, 60, true));
+    assert!(pointer.shape.is_some(), "the first report has the picture");
+    assert_eq!(
+        source.pointer().unwrap().shape,
+        None,
+        "an unchanged picture was sent again"
+    );
+    x.run("xdotool", &["mousemove", "300", "200"]);
+    let mut pointer = source.pointer().unwrap();
+    wait_until("the root window's pointer", || {
+        source.next_frame(&mut frame).unwrap();
+        pointer = source.pointer().unwrap();
+        pointer.shape.is_some()
+    });
+    assert_eq!((pointer.x, pointer.y), (300, 200));
+    let shape = pointer.shape.unwrap();
+    assert_eq!(
+        shape.bgra.len(),
+        usize::from(shape.width) * usize::from(shape.height) * 4
+    );
+    assert!(
+        shape.bgra.chunks_exact(4).any(|p| p[3] == 255),
+        "an invisible pointer over the root window: {}x{}",
+        shape.width,
+        shape.height
+    );
+}
+
+/// Draws one red pixel on the root window of `display`, as any X client can.
+fn draw_point(display: &str, x: i16, y: i16) {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{ConnectionExt, CreateGCAux, Point};
+
+    let (conn, screen) = x11rb::connect(Some(display)).unwrap();
+    let root = conn.setup().roots[screen].root;
+    let gc = conn.generate_id().unwrap();
+    conn.create_gc(
+        gc,
+        root,
+        &CreateGCAux::new()
+            .foreground(0xff0000)
+            .subwindow_mode(x11rb::protocol::xproto::SubwindowMode::INCLUDE_INFERIORS),
+    )
+    .unwrap();
+    conn.poly_point(
+        x11rb::protocol::xproto::CoordMode::ORIGIN,
+        root,
+        gc,
+        &[Point { x, y }],
+    )
+    .unwrap();
+    x11rb::wrapper::ConnectionExt::sync(&conn).unwrap();
 }
 
 use crate::share::PASSWORD;

@@ -15,7 +15,9 @@ use beckon_engine::net::drive::{ViewerHooks, view};
 use beckon_engine::net::{NetError, connect, viewer_endpoint};
 use beckon_engine::pipeline::{Framebuffer, Update};
 use beckon_engine::session::auth::stretch;
-use beckon_engine::session::{CloseReason, HelperAction, InputEvent, Party, Timers, ViewerEvent};
+use beckon_engine::session::{
+    CloseReason, HelperAction, InputEvent, Message, Party, Timers, ViewerEvent,
+};
 use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 
@@ -57,6 +59,9 @@ struct OpenArgs {
     /// Seconds between the texts of several --type.
     #[arg(long, default_value_t = 0)]
     pause: u64,
+    /// Send this chat message once connected (repeat for several).
+    #[arg(long, value_name = "TEXT")]
+    say: Vec<String>,
     /// With --type: first move the pointer here (X,Y in the sharer's screen).
     #[arg(long, value_name = "X,Y")]
     at: Option<String>,
@@ -221,6 +226,8 @@ async fn open(args: &OpenArgs) -> Result<()> {
         Some(texts)
     };
     let mut framebuffer = Framebuffer::new();
+    // The sharer's pointer: its picture's size and its last position.
+    let mut pointer = (None, None);
     let mut reason = None;
     while let Some(event) = events_rx.recv().await {
         match event {
@@ -229,6 +236,9 @@ async fn open(args: &OpenArgs) -> Result<()> {
             }
             ViewerEvent::Accepted => {
                 eprintln!("You can see the sharer's screen.");
+                for text in &args.say {
+                    let _ = actions_tx.send(HelperAction::Chat(text.clone()));
+                }
                 if typed.is_some() {
                     eprintln!("Asking for control.");
                     let _ = actions_tx.send(HelperAction::RequestControl);
@@ -257,11 +267,19 @@ async fn open(args: &OpenArgs) -> Result<()> {
             ViewerEvent::ControlEnded { .. } => eprintln!("Control ended."),
             ViewerEvent::Screen(bytes) => framebuffer.apply(&Update::decode(&bytes)?)?,
             ViewerEvent::Chat { text } => eprintln!("sharer: {text}"),
+            ViewerEvent::CursorShape(Message::CursorShape { width, height, .. }) => {
+                pointer.0 = Some((width, height));
+            }
+            ViewerEvent::CursorMoved { x, y, visible } => pointer.1 = Some((x, y, visible)),
             ViewerEvent::Closed(r) => reason = Some(r),
             other => eprintln!("{other:?}"),
         }
     }
     let _ = session.await;
+    if let (Some((width, height)), Some((x, y, visible))) = pointer {
+        let shown = if visible { "shown" } else { "hidden" };
+        eprintln!("The sharer's pointer ({width}x{height}, {shown}) was last at {x},{y}.");
+    }
     if let (Some(path), Some(frame)) = (&args.screenshot, framebuffer.frame()) {
         save_png(path, frame)?;
         eprintln!("Saved what was shown to {}.", path.display());

@@ -1,11 +1,14 @@
 //! The sharer's X11 desktop: capture ([`X11Source`], a [`FrameSource`]) and input
 //! ([`X11Input`], an [`InputSink`]), over x11rb's pure-Rust connection.
 //!
-//! **Capture**: the first frame is the whole root window (`GetImage`). After that, XDamage says
-//! which areas were drawn: only those are fetched, and an idle screen costs one round of event
-//! polling and no image request. The tile diff still decides what really changed. A new screen
-//! size (RandR) starts a whole frame again. Not yet: MIT-SHM for the fetches, and the cursor via
-//! XFixes.
+//! **Capture**: the first frame is the whole root window. After that, XDamage says which areas
+//! were drawn: only those are fetched, and an idle screen costs one round of event polling, one
+//! pointer query and no image request. The tile diff still decides what really changed. A new
+//! screen size (RandR) starts a whole frame again. Pixels come through MIT-SHM (`ShmGetImage`
+//! into a segment shared with the server, no copy through the socket) when the server is on this
+//! computer and agrees, and through `GetImage` otherwise (a remote X server). The cursor is not
+//! in the pixels: XFixes says when its picture changes, and [`FrameSource::pointer`] reports the
+//! picture and the position.
 //!
 //! **Input**: XTEST fake input. Keys arrive as X key symbols and are looked up in the sharer's
 //! keyboard mapping. A symbol found in the shifted column is typed with Shift. A symbol the
@@ -16,13 +19,14 @@
 use anyhow::{Context, Result, bail};
 use beckon_engine::frame::Frame;
 use beckon_engine::net::drive::InputSink;
-use beckon_engine::pipeline::FrameSource;
+use beckon_engine::pipeline::{CursorImage, FrameSource, Pointer};
 use beckon_engine::session::InputEvent;
 use x11rb::connection::Connection;
 use x11rb::protocol::Event;
 use x11rb::protocol::damage::{ConnectionExt as _, ReportLevel};
 use x11rb::protocol::randr::{self, ConnectionExt as _};
-use x11rb::protocol::xfixes::ConnectionExt as _;
+use x11rb::protocol::shm::ConnectionExt as _;
+use x11rb::protocol::xfixes::{self, ConnectionExt as _};
 use x11rb::protocol::xinput::{self, ConnectionExt as _};
 use x11rb::protocol::xproto::{self, ConnectionExt as _, ImageFormat, Window};
 use x11rb::protocol::xtest::ConnectionExt as _;
@@ -40,6 +44,72 @@ fn x11(context: &str, e: impl std::fmt::Display) -> X11Error {
 /// A rectangle of the root window, in pixels.
 type Area = (i16, i16, u16, u16);
 
+/// A System V shared memory segment attached both here and in the X server (MIT-SHM).
+struct ShmSegment {
+    /// The X server's id for it.
+    seg: u32,
+    addr: *mut u8,
+    size: usize,
+}
+
+// SAFETY: the segment is plain memory owned by this value; only `&self` methods read it.
+unsafe impl Send for ShmSegment {}
+
+impl ShmSegment {
+    /// A segment of `size` bytes, attached to `conn`'s server; `None` when either side refuses
+    /// (no MIT-SHM, a server on another computer, no System V IPC here).
+    fn create(conn: &RustConnection, size: usize) -> Option<ShmSegment> {
+        // SAFETY: shmget only allocates; its arguments are plain values.
+        let id = unsafe { libc::shmget(libc::IPC_PRIVATE, size, libc::IPC_CREAT | 0o600) };
+        if id < 0 {
+            return None;
+        }
+        // SAFETY: `id` is the segment just created; a null address lets the kernel choose.
+        let addr = unsafe { libc::shmat(id, std::ptr::null(), 0) };
+        let attached = addr as isize != -1;
+        let seg = attached
+            .then(|| conn.generate_id().ok())
+            .flatten()
+            .filter(|seg| {
+                conn.shm_attach(*seg, id as u32, false)
+                    .ok()
+                    .and_then(|cookie| cookie.check().ok())
+                    .is_some()
+            });
+        // SAFETY: marks the segment for removal once both sides have detached (or at once when
+        // neither attached); `id` is ours.
+        unsafe { libc::shmctl(id, libc::IPC_RMID, std::ptr::null_mut()) };
+        match seg {
+            Some(seg) => Some(ShmSegment {
+                seg,
+                addr: addr.cast(),
+                size,
+            }),
+            None => {
+                if attached {
+                    // SAFETY: `addr` was attached above and nothing refers to it.
+                    unsafe { libc::shmdt(addr) };
+                }
+                None
+            }
+        }
+    }
+
+    /// The first `len` bytes.
+    fn bytes(&self, len: usize) -> &[u8] {
+        // SAFETY: `addr` points at `size` bytes attached for this value's life; the X server
+        // writes them only during a ShmGetImage request, whose reply has been read by now.
+        unsafe { std::slice::from_raw_parts(self.addr, len.min(self.size)) }
+    }
+}
+
+impl Drop for ShmSegment {
+    fn drop(&mut self) {
+        // SAFETY: `addr` was attached in `create` and no slice of it outlives `&self`.
+        unsafe { libc::shmdt(self.addr.cast()) };
+    }
+}
+
 /// The screen of an X display, captured as frames.
 pub struct X11Source {
     conn: RustConnection,
@@ -52,6 +122,12 @@ pub struct X11Source {
     whole: bool,
     /// Image requests made, for tests and benchmarks.
     requests: u64,
+    /// The MIT-SHM segment, when the server shares memory with us.
+    shm: Option<ShmSegment>,
+    /// Whether to try MIT-SHM at all.
+    try_shm: bool,
+    /// The pointer's picture changed (XFixes) and is due.
+    cursor_changed: bool,
 }
 
 impl std::fmt::Debug for X11Source {
@@ -68,6 +144,15 @@ impl X11Source {
     /// # Errors
     /// When the display cannot be opened or lacks the DAMAGE extension.
     pub fn connect(display: Option<&str>) -> Result<X11Source> {
+        Self::connect_with(display, true)
+    }
+
+    /// As [`X11Source::connect`], choosing whether to try MIT-SHM (`false`: always `GetImage`,
+    /// as for a remote server).
+    ///
+    /// # Errors
+    /// When the display cannot be opened or lacks the DAMAGE extension.
+    pub fn connect_with(display: Option<&str>, shm: bool) -> Result<X11Source> {
         let (conn, screen) = x11rb::connect(display).with_context(|| {
             format!(
                 "cannot open X display {}: is the desktop running, and DISPLAY set?",
@@ -79,6 +164,7 @@ impl X11Source {
         })?;
         let root = conn.setup().roots[screen].root;
         conn.xfixes_query_version(5, 0)?.reply()?;
+        conn.xfixes_select_cursor_input(root, xfixes::CursorNotifyMask::DISPLAY_CURSOR)?;
         conn.damage_query_version(1, 1)?
             .reply()
             .context("the X server has no DAMAGE extension")?;
@@ -89,7 +175,14 @@ impl X11Source {
         }
         conn.flush()?;
         let geometry = conn.get_geometry(root)?.reply()?;
-        Ok(X11Source {
+        // A server on another computer cannot see our memory: do not try.
+        let name = display.map_or_else(
+            || std::env::var("DISPLAY").unwrap_or_default(),
+            String::from,
+        );
+        let local = matches!(name.split(':').next(), Some("" | "unix"));
+        let try_shm = shm && local && conn.shm_query_version().is_ok_and(|c| c.reply().is_ok());
+        let mut source = X11Source {
             conn,
             root,
             width: geometry.width,
@@ -97,12 +190,36 @@ impl X11Source {
             damaged: Vec::new(),
             whole: true,
             requests: 0,
-        })
+            shm: None,
+            try_shm,
+            cursor_changed: true,
+        };
+        source.resize_shm();
+        Ok(source)
     }
 
     /// Image requests made so far (one per fetched area).
     pub fn requests(&self) -> u64 {
         self.requests
+    }
+
+    /// Whether pixels come through MIT-SHM.
+    pub fn uses_shm(&self) -> bool {
+        self.shm.is_some()
+    }
+
+    /// Makes the shared segment large enough for the whole screen.
+    fn resize_shm(&mut self) {
+        let size = usize::from(self.width) * usize::from(self.height) * 4;
+        if !self.try_shm || self.shm.as_ref().is_some_and(|s| s.size >= size) {
+            return;
+        }
+        if let Some(old) = self.shm.take() {
+            let _ = self.conn.shm_detach(old.seg);
+        }
+        self.shm = ShmSegment::create(&self.conn, size);
+        // Refused once, refused always: GetImage from now on.
+        self.try_shm = self.shm.is_some();
     }
 
     /// Collects the damage reported since the last call.
@@ -121,7 +238,9 @@ impl X11Source {
                     self.width = n.width;
                     self.height = n.height;
                     self.whole = true;
+                    self.resize_shm();
                 }
+                Event::XfixesCursorNotify(_) => self.cursor_changed = true,
                 _ => {}
             }
         }
@@ -139,38 +258,50 @@ impl X11Source {
         }
         let (w, h) = (x1 - x0, y1 - y0);
         self.requests += 1;
-        let image = self
-            .conn
-            .get_image(
-                ImageFormat::Z_PIXMAP,
-                self.root,
-                x0 as i16,
-                y0 as i16,
-                w,
-                h,
-                u32::MAX,
-            )
-            .map_err(|e| x11("requesting pixels", e))?
-            .reply()
-            .map_err(|e| x11("reading pixels", e))?;
-        if image.depth != 24 && image.depth != 32 {
+        let (x, y) = (x0 as i16, y0 as i16);
+        let pixels = usize::from(w) * usize::from(h) * 4;
+        let (depth, bytes) = match &self.shm {
+            Some(shm) => {
+                let reply = self
+                    .conn
+                    .shm_get_image(
+                        self.root,
+                        x,
+                        y,
+                        w,
+                        h,
+                        u32::MAX,
+                        ImageFormat::Z_PIXMAP.into(),
+                        shm.seg,
+                        0,
+                    )
+                    .map_err(|e| x11("requesting pixels", e))?
+                    .reply()
+                    .map_err(|e| x11("reading pixels", e))?;
+                (reply.depth, std::borrow::Cow::Borrowed(shm.bytes(pixels)))
+            }
+            None => {
+                let image = self
+                    .conn
+                    .get_image(ImageFormat::Z_PIXMAP, self.root, x, y, w, h, u32::MAX)
+                    .map_err(|e| x11("requesting pixels", e))?
+                    .reply()
+                    .map_err(|e| x11("reading pixels", e))?;
+                (image.depth, std::borrow::Cow::Owned(image.data))
+            }
+        };
+        if depth != 24 && depth != 32 {
             return Err(X11Error(format!(
-                "a {}-bit screen: only 24 and 32 bits are supported",
-                image.depth
+                "a {depth}-bit screen: only 24 and 32 bits are supported"
             )));
         }
         let row = usize::from(w) * 4;
-        if image.data.len() < row * usize::from(h) {
+        if bytes.len() < row * usize::from(h) {
             return Err(X11Error("the X server sent a short image".into()));
         }
         let stride = frame.stride();
         let data = frame.data_mut();
-        for (r, line) in image
-            .data
-            .chunks_exact(row)
-            .take(usize::from(h))
-            .enumerate()
-        {
+        for (r, line) in bytes.chunks_exact(row).take(usize::from(h)).enumerate() {
             let at = (usize::from(y0) + r) * stride + usize::from(x0) * 4;
             let dst = &mut data[at..at + row];
             dst.copy_from_slice(line);
@@ -223,6 +354,47 @@ impl FrameSource for X11Source {
             self.fetch(frame, area)?;
         }
         Ok(true)
+    }
+
+    fn pointer(&mut self) -> Option<Pointer> {
+        let position = self.conn.query_pointer(self.root).ok()?.reply().ok()?;
+        let shape = if std::mem::take(&mut self.cursor_changed) {
+            self.cursor_image()
+        } else {
+            None
+        };
+        Some(Pointer {
+            x: position.root_x.max(0) as u32,
+            y: position.root_y.max(0) as u32,
+            visible: position.same_screen,
+            shape,
+        })
+    }
+}
+
+impl X11Source {
+    /// The pointer's picture (XFixes gives premultiplied ARGB; the viewer wants straight BGRA).
+    fn cursor_image(&self) -> Option<CursorImage> {
+        let image = self.conn.xfixes_get_cursor_image().ok()?.reply().ok()?;
+        let bgra = image
+            .cursor_image
+            .iter()
+            .flat_map(|argb| {
+                let [b, g, r, a] = argb.to_le_bytes();
+                let straight = |c: u8| match a {
+                    0 => 0,
+                    a => ((u16::from(c) * 255 + u16::from(a) / 2) / u16::from(a)).min(255) as u8,
+                };
+                [straight(b), straight(g), straight(r), a]
+            })
+            .collect();
+        Some(CursorImage {
+            width: image.width,
+            height: image.height,
+            hot_x: image.xhot,
+            hot_y: image.yhot,
+            bgra,
+        })
     }
 }
 

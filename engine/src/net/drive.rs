@@ -20,7 +20,7 @@ use tracing::Instrument;
 use crate::frame::Frame;
 use crate::net::pace::RefinePacer;
 use crate::net::{MAX_UPDATE, NetError, channel_binding, read_message, write_message};
-use crate::pipeline::{FrameSource, PipelineConfig, ScreenEncoder};
+use crate::pipeline::{CursorImage, FrameSource, PipelineConfig, Pointer, ScreenEncoder};
 use crate::session::{
     AgentEvent, AgentInput, AgentOutput, AgentSession, CloseReason, HelperAction, InputEvent,
     Message, Secret, SharerDecision, Ticket, Timers, ViewerEvent, ViewerInput, ViewerOutput,
@@ -79,6 +79,63 @@ fn seed() -> [u8; 32] {
     let mut s = [0u8; 32];
     rand_core::OsRng.fill_bytes(&mut s);
     s
+}
+
+/// The sharer's pointer as cursor messages: the shape once, positions when they change, both
+/// again whenever viewing (re)starts, since the session core drops them before the sharer's Yes.
+#[derive(Debug, Default)]
+struct CursorFeed {
+    shape: Option<Message>,
+    position: Option<(u32, u32, bool)>,
+    shape_sent: bool,
+    position_sent: Option<(u32, u32, bool)>,
+}
+
+impl CursorFeed {
+    fn update(&mut self, pointer: Pointer) {
+        if let Some(image) = pointer.shape {
+            self.shape = cursor_shape(&image);
+            self.shape_sent = false;
+        }
+        self.position = Some((pointer.x, pointer.y, pointer.visible));
+    }
+
+    /// The messages due now; `viewing` says whether the helper may see the screen.
+    fn due(&mut self, viewing: bool) -> Vec<Message> {
+        let mut due = Vec::new();
+        if !viewing {
+            self.shape_sent = false;
+            self.position_sent = None;
+            return due;
+        }
+        if let Some(shape) = self.shape.as_ref().filter(|_| !self.shape_sent) {
+            due.push(shape.clone());
+            self.shape_sent = true;
+        }
+        if let Some((x, y, visible)) = self.position.filter(|p| self.position_sent != Some(*p)) {
+            due.push(Message::CursorMoved { x, y, visible });
+            self.position_sent = self.position;
+        }
+        due
+    }
+}
+
+/// The cursor message of a picture, or `None` when it is too large to send.
+fn cursor_shape(image: &CursorImage) -> Option<Message> {
+    use crate::session::message::MAX_CURSOR;
+    let (w, h) = (u32::from(image.width), u32::from(image.height));
+    if image.width > MAX_CURSOR || image.height > MAX_CURSOR || w == 0 || h == 0 {
+        return None;
+    }
+    let frame = crate::frame::FrameRef::new(&image.bgra, w, h, w as usize * 4).ok()?;
+    let pixels = crate::codec::lossless::encode(&frame, crate::frame::Rect::new(0, 0, w, h), 3);
+    Some(Message::CursorShape {
+        width: image.width,
+        height: image.height,
+        hot_x: image.hot_x.min(image.width - 1),
+        hot_y: image.hot_y.min(image.height - 1),
+        pixels,
+    })
 }
 
 /// Spawns a task that writes control messages in order.
@@ -194,6 +251,7 @@ async fn serve_in_span<S: FrameSource + Send>(
     let mut refining = false;
     let mut frame = Frame::filled(1, 1, [0; 4]);
     let mut source_ended = false;
+    let mut cursor = CursorFeed::default();
     let mut ticker =
         tokio::time::interval(Duration::from_micros(1_000_000 / options.fps.max(1) as u64));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -226,6 +284,12 @@ async fn serve_in_span<S: FrameSource + Send>(
                 if !source_ended {
                     source_ended = !tokio::task::block_in_place(|| source.next_frame(&mut frame))
                         .map_err(|e| NetError::Protocol(format!("capture failed: {e}")))?;
+                    if let Some(pointer) = source.pointer() {
+                        cursor.update(pointer);
+                    }
+                }
+                for message in cursor.due(session.may_send_screen()) {
+                    session.handle_input(now_us(origin), AgentInput::Cursor(message));
                 }
                 if !session.may_send_screen() {
                     None
