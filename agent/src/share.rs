@@ -1,5 +1,5 @@
-//! `beckon-agent share`: serves the store's invitations to their helpers, asking the sharer on the
-//! terminal.
+//! `beckon-agent share`: serves the store's invitations to their helpers, asking the sharer in
+//! their window or on the terminal.
 //!
 //! Every connection names its invitation; the store decides what happens. An open invitation
 //! admits its helper (after the password and the sharer's Yes); an expired, deleted, locked or
@@ -8,15 +8,18 @@
 //! connected.
 //!
 //! The screen is the X display (`--x11`, capture and XTEST input from
-//! [`beckon_agent::platform::x11`]) or a recorded clip (`--clip`); the sharer's window comes with
-//! the agent issue. On the terminal: `y` / `n` answer the prompts, `esc` ends control,
-//! `q` disconnects the helper, any other line is sent as chat.
+//! [`beckon_agent::platform::x11`]) or a recorded clip (`--clip`). The sharer answers in the
+//! sharer's window ([`beckon_agent::window`]) or, with `--console` or without a display, on the
+//! terminal: `y` / `n` answer the prompts, `esc` ends control, `q` disconnects the helper, any
+//! other line is sent as chat. Every so often (`--continue-every`) the sharer is asked whether to
+//! go on sharing; unanswered for `--continue-timeout`, the helper is disconnected. Every event
+//! goes to the audit log.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use beckon_agent::platform::x11::{EscWatch, X11Error, X11Input, X11Source};
@@ -32,6 +35,7 @@ use beckon_engine::session::{
 use tokio::sync::mpsc;
 
 use crate::store::{State, Store, now};
+use beckon_agent::front::{FrontLink, Notice, Question, Reply, Status};
 
 /// Options of `share`.
 #[derive(Debug, clap::Args)]
@@ -56,6 +60,15 @@ pub struct ShareArgs {
     /// until interrupted). Attempts whose handshake fails (a forged certificate) do not count.
     #[arg(long)]
     pub sessions: Option<u32>,
+    /// Ask and chat on this terminal instead of the sharer's window.
+    #[arg(long)]
+    pub console: bool,
+    /// Ask "Continue sharing?" after this many seconds of a session, and again after each Yes.
+    #[arg(long, default_value_t = 30 * 60, value_name = "SECONDS")]
+    pub continue_every: u64,
+    /// Disconnect the helper when "Continue sharing?" is unanswered for this many seconds.
+    #[arg(long, default_value_t = 5 * 60, value_name = "SECONDS")]
+    pub continue_timeout: u64,
 }
 
 /// Input is printed, not applied: a clip cannot be controlled.
@@ -98,6 +111,13 @@ impl FrameSource for Source {
             Source::Clip(s) => s.next_frame(frame)?,
         })
     }
+
+    fn pointer(&mut self) -> Option<beckon_engine::pipeline::Pointer> {
+        match self {
+            Source::X11(s) => s.pointer(),
+            Source::Clip(s) => s.pointer(),
+        }
+    }
 }
 
 /// The helper's input goes to the X display, or is printed for a clip.
@@ -133,19 +153,14 @@ impl Screen {
     }
 }
 
-/// The question on the terminal waiting for a y or n.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Question {
-    Connection,
-    Control,
-}
-
-/// The admitted helper's session, which owns the terminal.
+/// The admitted helper's session, which owns the sharer's attention.
 #[derive(Debug)]
 struct Active {
     connection: u64,
     id: String,
     decisions: mpsc::UnboundedSender<SharerDecision>,
+    /// Answers to "Continue sharing?".
+    continues: mpsc::UnboundedSender<bool>,
     asking: Option<Question>,
 }
 
@@ -156,6 +171,9 @@ struct Shared {
     screen: Screen,
     yes: bool,
     origin: Instant,
+    front: FrontLink,
+    continue_every: Duration,
+    continue_timeout: Duration,
 }
 
 impl Shared {
@@ -174,6 +192,7 @@ impl Shared {
         connection: u64,
         peer: SocketAddr,
         decisions: &mpsc::UnboundedSender<SharerDecision>,
+        continues: &mpsc::UnboundedSender<bool>,
     ) -> Option<Ticket> {
         let store = self.store();
         let record = store.get_exact(id).ok()??;
@@ -193,6 +212,7 @@ impl Shared {
                         connection,
                         id: id.to_string(),
                         decisions: decisions.clone(),
+                        continues: continues.clone(),
                         asking: None,
                     });
                     TicketState::Open
@@ -219,23 +239,55 @@ impl Shared {
         })
     }
 
-    /// Gives the terminal back if `connection` holds it.
+    /// Frees the sharer's attention if `connection` holds it.
     fn release(&self, connection: u64) {
         let mut active = self.active();
         if active.as_ref().is_some_and(|a| a.connection == connection) {
+            if active.as_ref().is_some_and(|a| a.asking.is_some()) {
+                self.front.notice(Notice::Settled);
+            }
             *active = None;
+            self.front.notice(Notice::Status(Status::Waiting));
+        }
+    }
+
+    /// Puts `question` to the sharer for `connection`; `false` when another is pending.
+    fn ask(&self, connection: u64, question: Question, helper: &str) -> bool {
+        let mut active = self.active();
+        let Some(active) = active.as_mut().filter(|a| a.connection == connection) else {
+            return false;
+        };
+        if active.asking.is_some() {
+            return false;
+        }
+        active.asking = Some(question);
+        eprintln!("{} [y/N]", question.text(helper));
+        self.front.notice(Notice::Ask(question, helper.to_string()));
+        true
+    }
+
+    /// Withdraws `question` if it is still pending for `connection`.
+    fn withdraw(&self, connection: u64, question: Question) {
+        let mut active = self.active();
+        if let Some(active) = active
+            .as_mut()
+            .filter(|a| a.connection == connection && a.asking == Some(question))
+        {
+            active.asking = None;
+            self.front.notice(Notice::Settled);
         }
     }
 }
 
-/// Serves until interrupted, or until `--sessions` connections have ended.
+/// Which front-end the sharer uses.
+enum Front {
+    Console,
+    Window,
+}
+
+/// Serves until interrupted, or until `--sessions` connections have ended; with the sharer's
+/// window unless `--console` or there is no display to show it on.
 pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
-    let identity = store.identity()?;
-    let open = store
-        .list()?
-        .iter()
-        .filter(|r| r.state == State::Open)
-        .count();
     let screen = match &args.clip {
         Some(path) => Screen::Clip(path.clone()),
         None => Screen::X11(args.display.clone()),
@@ -243,103 +295,217 @@ pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
     // Open the screen once, up front, so a bad clip or display is reported before anyone
     // connects.
     screen.open()?;
-    let shared = Arc::new(Shared {
-        store: Mutex::new(store),
-        active: Mutex::new(None),
+    let window_display = match &screen {
+        Screen::X11(Some(display)) => Some(display.clone()),
+        _ => std::env::var("DISPLAY").ok().filter(|d| !d.is_empty()),
+    };
+    let front = match (&window_display, args.console) {
+        (Some(_), false) => Front::Window,
+        (None, false) => {
+            eprintln!("No display to show the sharer's window on: asking on this terminal.");
+            Front::Console
+        }
+        (_, true) => Front::Console,
+    };
+    let (replies_tx, replies) = mpsc::unbounded_channel::<Reply>();
+    let serving = Serving {
+        store,
         screen,
         yes: args.yes,
-        origin: Instant::now(),
-    });
-    if let Screen::X11(display) = &shared.screen {
-        // The sharer's Esc on their own keyboard ends control at once, whatever the helper does.
-        let mut watch = EscWatch::connect(display.as_deref())?;
-        let shared = shared.clone();
-        std::thread::spawn(move || {
-            while watch.wait().is_ok() {
-                if let Some(active) = shared.active().as_ref() {
-                    let _ = active.decisions.send(SharerDecision::Esc);
-                }
-            }
-        });
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let endpoint = agent_endpoint(args.listen, &identity)?;
-        eprintln!(
-            "Waiting for helpers on UDP {} (certificate {}); {open} open invitation(s).",
-            endpoint.local_addr()?,
-            identity.fingerprint()
-        );
-        let (lines_tx, mut lines) = mpsc::unbounded_channel::<String>();
-        std::thread::spawn(move || {
-            for line in std::io::stdin().lock().lines().map_while(Result::ok) {
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let (ended_tx, mut ended) = mpsc::unbounded_channel::<()>();
-        let (mut connections, mut finished) = (0u64, 0u32);
-        loop {
-            tokio::select! {
-                incoming = endpoint.accept() => {
-                    let Some(incoming) = incoming else { break };
-                    connections += 1;
-                    let (shared, ended_tx, number) = (shared.clone(), ended_tx.clone(), connections);
-                    tokio::spawn(async move {
-                        let connection = match incoming.await {
-                            Ok(connection) => connection,
-                            Err(e) => {
-                                eprintln!("A connection attempt failed: {e}.");
-                                return;
-                            }
-                        };
-                        if let Err(e) = serve_connection(connection, &shared, number).await {
-                            eprintln!("A helper's connection failed: {e:#}.");
-                        }
-                        shared.release(number);
-                        let _ = ended_tx.send(());
-                    });
-                }
-                Some(line) = lines.recv() => answer(&shared, &line),
-                Some(()) = ended.recv() => {
-                    finished += 1;
-                    if args.sessions.is_some_and(|n| finished >= n) {
+        listen: args.listen,
+        sessions: args.sessions,
+        continue_every: Duration::from_secs(args.continue_every.max(1)),
+        continue_timeout: Duration::from_secs(args.continue_timeout.max(1)),
+    };
+    match front {
+        Front::Console => {
+            std::thread::spawn(move || {
+                for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+                    if replies_tx.send(Reply::Line(line)).is_err() {
                         break;
                     }
                 }
-            }
+            });
+            let (link, _) = FrontLink::new(|| {});
+            serving.run(link, replies)
         }
-        endpoint.close(0u32.into(), b"bye");
-        Ok(())
-    })
+        Front::Window => {
+            beckon_agent::window::run(window_display.as_deref(), replies_tx, move |link| {
+                std::thread::spawn(move || serving.run(link, replies))
+            })
+        }
+    }
 }
 
-/// Routes one terminal line to the admitted helper's session.
-fn answer(shared: &Shared, line: &str) {
+/// What `share` serves with.
+struct Serving {
+    store: Store,
+    screen: Screen,
+    yes: bool,
+    listen: SocketAddr,
+    sessions: Option<u32>,
+    continue_every: Duration,
+    continue_timeout: Duration,
+}
+
+impl Serving {
+    /// Serves, telling the front-end through `front` and hearing it on `replies`.
+    fn run(self, front: FrontLink, mut replies: mpsc::UnboundedReceiver<Reply>) -> Result<()> {
+        let identity = self.store.identity()?;
+        let open = self
+            .store
+            .list()?
+            .iter()
+            .filter(|r| r.state == State::Open)
+            .count();
+        let shared = Arc::new(Shared {
+            store: Mutex::new(self.store),
+            active: Mutex::new(None),
+            screen: self.screen,
+            yes: self.yes,
+            origin: Instant::now(),
+            front,
+            continue_every: self.continue_every,
+            continue_timeout: self.continue_timeout,
+        });
+        if let Screen::X11(display) = &shared.screen {
+            // The sharer's Esc on their own keyboard ends control at once, whatever the helper
+            // does.
+            let mut watch = EscWatch::connect(display.as_deref())?;
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                while watch.wait().is_ok() {
+                    if let Some(active) = shared.active().as_ref() {
+                        let _ = active.decisions.send(SharerDecision::Esc);
+                    }
+                }
+            });
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let result = runtime.block_on(async {
+            let endpoint = agent_endpoint(self.listen, &identity)?;
+            let address = endpoint.local_addr()?.to_string();
+            eprintln!(
+                "Waiting for helpers on UDP {address} (certificate {}); {open} open invitation(s).",
+                identity.fingerprint()
+            );
+            shared.front.notice(Notice::Listening { address, open });
+            shared.front.notice(Notice::Status(Status::Waiting));
+            let (ended_tx, mut ended) = mpsc::unbounded_channel::<()>();
+            let (mut connections, mut finished) = (0u64, 0u32);
+            loop {
+                tokio::select! {
+                    incoming = endpoint.accept() => {
+                        let Some(incoming) = incoming else { break };
+                        connections += 1;
+                        let (shared, ended_tx, number) = (shared.clone(), ended_tx.clone(), connections);
+                        tokio::spawn(async move {
+                            let connection = match incoming.await {
+                                Ok(connection) => connection,
+                                Err(e) => {
+                                    eprintln!("A connection attempt failed: {e}.");
+                                    return;
+                                }
+                            };
+                            if let Err(e) = serve_connection(connection, &shared, number).await {
+                                eprintln!("A helper's connection failed: {e:#}.");
+                            }
+                            shared.release(number);
+                            let _ = ended_tx.send(());
+                        });
+                    }
+                    Some(reply) = replies.recv() => {
+                        if reply == Reply::Quit {
+                            if let Some(active) = shared.active().as_ref() {
+                                let _ = active.decisions.send(SharerDecision::Disconnect);
+                            }
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                            break;
+                        }
+                        answer(&shared, reply);
+                    }
+                    Some(()) = ended.recv() => {
+                        finished += 1;
+                        if self.sessions.is_some_and(|n| finished >= n) {
+                            break;
+                        }
+                    }
+                }
+            }
+            endpoint.close(0u32.into(), b"bye");
+            Ok(())
+        });
+        shared.front.notice(Notice::Stopped);
+        result
+    }
+}
+
+/// Acts on what the sharer said.
+fn answer(shared: &Shared, reply: Reply) {
     let mut active = shared.active();
     let Some(active) = active.as_mut() else {
-        eprintln!("(no helper is connected)");
+        if matches!(&reply, Reply::Line(l) if !l.trim().is_empty())
+            || matches!(reply, Reply::Chat(_))
+        {
+            eprintln!("(no helper is connected)");
+        }
         return;
     };
-    let yes = line.trim().eq_ignore_ascii_case("y");
-    let decision = match (active.asking.take(), line.trim()) {
-        (Some(Question::Connection), _) => {
-            let event = if yes {
-                "consent given"
-            } else {
-                "consent refused"
-            };
-            let _ = shared.store().log(Some(&active.id), event, "");
-            SharerDecision::AllowConnection(yes)
+    let reply = match reply {
+        Reply::Line(line) => {
+            let word = line.trim().to_lowercase();
+            match (active.asking, word.as_str()) {
+                (Some(_), "y" | "yes") => Reply::Answer(true),
+                (Some(_), "n" | "no" | "") => Reply::Answer(false),
+                (_, "q") => Reply::Disconnect,
+                (_, "esc") => Reply::StopControl,
+                (_, "") => return,
+                _ => Reply::Chat(line),
+            }
         }
-        (Some(Question::Control), _) => SharerDecision::AllowControl(yes),
-        (None, "q") => SharerDecision::Disconnect,
-        (None, "esc") => SharerDecision::Esc,
-        (None, _) => SharerDecision::Chat(line.to_string()),
+        other => other,
+    };
+    let decision = match reply {
+        Reply::Answer(yes) => {
+            let Some(question) = active.asking.take() else {
+                return;
+            };
+            shared.front.notice(Notice::Settled);
+            match question {
+                Question::Connection => {
+                    let event = if yes {
+                        "consent given"
+                    } else {
+                        "consent refused"
+                    };
+                    let _ = shared.store().log(Some(&active.id), event, "");
+                    SharerDecision::AllowConnection(yes)
+                }
+                Question::Control => {
+                    if !yes {
+                        let _ = shared.store().log(Some(&active.id), "control refused", "");
+                    }
+                    SharerDecision::AllowControl(yes)
+                }
+                Question::Continue => {
+                    let _ = active.continues.send(yes);
+                    return;
+                }
+            }
+        }
+        Reply::Chat(text) => {
+            shared.front.notice(Notice::Chat {
+                from: "You".into(),
+                text: text.clone(),
+            });
+            SharerDecision::Chat(text)
+        }
+        Reply::StopControl => SharerDecision::Esc,
+        Reply::Disconnect | Reply::Quit => SharerDecision::Disconnect,
+        Reply::Line(_) => return,
     };
     let _ = active.decisions.send(decision);
 }
@@ -353,13 +519,14 @@ async fn serve_connection(
     let peer = connection.remote_address();
     let (source, fps, sink) = shared.screen.open()?;
     let (decisions_tx, decisions) = mpsc::unbounded_channel();
+    let (continues_tx, mut continues) = mpsc::unbounded_channel();
     let (events, mut events_rx) = mpsc::unbounded_channel();
     // The invitation the helper named, when the store knows it.
     let named = Arc::new(Mutex::new(None::<String>));
     let tickets = {
         let (shared, decisions_tx, named) = (shared.clone(), decisions_tx.clone(), named.clone());
         move |id: &str| {
-            let ticket = shared.ticket(id, number, peer, &decisions_tx)?;
+            let ticket = shared.ticket(id, number, peer, &decisions_tx, &continues_tx)?;
             *named.lock().unwrap_or_else(|e| e.into_inner()) = Some(id.to_string());
             Some(ticket)
         }
@@ -373,23 +540,66 @@ async fn serve_connection(
     let hooks = AgentHooks { decisions, events };
     let session = tokio::spawn(serve(connection, tickets, source, sink, hooks, options));
     let mut chatted = false;
-    while let Some(event) = events_rx.recv().await {
+    let mut helper = String::from("The helper");
+    // "Continue sharing?": when to ask next, and until when an asked question may go unanswered.
+    let (mut ask_at, mut answer_by) = (None::<tokio::time::Instant>, None::<tokio::time::Instant>);
+    let far = || tokio::time::Instant::now() + Duration::from_secs(86_400);
+    loop {
+        let event = tokio::select! {
+            event = events_rx.recv() => match event {
+                Some(event) => event,
+                None => break,
+            },
+            Some(yes) = continues.recv() => {
+                answer_by = None;
+                let id = named.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                if yes {
+                    let _ = shared.store().log(id.as_deref(), "sharing continued", "");
+                    ask_at = Some(tokio::time::Instant::now() + shared.continue_every);
+                } else {
+                    let _ = shared.store().log(id.as_deref(), "sharing stopped", "the sharer said No");
+                    let _ = decisions_tx.send(SharerDecision::Disconnect);
+                }
+                continue;
+            }
+            _ = tokio::time::sleep_until(ask_at.unwrap_or_else(far)), if ask_at.is_some() => {
+                if shared.ask(number, Question::Continue, &helper) {
+                    ask_at = None;
+                    answer_by = Some(tokio::time::Instant::now() + shared.continue_timeout);
+                } else {
+                    // Another question is pending: ask once it is answered.
+                    ask_at = Some(tokio::time::Instant::now() + Duration::from_secs(1));
+                }
+                continue;
+            }
+            _ = tokio::time::sleep_until(answer_by.unwrap_or_else(far)), if answer_by.is_some() => {
+                answer_by = None;
+                shared.withdraw(number, Question::Continue);
+                eprintln!("Nobody answered \"Continue sharing?\": disconnecting {helper}.");
+                let id = named.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let _ = shared.store().log(id.as_deref(), "sharing stopped", "Continue sharing? unanswered");
+                let _ = decisions_tx.send(SharerDecision::Disconnect);
+                continue;
+            }
+        };
         let id = named.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let log = |event: &str, detail: &str| {
             if let Some(id) = &id {
                 let _ = shared.store().log(Some(id), event, detail);
             }
         };
+        let status = |status: Status| shared.front.notice(Notice::Status(status));
         match event {
-            AgentEvent::HelperWantsToConnect { helper } => {
+            AgentEvent::HelperWantsToConnect { helper: name } => {
+                helper = name;
                 log("consent asked", &helper);
+                status(Status::Connecting(helper.clone()));
                 if shared.yes {
                     eprintln!("{helper} is connecting (allowed by --yes).");
                     log("consent given", "--yes");
                     let _ = decisions_tx.send(SharerDecision::AllowConnection(true));
                 } else {
-                    eprintln!("{helper} wants to connect to your computer. Allow? [y/N]");
-                    ask(shared, number, Question::Connection);
+                    shared.ask(number, Question::Connection, &helper);
                 }
             }
             AgentEvent::AttemptFailed { attempts, locked } => {
@@ -404,43 +614,48 @@ async fn serve_connection(
                         .set_state(id, State::Used, "viewing started")?;
                 }
                 eprintln!("The helper sees your screen. Type q and Enter to disconnect.");
+                status(Status::Viewing(helper.clone()));
+                ask_at = Some(tokio::time::Instant::now() + shared.continue_every);
             }
             AgentEvent::HelperWantsControl { helper } => {
                 log("control asked", &helper);
-                eprintln!("{helper} would like to share control of your computer. Allow? [y/N]");
-                ask(shared, number, Question::Control);
+                shared.ask(number, Question::Control, &helper);
             }
-            AgentEvent::ControlStarted => log("control granted", ""),
+            AgentEvent::ControlStarted => {
+                log("control granted", "");
+                status(Status::Controlling(helper.clone()));
+            }
             AgentEvent::ControlEnded { by } => {
                 log("control ended", &format!("by the {by:?}").to_lowercase());
+                // A request the helper withdrew no longer needs an answer.
+                shared.withdraw(number, Question::Control);
+                eprintln!("Control ended.");
+                status(Status::Viewing(helper.clone()));
             }
             AgentEvent::Chat { text } => {
                 if !std::mem::replace(&mut chatted, true) {
                     log("chat started", "");
                 }
                 eprintln!("helper: {text}");
+                shared.front.notice(Notice::Chat {
+                    from: helper.clone(),
+                    text,
+                });
             }
             AgentEvent::Closed(reason) => {
-                if let CloseReason::Refused(_) = reason {
-                    eprintln!("A helper was turned away: {reason}.");
+                (ask_at, answer_by) = (None, None);
+                let said = if let CloseReason::Refused(_) = reason {
                     log("refused", &reason.to_string());
+                    format!("A helper was turned away: {reason}.")
                 } else {
-                    eprintln!("Session over: {reason}.");
                     log("disconnected", &reason.to_string());
-                }
+                    format!("Session over: {reason}.")
+                };
+                eprintln!("{said}");
+                shared.front.notice(Notice::Info(said));
             }
         }
     }
     session.await??;
     Ok(())
-}
-
-fn ask(shared: &Shared, connection: u64, question: Question) {
-    if let Some(active) = shared
-        .active()
-        .as_mut()
-        .filter(|a| a.connection == connection)
-    {
-        active.asking = Some(question);
-    }
 }

@@ -72,6 +72,7 @@ fn share(data: &Scratch, port: u16, sessions: u32) -> Agent {
         .arg(data.path())
         .args([
             "share",
+            "--console",
             "--yes",
             "--sessions",
             &sessions.to_string(),

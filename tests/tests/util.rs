@@ -186,3 +186,44 @@ pub fn spawn_with_stdin(command: &mut std::process::Command, stdin: &str) -> std
 pub fn run_with_stdin(command: &mut std::process::Command, stdin: &str) -> std::process::Output {
     spawn_with_stdin(command, stdin).wait_with_output().unwrap()
 }
+
+/// What a child process writes on a pipe, line by line, collected as it comes.
+#[derive(Clone, Debug, Default)]
+pub struct Lines(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Lines {
+    /// Follows `pipe` on a thread, calling `on_line` with each line as it arrives.
+    pub fn follow(
+        pipe: impl std::io::Read + Send + 'static,
+        mut on_line: impl FnMut(&str) + Send + 'static,
+    ) -> Lines {
+        use std::io::BufRead;
+        let lines = Lines::default();
+        let shared = lines.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                on_line(&line);
+                shared.0.lock().unwrap().push(line);
+            }
+        });
+        lines
+    }
+
+    /// Everything so far.
+    pub fn text(&self) -> String {
+        self.0.lock().unwrap().join("\n")
+    }
+
+    /// Waits (up to 30 s) for a line containing `needle`.
+    pub fn wait_for(&self, needle: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !self.0.lock().unwrap().iter().any(|l| l.contains(needle)) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no line with {needle:?} in:\n{}",
+                self.text()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}

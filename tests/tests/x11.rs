@@ -8,7 +8,7 @@ use beckon_engine::net::drive::InputSink;
 use beckon_engine::pipeline::FrameSource;
 use beckon_engine::session::InputEvent;
 
-use crate::util::{Scratch, Xvfb};
+use crate::util::{Lines, Scratch, Xvfb};
 
 const W: u32 = 480;
 const H: u32 = 320;
@@ -209,19 +209,23 @@ fn draw_point(display: &str, x: i16, y: i16) {
 
 use crate::share::PASSWORD;
 
-/// A sharer on the Xvfb: an xterm writing what is typed into `typed.txt`, an invitation, and
-/// `beckon-agent share --x11` for one session, whose console answers `y` to control. Returns
-/// the agent, the console's transcript (when the agent ends), the invitation and the file.
+/// A sharer on the Xvfb: an xterm at `xterm_at` writing what is typed into `typed.txt`, an
+/// invitation, and `beckon-agent share --x11 --sessions 1 ARGS`; `answer` may reply to each
+/// line the agent writes, on its standard input. Returns the agent, its lines, the invitation
+/// and the xterm's file.
 fn sharer(
     x: &mut Xvfb,
     scratch: &Scratch,
+    xterm_at: &str,
+    args: &[&str],
+    mut answer: impl FnMut(&str) -> Option<&'static str> + Send + 'static,
 ) -> (
     std::process::Child,
-    std::thread::JoinHandle<String>,
+    Lines,
     std::path::PathBuf,
     std::path::PathBuf,
 ) {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::Write;
     use std::process::{Command, Stdio};
 
     use crate::util::binary;
@@ -230,7 +234,14 @@ fn sharer(
     let typed_arg = format!("cat > {}", typed.display());
     x.spawn(
         "xterm",
-        &["-geometry", "40x8+10+20", "-e", "sh", "-c", &typed_arg],
+        &[
+            "-geometry",
+            &format!("40x8{xterm_at}"),
+            "-e",
+            "sh",
+            "-c",
+            &typed_arg,
+        ],
     );
     std::thread::sleep(Duration::from_millis(500));
     let port = std::net::UdpSocket::bind("127.0.0.1:0")
@@ -245,42 +256,45 @@ fn sharer(
     let mut agent = Command::new(binary("beckon-agent"))
         .arg("--data-dir")
         .arg(&data)
-        .args([
-            "share",
-            "--x11",
-            "--display",
-            &x.display,
-            "--yes",
-            "--sessions",
-            "1",
-            "--listen",
-        ])
+        .args(["share", "--x11", "--display", &x.display, "--sessions", "1"])
+        .args(args)
+        .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut answers = agent.stdin.take().unwrap();
-    let lines = BufReader::new(agent.stderr.take().unwrap()).lines();
-    let (ready_tx, ready) = std::sync::mpsc::channel();
-    let console = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        for line in lines.map_while(Result::ok) {
-            if line.starts_with("Waiting for helpers") {
-                let _ = ready_tx.send(());
-            }
-            // The sharer says Yes to control.
-            if line.contains("would like to share control") {
-                let _ = answers.write_all(b"y\n");
-            }
-            seen.push(line);
+    let lines = Lines::follow(agent.stderr.take().unwrap(), move |line| {
+        if let Some(reply) = answer(line) {
+            let _ = answers.write_all(reply.as_bytes());
         }
-        seen.join("\n")
     });
-    ready
-        .recv_timeout(Duration::from_secs(20))
-        .expect("share did not start");
-    (agent, console, file, typed)
+    lines.wait_for("Waiting for helpers");
+    (agent, lines, file, typed)
+}
+
+/// The console sharer of the control tests: it allows connections by `--yes`, greets the
+/// helper in the chat, says Yes to control and, every 4 s, to "Continue sharing?".
+fn console_sharer(
+    x: &mut Xvfb,
+    scratch: &Scratch,
+) -> (
+    std::process::Child,
+    Lines,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
+    let args = ["--console", "--yes", "--continue-every", "4"];
+    sharer(x, scratch, "+10+20", &args, |line| {
+        if line.contains("would like to share control") || line.contains("Continue sharing") {
+            Some("y\n")
+        } else if line.starts_with("The helper sees your screen") {
+            Some("Hello Grace\n")
+        } else {
+            None
+        }
+    })
 }
 
 /// Starts `beckon-viewer open` on `file` with `args`.
@@ -301,7 +315,7 @@ fn helper(file: &std::path::Path, args: &[&str]) -> std::process::Child {
 fn a_helper_with_control_types_into_the_sharers_xterm() {
     let scratch = Scratch::new("x11-control");
     let mut x = Xvfb::start(W, H);
-    let (mut agent, console, file, typed) = sharer(&mut x, &scratch);
+    let (mut agent, console, file, typed) = console_sharer(&mut x, &scratch);
     let viewer = helper(
         &file,
         &[
@@ -311,21 +325,51 @@ fn a_helper_with_control_types_into_the_sharers_xterm() {
             "Hello from Grace\n",
             "--at",
             "100,60",
+            "--say",
+            "Hello Ada",
         ],
     );
     let out = viewer.wait_with_output().unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("You have control."), "{said}");
+    // Chat both ways, and the sharer's pointer as shape and position where the helper put it.
+    assert!(said.contains("sharer: Hello Grace"), "{said}");
+    assert!(said.contains("The sharer's pointer ("), "{said}");
+    assert!(said.contains("was last at 100,60."), "{said}");
     wait_until("the helper's line in the xterm", || {
         std::fs::read_to_string(&typed).is_ok_and(|t| t == "Hello from Grace\n")
     });
     assert!(agent.wait().unwrap().success());
-    let console = console.join().unwrap();
+    let console = console.text();
     assert!(
         console.contains("Grace would like to share control"),
         "{console}"
     );
+    assert!(console.contains("helper: Hello Ada"), "{console}");
+    // Asked after 4 s and answered Yes: the session went on to the helper's 8 s.
+    assert!(
+        console.contains("Continue sharing your screen with Grace?"),
+        "{console}"
+    );
+    assert!(
+        console.contains("Session over: the helper disconnected."),
+        "{console}"
+    );
+    let log = audit_log(&scratch);
+    assert!(log.contains("sharing continued"), "{log}");
+}
+
+/// The agent's audit log of the sharer in `scratch`.
+fn audit_log(scratch: &Scratch) -> String {
+    let out = std::process::Command::new(crate::util::binary("beckon-agent"))
+        .arg("--data-dir")
+        .arg(scratch.path().join("data"))
+        .arg("log")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// The sharer presses Esc on their own keyboard (xdotool on their display) while the helper has
@@ -334,7 +378,7 @@ fn a_helper_with_control_types_into_the_sharers_xterm() {
 fn the_sharers_esc_ends_control_and_later_input_is_not_applied() {
     let scratch = Scratch::new("x11-esc");
     let mut x = Xvfb::start(W, H);
-    let (mut agent, _console, file, typed) = sharer(&mut x, &scratch);
+    let (mut agent, _console, file, typed) = console_sharer(&mut x, &scratch);
     let viewer = helper(
         &file,
         &[
@@ -368,4 +412,110 @@ fn the_sharers_esc_ends_control_and_later_input_is_not_applied() {
         "{text:?}"
     );
     assert!(agent.wait().unwrap().success());
+}
+
+/// Saves the screen of `x` (`width` x `height`) as `target/test-artifacts/NAME.png`.
+fn screenshot(x: &Xvfb, (width, height): (u32, u32), name: &str) {
+    let dir = crate::util::repo().join("target/test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.png"));
+    x.run(
+        "ffmpeg",
+        &[
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "x11grab",
+            "-video_size",
+            &format!("{width}x{height}"),
+            "-i",
+            &x.display,
+            "-frames:v",
+            "1",
+            path.to_str().unwrap(),
+        ],
+    );
+}
+
+/// The sharer's window on a desktop with a window manager: the test clicks Yes to the
+/// connection and to control with xdotool, chats from the window, and leaves "Continue
+/// sharing?" unanswered, which disconnects the helper. Screenshots of each step go to
+/// `target/test-artifacts/sharer-window-*.png`.
+#[test]
+fn the_sharers_window_asks_allows_control_chats_and_disconnects_when_unanswered() {
+    use beckon_agent::window::TITLE;
+
+    const SCREEN: (u32, u32) = (800, 600);
+    let scratch = Scratch::new("x11-window");
+    let mut x = Xvfb::start(SCREEN.0, SCREEN.1);
+    x.spawn("openbox", &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    let args = ["--continue-every", "14", "--continue-timeout", "3"];
+    let (mut agent, lines, file, typed) = sharer(&mut x, &scratch, "+500+300", &args, |_| None);
+    let window = String::from_utf8(x.run("xdotool", &["search", "--sync", "--name", TITLE]))
+        .unwrap()
+        .trim()
+        .to_string();
+    // Clicks at a spot of the sharer's window (its own coordinates).
+    let click = |x: &Xvfb, at: (u32, u32)| {
+        let (cx, cy) = (at.0.to_string(), at.1.to_string());
+        x.run(
+            "xdotool",
+            &["mousemove", "--window", &window, &cx, &cy, "click", "1"],
+        );
+    };
+    const YES: (u32, u32) = (60, 115);
+    const MESSAGE_FIELD: (u32, u32) = (150, 385);
+
+    let viewer = helper(
+        &file,
+        &[
+            "--seconds",
+            "40",
+            "--say",
+            "Hello Ada",
+            "--at",
+            "600,350",
+            "--type",
+            "",
+            "--type",
+            "typed by Grace\n",
+            "--pause",
+            "1",
+        ],
+    );
+    let mut viewer = viewer;
+    let said = Lines::follow(viewer.stderr.take().unwrap(), |_| {});
+
+    lines.wait_for("Grace wants to connect to your computer.");
+    std::thread::sleep(Duration::from_millis(300));
+    screenshot(&x, SCREEN, "sharer-window-1-connect");
+    click(&x, YES);
+    lines.wait_for("helper: Hello Ada");
+    lines.wait_for("Grace would like to share control of your computer.");
+    // The sharer answers the chat before allowing control.
+    click(&x, MESSAGE_FIELD);
+    x.run("xdotool", &["type", "--delay", "30", "Hi Grace"]);
+    x.run("xdotool", &["key", "Return"]);
+    said.wait_for("sharer: Hi Grace");
+    screenshot(&x, SCREEN, "sharer-window-2-control");
+    click(&x, YES);
+    said.wait_for("You have control.");
+    wait_until("the helper's line in the xterm", || {
+        std::fs::read_to_string(&typed).is_ok_and(|t| t == "typed by Grace\n")
+    });
+    screenshot(&x, SCREEN, "sharer-window-3-controlled");
+
+    // "Continue sharing?" left unanswered: the helper is disconnected.
+    lines.wait_for("Continue sharing your screen with Grace?");
+    screenshot(&x, SCREEN, "sharer-window-4-continue");
+    assert!(viewer.wait().unwrap().success(), "{}", said.text());
+    said.wait_for("Disconnected by the sharer.");
+    assert!(agent.wait().unwrap().success(), "{}", lines.text());
+    let log = audit_log(&scratch);
+    assert!(log.contains("Continue sharing? unanswered"), "{log}");
+    assert!(log.contains("consent given"), "{log}");
+    assert!(log.contains("control granted"), "{log}");
 }

@@ -62,7 +62,7 @@ struct OpenArgs {
     /// Send this chat message once connected (repeat for several).
     #[arg(long, value_name = "TEXT")]
     say: Vec<String>,
-    /// With --type: first move the pointer here (X,Y in the sharer's screen).
+    /// With --type: first move the pointer here and click (X,Y in the sharer's screen).
     #[arg(long, value_name = "X,Y")]
     at: Option<String>,
 }
@@ -87,7 +87,11 @@ fn typing(text: &str, at: Option<&str>) -> Result<Vec<InputEvent>> {
             .split_once(',')
             .and_then(|(x, y)| Some((x.trim().parse().ok()?, y.trim().parse().ok()?)))
             .with_context(|| format!("--at {at:?} is not X,Y"))?;
+        // Move there and click, as a helper does to focus a window.
         events.push(InputEvent::PointerMove { x, y });
+        for pressed in [true, false] {
+            events.push(InputEvent::Button { button: 1, pressed });
+        }
     }
     for c in text.replace("\\n", "\n").chars() {
         let keysym = keysym(c);
