@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use beckon_agent::platform::x11::{EscWatch, X11Error, X11Input, X11Source};
+use beckon_agent::platform::x11::{EscWatch, InjectedEscs, X11Error, X11Input, X11Source};
 use beckon_engine::corpus::ClipReader;
 use beckon_engine::net::agent_endpoint;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, serve};
@@ -112,6 +112,13 @@ impl FrameSource for Source {
         })
     }
 
+    fn damage(&self) -> Option<&[beckon_engine::frame::Rect]> {
+        match self {
+            Source::X11(s) => s.damage(),
+            Source::Clip(s) => s.damage(),
+        }
+    }
+
     fn pointer(&mut self) -> Option<beckon_engine::pipeline::Pointer> {
         match self {
             Source::X11(s) => s.pointer(),
@@ -136,14 +143,21 @@ impl InputSink for Sink {
 }
 
 impl Screen {
-    /// A fresh source, its capture rate, and the input sink.
-    fn open(&self) -> Result<(Source, u32, Sink)> {
+    /// A fresh source, its capture rate, and the input sink (injecting literal Escs into the
+    /// `escs` ledger, when given).
+    fn open(&self, escs: Option<&InjectedEscs>) -> Result<(Source, u32, Sink)> {
         Ok(match self {
-            Screen::X11(display) => (
-                Source::X11(Box::new(X11Source::connect(display.as_deref())?)),
-                30,
-                Sink::X11(Box::new(X11Input::connect(display.as_deref())?)),
-            ),
+            Screen::X11(display) => {
+                let mut input = X11Input::connect(display.as_deref())?;
+                if let Some(escs) = escs {
+                    input.inject_escs(escs.clone());
+                }
+                (
+                    Source::X11(Box::new(X11Source::connect(display.as_deref())?)),
+                    30,
+                    Sink::X11(Box::new(input)),
+                )
+            }
             Screen::Clip(path) => {
                 let reader = ClipReader::open(path)?;
                 let fps = reader.meta().fps;
@@ -172,6 +186,8 @@ struct Shared {
     yes: bool,
     origin: Instant,
     front: FrontLink,
+    /// The Esc watch's ledger of the helper's literal Escs (X11 only).
+    escs: std::sync::OnceLock<InjectedEscs>,
     continue_every: Duration,
     continue_timeout: Duration,
 }
@@ -294,7 +310,7 @@ pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
     };
     // Open the screen once, up front, so a bad clip or display is reported before anyone
     // connects.
-    screen.open()?;
+    screen.open(None)?;
     let window_display = match &screen {
         Screen::X11(Some(display)) => Some(display.clone()),
         _ => std::env::var("DISPLAY").ok().filter(|d| !d.is_empty()),
@@ -365,6 +381,7 @@ impl Serving {
             yes: self.yes,
             origin: Instant::now(),
             front,
+            escs: std::sync::OnceLock::new(),
             continue_every: self.continue_every,
             continue_timeout: self.continue_timeout,
         });
@@ -372,6 +389,7 @@ impl Serving {
             // The sharer's Esc on their own keyboard ends control at once, whatever the helper
             // does.
             let mut watch = EscWatch::connect(display.as_deref())?;
+            let _ = shared.escs.set(watch.injected());
             let shared = shared.clone();
             std::thread::spawn(move || {
                 while watch.wait().is_ok() {
@@ -517,7 +535,7 @@ async fn serve_connection(
     number: u64,
 ) -> Result<()> {
     let peer = connection.remote_address();
-    let (source, fps, sink) = shared.screen.open()?;
+    let (source, fps, sink) = shared.screen.open(shared.escs.get())?;
     let (decisions_tx, decisions) = mpsc::unbounded_channel();
     let (continues_tx, mut continues) = mpsc::unbounded_channel();
     let (events, mut events_rx) = mpsc::unbounded_channel();

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use beckon_agent::platform::x11::{X11Input, X11Source};
-use beckon_engine::frame::Frame;
+use beckon_engine::frame::{Frame, Rect};
 use beckon_engine::net::drive::InputSink;
 use beckon_engine::pipeline::FrameSource;
 use beckon_engine::session::InputEvent;
@@ -110,6 +110,11 @@ fn capture_matches_the_server_follows_damage_and_idles_without_requests_and_inpu
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(source.requests(), before, "an idle screen was fetched");
+    assert_eq!(
+        source.damage(),
+        Some(&[][..]),
+        "an idle frame reports damage"
+    );
 
     // Another client draws one pixel on the root window: damage brings exactly that change.
     let shown = frame.clone();
@@ -123,6 +128,16 @@ fn capture_matches_the_server_follows_damage_and_idles_without_requests_and_inpu
         .filter(|&(x, y)| frame.as_ref().pixel(x, y) != shown.as_ref().pixel(x, y))
         .collect();
     assert_eq!(changed, [(300, 250)]);
+    // The encoder is told where to look, and the pixel is inside.
+    let damage = source
+        .damage()
+        .expect("damage-driven frames report their areas");
+    assert!(
+        damage
+            .iter()
+            .any(|r| r.intersection(&Rect::new(300, 250, 1, 1)).is_some()),
+        "{damage:?}"
+    );
     assert_eq!(frame.as_ref().pixel(300, 250), [0, 0, 0xff, 255]);
     let before = source.requests();
 
@@ -322,7 +337,7 @@ fn a_helper_with_control_types_into_the_sharers_xterm() {
             "--seconds",
             "8",
             "--type",
-            "Hello from Grace\n",
+            "Hello \\efrom Grace\n",
             "--at",
             "100,60",
             "--say",
@@ -338,7 +353,8 @@ fn a_helper_with_control_types_into_the_sharers_xterm() {
     assert!(said.contains("The sharer's pointer ("), "{said}");
     assert!(said.contains("was last at 100,60."), "{said}");
     wait_until("the helper's line in the xterm", || {
-        std::fs::read_to_string(&typed).is_ok_and(|t| t == "Hello from Grace\n")
+        // The helper's literal Esc (\e) is typed like any key, and does not end control.
+        std::fs::read_to_string(&typed).is_ok_and(|t| t == "Hello \u{1b}from Grace\n")
     });
     assert!(agent.wait().unwrap().success());
     let console = console.text();

@@ -52,7 +52,7 @@ struct OpenArgs {
     #[arg(long)]
     seconds: Option<u64>,
     /// Ask for control once connected and, when the sharer allows it, type this text (`\n`
-    /// for Return), then give control back (scripts and tests; the window comes later).
+    /// for Return, `\e` for a literal Esc), then give control back (scripts and tests; the window comes later).
     /// Repeat --type to type several texts, --pause seconds apart, all under one grant.
     #[arg(long = "type", value_name = "TEXT")]
     type_text: Vec<String>,
@@ -73,6 +73,7 @@ fn keysym(c: char) -> u32 {
     match c {
         '\n' => 0xff0d,
         '\t' => 0xff09,
+        '\u{1b}' => 0xff1b,
         c if (c as u32) < 0x100 => c as u32,
         c => 0x0100_0000 + c as u32,
     }
@@ -93,7 +94,7 @@ fn typing(text: &str, at: Option<&str>) -> Result<Vec<InputEvent>> {
             events.push(InputEvent::Button { button: 1, pressed });
         }
     }
-    for c in text.replace("\\n", "\n").chars() {
+    for c in text.replace("\\n", "\n").replace("\\e", "\u{1b}").chars() {
         let keysym = keysym(c);
         events.push(InputEvent::Key {
             keysym,

@@ -13,11 +13,13 @@
 //! **Input**: XTEST fake input. Keys arrive as X key symbols and are looked up in the sharer's
 //! keyboard mapping. A symbol found in the shifted column is typed with Shift. A symbol the
 //! keyboard lacks is put on a spare keycode for the moment. The session core only passes input
-//! while the helper has control. It never injects Esc: an Esc on the display is the sharer's, and
-//! [`EscWatch`] ends control when it sees one.
+//! while the helper has control. The helper's own Esc releases control in the viewer and is never
+//! sent; a deliberate literal Esc (Shift+Esc in the viewer) is injected only with an
+//! [`InjectedEscs`] ledger shared with the [`EscWatch`], which then does not take it for the
+//! sharer's. Any other Esc on the display is the sharer's and ends control at once.
 
 use anyhow::{Context, Result, bail};
-use beckon_engine::frame::Frame;
+use beckon_engine::frame::{Frame, Rect};
 use beckon_engine::net::drive::InputSink;
 use beckon_engine::pipeline::{CursorImage, FrameSource, Pointer};
 use beckon_engine::session::InputEvent;
@@ -128,6 +130,8 @@ pub struct X11Source {
     try_shm: bool,
     /// The pointer's picture changed (XFixes) and is due.
     cursor_changed: bool,
+    /// The areas the last frame fetched (`None`: the whole screen).
+    fetched: Option<Vec<Rect>>,
 }
 
 impl std::fmt::Debug for X11Source {
@@ -193,6 +197,7 @@ impl X11Source {
             shm: None,
             try_shm,
             cursor_changed: true,
+            fetched: None,
         };
         source.resize_shm();
         Ok(source)
@@ -201,6 +206,11 @@ impl X11Source {
     /// Image requests made so far (one per fetched area).
     pub fn requests(&self) -> u64 {
         self.requests
+    }
+
+    /// Makes the next frame fetch the whole screen again.
+    pub fn invalidate(&mut self) {
+        self.whole = true;
     }
 
     /// Whether pixels come through MIT-SHM.
@@ -247,14 +257,14 @@ impl X11Source {
         Ok(())
     }
 
-    /// Copies `area` of the root window into `frame`.
-    fn fetch(&mut self, frame: &mut Frame, (x, y, w, h): Area) -> Result<(), X11Error> {
+    /// Copies `area` of the root window into `frame`; returns the part of the screen it covered.
+    fn fetch(&mut self, frame: &mut Frame, (x, y, w, h): Area) -> Result<Option<Rect>, X11Error> {
         let x0 = x.max(0) as u16;
         let y0 = y.max(0) as u16;
         let x1 = ((i32::from(x) + i32::from(w)).min(i32::from(self.width))).max(0) as u16;
         let y1 = ((i32::from(y) + i32::from(h)).min(i32::from(self.height))).max(0) as u16;
         if x1 <= x0 || y1 <= y0 {
-            return Ok(());
+            return Ok(None);
         }
         let (w, h) = (x1 - x0, y1 - y0);
         self.requests += 1;
@@ -309,7 +319,7 @@ impl X11Source {
                 *alpha = 255;
             }
         }
-        Ok(())
+        Ok(Some(Rect::new(x0.into(), y0.into(), w.into(), h.into())))
     }
 }
 
@@ -325,6 +335,7 @@ impl FrameSource for X11Source {
         }
         if std::mem::take(&mut self.whole) {
             self.damaged.clear();
+            self.fetched = None;
             self.fetch(frame, (0, 0, self.width, self.height))?;
             return Ok(true);
         }
@@ -350,10 +361,19 @@ impl FrameSource for X11Source {
                 (y1 - i32::from(y0)) as u16,
             )];
         }
+        let mut fetched = self.fetched.take().unwrap_or_default();
+        fetched.clear();
         for area in areas {
-            self.fetch(frame, area)?;
+            if let Some(rect) = self.fetch(frame, area)? {
+                fetched.push(rect);
+            }
         }
+        self.fetched = Some(fetched);
         Ok(true)
+    }
+
+    fn damage(&self) -> Option<&[Rect]> {
+        self.fetched.as_deref()
     }
 
     fn pointer(&mut self) -> Option<Pointer> {
@@ -401,12 +421,47 @@ impl X11Source {
 /// `Escape`.
 pub const ESCAPE: u32 = 0xff1b;
 
+/// The literal Escs the agent injected for the helper and has not yet seen come back, so the
+/// [`EscWatch`] lets exactly those pass. An entry older than [`InjectedEscs::WINDOW`] is
+/// forgotten: an Esc after that is the sharer's.
+#[derive(Clone, Debug, Default)]
+pub struct InjectedEscs(
+    std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<std::time::Instant>>>,
+);
+
+impl InjectedEscs {
+    /// How long an injected Esc may take to come back from the X server.
+    pub const WINDOW: std::time::Duration = std::time::Duration::from_millis(500);
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, std::collections::VecDeque<std::time::Instant>> {
+        let mut entries = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        while entries
+            .front()
+            .is_some_and(|at| at.elapsed() > Self::WINDOW)
+        {
+            entries.pop_front();
+        }
+        entries
+    }
+
+    /// Records one Esc about to be injected.
+    fn push(&self) {
+        self.entries().push_back(std::time::Instant::now());
+    }
+
+    /// Whether an Esc just seen is one the agent injected (and forgets it).
+    fn take(&self) -> bool {
+        self.entries().pop_front().is_some()
+    }
+}
+
 /// Watches the sharer's own keyboard for Esc: XInput2 raw key presses on the root window,
 /// observed and not grabbed, so applications still get the key. [`X11Input`] never injects Esc,
 /// so every Esc seen is the sharer's.
 pub struct EscWatch {
     conn: RustConnection,
     escape: Vec<u32>,
+    injected: InjectedEscs,
 }
 
 impl std::fmt::Debug for EscWatch {
@@ -444,7 +499,17 @@ impl EscWatch {
             }],
         )?
         .check()?;
-        Ok(EscWatch { conn, escape })
+        Ok(EscWatch {
+            conn,
+            escape,
+            injected: InjectedEscs::default(),
+        })
+    }
+
+    /// The ledger an [`X11Input`] needs to inject the helper's literal Esc without ending
+    /// control.
+    pub fn injected(&self) -> InjectedEscs {
+        self.injected.clone()
     }
 
     /// Blocks until the sharer presses Esc.
@@ -455,6 +520,7 @@ impl EscWatch {
         loop {
             if let Event::XinputRawKeyPress(e) = self.conn.wait_for_event()?
                 && self.escape.contains(&e.detail)
+                && !self.injected.take()
             {
                 return Ok(());
             }
@@ -472,6 +538,8 @@ pub struct X11Input {
     keysyms: Vec<u32>,
     /// Keycodes pressed with Shift added, to release Shift with them.
     shifted: Vec<u8>,
+    /// Set: literal Escs are injected and recorded here; unset: Esc is never injected.
+    injected: Option<InjectedEscs>,
 }
 
 impl std::fmt::Debug for X11Input {
@@ -503,9 +571,16 @@ impl X11Input {
             per_keycode: 0,
             keysyms: Vec::new(),
             shifted: Vec::new(),
+            injected: None,
         };
         input.reload_mapping()?;
         Ok(input)
+    }
+
+    /// Lets the helper's literal Esc through, recorded in the [`EscWatch`]'s ledger so it does
+    /// not end control. Without it, Esc is never injected.
+    pub fn inject_escs(&mut self, ledger: InjectedEscs) {
+        self.injected = Some(ledger);
     }
 
     fn reload_mapping(&mut self) -> Result<()> {
@@ -578,9 +653,22 @@ impl X11Input {
                     }
                 }
             }
-            // The helper's Esc ends control on the viewer's side and never reaches the sharer's
-            // applications; an Esc seen on this display is always the sharer's.
-            InputEvent::Key { keysym: ESCAPE, .. } => {}
+            // The helper's literal Esc, injected only when the Esc watch knows to let it pass.
+            InputEvent::Key {
+                keysym: ESCAPE,
+                pressed,
+            } => {
+                let Some(injected) = self.injected.clone() else {
+                    return Ok(());
+                };
+                let (code, _) = self.keycode(ESCAPE)?;
+                if pressed {
+                    injected.push();
+                    self.fake(xproto::KEY_PRESS_EVENT, code, 0, 0)?;
+                } else {
+                    self.fake(xproto::KEY_RELEASE_EVENT, code, 0, 0)?;
+                }
+            }
             InputEvent::Key { keysym, pressed } => {
                 let (code, shift) = self.keycode(keysym)?;
                 if pressed {

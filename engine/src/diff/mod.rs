@@ -300,6 +300,51 @@ impl TileDiff {
         after: &FrameRef<'_>,
         out: &mut Vec<DirtyTile>,
     ) -> Result<(), DiffError> {
+        self.scan(before, after, None, out)
+    }
+
+    /// Like [`TileDiff::diff_into`], but looks only at the tiles that `areas` touch: the caller
+    /// knows nothing outside them changed (a capture that fetched only those areas, say). An
+    /// idle screen, with no areas, costs nothing.
+    ///
+    /// # Errors
+    /// [`DiffError::SizeMismatch`] when the frames differ in size.
+    pub fn diff_areas_into(
+        &mut self,
+        before: &FrameRef<'_>,
+        after: &FrameRef<'_>,
+        areas: &[Rect],
+        out: &mut Vec<DirtyTile>,
+    ) -> Result<(), DiffError> {
+        let (columns, rows) = (
+            after.width().div_ceil(self.tile) as usize,
+            after.height().div_ceil(self.tile) as usize,
+        );
+        let mut touched = vec![false; columns * rows];
+        for area in areas {
+            let Some(area) = area.intersection(&Rect::new(0, 0, after.width(), after.height()))
+            else {
+                continue;
+            };
+            let (c0, c1) = (area.x / self.tile, (area.right() - 1) / self.tile);
+            let (r0, r1) = (area.y / self.tile, (area.bottom() - 1) / self.tile);
+            for r in r0..=r1 {
+                for c in c0..=c1 {
+                    touched[r as usize * columns + c as usize] = true;
+                }
+            }
+        }
+        self.scan(before, after, Some(&touched), out)
+    }
+
+    /// The diff of the tiles `touched` marks (all when `None`).
+    fn scan(
+        &mut self,
+        before: &FrameRef<'_>,
+        after: &FrameRef<'_>,
+        touched: Option<&[bool]>,
+        out: &mut Vec<DirtyTile>,
+    ) -> Result<(), DiffError> {
         out.clear();
         if before.width() != after.width() || before.height() != after.height() {
             return Err(DiffError::SizeMismatch {
@@ -314,32 +359,59 @@ impl TileDiff {
         self.extents.clear();
         self.extents.resize(columns, Extent::EMPTY);
         let kernel = self.kernel;
+        let mut spans = Vec::new();
         for tile_row in 0..height.div_ceil(tile) {
+            // The column spans to look at in this row of tiles.
+            spans.clear();
+            match touched {
+                None => spans.push((0, width)),
+                Some(touched) => {
+                    let row = &touched[tile_row as usize * columns..][..columns];
+                    let mut c = 0;
+                    while c < columns {
+                        if !row[c] {
+                            c += 1;
+                            continue;
+                        }
+                        let first = c;
+                        while c < columns && row[c] {
+                            c += 1;
+                        }
+                        spans.push((first as u32 * tile, (c as u32 * tile).min(width)));
+                    }
+                    if spans.is_empty() {
+                        continue;
+                    }
+                }
+            }
             let y_end = ((tile_row + 1) * tile).min(height);
             for y in tile_row * tile..y_end {
                 let (a, b) = (before.row(y), after.row(y));
-                let mut start = 0u32;
-                while start < width {
-                    let at = start as usize * BYTES_PER_PIXEL;
-                    let Some(offset) = kernel.first_diff(&a[at..], &b[at..]) else {
-                        break;
-                    };
-                    let p = start + offset as u32;
-                    let column = p / tile;
-                    let seg_end = ((column + 1) * tile).min(width);
-                    let (from, to) = (
-                        p as usize * BYTES_PER_PIXEL,
-                        seg_end as usize * BYTES_PER_PIXEL,
-                    );
-                    let q = p + kernel
-                        .last_diff(&a[from..to], &b[from..to])
-                        .expect("pixel p differs") as u32;
-                    let e = &mut self.extents[column as usize];
-                    e.x0 = e.x0.min(p);
-                    e.x1 = e.x1.max(q + 1);
-                    e.y0 = e.y0.min(y);
-                    e.y1 = y + 1;
-                    start = seg_end;
+                for &(span_start, span_end) in &spans {
+                    let mut start = span_start;
+                    while start < span_end {
+                        let at = start as usize * BYTES_PER_PIXEL;
+                        let end = span_end as usize * BYTES_PER_PIXEL;
+                        let Some(offset) = kernel.first_diff(&a[at..end], &b[at..end]) else {
+                            break;
+                        };
+                        let p = start + offset as u32;
+                        let column = p / tile;
+                        let seg_end = ((column + 1) * tile).min(width);
+                        let (from, to) = (
+                            p as usize * BYTES_PER_PIXEL,
+                            seg_end as usize * BYTES_PER_PIXEL,
+                        );
+                        let q = p + kernel
+                            .last_diff(&a[from..to], &b[from..to])
+                            .expect("pixel p differs") as u32;
+                        let e = &mut self.extents[column as usize];
+                        e.x0 = e.x0.min(p);
+                        e.x1 = e.x1.max(q + 1);
+                        e.y0 = e.y0.min(y);
+                        e.y1 = y + 1;
+                        start = seg_end;
+                    }
                 }
             }
             for (column, e) in self.extents.iter_mut().enumerate() {

@@ -159,6 +159,41 @@ proptest! {
         check_all_levels(&p)?;
     }
 
+    /// Changes inside the given areas are found exactly as by the whole diff; tiles the areas
+    /// do not touch are not looked at (a change there is missed, by contract).
+    #[test]
+    fn a_diff_within_areas_matches_the_oracle_inside_them(
+        mut p in pair_strategy(),
+        areas in proptest::collection::vec((any::<u32>(), any::<u32>(), 1u32..40, 1u32..40), 0..4),
+        changes in proptest::collection::vec((any::<u32>(), any::<u32>(), 0usize..4), 1..20),
+    ) {
+        let areas: Vec<Rect> = areas
+            .iter()
+            .map(|&(x, y, w, h)| Rect::new(x % p.width, y % p.height, w, h))
+            .collect();
+        let (tile, width, height) = (p.tile, p.width, p.height);
+        let touches = |x: u32, y: u32| {
+            areas.iter().any(|a| {
+                (a.x / tile..=(a.right().min(width) - 1) / tile).contains(&(x / tile))
+                    && (a.y / tile..=(a.bottom().min(height) - 1) / tile).contains(&(y / tile))
+            })
+        };
+        for (x, y, byte) in changes {
+            let (x, y) = (x % width, y % height);
+            set(&mut p, x, y, byte, 0xA5 ^ (x as u8));
+        }
+        let (a, b) = p.refs();
+        let expected: Vec<DirtyTile> = naive(&a, &b, tile)
+            .into_iter()
+            .filter(|d| touches(d.changed.x, d.changed.y))
+            .collect();
+        for level in CpuLevel::supported() {
+            let mut got = Vec::new();
+            TileDiff::with_level(tile, level).diff_areas_into(&a, &b, &areas, &mut got).unwrap();
+            prop_assert_eq!(&got, &expected, "level {:?}", level);
+        }
+    }
+
     #[test]
     fn one_pixel_at_a_tile_corner(mut p in pair_strategy(), corner in 0u32..4, pick in any::<u32>()) {
         let columns = p.width.div_ceil(p.tile);

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::frame::Frame;
+use crate::frame::{Frame, Rect};
 use crate::net::pace::RefinePacer;
 use crate::net::{MAX_UPDATE, NetError, channel_binding, read_message, write_message};
 use crate::pipeline::{CursorImage, FrameSource, PipelineConfig, Pointer, ScreenEncoder};
@@ -117,6 +117,37 @@ impl CursorFeed {
             self.position_sent = self.position;
         }
         due
+    }
+}
+
+/// The areas captures changed since the last encode: frames skipped while updates are in flight
+/// add theirs up, so the next encode looks at all of them.
+#[derive(Debug)]
+struct Damage(Option<Vec<Rect>>);
+
+impl Default for Damage {
+    fn default() -> Damage {
+        // The first frame may differ anywhere.
+        Damage(None)
+    }
+}
+
+impl Damage {
+    /// Beyond this many areas one whole diff is cheaper than the bookkeeping.
+    const MAX_AREAS: usize = 256;
+
+    fn add(&mut self, areas: Option<&[Rect]>) {
+        match (&mut self.0, areas) {
+            (Some(list), Some(areas)) if list.len() + areas.len() <= Self::MAX_AREAS => {
+                list.extend_from_slice(areas);
+            }
+            _ => self.0 = None,
+        }
+    }
+
+    /// The areas to diff now; starts again from nothing.
+    fn take(&mut self) -> Option<Vec<Rect>> {
+        self.0.replace(Vec::new())
     }
 }
 
@@ -252,6 +283,8 @@ async fn serve_in_span<S: FrameSource + Send>(
     let mut frame = Frame::filled(1, 1, [0; 4]);
     let mut source_ended = false;
     let mut cursor = CursorFeed::default();
+    // What changed since the last frame encoded, as the source reports it (`None`: unknown).
+    let mut damage = Damage::default();
     let mut ticker =
         tokio::time::interval(Duration::from_micros(1_000_000 / options.fps.max(1) as u64));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -284,6 +317,7 @@ async fn serve_in_span<S: FrameSource + Send>(
                 if !source_ended {
                     source_ended = !tokio::task::block_in_place(|| source.next_frame(&mut frame))
                         .map_err(|e| NetError::Protocol(format!("capture failed: {e}")))?;
+                    damage.add(source.damage());
                     if let Some(pointer) = source.pointer() {
                         cursor.update(pointer);
                     }
@@ -306,7 +340,7 @@ async fn serve_in_span<S: FrameSource + Send>(
                     }
                     let tiles = pacer.tiles();
                     let update = tokio::task::block_in_place(|| {
-                        match encoder.encode(&frame.as_ref(), now) {
+                        match encoder.encode_damaged(&frame.as_ref(), now, damage.take().as_deref()) {
                             Ok(Some(u)) => Ok(Some((u, false))),
                             Ok(None) if idle && tiles > 0 => {
                                 Ok(encoder.refine_some(now, tiles)?.map(|u| (u, true)))

@@ -67,6 +67,13 @@ pub trait FrameSource {
     /// When capturing fails.
     fn next_frame(&mut self, frame: &mut Frame) -> Result<bool, Self::Error>;
 
+    /// The areas the last [`FrameSource::next_frame`] may have changed, when the source knows
+    /// (a capture that fetches only damaged areas does): the encoder then diffs only those, and
+    /// an idle screen costs nothing. `None` (the default): anywhere.
+    fn damage(&self) -> Option<&[Rect]> {
+        None
+    }
+
     /// The pointer as of the last frame, when the source tracks it apart from the pixels (the
     /// screen capture does: the cursor is sent as shape and position, never painted into
     /// frames). The default: no pointer.
@@ -255,6 +262,20 @@ impl ScreenEncoder {
         frame: &FrameRef<'_>,
         timestamp_us: u64,
     ) -> Result<Option<Update>, PipelineError> {
+        self.encode_damaged(frame, timestamp_us, None)
+    }
+
+    /// Like [`ScreenEncoder::encode`], told that nothing outside `damage` changed since the last
+    /// frame encoded (`None`: anything may have).
+    ///
+    /// # Errors
+    /// As [`ScreenEncoder::encode`].
+    pub fn encode_damaged(
+        &mut self,
+        frame: &FrameRef<'_>,
+        timestamp_us: u64,
+        damage: Option<&[Rect]>,
+    ) -> Result<Option<Update>, PipelineError> {
         let (width, height) = (frame.width(), frame.height());
         let max = update::MAX_DIMENSION;
         if width > max || height > max || width == 0 || height == 0 {
@@ -267,9 +288,13 @@ impl ScreenEncoder {
             .is_some_and(|p| p.width() == width && p.height() == height);
         let boxes: Vec<Rect> = if same_size {
             let previous = self.previous.as_ref().expect("checked").as_ref();
-            self.diff
-                .diff_into(&previous, frame, &mut self.dirty)
-                .expect("sizes checked");
+            match damage {
+                Some(areas) => self
+                    .diff
+                    .diff_areas_into(&previous, frame, areas, &mut self.dirty),
+                None => self.diff.diff_into(&previous, frame, &mut self.dirty),
+            }
+            .expect("sizes checked");
             self.dirty.iter().map(|d| d.changed).collect()
         } else {
             self.columns = width.div_ceil(tile);

@@ -1,0 +1,253 @@
+//! `agent-cpu`: what sharing costs the sharer's computer. A 1920x1080 Xvfb with an xterm, the
+//! real `beckon-agent share --x11` and a real `beckon-viewer open` on loopback; the agent's CPU
+//! time (user + system, from `/proc`) is read while the screen is idle and while text is typed
+//! into the xterm.
+//!
+//! ```text
+//! cargo build --release --workspace
+//! ./target/release/agent-cpu [--idle SECONDS] [--chars N]
+//! ```
+//!
+//! Figures: the idle share of one core (target: under 1 %), and CPU milliseconds per typed
+//! character (raw, and net of the idle rate). Needs Xvfb, xterm and xdotool (`make deps`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
+
+/// Processes started here, stopped on drop (last started, first stopped).
+#[derive(Default)]
+struct Started(Vec<Child>);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        for child in self.0.iter_mut().rev() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// User + system CPU seconds of process `pid` so far.
+fn cpu_seconds(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The fields after the command name (which may hold spaces) start after its ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("unreadable /proc stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Ok(ticks as f64 / per_second)
+}
+
+/// The binaries built beside this one.
+fn sibling(name: &str) -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let path = exe.with_file_name(name);
+    if !path.exists() {
+        bail!(
+            "{} is missing: run `cargo build --release --workspace` first",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+fn run(display: &str, program: &str, args: &[&str]) -> Result<()> {
+    let status = Command::new(program)
+        .args(args)
+        .env("DISPLAY", display)
+        .status()
+        .with_context(|| format!("running {program}"))?;
+    if !status.success() {
+        bail!("{program} failed");
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match measure() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("agent-cpu: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn measure() -> Result<()> {
+    let (mut idle, mut chars) = (60u64, 200usize);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{arg} needs a value"))?;
+        match arg.as_str() {
+            "--idle" => idle = value.parse()?,
+            "--chars" => chars = value.parse()?,
+            other => bail!("unknown option {other}: --idle SECONDS, --chars N"),
+        }
+    }
+    let (agent_bin, viewer_bin) = (sibling("beckon-agent")?, sibling("beckon-viewer")?);
+    let scratch = std::env::temp_dir().join(format!("beckon-agent-cpu-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let mut started = Started::default();
+    let display = format!(":{}", 60 + std::process::id() % 30);
+    started.0.push(
+        Command::new("Xvfb")
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1920x1080x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stderr(Stdio::null())
+            .spawn()
+            .context("Xvfb (make deps installs it)")?,
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    started.0.push(
+        Command::new("xterm")
+            .args([
+                "-geometry",
+                "160x50+0+0",
+                "-e",
+                "sh",
+                "-c",
+                "cat > /dev/null",
+            ])
+            .env("DISPLAY", &display)
+            .spawn()
+            .context("xterm")?,
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let data = scratch.join("data");
+    let file = scratch.join("invitation.beckon");
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut invite = Command::new(&agent_bin)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["invite", "--from", "Ada", "--message", "benchmark"])
+        .args([
+            "--password-stdin",
+            "--address",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .arg("--save")
+        .arg(&file)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    writeln!(invite.stdin.take().context("stdin")?, "{PASSWORD}")?;
+    if !invite.wait()?.success() {
+        bail!("beckon-agent invite failed");
+    }
+
+    let mut agent = Command::new(&agent_bin)
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "share",
+            "--x11",
+            "--display",
+            &display,
+            "--console",
+            "--yes",
+        ])
+        .args(["--sessions", "1", "--listen", &format!("127.0.0.1:{port}")])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let agent_pid = agent.id();
+    let (lines_tx, lines) = mpsc::channel();
+    let stderr = agent.stderr.take().context("stderr")?;
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    started.0.push(agent);
+    let wait_for = |needle: &str| -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = lines
+                .recv_timeout(left)
+                .with_context(|| format!("the agent never said {needle:?}"))?;
+            if line.contains(needle) {
+                return Ok(());
+            }
+        }
+    };
+    wait_for("Waiting for helpers")?;
+    let typing_seconds = chars as u64 / 10 + 10;
+    let mut viewer = Command::new(&viewer_bin)
+        .args(["open", "--name", "Grace", "--password-stdin", "--seconds"])
+        .arg((idle + typing_seconds + 20).to_string())
+        .arg(&file)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    writeln!(viewer.stdin.take().context("stdin")?, "{PASSWORD}")?;
+    let viewer_pid = viewer.id();
+    started.0.push(viewer);
+    wait_for("The helper sees your screen")?;
+    // The first whole screen and its refinement settle first.
+    std::thread::sleep(Duration::from_secs(8));
+
+    let (agent0, viewer0, t0) = (
+        cpu_seconds(agent_pid)?,
+        cpu_seconds(viewer_pid)?,
+        Instant::now(),
+    );
+    std::thread::sleep(Duration::from_secs(idle));
+    let (agent1, viewer1, t1) = (
+        cpu_seconds(agent_pid)?,
+        cpu_seconds(viewer_pid)?,
+        Instant::now(),
+    );
+    let idle_rate = (agent1 - agent0) / (t1 - t0).as_secs_f64();
+    println!(
+        "idle, {idle} s: agent {:.3} % of a core ({:.2} s CPU); viewer {:.3} %",
+        idle_rate * 100.0,
+        agent1 - agent0,
+        (viewer1 - viewer0) / (t1 - t0).as_secs_f64() * 100.0
+    );
+
+    // Typing at 10 characters a second, as a person types, with the pointer on the xterm.
+    run(&display, "xdotool", &["mousemove", "400", "300"])?;
+    let text: String = "the quick brown fox jumps over the lazy dog "
+        .chars()
+        .cycle()
+        .take(chars)
+        .collect();
+    run(&display, "xdotool", &["type", "--delay", "100", &text])?;
+    std::thread::sleep(Duration::from_secs(3));
+    let (agent2, t2) = (cpu_seconds(agent_pid)?, Instant::now());
+    let used = agent2 - agent1;
+    let net = used - idle_rate * (t2 - t1).as_secs_f64();
+    println!(
+        "typing {chars} characters in {:.1} s: agent {:.3} ms CPU a character ({:.3} ms net of idle), {:.2} % of a core",
+        (t2 - t1).as_secs_f64(),
+        used * 1000.0 / chars as f64,
+        net * 1000.0 / chars as f64,
+        used / (t2 - t1).as_secs_f64() * 100.0
+    );
+    drop(started);
+    let _ = std::fs::remove_dir_all(Path::new(&scratch));
+    Ok(())
+}
