@@ -121,16 +121,10 @@ impl CursorFeed {
 }
 
 /// The areas captures changed since the last encode: frames skipped while updates are in flight
-/// add theirs up, so the next encode looks at all of them.
-#[derive(Debug)]
+/// add theirs up, so the next encode looks at all of them. It starts as `None`: the first frame
+/// may differ anywhere.
+#[derive(Debug, Default)]
 struct Damage(Option<Vec<Rect>>);
-
-impl Default for Damage {
-    fn default() -> Damage {
-        // The first frame may differ anywhere.
-        Damage(None)
-    }
-}
 
 impl Damage {
     /// Beyond this many areas one whole diff is cheaper than the bookkeeping.
