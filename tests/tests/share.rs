@@ -48,10 +48,10 @@ pub fn invite(data: &std::path::Path, file: &std::path::Path, port: u16) {
 }
 
 /// A running `beckon-agent share`, killed if a test fails before it ends.
-struct Agent(Child);
+pub struct Agent(pub Child);
 
 impl Agent {
-    fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+    pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
         self.0.wait()
     }
 }

@@ -8,4 +8,5 @@ mod corpus;
 mod mail;
 mod share;
 mod stream;
+mod viewer;
 mod x11;

@@ -138,6 +138,20 @@ impl Xvfb {
         self.clients.push(child);
     }
 
+    /// Like [`Xvfb::spawn`], with the program's standard error followed as [`Lines`].
+    pub fn spawn_followed(&mut self, program: &std::path::Path, args: &[&str]) -> Lines {
+        let mut child = std::process::Command::new(program)
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+        let lines = Lines::follow(child.stderr.take().unwrap(), |_| {});
+        self.clients.push(child);
+        lines
+    }
+
     /// Runs `program args` on this display to the end; its standard output.
     pub fn run(&self, program: &str, args: &[&str]) -> Vec<u8> {
         let out = std::process::Command::new(program)

@@ -15,6 +15,11 @@ const H: u32 = 320;
 
 /// The screen as ffmpeg's x11grab sees it: an independent capture to compare with.
 fn grab(x: &Xvfb) -> Vec<u8> {
+    grab_sized(x, (W, H))
+}
+
+/// The `width` x `height` screen of `x` as BGRA, through ffmpeg's x11grab.
+pub fn grab_sized(x: &Xvfb, (width, height): (u32, u32)) -> Vec<u8> {
     x.run(
         "ffmpeg",
         &[
@@ -26,7 +31,7 @@ fn grab(x: &Xvfb) -> Vec<u8> {
             "-draw_mouse",
             "0",
             "-video_size",
-            &format!("{W}x{H}"),
+            &format!("{width}x{height}"),
             "-i",
             &x.display,
             "-frames:v",
@@ -50,7 +55,7 @@ fn same_picture(frame: &Frame, grabbed: &[u8]) -> bool {
             .all(|(a, b)| a[..3] == b[..3])
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -228,14 +233,14 @@ use crate::share::PASSWORD;
 /// invitation, and `beckon-agent share --x11 --sessions 1 ARGS`; `answer` may reply to each
 /// line the agent writes, on its standard input. Returns the agent, its lines, the invitation
 /// and the xterm's file.
-fn sharer(
+pub fn sharer(
     x: &mut Xvfb,
     scratch: &Scratch,
     xterm_at: &str,
     args: &[&str],
     mut answer: impl FnMut(&str) -> Option<&'static str> + Send + 'static,
 ) -> (
-    std::process::Child,
+    crate::share::Agent,
     Lines,
     std::path::PathBuf,
     std::path::PathBuf,
@@ -258,7 +263,20 @@ fn sharer(
             &typed_arg,
         ],
     );
-    std::thread::sleep(Duration::from_millis(500));
+    // Until the xterm shows (a window manager may still be starting).
+    x.run(
+        "timeout",
+        &[
+            "20",
+            "xdotool",
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--class",
+            "xterm",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
     let port = std::net::UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -286,7 +304,7 @@ fn sharer(
         }
     });
     lines.wait_for("Waiting for helpers");
-    (agent, lines, file, typed)
+    (crate::share::Agent(agent), lines, file, typed)
 }
 
 /// The console sharer of the control tests: it allows connections by `--yes`, greets the
@@ -295,7 +313,7 @@ fn console_sharer(
     x: &mut Xvfb,
     scratch: &Scratch,
 ) -> (
-    std::process::Child,
+    crate::share::Agent,
     Lines,
     std::path::PathBuf,
     std::path::PathBuf,
@@ -377,7 +395,7 @@ fn a_helper_with_control_types_into_the_sharers_xterm() {
 }
 
 /// The agent's audit log of the sharer in `scratch`.
-fn audit_log(scratch: &Scratch) -> String {
+pub fn audit_log(scratch: &Scratch) -> String {
     let out = std::process::Command::new(crate::util::binary("beckon-agent"))
         .arg("--data-dir")
         .arg(scratch.path().join("data"))
@@ -431,7 +449,7 @@ fn the_sharers_esc_ends_control_and_later_input_is_not_applied() {
 }
 
 /// Saves the screen of `x` (`width` x `height`) as `target/test-artifacts/NAME.png`.
-fn screenshot(x: &Xvfb, (width, height): (u32, u32), name: &str) {
+pub fn screenshot(x: &Xvfb, (width, height): (u32, u32), name: &str) {
     let dir = crate::util::repo().join("target/test-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.png"));

@@ -1,7 +1,15 @@
-//! `beckon-viewer`: the helper's side of Beckon, on the command line for now (the window comes
-//! with the viewer issue). `open` shows who sent the invitation and why, asks for the password,
-//! connects, and streams the sharer's screen into a framebuffer; `--screenshot` saves what it
-//! shows at the end.
+//! `beckon-viewer`: the helper's side of Beckon. With no command it opens the window
+//! ([`window`]): the connect dialog (filled in when given an invitation, as a file manager does
+//! on a double-click), then the sharer's screen, Take Control and the chat. `open` does the same
+//! on the command line, for scripts and tests: it shows who sent the invitation and why, asks for
+//! the password, connects, and streams the sharer's screen into a framebuffer; `--screenshot`
+//! saves what it shows at the end.
+
+mod connect;
+mod desktop;
+mod keys;
+mod link;
+mod window;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -10,9 +18,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use beckon_engine::frame::Frame;
-use beckon_engine::invite::Invitation;
 use beckon_engine::net::drive::{ViewerHooks, view};
-use beckon_engine::net::{NetError, connect, viewer_endpoint};
+use beckon_engine::net::viewer_endpoint;
 use beckon_engine::pipeline::{Framebuffer, Update};
 use beckon_engine::session::auth::stretch;
 use beckon_engine::session::{
@@ -21,17 +28,34 @@ use beckon_engine::session::{
 use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 
+use crate::connect::{now, reach, read_invitation};
+use crate::keys::keysym;
+
 /// Beckon remote assistance: the helper's side.
 #[derive(Debug, Parser)]
-#[command(name = "beckon-viewer", version, about)]
+#[command(
+    name = "beckon-viewer",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// The invitation to open in the window (a file, or the beckon: string).
+    invitation: Option<String>,
+    /// Your name, as the sharer will see it.
+    #[arg(long, default_value = "Helper")]
+    name: String,
+    /// Register the viewer with the desktop (a .desktop entry and the invitation file type),
+    /// so a file manager opens invitations with it, and exit.
+    #[arg(long)]
+    install_desktop_entry: bool,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Open an invitation (a file, or the beckon: string) and connect.
+    /// Open an invitation (a file, or the beckon: string) and connect, without a window.
     Open(OpenArgs),
 }
 
@@ -67,18 +91,6 @@ struct OpenArgs {
     at: Option<String>,
 }
 
-/// The key symbol of a typed character: Latin-1 and ASCII are their own code, Return and Tab
-/// have theirs, other Unicode is 0x0100_0000 + its code point (the X convention).
-fn keysym(c: char) -> u32 {
-    match c {
-        '\n' => 0xff0d,
-        '\t' => 0xff09,
-        '\u{1b}' => 0xff1b,
-        c if (c as u32) < 0x100 => c as u32,
-        c => 0x0100_0000 + c as u32,
-    }
-}
-
 /// The helper's input for `--type`: pointer first (if `at`), then each character pressed and
 /// released.
 fn typing(text: &str, at: Option<&str>) -> Result<Vec<InputEvent>> {
@@ -106,22 +118,6 @@ fn typing(text: &str, at: Option<&str>) -> Result<Vec<InputEvent>> {
         });
     }
     Ok(events)
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-fn read_invitation(arg: &str) -> Result<Invitation> {
-    let path = PathBuf::from(arg);
-    let text = if !arg.trim_start().starts_with("beckon:") && path.exists() {
-        std::fs::read_to_string(&path).with_context(|| format!("reading invitation {arg}"))?
-    } else {
-        arg.to_string()
-    };
-    Ok(Invitation::parse(&text)?)
 }
 
 fn save_png(path: &PathBuf, frame: &Frame) -> Result<()> {
@@ -173,31 +169,7 @@ async fn open(args: &OpenArgs) -> Result<()> {
     drop(password);
     let origin = Instant::now();
     let endpoint = viewer_endpoint("0.0.0.0:0".parse()?)?;
-    let mut last_error = None;
-    let mut connection = None;
-    for addr in &invitation.addresses {
-        match connect(
-            &endpoint,
-            *addr,
-            invitation.fingerprint,
-            Duration::from_secs(5),
-        )
-        .await
-        {
-            Ok(c) => {
-                connection = Some(c);
-                break;
-            }
-            Err(e @ NetError::WrongCertificate { .. }) => return Err(e.into()),
-            Err(e) => last_error = Some(e),
-        }
-    }
-    let Some(connection) = connection else {
-        return Err(last_error.map_or_else(
-            || anyhow::anyhow!("the invitation lists no address"),
-            Into::into,
-        ));
-    };
+    let connection = reach(&endpoint, &invitation).await?;
     let (actions_tx, actions) = mpsc::unbounded_channel();
     let (events, mut events_rx) = mpsc::unbounded_channel();
     let invitation_id = invitation.id.clone();
@@ -308,19 +280,15 @@ async fn open(args: &OpenArgs) -> Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("beckon-viewer: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let result = match &cli.command {
-        Command::Open(args) => runtime.block_on(open(args)),
+        _ if cli.install_desktop_entry => desktop::install(),
+        None => window::run(cli.invitation.clone(), cli.name.clone()),
+        Some(Command::Open(args)) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|runtime| runtime.block_on(open(args))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

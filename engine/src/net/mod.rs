@@ -16,7 +16,7 @@ pub mod drive;
 pub mod pace;
 
 /// An established QUIC connection, as [`drive::serve`] and [`drive::view`] take it.
-pub use quinn::Connection;
+pub use quinn::{Connection, Endpoint};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,0 +1,177 @@
+//! The helper's window on its own Xvfb against a sharer on another: the whole Remote
+//! Assistance flow driven with xdotool, the window's pixels checked against the sharer's screen,
+//! and screenshots of each step in `target/test-artifacts/viewer-*.png`.
+
+use std::time::{Duration, Instant};
+
+use crate::util::{Scratch, Xvfb, binary};
+use crate::x11::{audit_log, grab_sized, screenshot, sharer, wait_until};
+
+/// The sharer's screen and the helper's.
+const SHARER: (u32, u32) = (480, 320);
+const HELPER: (u32, u32) = (1024, 768);
+
+/// Where the sharer's screen shows inside the helper's (top-left corner), when it shows there
+/// exactly, pixel for pixel, apart from a box around the sharer's pointer at `pointer`.
+fn shown_exactly(sharer: &[u8], helper: &[u8], pointer: (u32, u32)) -> Option<(u32, u32)> {
+    let (sw, sh) = (SHARER.0 as usize, SHARER.1 as usize);
+    let hw = HELPER.0 as usize;
+    fn row(frame: &[u8], width: usize, x: usize, y: usize, n: usize) -> &[u8] {
+        &frame[(y * width + x) * 4..(y * width + x + n) * 4]
+    }
+    let hidden = |x: usize, y: usize| {
+        x + 40 > pointer.0 as usize
+            && x < pointer.0 as usize + 40
+            && y + 40 > pointer.1 as usize
+            && y < pointer.1 as usize + 40
+    };
+    let same = |a: &[u8], b: &[u8]| {
+        a.chunks_exact(4)
+            .zip(b.chunks_exact(4))
+            .all(|(p, q)| p[..3] == q[..3])
+    };
+    for oy in 0..(HELPER.1 as usize - sh) {
+        for ox in 0..(hw - sw).min(64) {
+            if !same(row(sharer, sw, 0, 0, sw), row(helper, hw, ox, oy, sw)) {
+                continue;
+            }
+            let all = (0..sh).all(|y| {
+                (0..sw).all(|x| {
+                    hidden(x, y)
+                        || same(row(sharer, sw, x, y, 1), row(helper, hw, ox + x, oy + y, 1))
+                })
+            });
+            if all {
+                return Some((ox as u32, oy as u32));
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
+    let scratch = Scratch::new("viewer-window");
+    let mut ada = Xvfb::start(SHARER.0, SHARER.1);
+    ada.spawn("openbox", &[]);
+    let (mut agent, said, file, typed) = sharer(
+        &mut ada,
+        &scratch,
+        "+10+20",
+        &["--console", "--yes"],
+        |line| {
+            if line.contains("would like to share control") {
+                Some("y\n")
+            } else if line.starts_with("helper: Hello Ada") {
+                Some("Hello Grace\n")
+            } else {
+                None
+            }
+        },
+    );
+    // The sharer's pointer out of the way, in the bottom-right corner.
+    ada.run("xdotool", &["mousemove", "470", "310"]);
+    screenshot(&ada, SHARER, "viewer-0-sharers-screen");
+
+    let mut grace = Xvfb::start(HELPER.0, HELPER.1);
+    grace.spawn("openbox", &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let viewer = grace.spawn_followed(
+        &binary("beckon-viewer"),
+        &["--name", "Grace", file.to_str().unwrap()],
+    );
+    let window = String::from_utf8(grace.run(
+        "xdotool",
+        &["search", "--sync", "--name", "Beckon: helping"],
+    ))
+    .unwrap()
+    .trim()
+    .to_string();
+    let click = |at: (u32, u32)| {
+        let (x, y) = (at.0.to_string(), at.1.to_string());
+        grace.run(
+            "xdotool",
+            &["mousemove", "--window", &window, &x, &y, "click", "1"],
+        );
+    };
+    std::thread::sleep(Duration::from_millis(800));
+    screenshot(&grace, HELPER, "viewer-1-connect");
+    // The dialog has the invitation read and the password field focused.
+    grace.run(
+        "xdotool",
+        &["type", "--delay", "20", crate::share::PASSWORD],
+    );
+    grace.run("xdotool", &["key", "Return"]);
+    said.wait_for("The helper sees your screen");
+    viewer.wait_for("Viewing");
+
+    // The window shows the sharer's pixels exactly, at 1:1.
+    let mut corner = None;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while corner.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the window never showed the sharer's screen exactly"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        let shown = grab_sized(&ada, SHARER);
+        // Only once the xterm is drawn (white) is there something to compare.
+        if shown.chunks_exact(4).any(|p| p[..3] == [255, 255, 255]) {
+            corner = shown_exactly(&shown, &grab_sized(&grace, HELPER), (470, 310));
+        }
+    }
+    let (ox, oy) = corner.unwrap();
+    screenshot(&grace, HELPER, "viewer-2-viewing");
+
+    // Take Control, in the toolbar; the sharer says Yes on the console.
+    click((53, 12));
+    said.wait_for("would like to share control");
+    viewer.wait_for("ControlGranted");
+    screenshot(&grace, HELPER, "viewer-3-controlling");
+    // Click into the sharer's xterm through the window, then type.
+    grace.run(
+        "xdotool",
+        &[
+            "mousemove",
+            &(ox + 100).to_string(),
+            &(oy + 60).to_string(),
+            "click",
+            "1",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    grace.run("xdotool", &["type", "--delay", "40", "typed in the window"]);
+    grace.run("xdotool", &["key", "Return"]);
+    wait_until("the helper's line in the sharer's xterm", || {
+        std::fs::read_to_string(&typed).is_ok_and(|t| t == "typed in the window\n")
+    });
+
+    // Esc gives control back and is not sent; typing afterwards reaches nothing.
+    grace.run("xdotool", &["key", "Escape"]);
+    viewer.wait_for("ControlEnded(Helper)");
+    said.wait_for("Control ended.");
+    grace.run("xdotool", &["type", "--delay", "20", "not sent"]);
+    grace.run("xdotool", &["key", "Return"]);
+
+    // Chat both ways: the message field is at the foot of the chat panel.
+    click((895, 698));
+    grace.run("xdotool", &["type", "--delay", "20", "Hello Ada"]);
+    grace.run("xdotool", &["key", "Return"]);
+    said.wait_for("helper: Hello Ada");
+    viewer.wait_for("Ada: Hello Grace");
+    screenshot(&grace, HELPER, "viewer-4-chat");
+
+    // Disconnect ends the session on both sides.
+    click((146, 12));
+    assert!(agent.wait().unwrap().success(), "{}", said.text());
+    said.wait_for("Session over: the helper disconnected.");
+    viewer.wait_for("You disconnected.");
+    screenshot(&grace, HELPER, "viewer-5-disconnected");
+    let text = std::fs::read_to_string(&typed).unwrap();
+    assert_eq!(
+        text, "typed in the window\n",
+        "input after Esc reached the sharer"
+    );
+    let log = audit_log(&scratch);
+    assert!(log.contains("control ended"), "{log}");
+}

@@ -1,0 +1,298 @@
+//! The window's session thread: it stretches the password, reaches the agent, runs the session
+//! driver, decodes every update into a framebuffer, and hands the window only the pixels that
+//! changed. The window is woken through its egui context (eframe's `EventLoopProxy`), so it
+//! renders only when something changed.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use beckon_engine::codec::lossless;
+use beckon_engine::frame::Rect;
+use beckon_engine::invite::Invitation;
+use beckon_engine::net::drive::{ViewerHooks, view};
+use beckon_engine::net::viewer_endpoint;
+use beckon_engine::pipeline::{Framebuffer, Update};
+use beckon_engine::session::auth::stretch;
+use beckon_engine::session::{CloseReason, HelperAction, Message, Party, Timers, ViewerEvent};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+use crate::connect::reach;
+
+/// The sharer's pointer picture, decoded.
+#[derive(Clone, Debug)]
+pub struct CursorPicture {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Hot spot.
+    pub hot: (u32, u32),
+    /// Straight RGBA.
+    pub rgba: Vec<u8>,
+}
+
+/// From the session thread to the window.
+#[derive(Debug)]
+pub enum ToWindow {
+    /// Connected; waiting for the sharer's Yes.
+    Authenticated,
+    /// The sharer said Yes: pictures follow.
+    Viewing,
+    /// Changed pixels: each rectangle with its BGRA rows (the whole screen after a new size).
+    Pixels {
+        /// Screen size.
+        size: (u32, u32),
+        /// The rectangles and their pixels, rows packed.
+        regions: Vec<(Rect, Vec<u8>)>,
+        /// When the session thread received the update.
+        received: Instant,
+    },
+    /// The sharer's pointer changed picture.
+    CursorShape(CursorPicture),
+    /// The sharer's pointer moved.
+    CursorMoved {
+        /// Hot spot position on the sharer's screen.
+        at: (u32, u32),
+        /// Whether it shows.
+        visible: bool,
+    },
+    /// Control was granted.
+    ControlGranted,
+    /// The sharer said No to control.
+    ControlDenied,
+    /// Control ended (by the helper's Esc, the sharer's Esc, or the sharer's button).
+    ControlEnded(Party),
+    /// A chat message from the sharer.
+    Chat(String),
+    /// Link figures over the last second.
+    Stats {
+        /// Kilobits a second of screen updates.
+        kbps: f64,
+        /// Updates a second.
+        fps: f64,
+        /// Round-trip time.
+        rtt_ms: f64,
+    },
+    /// The session ended: why, in a sentence.
+    Closed(String),
+}
+
+/// The window's end of a running session.
+#[derive(Debug)]
+pub struct SessionLink {
+    actions: UnboundedSender<HelperAction>,
+    /// What the session says.
+    pub events: mpsc::Receiver<ToWindow>,
+}
+
+impl SessionLink {
+    /// Sends a helper action (ignored once the session is over).
+    pub fn act(&self, action: HelperAction) {
+        let _ = self.actions.send(action);
+    }
+}
+
+/// Starts a session with `invitation`'s agent on a thread of its own; `wake` is called after
+/// every message to the window.
+pub fn start(
+    invitation: Invitation,
+    password: String,
+    name: String,
+    wake: impl Fn() + Send + Sync + 'static,
+) -> SessionLink {
+    let (actions, actions_rx) = unbounded_channel();
+    let (tx, events) = mpsc::channel();
+    std::thread::spawn(move || {
+        let send = |message: ToWindow| {
+            let _ = tx.send(message);
+            wake();
+        };
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => return send(ToWindow::Closed(format!("Cannot start: {e}."))),
+        };
+        let reason = runtime.block_on(run(invitation, password, name, actions_rx, &send));
+        send(ToWindow::Closed(reason));
+    });
+    SessionLink { actions, events }
+}
+
+/// The session, start to end; returns why it ended, in a sentence.
+async fn run(
+    invitation: Invitation,
+    password: String,
+    name: String,
+    actions: tokio::sync::mpsc::UnboundedReceiver<HelperAction>,
+    send: &impl Fn(ToWindow),
+) -> String {
+    let params = invitation.stretch.clone();
+    let stretched = match tokio::task::spawn_blocking(move || stretch(&password, &params)).await {
+        Ok(Ok(stretched)) => stretched,
+        Ok(Err(e)) => return format!("The invitation's password settings are not usable: {e}."),
+        Err(e) => return format!("Stretching the password failed: {e}."),
+    };
+    let endpoint = match "0.0.0.0:0"
+        .parse()
+        .map_err(anyhow::Error::from)
+        .and_then(|a| Ok(viewer_endpoint(a)?))
+    {
+        Ok(endpoint) => endpoint,
+        Err(e) => return format!("Cannot open a UDP socket: {e:#}."),
+    };
+    let connection = match reach(&endpoint, &invitation).await {
+        Ok(connection) => connection,
+        Err(e) => return format!("{e:#}"),
+    };
+    let (events_tx, mut events) = unbounded_channel();
+    let origin = Instant::now();
+    let stats_connection = connection.clone();
+    let session = tokio::spawn({
+        let id = invitation.id.clone();
+        async move {
+            view(
+                connection,
+                &id,
+                &name,
+                &stretched,
+                ViewerHooks {
+                    actions,
+                    events: events_tx,
+                },
+                Timers::default(),
+                origin,
+            )
+            .await
+        }
+    });
+    let mut framebuffer = Framebuffer::new();
+    let mut size = (0, 0);
+    let (mut bytes, mut updates, mut since) = (0u64, 0u32, Instant::now());
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    let mut reason = None;
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => event,
+                None => break,
+            },
+            _ = ticker.tick() => {
+                let seconds = since.elapsed().as_secs_f64().max(1e-3);
+                send(ToWindow::Stats {
+                    kbps: bytes as f64 * 8.0 / 1000.0 / seconds,
+                    fps: f64::from(updates) / seconds,
+                    rtt_ms: stats_connection.rtt().as_secs_f64() * 1000.0,
+                });
+                (bytes, updates, since) = (0, 0, Instant::now());
+                continue;
+            }
+        };
+        match event {
+            ViewerEvent::Authenticated { .. } => send(ToWindow::Authenticated),
+            ViewerEvent::Accepted => send(ToWindow::Viewing),
+            ViewerEvent::Screen(wire) => {
+                let received = Instant::now();
+                bytes += wire.len() as u64;
+                updates += 1;
+                let applied = Update::decode(&wire)
+                    .map_err(|e| e.to_string())
+                    .and_then(|u| framebuffer.apply(&u).map(|()| u).map_err(|e| e.to_string()));
+                let update = match applied {
+                    Ok(update) => update,
+                    Err(e) => {
+                        reason = Some(format!(
+                            "The sharer sent a screen update this viewer cannot show ({e}); disconnected."
+                        ));
+                        break;
+                    }
+                };
+                let Some(frame) = framebuffer.frame() else {
+                    continue;
+                };
+                let screen = Rect::new(0, 0, frame.width(), frame.height());
+                let whole = size != (frame.width(), frame.height());
+                size = (frame.width(), frame.height());
+                let rects: Vec<Rect> = if whole {
+                    vec![screen]
+                } else {
+                    update
+                        .regions
+                        .iter()
+                        .filter_map(|r| r.rect.intersection(&screen))
+                        .collect()
+                };
+                let regions = rects
+                    .into_iter()
+                    .map(|rect| {
+                        let mut pixels = Vec::with_capacity(rect.area() as usize * 4);
+                        for y in rect.y..rect.bottom() {
+                            let row = frame.as_ref().row(y);
+                            pixels.extend_from_slice(
+                                &row[rect.x as usize * 4..rect.right() as usize * 4],
+                            );
+                        }
+                        (rect, pixels)
+                    })
+                    .collect();
+                send(ToWindow::Pixels {
+                    size,
+                    regions,
+                    received,
+                });
+            }
+            ViewerEvent::CursorShape(Message::CursorShape {
+                width,
+                height,
+                hot_x,
+                hot_y,
+                pixels,
+            }) => {
+                let (w, h) = (u32::from(width), u32::from(height));
+                if let Ok(bgra) = lossless::decode(&pixels, Rect::new(0, 0, w, h)) {
+                    let rgba = bgra
+                        .chunks_exact(4)
+                        .flat_map(|p| [p[2], p[1], p[0], p[3]])
+                        .collect();
+                    send(ToWindow::CursorShape(CursorPicture {
+                        width: w,
+                        height: h,
+                        hot: (u32::from(hot_x), u32::from(hot_y)),
+                        rgba,
+                    }));
+                }
+            }
+            ViewerEvent::CursorMoved { x, y, visible } => {
+                send(ToWindow::CursorMoved {
+                    at: (x, y),
+                    visible,
+                });
+            }
+            ViewerEvent::ControlGranted => send(ToWindow::ControlGranted),
+            ViewerEvent::ControlDenied => send(ToWindow::ControlDenied),
+            ViewerEvent::ControlEnded { by, .. } => send(ToWindow::ControlEnded(by)),
+            ViewerEvent::Chat { text } => send(ToWindow::Chat(text)),
+            ViewerEvent::Closed(r) => reason = Some(closed(&r)),
+            _ => {}
+        }
+    }
+    session.abort();
+    reason.unwrap_or_else(|| "The session ended.".into())
+}
+
+/// Why a session closed, as the helper reads it.
+fn closed(reason: &CloseReason) -> String {
+    match reason {
+        CloseReason::Disconnected { by: Party::Helper } => "You disconnected.".into(),
+        CloseReason::Disconnected { by: Party::Sharer } => "The sharer disconnected.".into(),
+        other => {
+            let mut text = other.to_string();
+            if let Some(first) = text.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            format!("{text}.")
+        }
+    }
+}

@@ -1,0 +1,779 @@
+//! The helper's window (egui on eframe: winit 0.30's `ApplicationHandler` underneath, drawn with
+//! wgpu): the connect dialog, then the sharer's screen with a toolbar, a status line and the
+//! chat.
+//!
+//! The screen is one wgpu texture of the sharer's size. The session thread ([`crate::link`])
+//! decodes updates and hands over only the changed rectangles, each written into the texture
+//! with `write_texture`; the window renders only when woken or touched. At actual size the
+//! texture is drawn 1:1 with nearest sampling, so text is the sharer's pixels; fit-to-window
+//! scales it (linear sampling). The sharer's pointer is drawn from its picture and position.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow};
+use beckon_engine::frame::Rect;
+use beckon_engine::invite::Invitation;
+use beckon_engine::session::{HelperAction, InputEvent, Party};
+use eframe::egui::{self, Key};
+use eframe::egui_wgpu;
+use eframe::wgpu;
+
+use crate::connect::{now, read_invitation};
+use crate::keys::{self, ALT, CONTROL, ESCAPE, SUPER};
+use crate::link::{CursorPicture, SessionLink, ToWindow};
+
+/// The window's title; tests find the window by it.
+pub const TITLE: &str = "Beckon: helping";
+
+/// Shows the window until it is closed; `invitation` (a path or a `beckon:` string) fills the
+/// connect dialog.
+///
+/// # Errors
+/// When the window cannot be shown (no display, no graphics).
+pub fn run(invitation: Option<String>, name: String) -> Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title(TITLE)
+            .with_inner_size([1024.0, 720.0])
+            .with_min_inner_size([480.0, 320.0]),
+        // Dithering would change the sharer's pixels: text must stay exact.
+        dithering: false,
+        ..Default::default()
+    };
+    eframe::run_native(
+        TITLE,
+        options,
+        Box::new(move |cc| {
+            let mut dialog = Dialog {
+                name,
+                ..Dialog::default()
+            };
+            if let Some(text) = invitation {
+                dialog.set_source(text);
+            }
+            let render = cc
+                .wgpu_render_state
+                .clone()
+                .ok_or("the window has no wgpu renderer")?;
+            Ok(Box::new(ViewerWindow {
+                stage: Stage::Dialog(Box::new(dialog)),
+                render,
+            }))
+        }),
+    )
+    .map_err(|e| {
+        anyhow!("cannot show the viewer's window ({e}); `beckon-viewer open` works without one")
+    })
+}
+
+/// What the window shows.
+enum Stage {
+    Dialog(Box<Dialog>),
+    Session(Box<Session>),
+}
+
+struct ViewerWindow {
+    stage: Stage,
+    render: egui_wgpu::RenderState,
+}
+
+/// The connect dialog.
+#[derive(Default)]
+struct Dialog {
+    source: String,
+    invitation: Option<Result<Invitation, String>>,
+    password: String,
+    name: String,
+    error: Option<String>,
+    focus_password: bool,
+}
+
+impl Dialog {
+    fn set_source(&mut self, text: String) {
+        self.invitation =
+            (!text.trim().is_empty()).then(|| read_invitation(&text).map_err(|e| format!("{e:#}")));
+        self.focus_password = matches!(self.invitation, Some(Ok(_)));
+        self.source = text;
+    }
+
+    /// Shows the dialog; returns the session to start when Connect is pressed.
+    fn show(&mut self, ui: &mut egui::Ui) -> Option<(Invitation, String, String)> {
+        let mut start = None;
+        ui.heading("Help someone");
+        ui.label("Open the invitation you were sent (its file, or the beckon: text).");
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            ui.label("Invitation:");
+            let mut text = self.source.clone();
+            let field = ui.add(
+                egui::TextEdit::singleline(&mut text)
+                    .hint_text("path/to/invitation.beckon or beckon:…")
+                    .desired_width(520.0),
+            );
+            if field.changed() {
+                self.set_source(text);
+            }
+        });
+        let mut ready = None;
+        match &self.invitation {
+            None => {}
+            Some(Err(e)) => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("Not an invitation: {e}"),
+                );
+            }
+            Some(Ok(invitation)) => {
+                egui::Grid::new("invitation").num_columns(2).show(ui, |ui| {
+                    ui.label("From:");
+                    ui.label(egui::RichText::new(&invitation.from).strong());
+                    ui.end_row();
+                    ui.label("Message:");
+                    ui.label(&invitation.message);
+                    ui.end_row();
+                    ui.label("Expires:");
+                    let left = invitation.expires.saturating_sub(now());
+                    ui.label(if invitation.is_expired(now()) {
+                        "expired: ask for a new invitation".to_string()
+                    } else {
+                        format!("in {} min", left / 60)
+                    });
+                    ui.end_row();
+                });
+                ui.label(format!(
+                    "Check with {} (by phone, say) that they really sent it; they give you the password.",
+                    invitation.from
+                ));
+                ready = Some(invitation.clone());
+            }
+        }
+        ui.add_space(8.0);
+        let mut enter = false;
+        egui::Grid::new("credentials")
+            .num_columns(2)
+            .show(ui, |ui| {
+                ui.label("Password:");
+                let field = ui.add(
+                    egui::TextEdit::singleline(&mut self.password)
+                        .password(true)
+                        .desired_width(260.0),
+                );
+                // With the invitation read, the password is the next thing to type.
+                if std::mem::take(&mut self.focus_password) {
+                    field.request_focus();
+                }
+                enter = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+                ui.end_row();
+                ui.label("Your name:");
+                ui.add(egui::TextEdit::singleline(&mut self.name).desired_width(260.0));
+                ui.end_row();
+            });
+        ui.add_space(8.0);
+        let can = ready.is_some() && !self.password.is_empty();
+        let clicked = ui
+            .add_enabled(
+                can,
+                egui::Button::new("Connect").min_size(egui::vec2(100.0, 28.0)),
+            )
+            .clicked();
+        if (clicked || (enter && can))
+            && let Some(invitation) = ready
+        {
+            if invitation.is_expired(now()) {
+                self.error = Some(format!(
+                    "The invitation has expired: ask {} for a new one.",
+                    invitation.from
+                ));
+            } else {
+                let name = if self.name.trim().is_empty() {
+                    "Helper".to_string()
+                } else {
+                    self.name.trim().to_string()
+                };
+                start = Some((invitation, std::mem::take(&mut self.password), name));
+            }
+        }
+        if let Some(error) = &self.error {
+            ui.add_space(8.0);
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        start
+    }
+}
+
+/// Where the session stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Standing {
+    Connecting,
+    Waiting,
+    Viewing,
+    Asking,
+    Controlling,
+}
+
+/// The sharer's screen as a texture.
+struct Screen {
+    size: (u32, u32),
+    texture: wgpu::Texture,
+    sharp: egui::TextureId,
+    smooth: egui::TextureId,
+}
+
+/// A running session's window state.
+struct Session {
+    link: SessionLink,
+    invitation: Invitation,
+    standing: Standing,
+    notice: Option<String>,
+    closed: Option<String>,
+    screen: Option<Screen>,
+    fit: bool,
+    cursor: Option<(CursorPicture, egui::TextureHandle)>,
+    cursor_at: Option<((u32, u32), bool)>,
+    chat: Vec<(String, String)>,
+    draft: String,
+    chat_open: bool,
+    unread: usize,
+    stats: (f64, f64, f64),
+    /// Received-to-presented times of updates, for the status line (milliseconds).
+    presented: Vec<f64>,
+    pending_present: Vec<Instant>,
+    /// Buttons held down on the sharer's screen, to release on leaving control.
+    held: Vec<u8>,
+}
+
+impl Session {
+    fn new(link: SessionLink, invitation: Invitation) -> Session {
+        Session {
+            link,
+            invitation,
+            standing: Standing::Connecting,
+            notice: None,
+            closed: None,
+            screen: None,
+            fit: false,
+            cursor: None,
+            cursor_at: None,
+            chat: Vec::new(),
+            draft: String::new(),
+            chat_open: true,
+            unread: 0,
+            stats: (0.0, 0.0, 0.0),
+            presented: Vec::new(),
+            pending_present: Vec::new(),
+            held: Vec::new(),
+        }
+    }
+
+    fn sharer(&self) -> &str {
+        &self.invitation.from
+    }
+
+    /// Takes in what the session thread said.
+    fn read(&mut self, ctx: &egui::Context, render: &egui_wgpu::RenderState) {
+        while let Ok(message) = self.link.events.try_recv() {
+            // The session's events also go to standard error, as a transcript.
+            match &message {
+                ToWindow::Pixels { .. }
+                | ToWindow::Stats { .. }
+                | ToWindow::CursorShape(_)
+                | ToWindow::CursorMoved { .. } => {}
+                ToWindow::Chat(text) => eprintln!("{}: {text}", self.invitation.from),
+                other => eprintln!("{other:?}"),
+            }
+            match message {
+                ToWindow::Authenticated => self.standing = Standing::Waiting,
+                ToWindow::Viewing => self.standing = Standing::Viewing,
+                ToWindow::Pixels {
+                    size,
+                    regions,
+                    received,
+                } => {
+                    self.upload(render, size, &regions);
+                    self.pending_present.push(received);
+                }
+                ToWindow::CursorShape(picture) => {
+                    let image = egui::ColorImage::from_rgba_unmultiplied(
+                        [picture.width as usize, picture.height as usize],
+                        &picture.rgba,
+                    );
+                    let handle = ctx.load_texture("cursor", image, egui::TextureOptions::NEAREST);
+                    self.cursor = Some((picture, handle));
+                }
+                ToWindow::CursorMoved { at, visible } => self.cursor_at = Some((at, visible)),
+                ToWindow::ControlGranted => {
+                    self.standing = Standing::Controlling;
+                    self.notice = Some("You now have control. Press Esc to give it back.".into());
+                }
+                ToWindow::ControlDenied => {
+                    self.standing = Standing::Viewing;
+                    self.notice = Some(format!("{} did not allow control.", self.sharer()));
+                }
+                ToWindow::ControlEnded(by) => {
+                    self.standing = Standing::Viewing;
+                    self.held.clear();
+                    self.notice = Some(match by {
+                        Party::Helper => "You gave control back.".into(),
+                        Party::Sharer => format!("{} took control back.", self.sharer()),
+                    });
+                }
+                ToWindow::Chat(text) => {
+                    self.chat.push((self.invitation.from.clone(), text));
+                    if !self.chat_open {
+                        self.unread += 1;
+                    }
+                }
+                ToWindow::Stats { kbps, fps, rtt_ms } => self.stats = (kbps, fps, rtt_ms),
+                ToWindow::Closed(reason) => self.closed = Some(reason),
+            }
+        }
+    }
+
+    /// Writes changed rectangles into the screen texture (a new one when the size changed).
+    fn upload(
+        &mut self,
+        render: &egui_wgpu::RenderState,
+        size: (u32, u32),
+        regions: &[(Rect, Vec<u8>)],
+    ) {
+        if self.screen.as_ref().is_none_or(|s| s.size != size) {
+            let texture = render.device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("sharer's screen"),
+                size: wgpu::Extent3d {
+                    width: size.0,
+                    height: size.1,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                // The framebuffer's own byte order: no conversion on the way.
+                format: wgpu::TextureFormat::Bgra8Unorm,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+                view_formats: &[],
+            });
+            let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+            let mut renderer = render.renderer.write();
+            if let Some(old) = self.screen.take() {
+                renderer.free_texture(&old.sharp);
+                renderer.free_texture(&old.smooth);
+            }
+            let sharp =
+                renderer.register_native_texture(&render.device, &view, wgpu::FilterMode::Nearest);
+            let smooth =
+                renderer.register_native_texture(&render.device, &view, wgpu::FilterMode::Linear);
+            self.screen = Some(Screen {
+                size,
+                texture,
+                sharp,
+                smooth,
+            });
+        }
+        let Some(screen) = &self.screen else { return };
+        for (rect, pixels) in regions {
+            render.queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: &screen.texture,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d {
+                        x: rect.x,
+                        y: rect.y,
+                        z: 0,
+                    },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                pixels,
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(rect.width * 4),
+                    rows_per_image: Some(rect.height),
+                },
+                wgpu::Extent3d {
+                    width: rect.width,
+                    height: rect.height,
+                    depth_or_array_layers: 1,
+                },
+            );
+        }
+    }
+
+    fn toolbar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let live = self.closed.is_none();
+            match self.standing {
+                Standing::Controlling => {
+                    if ui.button("Release control (Esc)").clicked() {
+                        self.release();
+                    }
+                }
+                Standing::Asking => {
+                    ui.add_enabled(false, egui::Button::new("Take Control"));
+                }
+                _ => {
+                    let can = live && self.standing == Standing::Viewing;
+                    if ui
+                        .add_enabled(can, egui::Button::new("Take Control"))
+                        .clicked()
+                    {
+                        self.standing = Standing::Asking;
+                        self.notice = Some(format!(
+                            "Waiting for {} to allow control…",
+                            self.invitation.from
+                        ));
+                        self.link.act(HelperAction::RequestControl);
+                    }
+                }
+            }
+            if ui
+                .add_enabled(live, egui::Button::new("Disconnect"))
+                .clicked()
+            {
+                self.link.act(HelperAction::Disconnect);
+            }
+            ui.separator();
+            ui.selectable_value(&mut self.fit, false, "Actual size");
+            ui.selectable_value(&mut self.fit, true, "Fit to window");
+            ui.separator();
+            let chat = if self.unread > 0 {
+                format!("Chat ({} new)", self.unread)
+            } else {
+                "Chat".into()
+            };
+            if ui.selectable_label(self.chat_open, chat).clicked() {
+                self.chat_open = !self.chat_open;
+                self.unread = 0;
+            }
+        });
+        let standing = match (&self.closed, self.standing) {
+            (Some(reason), _) => reason.clone(),
+            (None, Standing::Connecting) => "Connecting…".into(),
+            (None, Standing::Waiting) => {
+                format!("Waiting for {} to allow the connection…", self.sharer())
+            }
+            (None, Standing::Viewing | Standing::Asking) => {
+                format!("Viewing {}'s screen.", self.sharer())
+            }
+            (None, Standing::Controlling) => {
+                format!(
+                    "Controlling {}'s screen: Esc gives control back.",
+                    self.sharer()
+                )
+            }
+        };
+        let (kbps, fps, rtt) = self.stats;
+        let mut sorted = self.presented.clone();
+        sorted.sort_by(f64::total_cmp);
+        let present = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(standing).strong());
+            ui.separator();
+            ui.label(format!(
+                "round trip {rtt:.0} ms · {kbps:.0} kbit/s · {fps:.0} updates/s · shown {present:.1} ms after arrival"
+            ));
+        });
+        // Always a line, so the screen below never moves.
+        ui.label(self.notice.as_deref().unwrap_or(" "));
+    }
+
+    fn chat_panel(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Chat");
+        let live = self.closed.is_none()
+            && matches!(
+                self.standing,
+                Standing::Viewing | Standing::Asking | Standing::Controlling
+            );
+        egui::Panel::bottom("chat-compose").show(ui, |ui| {
+            ui.add_space(4.0);
+            let field = ui.add_enabled(
+                live,
+                egui::TextEdit::singleline(&mut self.draft)
+                    .hint_text("Message, then Enter")
+                    .desired_width(f32::INFINITY),
+            );
+            if field.lost_focus()
+                && ui.input(|i| i.key_pressed(Key::Enter))
+                && !self.draft.trim().is_empty()
+            {
+                let text = std::mem::take(&mut self.draft);
+                eprintln!("You: {text}");
+                self.chat.push(("You".into(), text.clone()));
+                self.link.act(HelperAction::Chat(text));
+                field.request_focus();
+            }
+            ui.add_space(4.0);
+        });
+        egui::ScrollArea::vertical()
+            .stick_to_bottom(true)
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                for (from, text) in &self.chat {
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(egui::RichText::new(format!("{from}:")).strong());
+                        ui.label(text);
+                    });
+                }
+            });
+    }
+
+    /// The sharer's screen; while controlling, the helper's input on it.
+    fn screen(&mut self, ui: &mut egui::Ui) {
+        let Some(screen) = &self.screen else {
+            ui.centered_and_justified(|ui| {
+                ui.label("The sharer's screen shows here once they allow the connection.");
+            });
+            return;
+        };
+        let ppp = ui.ctx().pixels_per_point();
+        let natural = egui::vec2(screen.size.0 as f32, screen.size.1 as f32) / ppp;
+        let (id, size) = if self.fit {
+            let room = ui.available_size();
+            let scale = (room.x / natural.x).min(room.y / natural.y).min(1.0);
+            (screen.smooth, natural * scale)
+        } else {
+            (screen.sharp, natural)
+        };
+        let draw = |ui: &mut egui::Ui| {
+            let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
+            // Whole pixels, so 1:1 is exactly 1:1.
+            let rect = egui::Rect::from_min_size((rect.min * ppp).round() / ppp, size);
+            ui.painter().image(
+                id,
+                rect,
+                egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                egui::Color32::WHITE,
+            );
+            (rect, response)
+        };
+        let (rect, response) = if self.fit {
+            ui.centered_and_justified(draw).inner
+        } else {
+            egui::ScrollArea::both()
+                .auto_shrink([false, false])
+                .show(ui, draw)
+                .inner
+        };
+        let scale = rect.width() / screen.size.0 as f32;
+        if let (Some((picture, handle)), Some(((x, y), true))) = (&self.cursor, self.cursor_at) {
+            let at = rect.min
+                + egui::vec2(
+                    (x as f32 - picture.hot.0 as f32) * scale,
+                    (y as f32 - picture.hot.1 as f32) * scale,
+                );
+            let size = egui::vec2(picture.width as f32, picture.height as f32) * scale;
+            ui.painter_at(rect).image(
+                handle.id(),
+                egui::Rect::from_min_size(at, size),
+                egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                egui::Color32::WHITE,
+            );
+        }
+        if self.standing == Standing::Controlling {
+            let size = screen.size;
+            self.input(ui, rect, &response, size);
+        }
+    }
+
+    fn release(&mut self) {
+        for button in std::mem::take(&mut self.held) {
+            self.link.act(HelperAction::Input(InputEvent::Button {
+                button,
+                pressed: false,
+            }));
+        }
+        self.link.act(HelperAction::ReleaseControl);
+    }
+
+    /// Sends the helper's pointer, buttons, wheel and keys, mapped to the sharer's screen.
+    fn input(
+        &mut self,
+        ui: &egui::Ui,
+        rect: egui::Rect,
+        response: &egui::Response,
+        size: (u32, u32),
+    ) {
+        let to_screen = |pos: egui::Pos2| {
+            let x = ((pos.x - rect.min.x) / rect.width() * size.0 as f32).floor();
+            let y = ((pos.y - rect.min.y) / rect.height() * size.1 as f32).floor();
+            (
+                x.clamp(0.0, size.0 as f32 - 1.0) as u32,
+                y.clamp(0.0, size.1 as f32 - 1.0) as u32,
+            )
+        };
+        let events = ui.input(|i| i.events.clone());
+        let hovered = response.hovered() || response.dragged();
+        let mut sent = Vec::new();
+        for event in events {
+            match event {
+                egui::Event::PointerMoved(pos) if hovered && rect.contains(pos) => {
+                    let (x, y) = to_screen(pos);
+                    sent.push(InputEvent::PointerMove { x, y });
+                }
+                egui::Event::PointerButton {
+                    pos,
+                    button,
+                    pressed,
+                    ..
+                } if rect.contains(pos) || !pressed => {
+                    let button = match button {
+                        egui::PointerButton::Primary => 1,
+                        egui::PointerButton::Middle => 2,
+                        egui::PointerButton::Secondary => 3,
+                        egui::PointerButton::Extra1 => 8,
+                        egui::PointerButton::Extra2 => 9,
+                    };
+                    if pressed {
+                        let (x, y) = to_screen(pos);
+                        sent.push(InputEvent::PointerMove { x, y });
+                        self.held.push(button);
+                    } else if let Some(i) = self.held.iter().position(|b| *b == button) {
+                        self.held.remove(i);
+                    } else {
+                        continue;
+                    }
+                    sent.push(InputEvent::Button { button, pressed });
+                }
+                egui::Event::MouseWheel { delta, unit, .. } if hovered => {
+                    let notches = |d: f32| match unit {
+                        egui::MouseWheelUnit::Line | egui::MouseWheelUnit::Page => d.round() as i32,
+                        egui::MouseWheelUnit::Point => (d / 40.0).round() as i32,
+                    };
+                    let (dx, dy) = (-notches(delta.x), -notches(delta.y));
+                    if dx != 0 || dy != 0 {
+                        sent.push(InputEvent::Wheel { dx, dy });
+                    }
+                }
+                egui::Event::Text(text) => {
+                    for c in text.chars() {
+                        let keysym = keys::keysym(c);
+                        sent.push(InputEvent::Key {
+                            keysym,
+                            pressed: true,
+                        });
+                        sent.push(InputEvent::Key {
+                            keysym,
+                            pressed: false,
+                        });
+                    }
+                }
+                egui::Event::Key {
+                    key: Key::Escape,
+                    pressed: true,
+                    modifiers,
+                    ..
+                } => {
+                    if modifiers.shift {
+                        // Shift+Esc: a literal Esc for the sharer's application.
+                        sent.push(InputEvent::Key {
+                            keysym: ESCAPE,
+                            pressed: true,
+                        });
+                        sent.push(InputEvent::Key {
+                            keysym: ESCAPE,
+                            pressed: false,
+                        });
+                    } else {
+                        // Esc gives control back and is not sent.
+                        for event in sent.drain(..) {
+                            self.link.act(HelperAction::Input(event));
+                        }
+                        self.release();
+                        return;
+                    }
+                }
+                egui::Event::Key {
+                    key,
+                    pressed,
+                    repeat,
+                    modifiers,
+                    ..
+                } => {
+                    let held = modifiers.ctrl || modifiers.alt || modifiers.mac_cmd;
+                    let Some(keysym) = keys::key_symbol(key, held) else {
+                        continue;
+                    };
+                    let mods: Vec<u32> = [
+                        (modifiers.ctrl, CONTROL),
+                        (modifiers.alt, ALT),
+                        (modifiers.mac_cmd, SUPER),
+                    ]
+                    .iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, m)| *m)
+                    .collect();
+                    if pressed {
+                        for m in &mods {
+                            sent.push(InputEvent::Key {
+                                keysym: *m,
+                                pressed: true,
+                            });
+                        }
+                        sent.push(InputEvent::Key {
+                            keysym,
+                            pressed: true,
+                        });
+                        sent.push(InputEvent::Key {
+                            keysym,
+                            pressed: false,
+                        });
+                        for m in mods.iter().rev() {
+                            sent.push(InputEvent::Key {
+                                keysym: *m,
+                                pressed: false,
+                            });
+                        }
+                    }
+                    let _ = repeat;
+                }
+                _ => {}
+            }
+        }
+        for event in sent {
+            self.link.act(HelperAction::Input(event));
+        }
+    }
+}
+
+impl eframe::App for ViewerWindow {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        match &mut self.stage {
+            Stage::Dialog(dialog) => {
+                let mut start = None;
+                egui::CentralPanel::default().show(ui, |ui| start = dialog.show(ui));
+                if let Some((invitation, password, name)) = start {
+                    let wake = ctx.clone();
+                    let link = crate::link::start(invitation.clone(), password, name, move || {
+                        wake.request_repaint();
+                    });
+                    self.stage = Stage::Session(Box::new(Session::new(link, invitation)));
+                }
+            }
+            Stage::Session(session) => {
+                session.read(&ctx, &self.render);
+                egui::Panel::top("toolbar").show(ui, |ui| session.toolbar(ui));
+                if session.chat_open {
+                    egui::Panel::right("chat")
+                        .default_size(260.0)
+                        .show(ui, |ui| session.chat_panel(ui));
+                }
+                egui::CentralPanel::default()
+                    .frame(egui::Frame::NONE)
+                    .show(ui, |ui| session.screen(ui));
+                // Updates uploaded this pass are on screen when this pass is presented.
+                let now = Instant::now();
+                for received in session.pending_present.drain(..) {
+                    session
+                        .presented
+                        .push((now - received).as_secs_f64() * 1000.0);
+                }
+                let keep = session.presented.len().saturating_sub(200);
+                session.presented.drain(..keep);
+                if session.closed.is_some() && session.standing == Standing::Controlling {
+                    session.standing = Standing::Viewing;
+                }
+            }
+        }
+        // The status line's figures refresh once a second even when nothing else happens.
+        ctx.request_repaint_after(Duration::from_secs(1));
+    }
+}
