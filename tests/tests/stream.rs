@@ -315,3 +315,21 @@ async fn logs_of_whole_sessions_hold_no_secret() {
         assert!(!logs.contains(secret), "a secret is in the logs: {secret}");
     }
 }
+
+/// The embedding example (`engine/examples/embed.rs`) runs and ends exact: the documented way
+/// to use the engine as a library works.
+#[test]
+fn the_embedding_example_streams_an_animation_and_ends_exact() {
+    let example = crate::util::binary("examples/embed");
+    let out = std::process::Command::new(example).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("the viewer shows the last frame exactly: true"),
+        "{said}"
+    );
+}

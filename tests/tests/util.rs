@@ -138,6 +138,39 @@ impl Xvfb {
         self.clients.push(child);
     }
 
+    /// Starts openbox and waits until it manages the screen (windows mapped earlier could be
+    /// caught half-managed).
+    pub fn start_window_manager(&mut self) {
+        self.spawn("openbox", &[]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            // Started again if it gave up (it may, on a busy machine).
+            let wm = self.clients.last_mut().expect("just spawned");
+            if let Ok(Some(status)) = wm.try_wait() {
+                eprintln!(
+                    "openbox on {} exited ({status}); starting it again",
+                    self.display
+                );
+                self.clients.pop();
+                self.spawn("openbox", &[]);
+            }
+            let out = std::process::Command::new("xprop")
+                .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
+                .env("DISPLAY", &self.display)
+                .output()
+                .expect("xprop (make deps installs x11-utils)");
+            if String::from_utf8_lossy(&out.stdout).contains("window id") {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "openbox did not start on {}",
+                self.display
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     /// Like [`Xvfb::spawn`], with the program's standard error followed as [`Lines`].
     pub fn spawn_followed(&mut self, program: &std::path::Path, args: &[&str]) -> Lines {
         let mut child = std::process::Command::new(program)

@@ -53,7 +53,7 @@ fn shown_exactly(sharer: &[u8], helper: &[u8], pointer: (u32, u32)) -> Option<(u
 fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
     let scratch = Scratch::new("viewer-window");
     let mut ada = Xvfb::start(SHARER.0, SHARER.1);
-    ada.spawn("openbox", &[]);
+    ada.start_window_manager();
     let (mut agent, said, file, typed) = sharer(
         &mut ada,
         &scratch,
@@ -74,8 +74,7 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
     screenshot(&ada, SHARER, "viewer-0-sharers-screen");
 
     let mut grace = Xvfb::start(HELPER.0, HELPER.1);
-    grace.spawn("openbox", &[]);
-    std::thread::sleep(Duration::from_millis(300));
+    grace.start_window_manager();
     let viewer = grace.spawn_followed(
         &binary("beckon-viewer"),
         &["--name", "Grace", file.to_str().unwrap()],

@@ -484,8 +484,7 @@ fn the_sharers_window_asks_allows_control_chats_and_disconnects_when_unanswered(
     const SCREEN: (u32, u32) = (800, 600);
     let scratch = Scratch::new("x11-window");
     let mut x = Xvfb::start(SCREEN.0, SCREEN.1);
-    x.spawn("openbox", &[]);
-    std::thread::sleep(Duration::from_millis(500));
+    x.start_window_manager();
     let args = ["--continue-every", "14", "--continue-timeout", "3"];
     let (mut agent, lines, file, typed) = sharer(&mut x, &scratch, "+500+300", &args, |_| None);
     let window = String::from_utf8(x.run("xdotool", &["search", "--sync", "--name", TITLE]))

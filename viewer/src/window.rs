@@ -237,7 +237,12 @@ struct Session {
     stats: (f64, f64, f64),
     /// Received-to-presented times of updates, for the status line (milliseconds).
     presented: Vec<f64>,
-    pending_present: Vec<Instant>,
+    /// Updates uploaded in this pass: when each arrived, and whether it was most of the screen.
+    pending_present: Vec<(Instant, bool)>,
+    /// Every update's received-to-presented time, small and full-screen, for the summary.
+    timings: (Vec<f64>, Vec<f64>),
+    /// Passes that presented new pixels, and when the first and last did.
+    drawn: (u64, Option<Instant>, Option<Instant>),
     /// Buttons held down on the sharer's screen, to release on leaving control.
     held: Vec<u8>,
 }
@@ -261,8 +266,46 @@ impl Session {
             stats: (0.0, 0.0, 0.0),
             presented: Vec::new(),
             pending_present: Vec::new(),
+            timings: (Vec::new(), Vec::new()),
+            drawn: (0, None, None),
             held: Vec::new(),
         }
+    }
+
+    /// What the window did, in a line: how many updates, how soon each was on screen after it
+    /// arrived (the time to upload it and draw the pass that shows it), and how often it drew.
+    fn summary(&self) -> String {
+        fn percentiles(all: &[f64]) -> String {
+            let mut sorted = all.to_vec();
+            sorted.sort_by(f64::total_cmp);
+            if sorted.is_empty() {
+                return "none".into();
+            }
+            let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+            format!(
+                "p50 {:.2} ms, p99 {:.2} ms ({} updates)",
+                at(0.5),
+                at(0.99),
+                sorted.len()
+            )
+        }
+        let (passes, first, last) = self.drawn;
+        let seconds = match (first, last) {
+            (Some(first), Some(last)) => (last - first).as_secs_f64(),
+            _ => 0.0,
+        };
+        format!(
+            "Window summary: received to presented, small updates {}; full-screen {}; {} passes drew new pixels in {:.1} s ({:.1} frames/s)",
+            percentiles(&self.timings.0),
+            percentiles(&self.timings.1),
+            passes,
+            seconds,
+            if seconds > 0.0 {
+                passes.saturating_sub(1) as f64 / seconds
+            } else {
+                0.0
+            }
+        )
     }
 
     fn sharer(&self) -> &str {
@@ -290,7 +333,9 @@ impl Session {
                     received,
                 } => {
                     self.upload(render, size, &regions);
-                    self.pending_present.push(received);
+                    let area: u64 = regions.iter().map(|(r, _)| r.area()).sum();
+                    let full = area * 2 >= u64::from(size.0) * u64::from(size.1);
+                    self.pending_present.push((received, full));
                 }
                 ToWindow::CursorShape(picture) => {
                     let image = egui::ColorImage::from_rgba_unmultiplied(
@@ -324,7 +369,10 @@ impl Session {
                     }
                 }
                 ToWindow::Stats { kbps, fps, rtt_ms } => self.stats = (kbps, fps, rtt_ms),
-                ToWindow::Closed(reason) => self.closed = Some(reason),
+                ToWindow::Closed(reason) => {
+                    eprintln!("{}", self.summary());
+                    self.closed = Some(reason);
+                }
             }
         }
     }
@@ -761,10 +809,23 @@ impl eframe::App for ViewerWindow {
                     .show(ui, |ui| session.screen(ui));
                 // Updates uploaded this pass are on screen when this pass is presented.
                 let now = Instant::now();
-                for received in session.pending_present.drain(..) {
-                    session
-                        .presented
-                        .push((now - received).as_secs_f64() * 1000.0);
+                if !session.pending_present.is_empty() {
+                    let drawn = &mut session.drawn;
+                    drawn.0 += 1;
+                    drawn.1.get_or_insert(now);
+                    drawn.2 = Some(now);
+                }
+                for (received, full) in session.pending_present.drain(..) {
+                    let ms = (now - received).as_secs_f64() * 1000.0;
+                    session.presented.push(ms);
+                    let all = if full {
+                        &mut session.timings.1
+                    } else {
+                        &mut session.timings.0
+                    };
+                    if all.len() < 1_000_000 {
+                        all.push(ms);
+                    }
                 }
                 let keep = session.presented.len().saturating_sub(200);
                 session.presented.drain(..keep);

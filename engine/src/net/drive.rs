@@ -39,6 +39,11 @@ pub trait InputSink: Send {
     fn apply(&mut self, event: InputEvent);
 }
 
+/// A sharer that never grants control has no input to apply.
+impl InputSink for () {
+    fn apply(&mut self, _event: InputEvent) {}
+}
+
 /// Settings of the agent driver.
 #[derive(Clone, Copy, Debug)]
 pub struct AgentOptions {
@@ -51,6 +56,18 @@ pub struct AgentOptions {
     /// The clock origin timestamps count from (share it with a viewer in the same process to
     /// measure latency).
     pub origin: std::time::Instant,
+}
+
+impl AgentOptions {
+    /// The default pipeline and timers at `fps` captures a second, timed from `origin`.
+    pub fn new(fps: u32, origin: std::time::Instant) -> AgentOptions {
+        AgentOptions {
+            pipeline: PipelineConfig::default(),
+            fps,
+            timers: Timers::default(),
+            origin,
+        }
+    }
 }
 
 /// What the application hands the agent driver, and hears from it.

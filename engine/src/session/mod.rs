@@ -113,6 +113,19 @@ pub struct Ticket {
 }
 
 impl Ticket {
+    /// An open ticket that never expires, with no wrong password yet (embedding, tests).
+    pub fn open(id: &str, sharer: &str, verifier: Secret<[u8; 32]>) -> Ticket {
+        Ticket {
+            id: id.to_string(),
+            sharer: sharer.to_string(),
+            verifier,
+            expires_at_us: u64::MAX,
+            attempts: 0,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            state: TicketState::Open,
+        }
+    }
+
     /// The ticket for an id the agent does not know: the session refuses it as
     /// [`Refusal::UnknownInvitation`] before any key exchange.
     pub fn unknown() -> Ticket {
