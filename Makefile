@@ -1,5 +1,5 @@
 # Beckon: two commands do all the set-up on a fresh Debian 12 machine.
-#   make demo   the main job (for now: the diff and pipeline reports of every committed clip)
+#   make demo   the main job: a live remote-assistance session (see below)
 #   make test   fmt check, clippy -D warnings, every test
 # make deps is called first by both; it installs only what is missing.
 
@@ -10,13 +10,13 @@ CLIPS := $(wildcard corpus/*.bgra.zst)
 # Debian packages the build, the tests and the corpus recorder need; the windows (winit, wgpu)
 # load the X and Mesa libraries at run time (lavapipe: Vulkan in software).
 DEB_PACKAGES := build-essential pkg-config nasm libdav1d-dev \
-	python3 python3-aiosmtpd procps zstd ffmpeg \
+	python3 python3-aiosmtpd procps zstd ffmpeg less \
 	xvfb x11-utils x11-xserver-utils xdotool openbox xterm dillo feh \
 	fonts-dejavu-core lomiri-wallpapers-20.04 \
 	libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 \
 	mesa-vulkan-drivers libvulkan1 libegl1 libgl1-mesa-dri
 
-.PHONY: deps demo test bench fmt clippy check-toolchain
+.PHONY: deps demo corpus-report test bench fmt clippy check-toolchain
 
 deps: check-toolchain
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -35,7 +35,15 @@ check-toolchain:
 
 DEMO_DIR := target/demo
 
+# The main job: Beckon end to end. With a display, the viewer opens on it, connected to a virtual
+# sharer desktop; without one (or `make demo DEMO_ARGS=--headless`), a scripted session on two
+# Xvfb displays, with screenshots in target/demo/ and a summary.
 demo: deps
+	$(CARGO) build --release -q -p beckon-agent -p beckon-viewer -p beckon-benches --bin demo
+	./target/release/demo $(DEMO_ARGS)
+
+# What the tile diff and the whole pipeline do with each committed clip.
+corpus-report: deps
 	$(CARGO) build --release -q -p beckon-benches --bin corpus-report --bin corpus-eval
 	@echo "== What the tile diff sees in each clip"
 	./target/release/corpus-report $(CLIPS)

@@ -203,14 +203,20 @@ impl Xvfb {
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
-        for c in self
-            .clients
-            .iter_mut()
-            .chain(std::iter::once(&mut self.server))
-        {
+        for c in self.clients.iter_mut() {
             let _ = c.kill();
             let _ = c.wait();
         }
+        // SIGTERM, so the server removes its socket and lock file; SIGKILL if it lingers.
+        let _ = std::process::Command::new("kill")
+            .arg(self.server.id().to_string())
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while matches!(self.server.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = self.server.kill();
+        let _ = self.server.wait();
     }
 }
 

@@ -174,3 +174,27 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
     let log = audit_log(&scratch);
     assert!(log.contains("control ended"), "{log}");
 }
+
+/// `make demo` without a display: the scripted session on two Xvfb displays runs through and
+/// ends with the sharer's exact pixels in the helper's window.
+#[test]
+fn the_headless_demo_runs_the_whole_session_and_ends_exact() {
+    let out = std::process::Command::new(binary("demo"))
+        .arg("--headless")
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for step in [
+        "5. They chat.",
+        "6. Grace disconnects.",
+        "Exact pixels at the end: yes",
+    ] {
+        assert!(said.contains(step), "{said}");
+    }
+}

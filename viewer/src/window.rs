@@ -241,6 +241,8 @@ struct Session {
     pending_present: Vec<(Instant, bool)>,
     /// Every update's received-to-presented time, small and full-screen, for the summary.
     timings: (Vec<f64>, Vec<f64>),
+    /// The per-second kbit/s figures summed while viewing, and how many.
+    traffic: (f64, u32),
     /// Passes that presented new pixels, and when the first and last did.
     drawn: (u64, Option<Instant>, Option<Instant>),
     /// Buttons held down on the sharer's screen, to release on leaving control.
@@ -268,6 +270,7 @@ impl Session {
             pending_present: Vec::new(),
             timings: (Vec::new(), Vec::new()),
             drawn: (0, None, None),
+            traffic: (0.0, 0),
             held: Vec::new(),
         }
     }
@@ -295,9 +298,10 @@ impl Session {
             _ => 0.0,
         };
         format!(
-            "Window summary: received to presented, small updates {}; full-screen {}; {} passes drew new pixels in {:.1} s ({:.1} frames/s)",
+            "Window summary: received to presented, small updates {}; full-screen {}; {:.0} kbit/s on average while viewing; {} passes drew new pixels in {:.1} s ({:.1} frames/s)",
             percentiles(&self.timings.0),
             percentiles(&self.timings.1),
+            self.traffic.0 / f64::from(self.traffic.1.max(1)),
             passes,
             seconds,
             if seconds > 0.0 {
@@ -368,7 +372,13 @@ impl Session {
                         self.unread += 1;
                     }
                 }
-                ToWindow::Stats { kbps, fps, rtt_ms } => self.stats = (kbps, fps, rtt_ms),
+                ToWindow::Stats { kbps, fps, rtt_ms } => {
+                    self.stats = (kbps, fps, rtt_ms);
+                    if self.standing != Standing::Connecting && self.standing != Standing::Waiting {
+                        self.traffic.0 += kbps;
+                        self.traffic.1 += 1;
+                    }
+                }
                 ToWindow::Closed(reason) => {
                     eprintln!("{}", self.summary());
                     self.closed = Some(reason);
