@@ -11,28 +11,14 @@
 //! Figures: the idle share of one core (target: under 1 %), and CPU milliseconds per typed
 //! character (raw, and net of the idle rate). Needs Xvfb, xterm and xdotool (`make deps`).
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::mpsc;
+use std::io::Write;
+use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use beckon_benches::desktop::{Started, free_display, invite, sibling, wait_for};
 
 const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
-
-/// Processes started here, stopped on drop (last started, first stopped).
-#[derive(Default)]
-struct Started(Vec<Child>);
-
-impl Drop for Started {
-    fn drop(&mut self) {
-        for child in self.0.iter_mut().rev() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// User + system CPU seconds of process `pid` so far.
 fn cpu_seconds(pid: u32) -> Result<f64> {
@@ -48,19 +34,6 @@ fn cpu_seconds(pid: u32) -> Result<f64> {
     // SAFETY: sysconf only reads a system constant.
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     Ok(ticks as f64 / per_second)
-}
-
-/// The binaries built beside this one.
-fn sibling(name: &str) -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let path = exe.with_file_name(name);
-    if !path.exists() {
-        bail!(
-            "{} is missing: run `cargo build --release --workspace` first",
-            path.display()
-        );
-    }
-    Ok(path)
 }
 
 fn run(display: &str, program: &str, args: &[&str]) -> Result<()> {
@@ -102,62 +75,29 @@ fn measure() -> Result<()> {
     let scratch = std::env::temp_dir().join(format!("beckon-agent-cpu-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let mut started = Started::default();
-    let display = format!(":{}", 60 + std::process::id() % 30);
-    started.0.push(
-        Command::new("Xvfb")
-            .args([
-                display.as_str(),
-                "-screen",
-                "0",
-                "1920x1080x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stderr(Stdio::null())
-            .spawn()
-            .context("Xvfb (make deps installs it)")?,
-    );
-    std::thread::sleep(Duration::from_secs(1));
-    started.0.push(
-        Command::new("xterm")
-            .args([
-                "-geometry",
-                "160x50+0+0",
-                "-e",
-                "sh",
-                "-c",
-                "cat > /dev/null",
-            ])
-            .env("DISPLAY", &display)
-            .spawn()
-            .context("xterm")?,
-    );
+    let display = free_display(460);
+    started.xvfb(&display, (1920, 1080))?;
+    started.on(
+        &display,
+        "xterm",
+        &[
+            "-geometry",
+            "160x50+0+0",
+            "-e",
+            "sh",
+            "-c",
+            "cat > /dev/null",
+        ],
+    )?;
     std::thread::sleep(Duration::from_secs(1));
     let data = scratch.join("data");
     let file = scratch.join("invitation.beckon");
     let port = std::net::UdpSocket::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
-    let mut invite = Command::new(&agent_bin)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["invite", "--from", "Ada", "--message", "benchmark"])
-        .args([
-            "--password-stdin",
-            "--address",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .arg("--save")
-        .arg(&file)
-        .stdin(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    writeln!(invite.stdin.take().context("stdin")?, "{PASSWORD}")?;
-    if !invite.wait()?.success() {
-        bail!("beckon-agent invite failed");
-    }
-
-    let mut agent = Command::new(&agent_bin)
+    invite(&agent_bin, &data, &file, port, PASSWORD)?;
+    let mut agent = Command::new(&agent_bin);
+    agent
         .arg("--data-dir")
         .arg(&data)
         .args([
@@ -169,31 +109,10 @@ fn measure() -> Result<()> {
             "--yes",
         ])
         .args(["--sessions", "1", "--listen", &format!("127.0.0.1:{port}")])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let agent_pid = agent.id();
-    let (lines_tx, lines) = mpsc::channel();
-    let stderr = agent.stderr.take().context("stderr")?;
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    started.0.push(agent);
-    let wait_for = |needle: &str| -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = lines
-                .recv_timeout(left)
-                .with_context(|| format!("the agent never said {needle:?}"))?;
-            if line.contains(needle) {
-                return Ok(());
-            }
-        }
-    };
-    wait_for("Waiting for helpers")?;
+        .stdin(Stdio::piped());
+    let lines = started.followed(&mut agent)?;
+    let agent_pid = started.0.last().context("the agent")?.id();
+    wait_for(&lines, "Waiting for helpers", 30)?;
     let typing_seconds = chars as u64 / 10 + 10;
     let mut viewer = Command::new(&viewer_bin)
         .args(["open", "--name", "Grace", "--password-stdin", "--seconds"])
@@ -205,7 +124,7 @@ fn measure() -> Result<()> {
     writeln!(viewer.stdin.take().context("stdin")?, "{PASSWORD}")?;
     let viewer_pid = viewer.id();
     started.0.push(viewer);
-    wait_for("The helper sees your screen")?;
+    wait_for(&lines, "The helper sees your screen", 30)?;
     // The first whole screen and its refinement settle first.
     std::thread::sleep(Duration::from_secs(8));
 
@@ -248,6 +167,6 @@ fn measure() -> Result<()> {
         used / (t2 - t1).as_secs_f64() * 100.0
     );
     drop(started);
-    let _ = std::fs::remove_dir_all(Path::new(&scratch));
+    let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }
