@@ -183,6 +183,29 @@ pub fn message(invitation: &Invitation, from: &str, to: &str) -> Result<Message>
 
 /// Sends `message` with `settings`.
 pub fn send(settings: &SmtpSettings, message: &Message) -> Result<()> {
+    let (transport, host) = transport(settings)?;
+    transport
+        .send(message)
+        .map_err(|e| anyhow::anyhow!("{host} did not take the e-mail: {e}"))?;
+    Ok(())
+}
+
+/// Connects to the SMTP server, says hello, secures and authenticates the connection as a
+/// send would, and leaves: whether e-mail would go out (`beckon-agent doctor`).
+///
+/// # Errors
+/// What went wrong, in a sentence.
+pub fn check(settings: &SmtpSettings) -> Result<String> {
+    let (transport, host) = transport(settings)?;
+    match transport.test_connection() {
+        Ok(true) => Ok(host),
+        Ok(false) => bail!("{host} did not answer as an SMTP server"),
+        Err(e) => bail!("{host}: {e}"),
+    }
+}
+
+/// The transport the settings describe, and the host's name.
+fn transport(settings: &SmtpSettings) -> Result<(SmtpTransport, String)> {
     let Some(host) = settings.host.as_deref() else {
         bail!(
             "no SMTP server: set [smtp] host in agent.toml or give --smtp-host \
@@ -222,11 +245,7 @@ pub fn send(settings: &SmtpSettings, message: &Message) -> Result<()> {
         (Some(_), None) => bail!("--smtp-user is set but BECKON_SMTP_PASSWORD is not"),
         _ => {}
     }
-    transport
-        .build()
-        .send(message)
-        .map_err(|e| anyhow::anyhow!("{host} did not take the e-mail: {e}"))?;
-    Ok(())
+    Ok((transport.build(), host.to_string()))
 }
 
 #[cfg(test)]

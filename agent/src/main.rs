@@ -3,6 +3,7 @@
 //! Invitations are made with `invite`, listed with `invitations`, and expired, resent or deleted
 //! by id; `log` shows the audit log. Everything lives in the store (see [`store`]).
 
+mod doctor;
 mod mail;
 mod share;
 mod store;
@@ -66,6 +67,14 @@ enum Command {
     },
     /// Serve the invitations: wait for helpers and ask you before one sees anything.
     Share(share::ShareArgs),
+    /// Check whether a helper can reach this agent, and say what to do if not.
+    Doctor(doctor::DoctorArgs),
+    /// Send the doctor's test datagram to ADDR (the doctor runs this in a test namespace).
+    #[command(hide = true)]
+    Probe {
+        /// Where to send it.
+        target: SocketAddr,
+    },
     /// List the helpers' addresses invitations were e-mailed to (the address book).
     Helpers,
     /// Show the audit log.
@@ -366,10 +375,22 @@ fn invitations(store: &Store, json: bool) -> Result<()> {
 
 fn run() -> Result<()> {
     let cli = Cli::parse();
-    let store = Store::open(&data_dir(cli.data_dir.as_deref())?)?;
     let config = mail::config_path(cli.config.as_deref());
     let smtp = |flags: &mail::SmtpSettings| flags.resolve(config.as_deref(), cli.config.is_some());
+    // These two need no store.
     match &cli.command {
+        Command::Probe { target } => return doctor::send_probe(*target),
+        Command::Doctor(args) => {
+            if doctor::doctor(args, &smtp(&args.smtp)?)? {
+                return Ok(());
+            }
+            std::process::exit(1);
+        }
+        _ => {}
+    }
+    let store = Store::open(&data_dir(cli.data_dir.as_deref())?)?;
+    match &cli.command {
+        Command::Probe { .. } | Command::Doctor(_) => Ok(()),
         Command::Invite(args) => invite(&store, args, &smtp(&args.smtp)?),
         Command::Helpers => {
             for (address, last_used) in store.helpers()? {

@@ -5,6 +5,7 @@ mod util;
 mod agent_cli;
 mod codec;
 mod corpus;
+mod doctor;
 mod mail;
 mod share;
 mod stream;

@@ -1,0 +1,406 @@
+//! `beckon-agent doctor`: can a helper reach this agent, and if not, why and what to do.
+//!
+//! It checks, in order: the X display and the extensions sharing needs; whether the UDP port
+//! can be bound; local firewall rules (nftables, iptables, ufw) that would drop inbound UDP to
+//! the port, naming each and printing the command that allows the port; a reachability
+//! self-test from a fresh network namespace (as root, when `ip` can make one); and the SMTP
+//! settings, when there are any. The exit code is 0 only when all is well.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::Result;
+use x11rb::connection::RequestConnection;
+
+use crate::mail;
+
+/// Options of `doctor`.
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// The UDP address `share` listens on.
+    #[arg(long, default_value = "0.0.0.0:47600")]
+    pub listen: SocketAddr,
+    /// The X display to check (default: DISPLAY).
+    #[arg(long)]
+    pub display: Option<String>,
+    /// Skip the self-test from another network namespace.
+    #[arg(long)]
+    pub no_netns: bool,
+    #[command(flatten)]
+    pub smtp: mail::SmtpSettings,
+}
+
+/// What the checks found.
+#[derive(Debug, Default)]
+struct Report {
+    problems: usize,
+}
+
+impl Report {
+    fn ok(&self, what: &str) {
+        println!("ok       {what}");
+    }
+
+    fn problem(&mut self, what: &str, fix: &str) {
+        self.problems += 1;
+        println!("PROBLEM  {what}");
+        if !fix.is_empty() {
+            println!("         {fix}");
+        }
+    }
+
+    fn note(&self, what: &str) {
+        println!("note     {what}");
+    }
+}
+
+/// Runs every check; `Ok(true)` when all is well.
+pub fn doctor(args: &DoctorArgs, smtp: &mail::SmtpSettings) -> Result<bool> {
+    let mut report = Report::default();
+    display(&mut report, args.display.as_deref());
+    let port = args.listen.port();
+    match UdpSocket::bind(args.listen) {
+        Ok(_) => report.ok(&format!("UDP {} can be bound", args.listen)),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => report.note(&format!(
+            "UDP {} is in use: fine if `beckon-agent share` runs; otherwise stop what holds it \
+             or use --listen with another port",
+            args.listen
+        )),
+        Err(e) => report.problem(
+            &format!("UDP {} cannot be bound: {e}", args.listen),
+            "use --listen with an address of this computer and a port above 1023",
+        ),
+    }
+    firewall(&mut report, port);
+    if !args.no_netns {
+        reachability(&mut report, port);
+    }
+    match (&smtp.host, mail::check(smtp)) {
+        (None, _) => report.note("no SMTP server set: invitations go by file or string"),
+        (Some(_), Ok(host)) => report.ok(&format!("SMTP: {host} answers and accepts the login")),
+        (Some(_), Err(e)) => report.problem(
+            &format!("SMTP: {e:#}"),
+            "check [smtp] in agent.toml and BECKON_SMTP_PASSWORD",
+        ),
+    }
+    if report.problems == 0 {
+        println!("\nAll is well: a helper who can reach this computer's address can connect.");
+    } else {
+        println!("\n{} problem(s): see above.", report.problems);
+    }
+    Ok(report.problems == 0)
+}
+
+fn display(report: &mut Report, display: Option<&str>) {
+    let name = display.map_or_else(
+        || std::env::var("DISPLAY").unwrap_or_default(),
+        String::from,
+    );
+    let Ok((conn, _)) = x11rb::connect(display) else {
+        report.note(&format!(
+            "no X display ({name:?}): `share --x11` needs one (Wayland is not supported yet); \
+             `share --clip` works without"
+        ));
+        return;
+    };
+    report.ok(&format!("X display {name} opens"));
+    for (extension, needed) in [
+        ("DAMAGE", "to see what changed"),
+        ("XFIXES", "for the pointer"),
+        ("XTEST", "for the helper's input"),
+        ("XInputExtension", "for the sharer's Esc"),
+        ("RANDR", "to follow screen size changes"),
+        ("MIT-SHM", "for fast capture (GetImage is used without it)"),
+    ] {
+        match conn.extension_information(extension) {
+            Ok(Some(_)) => report.ok(&format!("X extension {extension}")),
+            _ if extension == "MIT-SHM" || extension == "RANDR" => {
+                report.note(&format!("X extension {extension} missing: {needed}"))
+            }
+            _ => report.problem(
+                &format!("X extension {extension} missing: needed {needed}"),
+                "use an X server that has it (Xorg and Xvfb do)",
+            ),
+        }
+    }
+}
+
+/// A command's standard output, when it runs and succeeds.
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A firewall rule that drops the port, and the command that lets the port through.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Blocking {
+    /// Which firewall and rule.
+    pub rule: String,
+    /// The command that allows the port.
+    pub fix: String,
+}
+
+/// Rules of `nft -a list ruleset` that drop or reject inbound UDP to `port`, or input chains
+/// whose policy drops with no rule accepting it.
+pub fn nft_blocking(ruleset: &str, port: u16) -> Vec<Blocking> {
+    let mut found = Vec::new();
+    let (mut table, mut chain, mut input) = (String::new(), String::new(), false);
+    let mut accepted = false;
+    let mut policy_drop = false;
+    let finish =
+        |found: &mut Vec<Blocking>, table: &str, chain: &str, drop: bool, accepted: bool| {
+            if drop && !accepted {
+                found.push(Blocking {
+                    rule: format!(
+                        "nftables: chain {table} {chain} drops everything it does not accept"
+                    ),
+                    fix: format!("nft insert rule {table} {chain} udp dport {port} accept"),
+                });
+            }
+        };
+    let dport = format!("udp dport {port} ");
+    for line in ruleset.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("table ") {
+            table = rest
+                .split(" # ")
+                .next()
+                .unwrap_or("")
+                .trim_end_matches(" {")
+                .to_string();
+        } else if let Some(rest) = line.strip_prefix("chain ") {
+            chain = rest
+                .split(" # ")
+                .next()
+                .unwrap_or("")
+                .trim_end_matches(" {")
+                .to_string();
+            (input, accepted, policy_drop) = (false, false, false);
+        } else if line.starts_with("type filter hook input") {
+            input = true;
+            policy_drop = line.contains("policy drop");
+        } else if line == "}" && !chain.is_empty() {
+            if input {
+                finish(&mut found, &table, &chain, policy_drop, accepted);
+            }
+            chain.clear();
+            input = false;
+        } else if input && (line.contains(&dport) || line.ends_with(&dport[..dport.len() - 1])) {
+            if line.contains(" accept") {
+                accepted = true;
+            } else if line.contains(" drop") || line.contains(" reject") {
+                let handle = line.rsplit("# handle ").next().unwrap_or("").trim();
+                found.push(Blocking {
+                    rule: format!(
+                        "nftables: {table} {chain}: {}",
+                        line.split(" # ").next().unwrap_or(line)
+                    ),
+                    fix: format!("nft delete rule {table} {chain} handle {handle}"),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// Rules of `iptables -S INPUT` that drop or reject UDP to `port`.
+pub fn iptables_blocking(rules: &str, port: u16) -> Vec<Blocking> {
+    rules
+        .lines()
+        .filter(|l| l.starts_with("-A INPUT") && l.contains("-p udp"))
+        .filter(|l| {
+            l.contains(&format!("--dport {port} ")) || l.ends_with(&format!("--dport {port}"))
+        })
+        .filter(|l| l.contains("-j DROP") || l.contains("-j REJECT"))
+        .map(|l| Blocking {
+            rule: format!("iptables: {l}"),
+            fix: format!("iptables -I INPUT -p udp --dport {port} -j ACCEPT"),
+        })
+        .collect()
+}
+
+fn firewall(report: &mut Report, port: u16) {
+    let mut looked = false;
+    let mut blocking = Vec::new();
+    if let Some(ruleset) = output("nft", &["-a", "list", "ruleset"]) {
+        looked = true;
+        blocking.extend(nft_blocking(&ruleset, port));
+    }
+    if let Some(rules) = output("iptables", &["-S", "INPUT"]) {
+        looked = true;
+        blocking.extend(iptables_blocking(&rules, port));
+    }
+    if let Some(status) = output("ufw", &["status"]) {
+        looked = true;
+        if status.contains("Status: active") && !status.contains(&format!("{port}/udp")) {
+            blocking.push(Blocking {
+                rule: format!("ufw is active and does not allow {port}/udp"),
+                fix: format!("ufw allow {port}/udp"),
+            });
+        }
+    }
+    if blocking.is_empty() {
+        if looked {
+            report.ok(&format!("no local firewall rule drops UDP port {port}"));
+        } else {
+            report.note("could not read the firewall (nft, iptables, ufw: missing, or not root)");
+        }
+    }
+    for b in blocking {
+        report.problem(
+            &format!("{} (drops UDP port {port})", b.rule),
+            &format!("allow it: {}", b.fix),
+        );
+    }
+}
+
+/// Sends one datagram to `port` on this computer from a fresh network namespace, through a veth
+/// pair, and waits for it: what a helper on another computer would meet at this firewall.
+fn reachability(report: &mut Report, port: u16) {
+    if !is_root() || output("ip", &["-V"]).is_none() {
+        report.note("reachability self-test skipped: it needs root and `ip` (iproute2)");
+        return;
+    }
+    let tag = std::process::id() % 10_000;
+    let (ns, host_if, ns_if) = (
+        format!("bkdoc{tag}"),
+        format!("bkd{tag}h"),
+        format!("bkd{tag}n"),
+    );
+    let subnet = 10 + tag % 200;
+    let (host_ip, ns_ip) = (format!("10.254.{subnet}.1"), format!("10.254.{subnet}.2"));
+    let run = |args: &[&str]| output("ip", args).is_some();
+    let made = run(&["netns", "add", &ns])
+        && run(&[
+            "link", "add", &host_if, "type", "veth", "peer", "name", &ns_if,
+        ])
+        && run(&["link", "set", &ns_if, "netns", &ns])
+        && run(&["addr", "add", &format!("{host_ip}/30"), "dev", &host_if])
+        && run(&["link", "set", &host_if, "up"])
+        && run(&[
+            "netns",
+            "exec",
+            &ns,
+            "ip",
+            "addr",
+            "add",
+            &format!("{ns_ip}/30"),
+            "dev",
+            &ns_if,
+        ])
+        && run(&["netns", "exec", &ns, "ip", "link", "set", &ns_if, "up"]);
+    let result = if made {
+        probe(&ns, &host_ip, port)
+    } else {
+        Err("could not set up the test namespace".into())
+    };
+    let _ = output("ip", &["link", "del", &host_if]);
+    let _ = output("ip", &["netns", "del", &ns]);
+    match result {
+        Ok(()) => report.ok(&format!(
+            "UDP port {port} is reachable from another network (a namespace on this computer)"
+        )),
+        Err(e) if e.contains("in use") => report.note(&format!("reachability self-test: {e}")),
+        Err(e) => report.problem(
+            &format!("UDP port {port} is not reachable from another network: {e}"),
+            "a firewall drops it: see the rules above",
+        ),
+    }
+}
+
+/// Listens on `host_ip:port` and sends from the namespace; `Ok` when the datagram arrives.
+fn probe(ns: &str, host_ip: &str, port: u16) -> Result<(), String> {
+    let socket = UdpSocket::bind((host_ip, port)).map_err(|e| {
+        format!("cannot listen on {host_ip}:{port} to test ({e}): the port is in use")
+    })?;
+    socket
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let target = format!("{host_ip}:{port}");
+    let sent = Command::new("ip")
+        .args(["netns", "exec", ns])
+        .arg(exe)
+        .args(["probe", &target])
+        .status()
+        .map_err(|e| e.to_string())?;
+    if !sent.success() {
+        return Err("the test datagram could not be sent".into());
+    }
+    let mut buffer = [0u8; 64];
+    match socket.recv_from(&mut buffer) {
+        Ok((n, _)) if &buffer[..n] == PROBE => Ok(()),
+        Ok(_) => Err("something else answered".into()),
+        Err(_) => Err("the test datagram never arrived".into()),
+    }
+}
+
+/// The datagram of the self-test.
+pub const PROBE: &[u8] = b"beckon-doctor-probe";
+
+/// `beckon-agent probe ADDR` (used by the self-test, inside the namespace): sends [`PROBE`].
+///
+/// # Errors
+/// When it cannot be sent.
+pub fn send_probe(target: SocketAddr) -> Result<()> {
+    let socket = UdpSocket::bind("0.0.0.0:0")?;
+    for _ in 0..3 {
+        socket.send_to(PROBE, target)?;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULESET: &str = "table inet filter { # handle 1
+	chain input { # handle 1
+		type filter hook input priority filter; policy accept;
+		udp dport 47600 drop # handle 2
+		tcp dport 22 accept # handle 3
+	}
+}
+table inet strict { # handle 4
+	chain input { # handle 1
+		type filter hook input priority filter; policy drop;
+		tcp dport 22 accept # handle 2
+	}
+}
+";
+
+    #[test]
+    fn nftables_rules_that_drop_the_port_are_named_with_their_fix() {
+        let found = nft_blocking(RULESET, 47600);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].fix, "nft delete rule inet filter input handle 2");
+        assert!(found[0].rule.contains("udp dport 47600 drop"));
+        assert_eq!(
+            found[1].fix,
+            "nft insert rule inet strict input udp dport 47600 accept"
+        );
+        assert!(
+            nft_blocking(RULESET, 47601).len() == 1,
+            "only the drop policy"
+        );
+    }
+
+    #[test]
+    fn iptables_rules_that_drop_the_port_are_named() {
+        let rules = "-P INPUT ACCEPT\n-A INPUT -p udp -m udp --dport 47600 -j DROP\n-A INPUT -p tcp --dport 47600 -j DROP\n";
+        let found = iptables_blocking(rules, 47600);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].fix,
+            "iptables -I INPUT -p udp --dport 47600 -j ACCEPT"
+        );
+    }
+}
