@@ -59,6 +59,7 @@ test: deps
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) build --workspace --locked  # the binaries the end-to-end tests run
 	$(CARGO) test --workspace --locked
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
 
 bench: deps
 	$(CARGO) bench -p beckon-benches

@@ -7,11 +7,11 @@ use std::sync::mpsc;
 /// A question for the sharer, answered Yes or No.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Question {
-    /// "<helper> wants to connect to your computer. Allow?"
+    /// "`<helper>` wants to connect to your computer. Allow?"
     Connection,
-    /// "<helper> would like to share control of your computer. Allow?"
+    /// "`<helper>` would like to share control of your computer. Allow?"
     Control,
-    /// "Continue sharing your screen with <helper>?" (asked every so often; unanswered, the
+    /// "Continue sharing your screen with `<helper>`?" (asked every so often; unanswered, the
     /// helper is disconnected).
     Continue,
 }

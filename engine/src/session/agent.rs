@@ -32,9 +32,9 @@ pub enum AgentState {
 /// What the sharer decided, or typed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SharerDecision {
-    /// Yes or No to "<helper> wants to connect to your computer".
+    /// Yes or No to "`<helper> wants to connect to your computer`".
     AllowConnection(bool),
-    /// Yes or No to "<helper> would like to share control".
+    /// Yes or No to "`<helper> would like to share control`".
     AllowControl(bool),
     /// The sharer pressed Esc (or Stop control): control ends at once.
     Esc,
@@ -63,7 +63,7 @@ pub enum AgentInput {
 /// What the application should know or show.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AgentEvent {
-    /// Ask the sharer: "<helper> wants to connect to your computer. Allow?"
+    /// Ask the sharer: "`<helper> wants to connect to your computer. Allow?`"
     HelperWantsToConnect {
         /// The helper's name.
         helper: String,
@@ -77,7 +77,7 @@ pub enum AgentEvent {
     },
     /// The helper sees the screen from now on.
     ViewingStarted,
-    /// Ask the sharer: "<helper> would like to share control of your computer. Allow?"
+    /// Ask the sharer: "`<helper> would like to share control of your computer. Allow?`"
     HelperWantsControl {
         /// The helper's name.
         helper: String,

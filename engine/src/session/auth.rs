@@ -9,7 +9,7 @@
 //! 2. they run SPAKE2 (Ed25519 group) on the stretched password: a wrong guess yields a different
 //!    key and teaches the guesser nothing but "wrong", one guess per connection;
 //! 3. key confirmation both ways, bound to *this* TLS session through its keying-material
-//!    exporter ([`confirmation`]): a man in the middle holding two TLS sessions has two different
+//!    exporter (`confirmation`): a man in the middle holding two TLS sessions has two different
 //!    exporters, so the MACs do not carry over. The helper proves itself first; the agent answers
 //!    only a correct proof, and locks the invitation after too many wrong ones.
 

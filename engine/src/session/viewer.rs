@@ -19,7 +19,7 @@ pub enum ViewerState {
     AwaitingConsent,
     /// The sharer's screen is shown.
     Viewing,
-    /// Control was asked for: "Waiting for <sharer> to allow control".
+    /// Control was asked for: "Waiting for `<sharer>` to allow control".
     ControlRequested,
     /// "You now have control": input is sent.
     Controlling,
