@@ -125,17 +125,16 @@ fn a_firewall_rule_dropping_the_port_is_named_and_its_fix_lets_the_helper_in() {
     );
 
     // The doctor names the rule and the command that allows the port.
-    let doctor = in_ns(a, &binary("beckon-agent"))
-        .args([
-            "doctor",
-            "--no-netns",
-            "--listen",
-            &format!("{agent_ip}:{port}"),
-        ])
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&doctor.stdout);
-    assert_eq!(doctor.status.code(), Some(1), "{report}");
+    let doctor = || {
+        in_ns(a, &binary("beckon-agent"))
+            .args(["doctor", "--no-netns", "--listen"])
+            .arg(format!("{agent_ip}:{port}"))
+            .output()
+            .unwrap()
+    };
+    let doctor_before = doctor();
+    let report = String::from_utf8_lossy(&doctor_before.stdout);
+    assert_eq!(doctor_before.status.code(), Some(1), "{report}");
     assert!(
         report.contains(&format!("udp dport {port} drop")),
         "{report}"
@@ -155,19 +154,11 @@ fn a_firewall_rule_dropping_the_port_is_named_and_its_fix_lets_the_helper_in() {
     assert!(applied.success(), "{fix}");
 
     // After the fix the doctor is content, and the helper gets in.
-    let doctor = in_ns(a, &binary("beckon-agent"))
-        .args([
-            "doctor",
-            "--no-netns",
-            "--listen",
-            &format!("{agent_ip}:{port}"),
-        ])
-        .output()
-        .unwrap();
+    let doctor_after = doctor();
     assert!(
-        doctor.status.success(),
+        doctor_after.status.success(),
         "{}",
-        String::from_utf8_lossy(&doctor.stdout)
+        String::from_utf8_lossy(&doctor_after.stdout)
     );
     let through = helper("2");
     let said_helper = String::from_utf8_lossy(&through.stderr);

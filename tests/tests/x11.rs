@@ -19,30 +19,8 @@ fn grab(x: &Xvfb) -> Vec<u8> {
 }
 
 /// The `width` x `height` screen of `x` as BGRA, through ffmpeg's x11grab.
-pub fn grab_sized(x: &Xvfb, (width, height): (u32, u32)) -> Vec<u8> {
-    x.run(
-        "ffmpeg",
-        &[
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-f",
-            "x11grab",
-            "-draw_mouse",
-            "0",
-            "-video_size",
-            &format!("{width}x{height}"),
-            "-i",
-            &x.display,
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "bgra",
-            "-",
-        ],
-    )
+pub fn grab_sized(x: &Xvfb, size: (u32, u32)) -> Vec<u8> {
+    beckon_benches::desktop::grab(&x.display, size, None).unwrap()
 }
 
 /// Colour bytes equal, alpha aside.
@@ -449,28 +427,11 @@ fn the_sharers_esc_ends_control_and_later_input_is_not_applied() {
 }
 
 /// Saves the screen of `x` (`width` x `height`) as `target/test-artifacts/NAME.png`.
-pub fn screenshot(x: &Xvfb, (width, height): (u32, u32), name: &str) {
+pub fn screenshot(x: &Xvfb, size: (u32, u32), name: &str) {
     let dir = crate::util::repo().join("target/test-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.png"));
-    x.run(
-        "ffmpeg",
-        &[
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "x11grab",
-            "-video_size",
-            &format!("{width}x{height}"),
-            "-i",
-            &x.display,
-            "-frames:v",
-            "1",
-            path.to_str().unwrap(),
-        ],
-    );
+    beckon_benches::desktop::grab(&x.display, size, Some(&dir.join(format!("{name}.png"))))
+        .unwrap();
 }
 
 /// The sharer's window on a desktop with a window manager: the test clicks Yes to the
