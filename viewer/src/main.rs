@@ -76,7 +76,7 @@ struct OpenArgs {
     #[arg(long)]
     seconds: Option<u64>,
     /// Ask for control once connected and, when the sharer allows it, type this text (`\n`
-    /// for Return, `\e` for a literal Esc), then give control back (scripts and tests; the window comes later).
+    /// for Return, `\e` for a literal Esc), then give control back (scripts and tests).
     /// Repeat --type to type several texts, --pause seconds apart, all under one grant.
     #[arg(long = "type", value_name = "TEXT")]
     type_text: Vec<String>,
