@@ -34,7 +34,8 @@ fn same_picture(frame: &Frame, grabbed: &[u8]) -> bool {
 }
 
 pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // Generous: CI runs these beside the codec tests on two cores.
+    let deadline = Instant::now() + Duration::from_secs(30);
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
