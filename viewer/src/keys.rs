@@ -3,6 +3,7 @@
 //! 0x0100_0000 + their code point (the X convention for other Unicode); keys without a character
 //! (Return, arrows, F1) have their own symbols.
 
+use beckon_engine::session::InputEvent;
 use eframe::egui::Key;
 
 /// `Escape`.
@@ -24,6 +25,11 @@ pub fn keysym(c: char) -> u32 {
         c if (c as u32) < 0x100 => c as u32,
         c => 0x0100_0000 + c as u32,
     }
+}
+
+/// Pressing and releasing the key of `keysym`.
+pub fn tap(keysym: u32) -> [InputEvent; 2] {
+    [true, false].map(|pressed| InputEvent::Key { keysym, pressed })
 }
 
 /// The symbol of a key that types no character (or whose character comes with a modifier held,

@@ -107,15 +107,7 @@ fn typing(text: &str, at: Option<&str>) -> Result<Vec<InputEvent>> {
         }
     }
     for c in text.replace("\\n", "\n").replace("\\e", "\u{1b}").chars() {
-        let keysym = keysym(c);
-        events.push(InputEvent::Key {
-            keysym,
-            pressed: true,
-        });
-        events.push(InputEvent::Key {
-            keysym,
-            pressed: false,
-        });
+        events.extend(keys::tap(keysym(c)));
     }
     Ok(events)
 }

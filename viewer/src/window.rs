@@ -702,15 +702,7 @@ impl Session {
                 }
                 egui::Event::Text(text) => {
                     for c in text.chars() {
-                        let keysym = keys::keysym(c);
-                        sent.push(InputEvent::Key {
-                            keysym,
-                            pressed: true,
-                        });
-                        sent.push(InputEvent::Key {
-                            keysym,
-                            pressed: false,
-                        });
+                        sent.extend(keys::tap(keys::keysym(c)));
                     }
                 }
                 egui::Event::Key {
@@ -721,14 +713,7 @@ impl Session {
                 } => {
                     if modifiers.shift {
                         // Shift+Esc: a literal Esc for the sharer's application.
-                        sent.push(InputEvent::Key {
-                            keysym: ESCAPE,
-                            pressed: true,
-                        });
-                        sent.push(InputEvent::Key {
-                            keysym: ESCAPE,
-                            pressed: false,
-                        });
+                        sent.extend(keys::tap(ESCAPE));
                     } else {
                         // Esc gives control back and is not sent.
                         for event in sent.drain(..) {
@@ -740,8 +725,7 @@ impl Session {
                 }
                 egui::Event::Key {
                     key,
-                    pressed,
-                    repeat,
+                    pressed: true,
                     modifiers,
                     ..
                 } => {
@@ -758,29 +742,11 @@ impl Session {
                     .filter(|(on, _)| *on)
                     .map(|(_, m)| *m)
                     .collect();
-                    if pressed {
-                        for m in &mods {
-                            sent.push(InputEvent::Key {
-                                keysym: *m,
-                                pressed: true,
-                            });
-                        }
-                        sent.push(InputEvent::Key {
-                            keysym,
-                            pressed: true,
-                        });
-                        sent.push(InputEvent::Key {
-                            keysym,
-                            pressed: false,
-                        });
-                        for m in mods.iter().rev() {
-                            sent.push(InputEvent::Key {
-                                keysym: *m,
-                                pressed: false,
-                            });
-                        }
-                    }
-                    let _ = repeat;
+                    // Modifiers down, the key tapped, modifiers up in reverse.
+                    let modifier = |keysym: u32, pressed: bool| InputEvent::Key { keysym, pressed };
+                    sent.extend(mods.iter().map(|m| modifier(*m, true)));
+                    sent.extend(keys::tap(keysym));
+                    sent.extend(mods.iter().rev().map(|m| modifier(*m, false)));
                 }
                 _ => {}
             }
