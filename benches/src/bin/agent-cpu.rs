@@ -16,7 +16,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use beckon_benches::desktop::{Started, free_display, invite, sibling, wait_for};
+use beckon_benches::desktop::{Started, free_display, invite, sibling, wait_for, xdotool};
 
 const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
 
@@ -34,18 +34,6 @@ fn cpu_seconds(pid: u32) -> Result<f64> {
     // SAFETY: sysconf only reads a system constant.
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     Ok(ticks as f64 / per_second)
-}
-
-fn run(display: &str, program: &str, args: &[&str]) -> Result<()> {
-    let status = Command::new(program)
-        .args(args)
-        .env("DISPLAY", display)
-        .status()
-        .with_context(|| format!("running {program}"))?;
-    if !status.success() {
-        bail!("{program} failed");
-    }
-    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -148,13 +136,13 @@ fn measure() -> Result<()> {
     );
 
     // Typing at 10 characters a second, as a person types, with the pointer on the xterm.
-    run(&display, "xdotool", &["mousemove", "400", "300"])?;
+    xdotool(&display, &["mousemove", "400", "300"])?;
     let text: String = "the quick brown fox jumps over the lazy dog "
         .chars()
         .cycle()
         .take(chars)
         .collect();
-    run(&display, "xdotool", &["type", "--delay", "100", &text])?;
+    xdotool(&display, &["type", "--delay", "100", &text])?;
     std::thread::sleep(Duration::from_secs(3));
     let (agent2, t2) = (cpu_seconds(agent_pid)?, Instant::now());
     let used = agent2 - agent1;
