@@ -146,7 +146,7 @@ impl MotionDetector {
             return Vec::new();
         }
         let found = self.verify(previous, current, changed, &offsets);
-        let mut moves = cover(found, self.config.block, current.bounds());
+        let mut moves = coalesce(previous, current, cover(found, c.block, current.bounds()));
         if moves.len() > MAX_MOVES {
             // The largest copies save the most.
             moves.sort_by_key(|m| std::cmp::Reverse(m.rect.area()));
@@ -375,6 +375,109 @@ fn cover(found: Vec<Move>, block: u32, screen: Rect) -> Vec<Move> {
     out.extend(merge(rest));
     out
 }
+
+/// Fewer, larger copies: for each offset, the rows of its copies' bounding box that are an
+/// exact copy across the whole box become one copy per run of such rows, and the copies those
+/// runs contain are dropped. A scrolled page whose changed blocks made dozens of copies (blank
+/// stretches between words do not change) becomes one or two. The copies kept may overlap the
+/// runs; every copy is exact, so they write the same pixels.
+fn coalesce(previous: &FrameRef<'_>, current: &FrameRef<'_>, moves: Vec<Move>) -> Vec<Move> {
+    let screen = current.bounds();
+    let mut by_offset: HashMap<(i64, i64), Rect> = HashMap::new();
+    for m in &moves {
+        by_offset
+            .entry(m.offset())
+            .and_modify(|b| *b = b.union(&m.rect))
+            .or_insert(m.rect);
+    }
+    let mut runs: Vec<Move> = Vec::new();
+    let mut offsets: Vec<_> = by_offset.into_iter().collect();
+    offsets.sort_by_key(|(o, _)| *o);
+    for ((dx, dy), bounds) in offsets {
+        // Where the source lies on the screen too.
+        let (w, h) = (i64::from(screen.width), i64::from(screen.height));
+        if dx.abs() >= w || dy.abs() >= h {
+            continue;
+        }
+        let source_fits = Rect::from_edges(
+            dx.max(0) as u32,
+            dy.max(0) as u32,
+            (w + dx.min(0)) as u32,
+            (h + dy.min(0)) as u32,
+        );
+        let Some(area) = bounds.intersection(&source_fits) else {
+            continue;
+        };
+        let copies_row = |y: u32| {
+            let row = Rect::new(area.x, y, area.width, 1);
+            let from = Rect::new(
+                (i64::from(area.x) - dx) as u32,
+                (i64::from(y) - dy) as u32,
+                area.width,
+                1,
+            );
+            same(previous, from, current, row)
+        };
+        let mut y = area.y;
+        while y < area.bottom() {
+            if !copies_row(y) {
+                y += 1;
+                continue;
+            }
+            let top = y;
+            while y < area.bottom() && copies_row(y) {
+                y += 1;
+            }
+            let rect = Rect::from_edges(area.x, top, area.right(), y);
+            if moves
+                .iter()
+                .any(|m| m.offset() == (dx, dy) && rect.contains_rect(&m.rect))
+            {
+                runs.push(Move {
+                    rect,
+                    from_x: (i64::from(rect.x) - dx) as u32,
+                    from_y: (i64::from(rect.y) - dy) as u32,
+                });
+            }
+        }
+    }
+    // What the runs leave of the other copies: a run spans its offset's whole box, so only
+    // the parts above and below it.
+    let mut out: Vec<Move> = Vec::new();
+    for m in moves {
+        let mut pieces = vec![m];
+        for r in runs.iter().filter(|r| r.offset() == m.offset()) {
+            pieces = pieces
+                .into_iter()
+                .flat_map(|p| {
+                    let Some(overlap) = p.rect.intersection(&r.rect) else {
+                        return vec![p];
+                    };
+                    [(p.rect.y, overlap.y), (overlap.bottom(), p.rect.bottom())]
+                        .into_iter()
+                        .filter(|(top, bottom)| top < bottom)
+                        .map(|(top, bottom)| {
+                            let rect = Rect::from_edges(p.rect.x, top, p.rect.right(), bottom);
+                            Move {
+                                rect,
+                                from_x: p.from_x,
+                                from_y: p.from_y + (top - p.rect.y),
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+        }
+        out.extend(pieces);
+    }
+    out.extend(runs);
+    // A copy costs a region header on the wire: tiny ones save less than that.
+    out.retain(|m| m.rect.area() >= MIN_COPY_AREA);
+    out
+}
+
+/// Copies smaller than this many pixels are left to the codecs.
+const MIN_COPY_AREA: u64 = 256;
 
 /// Joins blocks of the same offset: runs along rows, then runs of equal runs down columns.
 fn merge(mut blocks: Vec<Move>) -> Vec<Move> {

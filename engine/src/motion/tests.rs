@@ -115,6 +115,34 @@ fn a_vertical_scroll_is_found_and_every_copy_is_exact() {
 }
 
 #[test]
+fn a_sparse_page_scrolls_as_one_copy() {
+    // Short words far apart: the blocks between them do not change when the page scrolls by a
+    // line, so the changed blocks alone would make dozens of copies.
+    let mut previous = Frame::filled(640, 480, [255, 255, 255, 255]);
+    let words = page(640, 480, 5);
+    for line in 0..480 / 14 {
+        let x = 20 + (line * 97) % 500;
+        blit(
+            &mut previous,
+            &words,
+            Rect::new(x, line * 14, 40, 14),
+            x,
+            line * 14,
+        );
+    }
+    let current = scrolled(&previous, 14);
+    let mut detector = MotionDetector::new(MotionConfig::default());
+    let moves = detector.detect(
+        &previous.as_ref(),
+        &current.as_ref(),
+        &changed(&previous, &current),
+    );
+    let covered = check_exact(&previous, &current, &moves);
+    assert!(moves.len() <= 2, "{} moves: {moves:?}", moves.len());
+    assert!(covered >= 500 * 400, "only {covered} pixels copied");
+}
+
+#[test]
 fn a_window_dragged_over_a_photo_is_found() {
     let wallpaper = noise(640, 480, 7);
     let window = page(200, 150, 3);

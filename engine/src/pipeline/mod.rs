@@ -130,8 +130,13 @@ pub struct PipelineConfig {
     pub codec: CodecConfig,
     /// How long a lossy tile must stay unchanged before it is sent exactly.
     pub refine_after_us: u64,
-    /// How exact regions are merged.
+    /// How exact regions are merged. Wide: the gaps between words and lines are one colour
+    /// and cost the lossless path next to nothing, while each region costs a header and a
+    /// palette.
     pub exact_merge: MergeConfig,
+    /// How the boxes inside a merged exact region with more colours than a palette holds are
+    /// merged again: tight, since every pixel of a photo costs the lossless path bits.
+    pub exact_merge_photo: MergeConfig,
     /// How AV1 regions are merged.
     pub av1_merge: MergeConfig,
     /// AV1 regions are cut into pieces no wider or taller than this, so they encode in parallel.
@@ -149,6 +154,11 @@ impl Default for PipelineConfig {
             codec: CodecConfig::default(),
             refine_after_us: 200_000,
             exact_merge: MergeConfig {
+                align: 1,
+                rect_cost: 64 * 64,
+                max_rects: 256,
+            },
+            exact_merge_photo: MergeConfig {
                 align: 1,
                 rect_cost: 16 * 16,
                 max_rects: 256,
@@ -372,7 +382,7 @@ impl ScreenEncoder {
         }
         let exact_start = plan.len();
         plan.extend(
-            merge_rects(&exact_boxes, bounds, &self.config.exact_merge)
+            self.merge_exact(frame, &exact_boxes)
                 .into_iter()
                 .map(|r| (r, RegionKind::Lossless)),
         );
@@ -563,12 +573,12 @@ impl ScreenEncoder {
                 .map_err(|source| PipelineError::Codec { rect: live, source })?;
             regions.extend(region);
         }
-        let mut plan: Vec<(Rect, RegionKind)> =
-            merge_rects(&due, previous.as_ref().bounds(), &self.config.exact_merge)
-                .into_iter()
-                .map(|r| (r, RegionKind::Lossless))
-                .collect();
         let frame = previous.as_ref();
+        let mut plan: Vec<(Rect, RegionKind)> = self
+            .merge_exact(&frame, &due)
+            .into_iter()
+            .map(|r| (r, RegionKind::Lossless))
+            .collect();
         choose_exact_kinds(&frame, &mut plan);
         regions.extend(self.encode_all(&frame, &plan)?);
         for rect in &due {
@@ -613,6 +623,33 @@ impl ScreenEncoder {
                 }
             }
         }
+    }
+}
+
+impl ScreenEncoder {
+    /// The exact path's regions for `boxes`: merged wide ([`PipelineConfig::exact_merge`]),
+    /// except that a merged region of photo-like content has its boxes merged again tightly
+    /// ([`PipelineConfig::exact_merge_photo`]).
+    fn merge_exact(&self, frame: &FrameRef<'_>, boxes: &[Rect]) -> Vec<Rect> {
+        let bounds = frame.bounds();
+        let wide = merge_rects(boxes, bounds, &self.config.exact_merge);
+        let photo: Vec<bool> = wide
+            .par_iter()
+            .map(|r| {
+                classify::count_colours(frame, *r, classify::PALETTE_MAX + 1)
+                    > classify::PALETTE_MAX
+            })
+            .collect();
+        let mut out = Vec::with_capacity(wide.len());
+        for (rect, photo) in wide.into_iter().zip(photo) {
+            if !photo {
+                out.push(rect);
+                continue;
+            }
+            let inside: Vec<Rect> = boxes.iter().filter_map(|b| b.intersection(&rect)).collect();
+            out.extend(merge_rects(&inside, bounds, &self.config.exact_merge_photo));
+        }
+        out
     }
 }
 

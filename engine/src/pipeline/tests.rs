@@ -469,6 +469,42 @@ fn a_scrolling_page_is_sent_as_copies_and_stays_exact() {
     );
 }
 
+#[test]
+fn exact_regions_merge_across_blank_gaps_but_not_across_photo() {
+    // A dark terminal on the left half, a photo on the right.
+    let mut base = Frame::filled(512, 256, [30, 30, 30, 255]);
+    paste_frame(&mut base, &photo(256, 256), 256, 0);
+    let word = text(40, 14);
+    let lossless_after = |xs: [u32; 2]| {
+        let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+        encoder.encode(&base.as_ref(), 0).unwrap();
+        let mut screen = base.clone();
+        for x in xs {
+            paste_frame(&mut screen, &word, x, 100);
+        }
+        let update = encoder.encode(&screen.as_ref(), 33_000).unwrap().unwrap();
+        let mut regions: Vec<Rect> = update
+            .regions
+            .iter()
+            .filter(|r| r.kind == RegionKind::Lossless)
+            .map(|r| r.rect)
+            .collect();
+        regions.sort_by_key(|r| r.x);
+        regions
+    };
+    // Two words 60 pixels apart on the terminal: one region (the gap costs nothing).
+    let terminal = lossless_after([20, 120]);
+    assert_eq!(terminal.len(), 1, "{terminal:?}");
+    assert!(
+        terminal[0].x <= 30 && terminal[0].right() >= 150,
+        "{terminal:?}"
+    );
+    // The same two words with photo between them: two regions, no photo pixel sent.
+    let across = lossless_after([200, 360]);
+    assert_eq!(across.len(), 2, "{across:?}");
+    assert!(across.iter().all(|r| r.width <= 40), "{across:?}");
+}
+
 /// A desktop with a photo zooming out in a 256x144 window for `moving` frames, then still (a
 /// zoom, not a pan: a pan is a move, which copies carry).
 fn playing(step: u32, moving: u32) -> Frame {
