@@ -16,7 +16,7 @@ DEB_PACKAGES := build-essential pkg-config nasm libdav1d-dev \
 	libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 \
 	mesa-vulkan-drivers libvulkan1 libegl1 libgl1-mesa-dri
 
-.PHONY: deps demo corpus-report test bench fmt clippy check-toolchain
+.PHONY: deps demo corpus-report bench-report test bench fmt clippy check-toolchain
 
 deps: check-toolchain
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -53,6 +53,24 @@ corpus-report: deps
 		./target/release/corpus-eval $$clip --png $(DEMO_DIR)/$$name.png || exit 1; \
 	done
 	@echo; echo "Pictures (source | what the helper sees | difference x8, worst frame): $(DEMO_DIR)/*.png"
+
+# The performance report against the anchors: docs/bench/README.md (tables), docs/bench/CLIP.png
+# (rate against quality) and the README's summary table. The anchors (x264, VP9, libaom, SVT-AV1,
+# rav1e on the same clips) are measured first when their tool is there, in target/anchors (a run
+# already there is reused); otherwise the committed docs/bench/anchors.csv is used.
+ANCHORS_TOOL ?= ../shared/tools/anchors.sh
+BENCH_QUALITIES ?= 20,40,60,80
+
+bench-report: deps
+	$(CARGO) build --release -q -p beckon-benches --bin corpus-eval --bin bench-report
+	@if [ -x "$(ANCHORS_TOOL)" ]; then \
+		LEVELS="mid lo hi" "$(ANCHORS_TOOL)" corpus target/anchors && \
+		mkdir -p docs/bench && cp target/anchors/anchors.csv docs/bench/anchors.csv; \
+	else \
+		echo "make bench-report: no $(ANCHORS_TOOL): using the committed docs/bench/anchors.csv"; \
+	fi
+	./target/release/bench-report --anchors docs/bench/anchors.csv --out docs/bench \
+		--readme README.md --qualities $(BENCH_QUALITIES) $(CLIPS)
 
 test: deps
 	$(CARGO) fmt --all -- --check

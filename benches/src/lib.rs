@@ -3,6 +3,7 @@
 
 pub mod desktop;
 pub mod relay;
+pub mod report;
 pub mod stream;
 
 use std::io::Write;
