@@ -182,3 +182,70 @@ fn recorder_refuses_nonsense_with_a_reason() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown scenario 'juggling'"));
 }
+
+/// `make bench-report`'s last step as the Makefile runs it, on one clip with the committed
+/// anchors: the tables, the plot and the README's summary table are written from the run.
+#[test]
+fn bench_report_writes_tables_plots_and_the_readme_table() {
+    let scratch = Scratch::new("bench-report");
+    let out = scratch.path().join("bench");
+    let readme = scratch.path().join("README.md");
+    let marked = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    std::fs::write(&readme, &marked).unwrap();
+    let clip = repo().join("corpus/terminal.bgra.zst");
+    let output = Command::new(crate::util::binary("bench-report"))
+        .arg("--anchors")
+        .arg(repo().join("docs/bench/anchors.csv"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--readme")
+        .arg(&readme)
+        .args(["--qualities", "40,60"])
+        .arg(&clip)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "bench-report failed: {stderr}");
+
+    let page = std::fs::read_to_string(out.join("README.md")).unwrap();
+    let row = page
+        .lines()
+        .find(|l| l.starts_with("| terminal |") && l.ends_with("| yes |"))
+        .unwrap_or_else(|| panic!("no summary row for the terminal clip:\n{page}"));
+    // Beckon's steady rate, libaom's from the anchors, and their ratio, which must agree.
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    let (beckon, aom): (f64, f64) = (cells[2].parse().unwrap(), cells[3].parse().unwrap());
+    let ratio: f64 = cells[4].trim_end_matches('x').parse().unwrap();
+    assert!((beckon / aom - ratio).abs() < 0.01, "{row}");
+    assert!(
+        page.contains("Beckon (quality 40)") && page.contains("no overlap"),
+        "{page}"
+    );
+
+    let readme = std::fs::read_to_string(&readme).unwrap();
+    assert!(readme.contains(row), "the README's table was not rewritten");
+    assert_eq!(
+        readme.lines().count(),
+        marked.lines().count() - marked_table_rows(&marked) + 3,
+        "only the table between the markers changes"
+    );
+
+    let png = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(out.join("terminal.png")).unwrap(),
+    ));
+    let info = png.read_info().unwrap();
+    assert_eq!((info.info().width, info.info().height), (900, 560));
+    let json = std::fs::read_to_string(out.join("beckon.json")).unwrap();
+    let evals: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(evals.as_array().unwrap().len(), 2);
+}
+
+/// Lines between the README's bench-report markers.
+fn marked_table_rows(readme: &str) -> usize {
+    readme
+        .lines()
+        .skip_while(|l| !l.starts_with("<!-- bench-report: begin"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("<!-- bench-report: end"))
+        .count()
+}
