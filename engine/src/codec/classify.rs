@@ -161,7 +161,8 @@ pub fn kind_for(stats: &RegionStats, rect: Rect) -> RegionKind {
     if stats.colours <= 1 {
         RegionKind::Solid
     } else if rect.area() < MIN_PHOTO_AREA
-        || (rect.area() < MIN_AV1_AREA && !(stats.colours > 64 && stats.flat_share < 0.3))
+        || (rect.area() < MIN_AV1_AREA
+            && !(stats.colours > PALETTE_MAX || (stats.colours > 64 && stats.flat_share < 0.3)))
         || (stats.colours <= PALETTE_MAX && stats.flat_share >= FLAT_SHARE_PALETTE)
         || stats.flat_share >= FLAT_SHARE_LOSSLESS
     {

@@ -505,6 +505,47 @@ fn exact_regions_merge_across_blank_gaps_but_not_across_photo() {
     assert!(across.iter().all(|r| r.width <= 40), "{across:?}");
 }
 
+#[test]
+fn a_thin_strip_of_photo_goes_to_av1_and_a_thin_strip_of_text_stays_exact() {
+    // 3 rows across seven tiles: each tile's box (64 x 3) alone is too small to judge.
+    let strip = Rect::new(0, 100, 448, 3);
+    let kinds_after = |content: &Frame| {
+        let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+        let base = Frame::filled(448, 200, [40, 40, 40, 255]);
+        encoder.encode(&base.as_ref(), 0).unwrap();
+        let mut screen = base.clone();
+        for y in strip.y..strip.bottom() {
+            for x in strip.x..strip.right() {
+                screen.set_pixel(x, y, content.as_ref().pixel(x, y));
+            }
+        }
+        let update = encoder.encode(&screen.as_ref(), 33_000).unwrap().unwrap();
+        let mut viewer = Framebuffer::new();
+        apply(&mut viewer, &encoder_first(&base));
+        apply(&mut viewer, &update);
+        let kinds: Vec<RegionKind> = update.regions.iter().map(|r| r.kind).collect();
+        (kinds, viewer.frame().unwrap() == &screen)
+    };
+    let (photo_kinds, _) = kinds_after(&photo(448, 200));
+    assert!(
+        photo_kinds.iter().all(|k| *k == RegionKind::Av1),
+        "{photo_kinds:?}"
+    );
+    let (text_kinds, exact) = kinds_after(&text(448, 200));
+    assert!(
+        text_kinds.iter().all(|k| *k == RegionKind::Lossless),
+        "{text_kinds:?}"
+    );
+    assert!(exact, "the text strip is shown exactly at once");
+}
+
+fn encoder_first(base: &Frame) -> Update {
+    ScreenEncoder::new(PipelineConfig::default())
+        .encode(&base.as_ref(), 0)
+        .unwrap()
+        .unwrap()
+}
+
 /// A desktop with a photo zooming out in a 256x144 window for `moving` frames, then still (a
 /// zoom, not a pan: a pan is a move, which copies carry).
 fn playing(step: u32, moving: u32) -> Frame {
