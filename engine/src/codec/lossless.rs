@@ -41,13 +41,18 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 pub(crate) fn compress(data: &[u8], level: i32) -> Vec<u8> {
     COMPRESSOR.with(|c| {
         let mut c = c.borrow_mut();
-        if c.as_ref().is_none_or(|(l, _)| *l != level) {
-            *c = Some((
+        let (current, compressor) = c.get_or_insert_with(|| {
+            (
                 level,
                 zstd::bulk::Compressor::new(level).expect("zstd accepts its own levels"),
-            ));
+            )
+        });
+        if *current != level {
+            compressor
+                .set_compression_level(level)
+                .expect("zstd accepts its own levels");
+            *current = level;
         }
-        let (_, compressor) = c.as_mut().expect("just set");
         let mut frame = compressor
             .compress(data)
             .expect("compressing to a growable buffer cannot fail");
@@ -99,6 +104,8 @@ pub fn encode(frame: &FrameRef<'_>, rect: Rect, level: i32) -> Vec<u8> {
     let transformed = transform(frame, rect);
     let level = if transformed.header[0] == FORM_PREDICTED {
         PREDICTED_LEVEL
+    } else if transformed.stream.len() <= SMALL_STREAM {
+        level.max(SMALL_LEVEL)
     } else {
         level
     };
@@ -106,6 +113,17 @@ pub fn encode(frame: &FrameRef<'_>, rect: Rect, level: i32) -> Vec<u8> {
     payload.extend_from_slice(&compress(&transformed.stream, level));
     payload
 }
+
+/// Palette streams up to this many bytes (a typed word, a scrolled-in line of text) are
+/// compressed at [`SMALL_LEVEL`] at least.
+pub const SMALL_STREAM: usize = 64 * 1024;
+
+/// zstd level of small palette streams. On the committed clips' steady updates (corpus-eval),
+/// level 15 sends 10 to 11 % fewer bytes than level 3 (scroll 297.5 -> 266.3 kbit/s, document
+/// 94.7 -> 85.0, terminal 26.9 -> 23.9); a scroll step's median encode went from 4.9 to 5.7 ms.
+/// Level 12 gains half as much; level 19 1 % more, at a 7 to 12 ms median. Large streams (a first screen) keep the
+/// configured level, so the first update is not slower.
+pub const SMALL_LEVEL: i32 = 15;
 
 /// zstd level of the predicted form: on photo residuals level 1 is both smaller and faster than
 /// level 3 (its matches find nothing in noise and cost literal-coding efficiency).
