@@ -376,11 +376,14 @@ fn cover(found: Vec<Move>, block: u32, screen: Rect) -> Vec<Move> {
     out
 }
 
-/// Fewer, larger copies: for each offset, the rows of its copies' bounding box that are an
-/// exact copy across the whole box become one copy per run of such rows, and the copies those
-/// runs contain are dropped. A scrolled page whose changed blocks made dozens of copies (blank
-/// stretches between words do not change) becomes one or two. The copies kept may overlap the
-/// runs; every copy is exact, so they write the same pixels.
+/// Fewer, larger copies. For each offset, every row of its copies' bounding box is scanned for
+/// the spans (at least [`MIN_SPAN`] pixels) that are an exact copy; rows with the same spans in
+/// a run become one copy per span, kept when it takes in at least [`MIN_COPY_AREA`] pixels of
+/// the found copies (else it would copy only what did not change). The
+/// found copies lose what those cover. A scrolled page whose changed blocks made dozens of
+/// copies (blank stretches between words do not change, a scrollbar beside it does not
+/// scroll) becomes one or two. Every copy is exact, so where copies overlap they write the
+/// same pixels.
 fn coalesce(previous: &FrameRef<'_>, current: &FrameRef<'_>, moves: Vec<Move>) -> Vec<Move> {
     let screen = current.bounds();
     let mut by_offset: HashMap<(i64, i64), Rect> = HashMap::new();
@@ -390,9 +393,9 @@ fn coalesce(previous: &FrameRef<'_>, current: &FrameRef<'_>, moves: Vec<Move>) -
             .and_modify(|b| *b = b.union(&m.rect))
             .or_insert(m.rect);
     }
-    let mut runs: Vec<Move> = Vec::new();
     let mut offsets: Vec<_> = by_offset.into_iter().collect();
     offsets.sort_by_key(|(o, _)| *o);
+    let mut grown: Vec<Move> = Vec::new();
     for ((dx, dy), bounds) in offsets {
         // Where the source lies on the screen too.
         let (w, h) = (i64::from(screen.width), i64::from(screen.height));
@@ -408,72 +411,120 @@ fn coalesce(previous: &FrameRef<'_>, current: &FrameRef<'_>, moves: Vec<Move>) -
         let Some(area) = bounds.intersection(&source_fits) else {
             continue;
         };
-        let copies_row = |y: u32| {
-            let row = Rect::new(area.x, y, area.width, 1);
-            let from = Rect::new(
-                (i64::from(area.x) - dx) as u32,
-                (i64::from(y) - dy) as u32,
-                area.width,
-                1,
-            );
-            same(previous, from, current, row)
+        let found: Vec<Rect> = moves
+            .iter()
+            .filter(|m| m.offset() == (dx, dy))
+            .map(|m| m.rect)
+            .collect();
+        let mut close = |top: u32, bottom: u32, spans: &[(u32, u32)]| {
+            for &(x0, x1) in spans {
+                let rect = Rect::from_edges(x0, top, x1, bottom);
+                let known: u64 = found
+                    .iter()
+                    .filter_map(|f| f.intersection(&rect))
+                    .map(|r| r.area())
+                    .sum();
+                if known >= MIN_COPY_AREA {
+                    grown.push(Move {
+                        rect,
+                        from_x: (i64::from(x0) - dx) as u32,
+                        from_y: (i64::from(top) - dy) as u32,
+                    });
+                }
+            }
         };
-        let mut y = area.y;
-        while y < area.bottom() {
-            if !copies_row(y) {
-                y += 1;
-                continue;
+        let mut run: Option<(u32, Vec<(u32, u32)>)> = None;
+        for y in area.y..area.bottom() {
+            let spans = copied_spans(previous, current, area, y, (dx, dy));
+            match &run {
+                Some((_, same)) if *same == spans => continue,
+                Some((top, old)) => close(*top, y, old),
+                None => {}
             }
-            let top = y;
-            while y < area.bottom() && copies_row(y) {
-                y += 1;
-            }
-            let rect = Rect::from_edges(area.x, top, area.right(), y);
-            if moves
-                .iter()
-                .any(|m| m.offset() == (dx, dy) && rect.contains_rect(&m.rect))
-            {
-                runs.push(Move {
-                    rect,
-                    from_x: (i64::from(rect.x) - dx) as u32,
-                    from_y: (i64::from(rect.y) - dy) as u32,
-                });
-            }
+            run = Some((y, spans));
+        }
+        if let Some((top, spans)) = run {
+            close(top, area.bottom(), &spans);
         }
     }
-    // What the runs leave of the other copies: a run spans its offset's whole box, so only
-    // the parts above and below it.
+    // What the grown copies leave of the found ones.
     let mut out: Vec<Move> = Vec::new();
     for m in moves {
         let mut pieces = vec![m];
-        for r in runs.iter().filter(|r| r.offset() == m.offset()) {
+        for g in grown.iter().filter(|g| g.offset() == m.offset()) {
             pieces = pieces
                 .into_iter()
                 .flat_map(|p| {
-                    let Some(overlap) = p.rect.intersection(&r.rect) else {
-                        return vec![p];
-                    };
-                    [(p.rect.y, overlap.y), (overlap.bottom(), p.rect.bottom())]
-                        .into_iter()
-                        .filter(|(top, bottom)| top < bottom)
-                        .map(|(top, bottom)| {
-                            let rect = Rect::from_edges(p.rect.x, top, p.rect.right(), bottom);
-                            Move {
-                                rect,
-                                from_x: p.from_x,
-                                from_y: p.from_y + (top - p.rect.y),
-                            }
-                        })
-                        .collect()
+                    subtract(p.rect, g.rect).into_iter().map(move |rect| Move {
+                        rect,
+                        from_x: p.from_x + (rect.x - p.rect.x),
+                        from_y: p.from_y + (rect.y - p.rect.y),
+                    })
                 })
                 .collect();
         }
         out.extend(pieces);
     }
-    out.extend(runs);
+    out.extend(grown);
     // A copy costs a region header on the wire: tiny ones save less than that.
     out.retain(|m| m.rect.area() >= MIN_COPY_AREA);
     out
+}
+
+/// Shortest span of a row that [`coalesce`] makes a copy of.
+const MIN_SPAN: u32 = 16;
+
+/// The spans of row `y` within `area` (columns) where `current` equals `previous` shifted by
+/// `(dx, dy)`, at least [`MIN_SPAN`] pixels each.
+fn copied_spans(
+    previous: &FrameRef<'_>,
+    current: &FrameRef<'_>,
+    area: Rect,
+    y: u32,
+    (dx, dy): (i64, i64),
+) -> Vec<(u32, u32)> {
+    let bytes = area.width as usize * 4;
+    let to = &current.row(y)[area.x as usize * 4..][..bytes];
+    let from_x = (i64::from(area.x) - dx) as usize;
+    let from = &previous.row((i64::from(y) - dy) as u32)[from_x * 4..][..bytes];
+    let mut spans = Vec::new();
+    let mut start = None;
+    let pixels = to.chunks_exact(4).zip(from.chunks_exact(4));
+    for (i, (a, b)) in pixels.enumerate() {
+        match (a == b, start) {
+            (true, None) => start = Some(i as u32),
+            (false, Some(s)) => {
+                if i as u32 - s >= MIN_SPAN {
+                    spans.push((area.x + s, area.x + i as u32));
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start
+        && area.width - s >= MIN_SPAN
+    {
+        spans.push((area.x + s, area.right()));
+    }
+    spans
+}
+
+/// `rect` without `hole`: up to four pieces (above, below, left, right).
+fn subtract(rect: Rect, hole: Rect) -> Vec<Rect> {
+    let Some(cut) = rect.intersection(&hole) else {
+        return vec![rect];
+    };
+    [
+        (rect.x, rect.y, rect.right(), cut.y),
+        (rect.x, cut.bottom(), rect.right(), rect.bottom()),
+        (rect.x, cut.y, cut.x, cut.bottom()),
+        (cut.right(), cut.y, rect.right(), cut.bottom()),
+    ]
+    .into_iter()
+    .filter(|(x0, y0, x1, y1)| x0 < x1 && y0 < y1)
+    .map(|(x0, y0, x1, y1)| Rect::from_edges(x0, y0, x1, y1))
+    .collect()
 }
 
 /// Copies smaller than this many pixels are left to the codecs.

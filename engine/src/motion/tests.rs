@@ -111,7 +111,12 @@ fn a_vertical_scroll_is_found_and_every_copy_is_exact() {
     let covered = check_exact(&previous, &current, &moves);
     // The scrolled area is 600 x 443; blocks straddling its edges are not copies.
     assert!(covered >= 576 * 416, "only {covered} pixels copied");
-    assert!(moves.len() <= 150, "{} moves: merging failed", moves.len());
+    // One copy beside the scrollbar, and the odd piece at its edges.
+    assert!(
+        moves.len() <= 4,
+        "{} moves: merging failed: {moves:?}",
+        moves.len()
+    );
 }
 
 #[test]

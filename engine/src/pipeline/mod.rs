@@ -407,18 +407,7 @@ impl ScreenEncoder {
                 t.changed_at = timestamp_us;
             });
         }
-        for m in &moves {
-            let mut lossy = false;
-            self.for_tiles(m.source(), |t| lossy |= t.lossy);
-            if lossy {
-                self.for_tiles(m.rect, |t| {
-                    t.lossy = true;
-                    t.changed_at = timestamp_us;
-                });
-            } else {
-                self.for_covered_tiles(m.rect, |t| t.lossy = false);
-            }
-        }
+        self.carry_lossy_through(&moves, timestamp_us);
         for region in &regions {
             if region.kind == RegionKind::Av1 {
                 self.for_tiles(region.rect, |t| {
@@ -602,6 +591,60 @@ impl ScreenEncoder {
             for c in rect.x / tile..rect.right().div_ceil(tile) {
                 if let Some(t) = self.tiles.get_mut((r * self.columns + c) as usize) {
                     f(t);
+                }
+            }
+        }
+    }
+
+    /// Copies carry their sources' state, tile by tile: a destination tile owes exact pixels
+    /// when the part copied into it comes from a lossy tile, and is exact when a copy from
+    /// exact tiles covers it whole. The sources are read as they were before the update (a
+    /// scroll's sources and destinations overlap).
+    fn carry_lossy_through(&mut self, moves: &[Move], timestamp_us: u64) {
+        let tile = self.config.tile_size;
+        let Some(screen) = self.previous.as_ref().map(|p| p.as_ref().bounds()) else {
+            return;
+        };
+        let before: Vec<bool> = self.tiles.iter().map(|t| t.lossy).collect();
+        let columns = self.columns;
+        let lossy_in = |area: Rect| {
+            (area.y / tile..area.bottom().div_ceil(tile)).any(|r| {
+                (area.x / tile..area.right().div_ceil(tile))
+                    .any(|c| before.get((r * columns + c) as usize) == Some(&true))
+            })
+        };
+        let mut marks: Vec<(usize, bool)> = Vec::new();
+        for m in moves {
+            let (dx, dy) = m.offset();
+            for r in m.rect.y / tile..m.rect.bottom().div_ceil(tile) {
+                for c in m.rect.x / tile..m.rect.right().div_ceil(tile) {
+                    let whole = Rect::new(c * tile, r * tile, tile, tile);
+                    let whole = whole.intersection(&screen).unwrap_or(whole);
+                    let Some(part) = whole.intersection(&m.rect) else {
+                        continue;
+                    };
+                    let source = Rect::new(
+                        (i64::from(part.x) - dx) as u32,
+                        (i64::from(part.y) - dy) as u32,
+                        part.width,
+                        part.height,
+                    );
+                    let index = (r * columns + c) as usize;
+                    if lossy_in(source) {
+                        marks.push((index, true));
+                    } else if part == whole {
+                        marks.push((index, false));
+                    }
+                }
+            }
+        }
+        // A tile any lossy copy reaches stays owed, whatever else covers it.
+        marks.sort_by_key(|&(index, lossy)| (index, lossy));
+        for (index, lossy) in marks {
+            if let Some(t) = self.tiles.get_mut(index) {
+                t.lossy = lossy;
+                if lossy {
+                    t.changed_at = timestamp_us;
                 }
             }
         }

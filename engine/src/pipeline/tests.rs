@@ -566,6 +566,50 @@ fn encoder_first(base: &Frame) -> Update {
         .unwrap()
 }
 
+#[test]
+fn a_copy_from_a_lossy_photo_owes_refinement_only_where_the_photo_went() {
+    // A page with a photo at its top, shown lossy, scrolled by 32 rows before refinement.
+    let mut page = prose(256, 512);
+    paste_frame(&mut page, &photo(256, 48), 0, 0);
+    let view = |top: u32| {
+        let mut f = Frame::filled(256, 256, [0; 4]);
+        paste_frame_from(&mut f, &page, top);
+        f
+    };
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    apply(
+        &mut viewer,
+        &encoder.encode(&view(0).as_ref(), 0).unwrap().unwrap(),
+    );
+    let scrolled = encoder.encode(&view(32).as_ref(), 33_000).unwrap().unwrap();
+    assert!(scrolled.regions.iter().any(|r| r.kind == RegionKind::Copy));
+    apply(&mut viewer, &scrolled);
+    let mut refined = Vec::new();
+    while let Some(at) = encoder.next_refine_at() {
+        if let Some(update) = encoder.refine(at).unwrap() {
+            refined.extend(update.regions.iter().map(|r| r.rect));
+            apply(&mut viewer, &update);
+        }
+    }
+    assert_eq!(viewer.frame().unwrap(), &view(32), "exact after refinement");
+    // The photo's rows are now 0 to 16: only the first row of tiles owes exact pixels.
+    assert!(!refined.is_empty());
+    assert!(
+        refined.iter().all(|r| r.bottom() <= 64),
+        "text copied from exact tiles was refined again: {refined:?}"
+    );
+}
+
+/// `src`'s rows from `top` on, as many as `dst` holds.
+fn paste_frame_from(dst: &mut Frame, src: &Frame, top: u32) {
+    for y in 0..dst.height() {
+        for x in 0..dst.width() {
+            dst.set_pixel(x, y, src.as_ref().pixel(x, y + top));
+        }
+    }
+}
+
 /// A desktop with a photo zooming out in a 256x144 window for `moving` frames, then still (a
 /// zoom, not a pan: a pan is a move, which copies carry).
 fn playing(step: u32, moving: u32) -> Frame {
