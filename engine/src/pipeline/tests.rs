@@ -629,16 +629,20 @@ fn playing(step: u32, moving: u32) -> Frame {
 fn a_playing_video_becomes_a_stream_and_the_still_picture_ends_exact() {
     let mut encoder = ScreenEncoder::new(PipelineConfig::default());
     let mut viewer = Framebuffer::new();
-    let (mut streamed, mut frames) = (0, Vec::new());
+    let (mut streamed, mut frames, mut first_streamed) = (0, Vec::new(), None);
     for step in 0..60u32 {
         let screen = playing(step, 40);
         let now = u64::from(step) * 33_000;
         if let Some(update) = encoder.encode(&screen.as_ref(), now).unwrap() {
-            streamed += update
+            let video = update
                 .regions
                 .iter()
                 .filter(|r| r.kind == RegionKind::Video)
                 .count();
+            if video > 0 {
+                first_streamed.get_or_insert(step);
+            }
+            streamed += video;
             apply(&mut viewer, &update);
         }
         if let Some(update) = encoder.refine(now).unwrap() {
@@ -647,6 +651,9 @@ fn a_playing_video_becomes_a_stream_and_the_still_picture_ends_exact() {
         frames.push(screen);
     }
     assert!(streamed >= 30, "{streamed} video regions");
+    // Each capture before the stream is a whole intra picture: the stream starts at the third
+    // (hot for two captures, then the same rectangle twice).
+    assert_eq!(first_streamed, Some(3));
     // While it played, the viewer followed within the stream's delay at a fair quality.
     // Once still, refinement ends the stream and makes the picture exact.
     let mut now = 60 * 33_000;

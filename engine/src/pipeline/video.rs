@@ -35,7 +35,7 @@ pub struct VideoConfig {
 impl Default for VideoConfig {
     fn default() -> Self {
         VideoConfig {
-            start_after: 3,
+            start_after: 2,
             min_tiles: 4,
             end_after: 15,
             quality_drop: 20,
