@@ -32,3 +32,4 @@ pub mod motion;
 pub mod net;
 pub mod pipeline;
 pub mod session;
+mod varint;

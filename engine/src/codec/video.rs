@@ -6,8 +6,8 @@
 //! empty and its pictures trail the capture by that much; [`VideoEncoder::finish`] flushes the
 //! rest when the stream ends, and refinement then makes the rectangle exact.
 //!
-//! Payload of a [`super::RegionKind::Video`] region: stream id (`u32`), flags (`u8`: 1 starts
-//! the stream, 2 ends it), then AV1 data (zero or more packets).
+//! Payload of a [`super::RegionKind::Video`] region: stream id (a varint, at most `u32`), flags
+//! (`u8`: 1 starts the stream, 2 ends it), then AV1 data (zero or more packets).
 
 use std::sync::Arc;
 
@@ -104,7 +104,8 @@ impl VideoEncoder {
     }
 
     fn drain(&mut self, flags: u8) -> Result<Vec<u8>, CodecError> {
-        let mut payload = self.id.to_le_bytes().to_vec();
+        let mut payload = Vec::new();
+        crate::varint::put(&mut payload, u64::from(self.id));
         payload.push(flags);
         loop {
             match self.ctx.receive_packet() {
@@ -120,7 +121,7 @@ impl VideoEncoder {
 
 /// A video payload's parts: stream id, flags, AV1 data.
 pub fn parse(payload: &[u8]) -> Option<(u32, u8, &[u8])> {
-    let (head, data) = payload.split_at_checked(5)?;
-    let id = u32::from_le_bytes(head[..4].try_into().ok()?);
-    Some((id, head[4], data))
+    let (id, used) = crate::varint::read(payload).ok()?;
+    let (&flags, data) = payload[used..].split_first()?;
+    Some((u32::try_from(id).ok()?, flags, data))
 }

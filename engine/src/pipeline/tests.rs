@@ -178,9 +178,9 @@ fn wire_errors_say_what_is_wrong() {
     let good = sample_update();
     assert!(Update::decode(&good).is_ok());
     assert_eq!(Update::decode(b"XYZ\x01"), Err(WireError::BadMagic));
-    let mut v2 = good.clone();
-    v2[3] = 2;
-    assert_eq!(Update::decode(&v2), Err(WireError::Version(2)));
+    let mut v3 = good.clone();
+    v3[3] = 3;
+    assert_eq!(Update::decode(&v3), Err(WireError::Version(3)));
     assert!(matches!(
         Update::decode(&good[..good.len() - 1]),
         Err(WireError::Truncated {
@@ -191,21 +191,63 @@ fn wire_errors_say_what_is_wrong() {
     let mut extra = good.clone();
     extra.push(0);
     assert_eq!(Update::decode(&extra), Err(WireError::TrailingBytes(1)));
-    let mut wide = good.clone();
-    wide[20..22].copy_from_slice(&9000u16.to_le_bytes());
-    assert!(matches!(
-        Update::decode(&wide),
-        Err(WireError::Limit { field: "width", .. })
-    ));
-    let mut many = good.clone();
-    many[24..26].copy_from_slice(&u16::MAX.to_le_bytes());
-    assert!(matches!(
-        Update::decode(&many),
-        Err(WireError::Limit {
-            field: "region count",
-            ..
-        })
-    ));
+    // Headers written by hand: sequence 1, timestamp 7, then these numbers.
+    let header = |numbers: &[u64]| {
+        let mut bytes = b"BKU\x02".to_vec();
+        for &v in [1, 7].iter().chain(numbers) {
+            crate::varint::put(&mut bytes, v);
+        }
+        bytes
+    };
+    assert_eq!(Update::decode(&header(&[96, 64, 0])).unwrap().width, 96);
+    for (numbers, field) in [
+        (&[9000, 64, 0][..], "width"),
+        (&[96, 0, 0], "height"),
+        (&[96, 64, 5000], "region count"),
+    ] {
+        assert!(
+            matches!(Update::decode(&header(numbers)), Err(WireError::Limit { field: f, .. }) if f == field),
+            "{field}: {:?}",
+            Update::decode(&header(numbers))
+        );
+    }
+    // Varints longer than 64 bits: eleven bytes, or a tenth byte above 1.
+    let mut long = b"BKU\x02".to_vec();
+    long.extend_from_slice(&[0xff; 10]);
+    long.push(0x01);
+    assert_eq!(
+        Update::decode(&long),
+        Err(WireError::BadNumber("sequence number"))
+    );
+    let mut overflow = header(&[96, 64, 1]);
+    overflow.extend_from_slice(&[1, 0, 0, 1, 1]);
+    overflow.extend_from_slice(&[0xff; 9]);
+    overflow.push(0x7f);
+    assert_eq!(
+        Update::decode(&overflow),
+        Err(WireError::BadNumber("payload length"))
+    );
+    let error = Update::decode(&overflow).unwrap_err().to_string();
+    assert!(error.contains("payload length"), "{error}");
+}
+
+#[test]
+fn a_steady_update_costs_few_header_bytes() {
+    // A steady update is small: a typed glyph's header and region cost 23 bytes, not 39.
+    let glyph = Update {
+        seq: 1234,
+        timestamp_us: 60_000_000,
+        width: 1920,
+        height: 1080,
+        regions: vec![EncodedRegion {
+            rect: Rect::new(1000, 500, 8, 16),
+            kind: RegionKind::Lossless,
+            payload: vec![0; 20],
+        }],
+    };
+    assert_eq!(glyph.wire_size(), glyph.encode().len());
+    assert_eq!(glyph.wire_size() - 20, 23);
+    assert_eq!(Update::decode(&glyph.encode()).unwrap(), glyph);
 }
 
 proptest! {
@@ -214,7 +256,7 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let _ = Update::decode(&bytes);
-        let mut with_magic = b"BKU\x01".to_vec();
+        let mut with_magic = b"BKU\x02".to_vec();
         with_magic.extend_from_slice(&bytes);
         if let Ok(update) = Update::decode(&with_magic) {
             let _ = Framebuffer::new().apply(&update);

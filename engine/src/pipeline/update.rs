@@ -1,22 +1,25 @@
 //! [`Update`]: the encoded changes of one capture, its wire format, and the [`Framebuffer`]
 //! that applies it.
 //!
-//! # Wire format, version 1
-//! All integers little-endian.
+//! # Wire format, version 2
+//! Numbers are unsigned LEB128 varints (7 bits a byte, low first, high bit set on every byte
+//! but the last; at most 10 bytes, no value above its field's limit). A steady update is small
+//! (a typed glyph, a video frame of 30 bytes), so fixed-width fields were a third of it:
+//! version 1 spent 26 bytes on the header and 13 on each region, version 2 about 14 and 8.
 //!
 //! ```text
 //! magic        "BKU"         3 bytes
-//! version      u8            1
-//! seq          u64           sequence number, one per update
-//! timestamp    u64           capture time, microseconds on the sender's clock
-//! width        u16           screen width,  1..=MAX_DIMENSION
-//! height       u16           screen height, 1..=MAX_DIMENSION
-//! count        u16           regions, 0..=MAX_REGIONS
+//! version      u8            2
+//! seq          varint        sequence number, one per update
+//! timestamp    varint        capture time, microseconds on the sender's clock
+//! width        varint        screen width,  1..=MAX_DIMENSION
+//! height       varint        screen height, 1..=MAX_DIMENSION
+//! count        varint        regions, 0..=MAX_REGIONS
 //! count times:
-//!   kind       u8            0 solid, 1 lossless, 2 AV1, 3 copy
-//!   x, y       u16, u16      top-left corner
-//!   w, h       u16, u16      size, at least 1x1, inside the screen
-//!   length     u32           payload bytes, at most MAX_PAYLOAD and what is left of the input
+//!   kind       u8            0 solid, 1 lossless, 2 AV1, 3 copy, 4 video
+//!   x, y       varint        top-left corner
+//!   w, h       varint        size, at least 1x1, inside the screen
+//!   length     varint        payload bytes, at most MAX_PAYLOAD and what is left of the input
 //!   payload    length bytes
 //! ```
 //!
@@ -32,9 +35,10 @@ use thiserror::Error;
 
 use crate::codec::{CodecError, Decoded, EncodedRegion, RegionDecoder, RegionKind};
 use crate::frame::{Frame, Rect};
+use crate::varint;
 
 /// The wire format's version.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// Widest and tallest screen an update may describe.
 pub const MAX_DIMENSION: u32 = 8192;
 /// Most regions in one update.
@@ -43,8 +47,8 @@ pub const MAX_REGIONS: usize = 4096;
 pub const MAX_PAYLOAD: usize = 64 << 20;
 
 const MAGIC: &[u8; 3] = b"BKU";
-const HEADER: usize = 3 + 1 + 8 + 8 + 2 + 2 + 2;
-const REGION_HEADER: usize = 1 + 8 + 4;
+/// The smallest a region header can be: kind, four one-byte numbers, a one-byte length.
+const MIN_REGION_HEADER: usize = 1 + 4 + 1;
 
 /// The encoded changes of one capture.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +83,9 @@ pub enum WireError {
     /// The update comes from an incompatible version.
     #[error("update version {0} is not supported (this build speaks version {VERSION})")]
     Version(u8),
+    /// A number's varint is longer than ten bytes or overflows 64 bits.
+    #[error("the {0} is not a valid number (a varint longer than 64 bits)")]
+    BadNumber(&'static str),
     /// A field is outside its limits.
     #[error("{field} is {value}, outside its limit of {limit}")]
     Limit {
@@ -135,22 +142,22 @@ impl<'a> Reader<'a> {
         Ok(self.take(1, what)?[0])
     }
 
-    fn u16(&mut self, what: &'static str) -> Result<u16, WireError> {
-        Ok(u16::from_le_bytes(
-            self.take(2, what)?.try_into().expect("2"),
-        ))
+    fn varint(&mut self, what: &'static str) -> Result<u64, WireError> {
+        match varint::read(self.bytes) {
+            Ok((value, used)) => {
+                self.bytes = &self.bytes[used..];
+                Ok(value)
+            }
+            Err(varint::Bad::TooLong) => Err(WireError::BadNumber(what)),
+            Err(varint::Bad::Truncated) => Err(WireError::Truncated { what, needed: 1 }),
+        }
     }
 
-    fn u32(&mut self, what: &'static str) -> Result<u32, WireError> {
-        Ok(u32::from_le_bytes(
-            self.take(4, what)?.try_into().expect("4"),
-        ))
-    }
-
-    fn u64(&mut self, what: &'static str) -> Result<u64, WireError> {
-        Ok(u64::from_le_bytes(
-            self.take(8, what)?.try_into().expect("8"),
-        ))
+    /// A varint no larger than `max`.
+    fn number(&mut self, what: &'static str, max: u64) -> Result<u64, WireError> {
+        let v = self.varint(what)?;
+        limit(what, v, max)?;
+        Ok(v)
     }
 }
 
@@ -174,7 +181,32 @@ impl Update {
 
     /// Size of the update on the wire.
     pub fn wire_size(&self) -> usize {
-        HEADER + self.regions.len() * REGION_HEADER + self.payload_bytes()
+        let header = MAGIC.len()
+            + 1
+            + [
+                self.seq,
+                self.timestamp_us,
+                u64::from(self.width),
+                u64::from(self.height),
+                self.regions.len() as u64,
+            ]
+            .map(varint::len)
+            .iter()
+            .sum::<usize>();
+        let regions: usize = self
+            .regions
+            .iter()
+            .map(|r| {
+                let rect = [r.rect.x, r.rect.y, r.rect.width, r.rect.height];
+                1 + rect
+                    .map(|v| varint::len(u64::from(v)))
+                    .iter()
+                    .sum::<usize>()
+                    + varint::len(r.payload.len() as u64)
+                    + r.payload.len()
+            })
+            .sum();
+        header + regions
     }
 
     /// The update in wire format.
@@ -187,18 +219,22 @@ impl Update {
         let mut out = Vec::with_capacity(self.wire_size());
         out.extend_from_slice(MAGIC);
         out.push(VERSION);
-        out.extend_from_slice(&self.seq.to_le_bytes());
-        out.extend_from_slice(&self.timestamp_us.to_le_bytes());
-        out.extend_from_slice(&(self.width as u16).to_le_bytes());
-        out.extend_from_slice(&(self.height as u16).to_le_bytes());
-        out.extend_from_slice(&(self.regions.len() as u16).to_le_bytes());
+        for v in [
+            self.seq,
+            self.timestamp_us,
+            u64::from(self.width),
+            u64::from(self.height),
+            self.regions.len() as u64,
+        ] {
+            varint::put(&mut out, v);
+        }
         for r in &self.regions {
             assert!(r.payload.len() <= MAX_PAYLOAD);
             out.push(r.kind.to_wire());
             for v in [r.rect.x, r.rect.y, r.rect.width, r.rect.height] {
-                out.extend_from_slice(&(v as u16).to_le_bytes());
+                varint::put(&mut out, u64::from(v));
             }
-            out.extend_from_slice(&(r.payload.len() as u32).to_le_bytes());
+            varint::put(&mut out, r.payload.len() as u64);
             out.extend_from_slice(&r.payload);
         }
         out
@@ -217,12 +253,12 @@ impl Update {
         if version != VERSION {
             return Err(WireError::Version(version));
         }
-        let seq = r.u64("sequence number")?;
-        let timestamp_us = r.u64("timestamp")?;
-        let width = r.u16("width")? as u32;
-        let height = r.u16("height")? as u32;
+        let seq = r.varint("sequence number")?;
+        let timestamp_us = r.varint("timestamp")?;
+        let dimension = MAX_DIMENSION as u64;
+        let width = r.number("width", dimension)? as u32;
+        let height = r.number("height", dimension)? as u32;
         for (field, v) in [("width", width), ("height", height)] {
-            limit(field, v as u64, MAX_DIMENSION as u64)?;
             if v == 0 {
                 return Err(WireError::Limit {
                     field,
@@ -231,20 +267,19 @@ impl Update {
                 });
             }
         }
-        let count = r.u16("region count")? as usize;
-        limit("region count", count as u64, MAX_REGIONS as u64)?;
+        let count = r.number("region count", MAX_REGIONS as u64)? as usize;
         // Never trust the count for an allocation beyond what the input can hold.
-        let mut regions = Vec::with_capacity(count.min(r.bytes.len() / REGION_HEADER));
+        let mut regions = Vec::with_capacity(count.min(r.bytes.len() / MIN_REGION_HEADER));
         for index in 0..count {
             let kind_byte = r.u8("region kind")?;
             let kind = RegionKind::from_wire(kind_byte).ok_or(WireError::UnknownKind {
                 index,
                 kind: kind_byte,
             })?;
-            let x = r.u16("region x")? as u32;
-            let y = r.u16("region y")? as u32;
-            let w = r.u16("region width")? as u32;
-            let h = r.u16("region height")? as u32;
+            let x = r.number("region x", dimension)? as u32;
+            let y = r.number("region y", dimension)? as u32;
+            let w = r.number("region width", dimension)? as u32;
+            let h = r.number("region height", dimension)? as u32;
             let rect = Rect::new(x, y, w, h);
             if rect.is_empty() || rect.right() > width || rect.bottom() > height {
                 return Err(WireError::BadRect {
@@ -254,8 +289,7 @@ impl Update {
                     height,
                 });
             }
-            let len = r.u32("payload length")? as usize;
-            limit("payload length", len as u64, MAX_PAYLOAD as u64)?;
+            let len = r.number("payload length", MAX_PAYLOAD as u64)? as usize;
             let payload = r.take(len, "region payload")?.to_vec();
             regions.push(EncodedRegion {
                 rect,
