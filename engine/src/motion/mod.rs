@@ -489,17 +489,28 @@ fn copied_spans(
     let from = &previous.row((i64::from(y) - dy) as u32)[from_x * 4..][..bytes];
     let mut spans = Vec::new();
     let mut start = None;
-    let pixels = to.chunks_exact(4).zip(from.chunks_exact(4));
-    for (i, (a, b)) in pixels.enumerate() {
-        match (a == b, start) {
-            (true, None) => start = Some(i as u32),
-            (false, Some(s)) => {
-                if i as u32 - s >= MIN_SPAN {
-                    spans.push((area.x + s, area.x + i as u32));
-                }
-                start = None;
+    let mut differs = |i: u32, start: &mut Option<u32>| {
+        if let Some(s) = start.take()
+            && i - s >= MIN_SPAN
+        {
+            spans.push((area.x + s, area.x + i));
+        }
+    };
+    // Whole blocks of pixels compare at memcmp speed; only a block that differs is walked.
+    const BLOCK: usize = 16 * 4;
+    for (b, (a_block, b_block)) in to.chunks(BLOCK).zip(from.chunks(BLOCK)).enumerate() {
+        let first = (b * BLOCK / 4) as u32;
+        if a_block == b_block {
+            start.get_or_insert(first);
+            continue;
+        }
+        let pixels = a_block.chunks_exact(4).zip(b_block.chunks_exact(4));
+        for (i, (pa, pb)) in pixels.enumerate() {
+            if pa == pb {
+                start.get_or_insert(first + i as u32);
+            } else {
+                differs(first + i as u32, &mut start);
             }
-            _ => {}
         }
     }
     if let Some(s) = start

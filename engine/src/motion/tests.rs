@@ -225,3 +225,53 @@ fn new_content_that_copies_nothing_gives_no_moves() {
     );
     assert!(moves.is_empty(), "{moves:?}");
 }
+
+#[test]
+fn copied_spans_match_a_pixel_by_pixel_walk() {
+    let mut rng = Lcg(42);
+    let previous = noise(300, 40, 3);
+    for case in 0..200 {
+        // The current row: the previous frame shifted by (dx, dy), broken in random runs.
+        let (dx, dy) = (i64::from(rng.next() % 9) - 4, i64::from(rng.next() % 9) - 4);
+        let mut current = noise(300, 40, 100 + case);
+        let y = 10 + rng.next() % 20;
+        let mut x = 0;
+        while x < 300 {
+            let run = 1 + rng.next() % 70;
+            let copy = rng.next().is_multiple_of(2);
+            for xi in x..(x + run).min(300) {
+                let sx = i64::from(xi) - dx;
+                if copy && (0..300).contains(&sx) {
+                    let p = previous
+                        .as_ref()
+                        .pixel(sx as u32, (i64::from(y) - dy) as u32);
+                    current.set_pixel(xi, y, p);
+                }
+            }
+            x += run;
+        }
+        let area = Rect::new(4, 0, 292, 40);
+        let spans = copied_spans(&previous.as_ref(), &current.as_ref(), area, y, (dx, dy));
+        // The oracle: every pixel on its own.
+        let mut expected = Vec::new();
+        let mut start = None;
+        for xi in area.x..=area.right() {
+            let same = xi < area.right()
+                && current.as_ref().pixel(xi, y)
+                    == previous
+                        .as_ref()
+                        .pixel((i64::from(xi) - dx) as u32, (i64::from(y) - dy) as u32);
+            match (same, start) {
+                (true, None) => start = Some(xi),
+                (false, Some(s)) => {
+                    if xi - s >= MIN_SPAN {
+                        expected.push((s, xi));
+                    }
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(spans, expected, "case {case}: offset ({dx}, {dy}), row {y}");
+    }
+}
