@@ -20,7 +20,7 @@ use tracing::Instrument;
 use crate::frame::{Frame, Rect};
 use crate::net::pace::RefinePacer;
 use crate::net::{MAX_UPDATE, NetError, channel_binding, read_message, write_message};
-use crate::pipeline::{CursorImage, FrameSource, PipelineConfig, Pointer, ScreenEncoder};
+use crate::pipeline::{CursorImage, FrameSource, PipelineConfig, Pointer, ScreenEncoder, Update};
 use crate::session::{
     AgentEvent, AgentInput, AgentOutput, AgentSession, CloseReason, HelperAction, InputEvent,
     Message, Secret, SharerDecision, Ticket, Timers, ViewerEvent, ViewerInput, ViewerOutput,
@@ -550,9 +550,14 @@ async fn view_in_span(
             },
             Some(action) = hooks.actions.recv() => vec![ViewerInput::Action(action)],
             Some(bytes) = screen_rx.recv() => {
-                let seq = bytes.get(4..12).map_or(0, |s| u64::from_le_bytes(s.try_into().expect("8 bytes")));
-                pending.insert(seq, bytes);
                 let mut ready = Vec::new();
+                match Update::peek_seq(&bytes) {
+                    Some(seq) => {
+                        pending.insert(seq, bytes);
+                    }
+                    // Not an update this build reads: the session says why.
+                    None => ready.push(ViewerInput::Screen(bytes)),
+                }
                 while let Some(bytes) = pending.remove(&next_seq) {
                     ready.push(ViewerInput::Screen(bytes));
                     next_seq += 1;

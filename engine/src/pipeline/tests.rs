@@ -248,6 +248,12 @@ fn a_steady_update_costs_few_header_bytes() {
     assert_eq!(glyph.wire_size(), glyph.encode().len());
     assert_eq!(glyph.wire_size() - 20, 23);
     assert_eq!(Update::decode(&glyph.encode()).unwrap(), glyph);
+    // A receiver orders updates by a sequence number it reads without decoding them.
+    assert_eq!(Update::peek_seq(&glyph.encode()), Some(1234));
+    let mut v1 = glyph.encode();
+    v1[3] = 1;
+    assert_eq!(Update::peek_seq(&v1), None);
+    assert_eq!(Update::peek_seq(b"BKU"), None);
 }
 
 proptest! {

@@ -240,6 +240,14 @@ impl Update {
         out
     }
 
+    /// The sequence number of an update in wire format, read without decoding the rest (a
+    /// receiver puts updates that arrive out of order back in order with it); `None` when the
+    /// bytes do not start like an update of this version.
+    pub fn peek_seq(bytes: &[u8]) -> Option<u64> {
+        let rest = bytes.strip_prefix(MAGIC)?.strip_prefix(&[VERSION])?;
+        varint::read(rest).ok().map(|(seq, _)| seq)
+    }
+
     /// Parses an update from untrusted bytes.
     ///
     /// # Errors
