@@ -379,10 +379,9 @@ fn cover(found: Vec<Move>, block: u32, screen: Rect) -> Vec<Move> {
 /// Fewer, larger copies. For each offset, every row of its copies' bounding box is scanned for
 /// the spans (at least [`MIN_SPAN`] pixels) that are an exact copy; rows with the same spans in
 /// a run become one copy per span, kept when it takes in at least [`MIN_COPY_AREA`] pixels of
-/// the found copies (else it would copy only what did not change). The
-/// found copies lose what those cover. A scrolled page whose changed blocks made dozens of
-/// copies (blank stretches between words do not change, a scrollbar beside it does not
-/// scroll) becomes one or two. Every copy is exact, so where copies overlap they write the
+/// the found copies (else it would copy only what did not change). The found copies lose what
+/// those cover. A scrolled page whose changed blocks made dozens of copies (blank stretches
+/// between words do not change, a scrollbar beside it does not scroll) becomes one or two. Every copy is exact, so where copies overlap they write the
 /// same pixels.
 fn coalesce(previous: &FrameRef<'_>, current: &FrameRef<'_>, moves: Vec<Move>) -> Vec<Move> {
     let screen = current.bounds();

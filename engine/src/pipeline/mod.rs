@@ -605,6 +605,9 @@ impl ScreenEncoder {
         let Some(screen) = self.previous.as_ref().map(|p| p.as_ref().bounds()) else {
             return;
         };
+        if moves.is_empty() {
+            return;
+        }
         let before: Vec<bool> = self.tiles.iter().map(|t| t.lossy).collect();
         let columns = self.columns;
         let lossy_in = |area: Rect| {
