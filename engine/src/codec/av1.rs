@@ -313,6 +313,12 @@ impl Decoder {
                 format!("bit depth {}, expected 8", picture.bit_depth()),
             ));
         }
+        // Before any plane is read: a monochrome (I400) picture, which a corrupt packet can
+        // declare, has no chroma planes at all (dav1d gives null pointers for them).
+        let layout = picture.pixel_layout();
+        if !matches!(layout, dav1d::PixelLayout::I420 | dav1d::PixelLayout::I444) {
+            return Err(corrupt(rect, format!("unsupported layout {layout:?}")));
+        }
         use dav1d::PlanarImageComponent as C;
         let (y, u, v) = (
             picture.plane(C::Y),
@@ -331,7 +337,7 @@ impl Decoder {
         };
         let stride = width * BYTES_PER_PIXEL as u32;
         let mut bgra = vec![0u8; stride as usize * height as usize];
-        match picture.pixel_layout() {
+        match layout {
             dav1d::PixelLayout::I420 => {
                 yuvutils_rs::yuv420_to_bgra(&image, &mut bgra, stride, RANGE, MATRIX)
             }
