@@ -29,6 +29,7 @@
 pub mod av1;
 pub mod classify;
 pub mod lossless;
+pub mod memory;
 pub mod video;
 
 use thiserror::Error;
@@ -278,6 +279,8 @@ pub const MAX_STREAMS: usize = 16;
 #[derive(Debug, Default)]
 pub struct RegionDecoder {
     av1: Option<av1::Decoder>,
+    /// The text sent with memory so far ([`memory`]).
+    memory: memory::TextMemory,
     /// One decoder per live video stream, by id.
     streams: std::collections::HashMap<u32, av1::Decoder>,
 }
@@ -338,6 +341,22 @@ pub(crate) fn copy_within(frame: &mut Frame, rect: Rect, from_x: u32, from_y: u3
 }
 
 impl RegionDecoder {
+    /// Where the text memory stands: an update that fails returns to it with
+    /// [`RegionDecoder::rollback`].
+    pub fn mark(&self) -> memory::Mark {
+        self.memory.mark()
+    }
+
+    /// Forgets the text memory's changes since `mark`.
+    pub fn rollback(&mut self, mark: memory::Mark) {
+        self.memory.rollback(mark);
+    }
+
+    /// Ends an update that applied: the text memory keeps its recent history.
+    pub fn commit(&mut self) {
+        self.memory.commit();
+    }
+
     /// Decodes `region` into pixels of its rectangle, which must lie inside a `width` x `height`
     /// screen.
     ///
@@ -373,6 +392,10 @@ impl RegionDecoder {
                         })?;
                 Ok(Decoded::Solid(colour))
             }
+            RegionKind::Lossless if region.payload.first() == Some(&memory::FORM_MEMORY) => self
+                .memory
+                .decode(&region.payload, rect)
+                .map(Decoded::Pixels),
             RegionKind::Lossless => lossless::decode(&region.payload, rect).map(Decoded::Pixels),
             RegionKind::Av1 => {
                 let decoder = match &mut self.av1 {

@@ -48,6 +48,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::codec::classify;
+use crate::codec::memory::TextMemory;
 use crate::codec::{CodecConfig, CodecError, EncodedRegion, RegionEncoder, RegionKind};
 use crate::diff::merge::{MergeConfig, merge_rects};
 use crate::diff::{DEFAULT_TILE_SIZE, TileDiff};
@@ -224,6 +225,8 @@ pub struct ScreenEncoder {
     /// difference from the new frame.
     predicted: Option<Frame>,
     tracker: Option<Tracker>,
+    /// The text sent with memory ([`crate::codec::memory`]).
+    memory: TextMemory,
 }
 
 impl ScreenEncoder {
@@ -241,6 +244,7 @@ impl ScreenEncoder {
             motion: config.motion.map(MotionDetector::new),
             predicted: None,
             tracker: config.video.map(Tracker::new),
+            memory: TextMemory::new(fresh_epoch()),
         }
     }
 
@@ -259,6 +263,8 @@ impl ScreenEncoder {
     /// Forgets what the viewer has: the next update is the whole screen.
     pub fn reset(&mut self) {
         self.previous = None;
+        // The viewer may not have what the memory holds: a new one, under a new epoch.
+        self.memory = TextMemory::new(fresh_epoch());
     }
 
     /// Encodes what changed since the previous capture, or the whole screen the first time.
@@ -393,7 +399,12 @@ impl ScreenEncoder {
             .map(|m| EncodedRegion::copy(m.rect, m.from_x, m.from_y))
             .collect();
         regions.extend(tracked.region);
-        regions.extend(self.encode_all(frame, &plan)?);
+        regions.extend(Self::encode_all(
+            self.encoder,
+            &mut self.memory,
+            frame,
+            &plan,
+        )?);
 
         // The viewer's state of every tile, for refinement. A copy carries its source's state:
         // lossy anywhere in the source makes the destination owe exact pixels.
@@ -473,22 +484,61 @@ impl ScreenEncoder {
         moves
     }
 
+    /// Encodes `plan` in parallel, except small lossless regions: those go through the text
+    /// memory one by one, in plan order, as the viewer will decode them.
     fn encode_all(
-        &self,
+        encoder: RegionEncoder,
+        memory: &mut TextMemory,
         frame: &FrameRef<'_>,
         plan: &[(Rect, RegionKind)],
     ) -> Result<Vec<EncodedRegion>, PipelineError> {
-        let encoder = self.encoder;
-        plan.par_iter()
+        let with_memory = |rect: &Rect, kind: &RegionKind| {
+            *kind == RegionKind::Lossless && rect.area() <= MEMORY_AREA
+        };
+        let parallel: Vec<Option<EncodedRegion>> = plan
+            .par_iter()
             .map(|(rect, kind)| {
+                if with_memory(rect, kind) {
+                    return Ok(None);
+                }
                 encoder
                     .encode(frame, *rect, *kind)
+                    .map(Some)
                     .map_err(|source| PipelineError::Codec {
                         rect: *rect,
                         source,
                     })
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        let mark = memory.mark();
+        let mut out = Vec::with_capacity(plan.len());
+        for ((rect, kind), done) in plan.iter().zip(parallel) {
+            let region = match done {
+                Some(region) => region,
+                None => match memory.encode(frame, *rect) {
+                    Some(payload) => EncodedRegion {
+                        rect: *rect,
+                        kind: *kind,
+                        payload,
+                    },
+                    // Photo-like or too many colours: the plain forms.
+                    None => match encoder.encode(frame, *rect, *kind) {
+                        Ok(region) => region,
+                        Err(source) => {
+                            // This update is not sent: the memory must not keep its part.
+                            memory.rollback(mark);
+                            return Err(PipelineError::Codec {
+                                rect: *rect,
+                                source,
+                            });
+                        }
+                    },
+                },
+            };
+            out.push(region);
+        }
+        memory.commit();
+        Ok(out)
     }
 
     /// When [`ScreenEncoder::refine`] has work, in the same clock as the timestamps; `None` when
@@ -570,7 +620,12 @@ impl ScreenEncoder {
             .map(|r| (r, RegionKind::Lossless))
             .collect();
         choose_exact_kinds(&frame, &mut plan);
-        regions.extend(self.encode_all(&frame, &plan)?);
+        regions.extend(Self::encode_all(
+            self.encoder,
+            &mut self.memory,
+            &frame,
+            &plan,
+        )?);
         for rect in &due {
             self.for_tiles(*rect, |t| t.lossy = false);
         }
@@ -671,6 +726,15 @@ impl ScreenEncoder {
             }
         }
     }
+}
+
+/// Most pixels of a region the text memory codes ([`crate::codec::memory`]).
+const MEMORY_AREA: u64 = crate::codec::memory::MAX_AREA;
+
+/// An epoch for a new text memory: unlike any this viewer has seen from an earlier one.
+fn fresh_epoch() -> u64 {
+    use rand_core::RngCore;
+    rand_core::OsRng.next_u64() >> 16
 }
 
 /// Small boxes say little about their content alone: the wallpaper a moved window uncovers

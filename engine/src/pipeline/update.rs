@@ -367,7 +367,8 @@ impl Framebuffer {
             .frame
             .as_ref()
             .is_none_or(|f| f.width() != update.width || f.height() != update.height);
-        let decoded: Vec<Decoded> = update
+        let mark = self.decoder.mark();
+        let decoded: Result<Vec<Decoded>, ApplyError> = update
             .regions
             .iter()
             .enumerate()
@@ -376,12 +377,20 @@ impl Framebuffer {
                     .decode_pixels(region, update.width, update.height)
                     .map_err(|source| ApplyError::Region { index, source })
             })
-            .collect::<Result<_, _>>()?;
+            .collect();
+        let decoded = match decoded {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                self.decoder.rollback(mark);
+                return Err(e);
+            }
+        };
         // Copies read the screen as it was before this update.
         let mut decoded = decoded;
         for (index, (region, pixels)) in update.regions.iter().zip(decoded.iter_mut()).enumerate() {
             if let Decoded::Copy { from_x, from_y } = *pixels {
                 let Some(frame) = self.frame.as_ref().filter(|_| !resized) else {
+                    self.decoder.rollback(mark);
                     return Err(ApplyError::Region {
                         index,
                         source: CodecError::Corrupt {
@@ -402,6 +411,7 @@ impl Framebuffer {
         for (region, pixels) in update.regions.iter().zip(&decoded) {
             pixels.write_to(frame, region.rect);
         }
+        self.decoder.commit();
         self.last_seq = Some(update.seq);
         Ok(())
     }
