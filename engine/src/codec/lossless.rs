@@ -8,6 +8,8 @@
 //! - `1`, predicted: for content with more than 256 colours. The pixels become four planes (G,
 //!   B - G, R - G, A), each sample is replaced by its difference from the LOCO-I median edge
 //!   predictor of its left, upper and upper-left neighbours, and the planes go through zstd.
+//! - `2`, text with memory: small regions of a session, coded against what was sent before
+//!   ([`crate::codec::memory`]); the pipeline picks it, this module's [`encode`] never does.
 //!
 //! zstd streams are stored without their four-byte magic number (always the same), which is put
 //! back before decoding: on a typed glyph, four bytes are a tenth of the payload.
