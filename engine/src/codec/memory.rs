@@ -16,8 +16,8 @@
 //! The state must stay the same on both sides. Regions change it in the order an update lists
 //! them; an update that fails is rolled back ([`TextMemory::mark`], [`TextMemory::rollback`]);
 //! the history is trimmed only between updates ([`TextMemory::commit`]). The epoch names one
-//! memory: an encoder that starts again takes a new one, and a decoder that meets a new epoch
-//! starts again from nothing, as the encoder did.
+//! memory: an encoder that starts again, or whose memory holds [`MAX_COLOURS`] colours, takes a
+//! new one, and a decoder that meets a new epoch starts again from nothing, as the encoder did.
 
 use std::collections::HashMap;
 
@@ -32,7 +32,7 @@ pub const FORM_MEMORY: u8 = 2;
 pub const HISTORY: usize = 128 << 10;
 /// Most pixels a region coded with memory has (larger ones use the plain forms).
 pub const MAX_AREA: u64 = 64 << 10;
-/// Most colours the memory numbers; a region that would pass it uses the plain forms.
+/// Most colours the memory numbers; a region that would pass it starts a new memory.
 pub const MAX_COLOURS: usize = 4096;
 /// zstd level of the form. Loading the dictionary is most of the work: on the committed clips
 /// level 15 sends 7 to 13 % fewer bytes than 9, but doubles a scroll step's median encode
@@ -78,9 +78,10 @@ impl TextMemory {
     /// Forgets what came after `mark` (an update that failed).
     pub fn rollback(&mut self, mark: Mark) {
         if mark.epoch != self.epoch {
-            // The failed update started a new memory: nothing of the old one is left to
-            // return to, so start empty under the old name (the next region names its own).
-            *self = TextMemory::new(mark.epoch);
+            // The failed update started a new memory, so the old one is gone. Start empty
+            // under an epoch no payload has used yet: the other side, whatever it holds, starts
+            // over when it meets it.
+            *self = TextMemory::new(self.epoch.wrapping_add(1));
             return;
         }
         for colour in self.colours.drain(mark.colours..) {
@@ -100,27 +101,22 @@ impl TextMemory {
         &self.history[self.history.len().saturating_sub(HISTORY)..]
     }
 
-    /// The payload (form byte included) of `rect`, or `None` when the region is too large, has
-    /// more colours than a palette, or would fill the memory: the plain forms take it then.
+    /// The payload (form byte included) of `rect`, or `None` when the region is too large or
+    /// has more colours than a palette: the plain forms take it then.
     pub fn encode(&mut self, frame: &FrameRef<'_>, rect: Rect) -> Option<Vec<u8>> {
         if rect.area() > MAX_AREA {
             return None;
         }
-        let mut new: Vec<u32> = Vec::new();
-        let mut pixels = Vec::with_capacity(rect.area() as usize);
-        for y in rect.y..rect.bottom() {
-            let row = frame.row(y);
-            for x in rect.x as usize..rect.right() as usize {
-                let c = pixel_u32(row, x);
-                if !self.numbers.contains_key(&c) && !new.contains(&c) {
-                    new.push(c);
-                    if new.len() > PALETTE_MAX || self.colours.len() + new.len() > MAX_COLOURS {
-                        return None;
-                    }
-                }
-                pixels.push(c);
-            }
+        let mut new = self.new_colours(frame, rect)?;
+        if self.colours.len() + new.len() > MAX_COLOURS {
+            // Full: a new memory under a new epoch, which the other side follows.
+            *self = TextMemory::new(self.epoch.wrapping_add(1));
+            new = self.new_colours(frame, rect)?;
         }
+        let pixels = (rect.y..rect.bottom()).flat_map(|y| {
+            let row = frame.row(y);
+            (rect.x as usize..rect.right() as usize).map(move |x| pixel_u32(row, x))
+        });
         let mut stream = Vec::with_capacity(rect.area() as usize + new.len() * 4 + 3);
         varint::put(&mut stream, new.len() as u64);
         for &c in &new {
@@ -148,6 +144,31 @@ impl TextMemory {
         payload.extend_from_slice(&frame_bytes[4..]);
         self.history.extend_from_slice(&stream[numbers_start..]);
         Some(payload)
+    }
+
+    /// The colours of `rect` the memory does not hold yet, in order of appearance; `None` when
+    /// they are more than a palette.
+    fn new_colours(&self, frame: &FrameRef<'_>, rect: Rect) -> Option<Vec<u32>> {
+        let mut new = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for y in rect.y..rect.bottom() {
+            let row = frame.row(y);
+            let mut last = None;
+            for x in rect.x as usize..rect.right() as usize {
+                let c = pixel_u32(row, x);
+                if last == Some(c) {
+                    continue;
+                }
+                last = Some(c);
+                if !self.numbers.contains_key(&c) && seen.insert(c) {
+                    new.push(c);
+                    if new.len() > PALETTE_MAX {
+                        return None;
+                    }
+                }
+            }
+        }
+        Some(new)
     }
 
     /// The tight BGRA pixels of `rect` from `payload` (the form byte included).
@@ -340,6 +361,29 @@ mod tests {
             receiver.decode(&again, line_of(&page, 2)).unwrap(),
             crate::codec::crop(&page.as_ref(), line_of(&page, 2))
         );
+    }
+
+    #[test]
+    fn a_full_memory_starts_over_under_a_new_epoch_and_both_sides_follow() {
+        // Rows of 250 colours never seen before: the 17th row does not fit in 4096.
+        let mut rows = Frame::filled(250, 20, [0; 4]);
+        for y in 0..20u32 {
+            for x in 0..250u32 {
+                let v = y * 250 + x;
+                rows.set_pixel(x, y, [v as u8, (v >> 8) as u8, 7, 255]);
+            }
+        }
+        let (mut sender, mut receiver) = (TextMemory::new(3), TextMemory::default());
+        for y in 0..20 {
+            let rect = Rect::new(0, y, 250, 1);
+            let payload = sender.encode(&rows.as_ref(), rect).unwrap();
+            let pixels = receiver.decode(&payload, rect).unwrap();
+            assert_eq!(pixels, crate::codec::crop(&rows.as_ref(), rect), "row {y}");
+            sender.commit();
+            receiver.commit();
+        }
+        assert_eq!(sender.mark().epoch, 4, "the memory started over once");
+        assert_eq!(receiver.mark(), sender.mark());
     }
 
     #[test]
