@@ -123,8 +123,10 @@ pub const SMALL_STREAM: usize = 64 * 1024;
 /// zstd level of small palette streams. On the committed clips' steady updates (corpus-eval),
 /// level 15 sends 10 to 11 % fewer bytes than level 3 (scroll 297.5 -> 266.3 kbit/s, document
 /// 94.7 -> 85.0, terminal 26.9 -> 23.9); a scroll step's median encode went from 4.9 to 5.7 ms.
-/// Level 12 gains half as much; level 19 1 % more, at a 7 to 12 ms median. Large streams (a first screen) keep the
-/// configured level, so the first update is not slower.
+/// Level 12 gains half as much; level 19 1 % more, at a 7 to 12 ms median. Large streams (a
+/// first screen) keep the configured level, so the first update is not slower. Since then the
+/// pipeline sends most small text regions as text with memory ([`crate::codec::memory`]); this
+/// level serves the rest and direct users of [`encode`].
 pub const SMALL_LEVEL: i32 = 15;
 
 /// zstd level of the predicted form: on photo residuals level 1 is both smaller and faster than

@@ -493,7 +493,7 @@ impl ScreenEncoder {
         plan: &[(Rect, RegionKind)],
     ) -> Result<Vec<EncodedRegion>, PipelineError> {
         let with_memory = |rect: &Rect, kind: &RegionKind| {
-            *kind == RegionKind::Lossless && rect.area() <= MEMORY_AREA
+            *kind == RegionKind::Lossless && rect.area() <= crate::codec::memory::MAX_AREA
         };
         let parallel: Vec<Option<EncodedRegion>> = plan
             .par_iter()
@@ -727,9 +727,6 @@ impl ScreenEncoder {
         }
     }
 }
-
-/// Most pixels of a region the text memory codes ([`crate::codec::memory`]).
-const MEMORY_AREA: u64 = crate::codec::memory::MAX_AREA;
 
 /// An epoch for a new text memory: unlike any this viewer has seen from an earlier one.
 fn fresh_epoch() -> u64 {
