@@ -73,6 +73,9 @@ bench-report: deps
 		--readme README.md --qualities $(BENCH_QUALITIES) $(CLIPS)
 
 test: deps
+	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); \
+	if [ "$$free" -lt 4 ]; then \
+		echo "make test: warning: only $$free GB free here; a clean build and test needs about 4 GB"; fi
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	$(CARGO) build --workspace --locked  # the binaries the end-to-end tests run
