@@ -53,16 +53,21 @@ pub enum RegionKind {
     /// A frame of a persistent inter-coded AV1 stream ([`video`]); lossy, and may show an
     /// earlier frame than the update's, or nothing yet.
     Video,
+    /// What the viewer showed here before a copy covered it (no payload), kept by the
+    /// [`Framebuffer`](crate::pipeline::Framebuffer)'s layer beneath: the wallpaper a dragged
+    /// window uncovers comes back this way. Made by the pipeline, never by [`RegionEncoder`].
+    Restore,
 }
 
 impl RegionKind {
     /// Every kind, in wire order.
-    pub const ALL: [RegionKind; 5] = [
+    pub const ALL: [RegionKind; 6] = [
         RegionKind::Solid,
         RegionKind::Lossless,
         RegionKind::Av1,
         RegionKind::Copy,
         RegionKind::Video,
+        RegionKind::Restore,
     ];
 
     /// Name in reports (`solid`, `lossless`, `av1`).
@@ -73,6 +78,7 @@ impl RegionKind {
             RegionKind::Av1 => "av1",
             RegionKind::Copy => "copy",
             RegionKind::Video => "video",
+            RegionKind::Restore => "restore",
         }
     }
 
@@ -89,6 +95,7 @@ impl RegionKind {
             RegionKind::Av1 => 2,
             RegionKind::Copy => 3,
             RegionKind::Video => 4,
+            RegionKind::Restore => 5,
         }
     }
 
@@ -125,6 +132,15 @@ impl EncodedRegion {
             rect,
             kind: RegionKind::Copy,
             payload,
+        }
+    }
+
+    /// A restore of `rect` from the viewer's layer beneath ([`RegionKind::Restore`]).
+    pub fn restore(rect: Rect) -> EncodedRegion {
+        EncodedRegion {
+            rect,
+            kind: RegionKind::Restore,
+            payload: Vec::new(),
         }
     }
 
@@ -257,9 +273,10 @@ impl RegionEncoder {
             }
             RegionKind::Lossless => lossless::encode(frame, rect, self.config.zstd_level),
             RegionKind::Av1 => av1::encode(frame, rect, &self.config)?,
-            RegionKind::Copy | RegionKind::Video => {
+            RegionKind::Copy | RegionKind::Video | RegionKind::Restore => {
                 return Err(CodecError::Encoder {
-                    reason: "copies come from motion detection and video from a VideoEncoder"
+                    reason: "copies and restores come from the pipeline and video from a \
+                        VideoEncoder"
                         .into(),
                 });
             }
@@ -301,6 +318,9 @@ pub enum Decoded {
         /// Source row.
         from_y: u32,
     },
+    /// The rectangle's pixels come from the layer beneath the screen, which only a
+    /// [`Framebuffer`](crate::pipeline::Framebuffer) keeps: [`Decoded::write_to`] leaves them.
+    Restore,
 }
 
 impl Decoded {
@@ -316,7 +336,7 @@ impl Decoded {
                 paste(dst, rect, pixels)
             }
             Decoded::Copy { from_x, from_y } => copy_within(dst, rect, *from_x, *from_y),
-            Decoded::Nothing => {}
+            Decoded::Nothing | Decoded::Restore => {}
         }
     }
 }
@@ -418,6 +438,12 @@ impl RegionDecoder {
                 })?;
                 Ok(Decoded::Copy { from_x, from_y })
             }
+            RegionKind::Restore if region.payload.is_empty() => Ok(Decoded::Restore),
+            RegionKind::Restore => Err(CodecError::Corrupt {
+                kind: RegionKind::Restore,
+                rect,
+                reason: format!("{} bytes, a restore has none", region.payload.len()),
+            }),
             RegionKind::Video => {
                 let corrupt = |reason: String| CodecError::Corrupt {
                     kind: RegionKind::Video,

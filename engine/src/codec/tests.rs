@@ -171,12 +171,14 @@ fn corrupt_payloads_are_errors_and_leave_the_frame_alone() {
     let src = text(64, 64);
     let rect = Rect::new(0, 0, 64, 64);
     let mut decoder = RegionDecoder::default();
-    // Copies come from motion detection and video from a stream, not from the region encoder;
-    // their bad payloads are tested with the framebuffer and the stream test.
-    for kind in RegionKind::ALL
-        .into_iter()
-        .filter(|k| !matches!(k, RegionKind::Copy | RegionKind::Video))
-    {
+    // Copies and restores come from the pipeline and video from a stream, not from the region
+    // encoder; their bad payloads are tested with the framebuffer and the stream test.
+    for kind in RegionKind::ALL.into_iter().filter(|k| {
+        !matches!(
+            k,
+            RegionKind::Copy | RegionKind::Video | RegionKind::Restore
+        )
+    }) {
         let kind_src = if kind == RegionKind::Solid {
             Frame::filled(64, 64, [1; 4])
         } else {

@@ -432,19 +432,7 @@ fn coalesce(previous: &FrameRef<'_>, current: &FrameRef<'_>, moves: Vec<Move>) -
                 }
             }
         };
-        let mut run: Option<(u32, Vec<(u32, u32)>)> = None;
-        for y in area.y..area.bottom() {
-            let spans = copied_spans(previous, current, area, y, (dx, dy));
-            match &run {
-                Some((_, same)) if *same == spans => continue,
-                Some((top, old)) => close(*top, y, old),
-                None => {}
-            }
-            run = Some((y, spans));
-        }
-        if let Some((top, spans)) = run {
-            close(top, area.bottom(), &spans);
-        }
+        span_runs(previous, current, area, (dx, dy), MIN_SPAN, &mut close);
     }
     // What the grown copies leave of the found ones.
     let mut out: Vec<Move> = Vec::new();
@@ -470,17 +458,77 @@ fn coalesce(previous: &FrameRef<'_>, current: &FrameRef<'_>, moves: Vec<Move>) -
     out
 }
 
+/// Where `current` shows again, within `areas`, exactly what `under` holds at the same place:
+/// rectangles of at least [`MIN_COPY_AREA`] pixels, for
+/// [`RegionKind::Restore`](crate::codec::RegionKind::Restore). The pipeline's `under` is the
+/// layer beneath the viewer's screen, which keeps what copies covered: the wallpaper in front
+/// of a dragged window.
+///
+/// Each area's rows are split into the spans that equal `under`; runs of rows with the same
+/// spans make rectangles, and rectangles that adjoin along a row or a column are joined. Spans
+/// may be one pixel wide: a window moving sideways uncovers strips a few pixels wide.
+///
+/// # Panics
+/// When `under` and `current` differ in size, or an area leaves them.
+pub fn restores(under: &FrameRef<'_>, current: &FrameRef<'_>, areas: &[Rect]) -> Vec<Rect> {
+    assert_eq!(
+        (under.width(), under.height()),
+        (current.width(), current.height())
+    );
+    let mut found = Vec::new();
+    for area in areas {
+        span_runs(under, current, *area, (0, 0), 1, |top, bottom, spans| {
+            found.extend(spans.iter().map(|&(x0, x1)| Move {
+                rect: Rect::from_edges(x0, top, x1, bottom),
+                from_x: x0,
+                from_y: top,
+            }));
+        });
+    }
+    merge(found)
+        .into_iter()
+        .map(|m| m.rect)
+        .filter(|r| r.area() >= MIN_COPY_AREA)
+        .collect()
+}
+
+/// Calls `close(top, bottom, spans)` for each run of rows of `area` whose spans that copy
+/// exactly ([`copied_spans`]) are the same.
+fn span_runs(
+    previous: &FrameRef<'_>,
+    current: &FrameRef<'_>,
+    area: Rect,
+    offset: (i64, i64),
+    min_span: u32,
+    mut close: impl FnMut(u32, u32, &[(u32, u32)]),
+) {
+    let mut run: Option<(u32, Vec<(u32, u32)>)> = None;
+    for y in area.y..area.bottom() {
+        let spans = copied_spans(previous, current, area, y, offset, min_span);
+        match &run {
+            Some((_, same)) if *same == spans => continue,
+            Some((top, old)) => close(*top, y, old),
+            None => {}
+        }
+        run = Some((y, spans));
+    }
+    if let Some((top, spans)) = run {
+        close(top, area.bottom(), &spans);
+    }
+}
+
 /// Shortest span of a row that [`coalesce`] makes a copy of.
 const MIN_SPAN: u32 = 16;
 
 /// The spans of row `y` within `area` (columns) where `current` equals `previous` shifted by
-/// `(dx, dy)`, at least [`MIN_SPAN`] pixels each.
+/// `(dx, dy)`, at least `min_span` pixels each.
 fn copied_spans(
     previous: &FrameRef<'_>,
     current: &FrameRef<'_>,
     area: Rect,
     y: u32,
     (dx, dy): (i64, i64),
+    min_span: u32,
 ) -> Vec<(u32, u32)> {
     let bytes = area.width as usize * 4;
     let to = &current.row(y)[area.x as usize * 4..][..bytes];
@@ -490,7 +538,7 @@ fn copied_spans(
     let mut start = None;
     let mut differs = |i: u32, start: &mut Option<u32>| {
         if let Some(s) = start.take()
-            && i - s >= MIN_SPAN
+            && i - s >= min_span
         {
             spans.push((area.x + s, area.x + i));
         }
@@ -513,7 +561,7 @@ fn copied_spans(
         }
     }
     if let Some(s) = start
-        && area.width - s >= MIN_SPAN
+        && area.width - s >= min_span
     {
         spans.push((area.x + s, area.right()));
     }
@@ -521,7 +569,7 @@ fn copied_spans(
 }
 
 /// `rect` without `hole`: up to four pieces (above, below, left, right).
-fn subtract(rect: Rect, hole: Rect) -> Vec<Rect> {
+pub(crate) fn subtract(rect: Rect, hole: Rect) -> Vec<Rect> {
     let Some(cut) = rect.intersection(&hole) else {
         return vec![rect];
     };

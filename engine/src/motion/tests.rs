@@ -251,7 +251,14 @@ fn copied_spans_match_a_pixel_by_pixel_walk() {
             x += run;
         }
         let area = Rect::new(4, 0, 292, 40);
-        let spans = copied_spans(&previous.as_ref(), &current.as_ref(), area, y, (dx, dy));
+        let spans = copied_spans(
+            &previous.as_ref(),
+            &current.as_ref(),
+            area,
+            y,
+            (dx, dy),
+            MIN_SPAN,
+        );
         // The oracle: every pixel on its own.
         let mut expected = Vec::new();
         let mut start = None;

@@ -207,6 +207,10 @@ struct TileState {
     lossy: bool,
     /// When it last changed.
     changed_at: u64,
+    /// A copy saved pixels into the layer beneath here: restores are looked for.
+    saved: bool,
+    /// The layer beneath may hold lossy pixels here: a restore from it owes exact pixels.
+    under_lossy: bool,
 }
 
 /// The sender's half of the pipeline.
@@ -227,6 +231,9 @@ pub struct ScreenEncoder {
     tracker: Option<Tracker>,
     /// The text sent with memory ([`crate::codec::memory`]).
     memory: TextMemory,
+    /// The viewer's layer beneath the screen ([`update`]'s module doc), in the true pixels of
+    /// what copies covered (`under_lossy` marks where the viewer's are approximations).
+    under: Option<Frame>,
 }
 
 impl ScreenEncoder {
@@ -245,6 +252,7 @@ impl ScreenEncoder {
             predicted: None,
             tracker: config.video.map(Tracker::new),
             memory: TextMemory::new(fresh_epoch()),
+            under: None,
         }
     }
 
@@ -359,20 +367,47 @@ impl ScreenEncoder {
                 })?,
             _ => video::Tracked::default(),
         };
-        if let Some(live) = tracked.live {
-            // The stream carries everything inside its rectangle.
-            remainder.retain(|b| b.intersection(&live).is_none());
+        let outside_stream = |remainder: &mut Vec<Rect>| {
+            if let Some(live) = tracked.live {
+                // The stream carries everything inside its rectangle.
+                remainder.retain(|b| b.intersection(&live).is_none());
+            }
+        };
+        outside_stream(&mut remainder);
+        let mut kinds = classify_boxes(frame, &remainder);
+        let restores = self.find_restores(frame, &remainder);
+        if !restores.is_empty() {
+            self.predict_restores(frame, &restores, moves.is_empty());
+            let predicted = self.predicted.as_ref().expect("made above").as_ref();
+            let before: Vec<(Rect, RegionKind)> = remainder.into_iter().zip(kinds).collect();
+            self.diff
+                .diff_areas_into(
+                    &predicted,
+                    frame,
+                    &before.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
+                    &mut self.dirty,
+                )
+                .expect("sizes checked");
+            remainder = self.dirty.iter().map(|d| d.changed).collect();
+            outside_stream(&mut remainder);
+            // What restores leave of a strip are slivers too small to be judged alone: each
+            // keeps the kind of the box its tile had (boxes lie in one tile each).
+            let tile = self.config.tile_size;
+            let tile_of = |b: &Rect| (b.x / tile, b.y / tile);
+            kinds = remainder
+                .iter()
+                .map(|b| {
+                    before
+                        .iter()
+                        .find(|(old, _)| tile_of(old) == tile_of(b))
+                        .map_or(RegionKind::Lossless, |(_, kind)| *kind)
+                })
+                .collect();
         }
         if boxes.is_empty() && tracked.region.is_none() {
             return Ok(None);
         }
-
-        let mut kinds: Vec<RegionKind> = remainder
-            .par_iter()
-            .map(|b| classify::kind_for(&classify::stats(frame, *b), *b))
-            .collect();
         let bounds = frame.bounds();
-        classify_small_boxes_as_strips(frame, &remainder, &mut kinds);
         let pick = |want_av1: bool| -> Vec<Rect> {
             remainder
                 .iter()
@@ -398,6 +433,7 @@ impl ScreenEncoder {
             .iter()
             .map(|m| EncodedRegion::copy(m.rect, m.from_x, m.from_y))
             .collect();
+        regions.extend(restores.iter().map(|r| EncodedRegion::restore(*r)));
         regions.extend(tracked.region);
         regions.extend(Self::encode_all(
             self.encoder,
@@ -406,6 +442,12 @@ impl ScreenEncoder {
             &plan,
         )?);
 
+        // What the copies cover goes beneath, as lossy as the viewer showed it.
+        if same_size {
+            self.save_beneath(&moves);
+        } else {
+            self.under = Some(Frame::filled(width, height, [0, 0, 0, 255]));
+        }
         // The viewer's state of every tile, for refinement. A copy carries its source's state:
         // lossy anywhere in the source makes the destination owe exact pixels.
         for b in &boxes {
@@ -419,6 +461,16 @@ impl ScreenEncoder {
             });
         }
         self.carry_lossy_through(&moves, timestamp_us);
+        // A restore is as exact as the layer beneath it.
+        for rect in &restores {
+            self.for_tiles(*rect, |t| {
+                if t.under_lossy {
+                    t.lossy = true;
+                    t.changed_at = timestamp_us;
+                }
+            });
+            self.for_covered_tiles(*rect, |t| t.lossy &= t.under_lossy);
+        }
         for region in &regions {
             if region.kind == RegionKind::Av1 {
                 self.for_tiles(region.rect, |t| {
@@ -466,13 +518,7 @@ impl ScreenEncoder {
             });
         }
         if !moves.is_empty() {
-            let predicted = match &mut self.predicted {
-                Some(p) if p.width() == frame.width() && p.height() == frame.height() => {
-                    copy_into(p, &previous);
-                    p
-                }
-                slot => slot.insert(to_frame(&previous)),
-            };
+            let predicted = predict_from(&mut self.predicted, &previous);
             for m in &moves {
                 crate::codec::paste(
                     predicted,
@@ -482,6 +528,74 @@ impl ScreenEncoder {
             }
         }
         moves
+    }
+
+    /// Where `boxes` show again what the layer beneath holds, looked for only in tiles where
+    /// copies saved pixels. Only photo-like restores are kept (more colours than
+    /// [`RESTORE_MIN_COLOURS`]): text and blank areas cost little to send again (text with
+    /// memory), a restore's header as much, and restores would cut them into slivers.
+    fn find_restores(&self, frame: &FrameRef<'_>, boxes: &[Rect]) -> Vec<Rect> {
+        let Some(under) = self
+            .under
+            .as_ref()
+            .filter(|u| u.width() == frame.width() && u.height() == frame.height())
+        else {
+            return Vec::new();
+        };
+        let tile = self.config.tile_size;
+        let saved = |b: &Rect| {
+            let index = (b.y / tile) * self.columns + b.x / tile;
+            self.tiles.get(index as usize).is_some_and(|t| t.saved)
+        };
+        // Each box lies in one tile (the diff makes a box per tile).
+        let areas: Vec<Rect> = boxes.iter().filter(|b| saved(b)).copied().collect();
+        if areas.is_empty() {
+            return Vec::new();
+        }
+        let mut restores = crate::motion::restores(&under.as_ref(), frame, &areas);
+        restores.retain(|r| {
+            classify::count_colours(frame, *r, RESTORE_MIN_COLOURS + 1) > RESTORE_MIN_COLOURS
+        });
+        restores
+    }
+
+    /// Makes `predicted` the previous frame with this update's copies (already there unless
+    /// `no_moves`) and `restores` applied.
+    fn predict_restores(&mut self, frame: &FrameRef<'_>, restores: &[Rect], no_moves: bool) {
+        let (Some(previous), Some(under)) = (self.previous.as_ref(), self.under.as_ref()) else {
+            return;
+        };
+        let predicted = if no_moves {
+            predict_from(&mut self.predicted, &previous.as_ref())
+        } else {
+            self.predicted.as_mut().expect("made by find_moves")
+        };
+        debug_assert_eq!(predicted.width(), frame.width());
+        for rect in restores {
+            crate::codec::paste(
+                predicted,
+                *rect,
+                &crate::codec::crop(&under.as_ref(), *rect),
+            );
+        }
+    }
+
+    /// Saves what `moves` cover into the layer beneath, as the viewer does
+    /// ([`update::save_beneath`]), from the previous frame; call before the tiles' states take
+    /// this update. A tile's saved pixels are as lossy as the viewer's screen was there.
+    fn save_beneath(&mut self, moves: &[Move]) {
+        let (Some(under), Some(previous)) = (self.under.as_mut(), self.previous.as_ref()) else {
+            return;
+        };
+        let copies: Vec<(Rect, Rect)> = moves.iter().map(|m| (m.rect, m.source())).collect();
+        let saved = update::save_beneath(under, &previous.as_ref(), &copies);
+        for piece in saved {
+            self.for_tiles(piece, |t| {
+                t.saved = true;
+                t.under_lossy |= t.lossy;
+            });
+            self.for_covered_tiles(piece, |t| t.under_lossy = t.lossy);
+        }
     }
 
     /// Encodes `plan` in parallel, except small lossless regions: those go through the text
@@ -728,10 +842,24 @@ impl ScreenEncoder {
     }
 }
 
+/// Fewest colours a restore must bring back to be sent ([`ScreenEncoder::find_restores`]).
+const RESTORE_MIN_COLOURS: usize = 64;
+
 /// An epoch for a new text memory: unlike any this viewer has seen from an earlier one.
 fn fresh_epoch() -> u64 {
     use rand_core::RngCore;
     rand_core::OsRng.next_u64() >> 16
+}
+
+/// The kind each box goes as, judged by its content ([`classify`]) and by the strip it forms
+/// with its neighbours ([`classify_small_boxes_as_strips`]).
+fn classify_boxes(frame: &FrameRef<'_>, boxes: &[Rect]) -> Vec<RegionKind> {
+    let mut kinds: Vec<RegionKind> = boxes
+        .par_iter()
+        .map(|b| classify::kind_for(&classify::stats(frame, *b), *b))
+        .collect();
+    classify_small_boxes_as_strips(frame, boxes, &mut kinds);
+    kinds
 }
 
 /// Small boxes say little about their content alone: the wallpaper a moved window uncovers
@@ -827,6 +955,19 @@ fn split(rect: Rect, max_side: u32) -> impl Iterator<Item = Rect> {
             Rect::from_edges(x0, y0, x1, y1)
         })
     })
+}
+
+/// `predicted` (made or resized as needed) holding `previous`.
+fn predict_from<'a>(predicted: &'a mut Option<Frame>, previous: &FrameRef<'_>) -> &'a mut Frame {
+    let fits = predicted
+        .as_ref()
+        .is_some_and(|p| p.width() == previous.width() && p.height() == previous.height());
+    if !fits {
+        return predicted.insert(to_frame(previous));
+    }
+    let p = predicted.as_mut().expect("checked");
+    copy_into(p, previous);
+    p
 }
 
 fn to_frame(frame: &FrameRef<'_>) -> Frame {

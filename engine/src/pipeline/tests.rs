@@ -178,9 +178,10 @@ fn wire_errors_say_what_is_wrong() {
     let good = sample_update();
     assert!(Update::decode(&good).is_ok());
     assert_eq!(Update::decode(b"XYZ\x01"), Err(WireError::BadMagic));
-    let mut v3 = good.clone();
-    v3[3] = 3;
-    assert_eq!(Update::decode(&v3), Err(WireError::Version(3)));
+    // Version 2 had no restores and no layer beneath.
+    let mut older = good.clone();
+    older[3] = 2;
+    assert_eq!(Update::decode(&older), Err(WireError::Version(2)));
     assert!(matches!(
         Update::decode(&good[..good.len() - 1]),
         Err(WireError::Truncated {
@@ -193,7 +194,7 @@ fn wire_errors_say_what_is_wrong() {
     assert_eq!(Update::decode(&extra), Err(WireError::TrailingBytes(1)));
     // Headers written by hand: sequence 1, timestamp 7, then these numbers.
     let header = |numbers: &[u64]| {
-        let mut bytes = b"BKU\x02".to_vec();
+        let mut bytes = b"BKU\x03".to_vec();
         for &v in [1, 7].iter().chain(numbers) {
             crate::varint::put(&mut bytes, v);
         }
@@ -212,7 +213,7 @@ fn wire_errors_say_what_is_wrong() {
         );
     }
     // Varints longer than 64 bits: eleven bytes, or a tenth byte above 1.
-    let mut long = b"BKU\x02".to_vec();
+    let mut long = b"BKU\x03".to_vec();
     long.extend_from_slice(&[0xff; 10]);
     long.push(0x01);
     assert_eq!(
@@ -262,7 +263,7 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let _ = Update::decode(&bytes);
-        let mut with_magic = b"BKU\x02".to_vec();
+        let mut with_magic = b"BKU\x03".to_vec();
         with_magic.extend_from_slice(&bytes);
         if let Ok(update) = Update::decode(&with_magic) {
             let _ = Framebuffer::new().apply(&update);
@@ -427,7 +428,10 @@ fn bad_copies_are_refused_and_change_nothing() {
         regions: vec![EncodedRegion::copy(Rect::new(0, 0, 8, 8), 4, 4)],
     };
     let err = viewer.apply(&copy_first).unwrap_err();
-    assert!(err.to_string().contains("needs a screen"), "{err}");
+    assert!(
+        err.to_string().contains("nothing is on the screen yet"),
+        "{err}"
+    );
     apply(
         &mut viewer,
         &Update {
@@ -469,6 +473,161 @@ fn bad_copies_are_refused_and_change_nothing() {
         assert!(err.to_string().contains(says), "{err}");
         assert_eq!(viewer.frame().unwrap(), &before);
     }
+}
+
+#[test]
+fn a_restore_brings_back_what_a_copy_covered() {
+    // Numbered pixels; a 16x16 block moves 8 right, then back with a restore of what it covered.
+    let mut screen = Frame::filled(48, 16, [0, 0, 0, 255]);
+    for y in 0..16 {
+        for x in 0..48 {
+            screen.set_pixel(x, y, [x as u8, y as u8, 7, 255]);
+        }
+    }
+    let update = |seq, regions| Update {
+        seq,
+        timestamp_us: 0,
+        width: 48,
+        height: 16,
+        regions,
+    };
+    let mut viewer = Framebuffer::new();
+    let restore_first = viewer
+        .apply(&update(
+            1,
+            vec![EncodedRegion::restore(Rect::new(0, 0, 8, 8))],
+        ))
+        .unwrap_err();
+    assert!(
+        restore_first
+            .to_string()
+            .contains("nothing is on the screen yet")
+    );
+    let whole = EncodedRegion {
+        rect: screen.as_ref().bounds(),
+        kind: RegionKind::Lossless,
+        payload: crate::codec::lossless::encode(&screen.as_ref(), screen.as_ref().bounds(), 3),
+    };
+    apply(&mut viewer, &update(1, vec![whole]));
+    let block = Rect::new(0, 0, 16, 16);
+    apply(
+        &mut viewer,
+        &update(2, vec![EncodedRegion::copy(Rect::new(8, 0, 16, 16), 0, 0)]),
+    );
+    assert_eq!(
+        viewer.frame().unwrap().as_ref().pixel(16, 3),
+        [8, 3, 7, 255]
+    );
+    apply(
+        &mut viewer,
+        &update(
+            3,
+            vec![
+                EncodedRegion::copy(block, 8, 0),
+                EncodedRegion::restore(Rect::new(16, 0, 8, 16)),
+            ],
+        ),
+    );
+    assert_eq!(
+        viewer.frame().unwrap(),
+        &screen,
+        "the covered columns came back"
+    );
+    // A restore with a payload is refused, and changes nothing.
+    let bad = EncodedRegion {
+        payload: vec![1],
+        ..EncodedRegion::restore(block)
+    };
+    let err = viewer
+        .apply(&Update::decode(&update(4, vec![bad]).encode()).unwrap())
+        .unwrap_err();
+    assert!(err.to_string().contains("a restore has none"), "{err}");
+    assert_eq!(viewer.frame().unwrap(), &screen);
+}
+
+/// A photo wallpaper with a text window at column `x`.
+fn window_at(x: u32) -> Frame {
+    let mut f = photo(400, 240);
+    paste_frame(&mut f, &text(120, 80), x, 60);
+    f
+}
+
+/// Drags the window of [`window_at`] 8 columns a frame from 40 to 120 and back, after
+/// refinement when `refined_first`; returns the updates of the way back, whether the viewer
+/// showed the wallpaper the window uncovered on its way back exactly at every step, and whether
+/// it ends exact after refinement.
+fn drag_there_and_back(refined_first: bool) -> (Vec<Update>, bool, bool) {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    let mut now = 0;
+    apply(
+        &mut viewer,
+        &encoder
+            .encode(&window_at(40).as_ref(), now)
+            .unwrap()
+            .unwrap(),
+    );
+    if refined_first {
+        now = 1_000_000;
+        apply(&mut viewer, &encoder.refine(now).unwrap().unwrap());
+    }
+    let mut back = Vec::new();
+    let mut every_step_exact = true;
+    let path = (40..=120).step_by(8).chain((40..120).step_by(8).rev());
+    for (i, x) in path.enumerate().skip(1) {
+        now += 33_000;
+        let update = encoder
+            .encode(&window_at(x).as_ref(), now)
+            .unwrap()
+            .unwrap();
+        apply(&mut viewer, &update);
+        if i > 10 {
+            let uncovered = Rect::from_edges(x + 120, 0, 240, 240);
+            every_step_exact &= crate::codec::crop(&viewer.frame().unwrap().as_ref(), uncovered)
+                == crate::codec::crop(&window_at(x).as_ref(), uncovered);
+            back.push(update);
+        }
+    }
+    while let Some(at) = encoder.next_refine_at() {
+        if let Some(update) = encoder.refine(at).unwrap() {
+            apply(&mut viewer, &update);
+        }
+    }
+    (
+        back,
+        every_step_exact,
+        viewer.frame().unwrap() == &window_at(40),
+    )
+}
+
+#[test]
+fn a_window_dragged_away_and_back_restores_the_wallpaper_it_covered() {
+    let (back, every_step_exact, exact) = drag_there_and_back(true);
+    // Restores of exact wallpaper: what the window uncovers is exact at once.
+    assert!(every_step_exact && exact);
+    assert_eq!(back.len(), 10);
+    for update in &back {
+        let kinds: Vec<RegionKind> = update.regions.iter().map(|r| r.kind).collect();
+        assert!(kinds.contains(&RegionKind::Restore), "{:?}", update.regions);
+        // The wallpaper was shown exactly: nothing of it is sent again.
+        assert!(!kinds.contains(&RegionKind::Av1), "{kinds:?}");
+        assert!(
+            update.wire_size() < 200,
+            "{} bytes: {:?}",
+            update.wire_size(),
+            update.regions
+        );
+    }
+}
+
+#[test]
+fn a_restore_of_wallpaper_shown_lossy_is_refined_to_exact() {
+    let (back, _, exact) = drag_there_and_back(false);
+    assert!(
+        back.iter()
+            .any(|u| u.regions.iter().any(|r| r.kind == RegionKind::Restore))
+    );
+    assert!(exact, "refinement made the restored wallpaper exact");
 }
 
 /// A text page scrolling up 24 rows a frame, new lines coming in at the bottom.

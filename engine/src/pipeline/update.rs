@@ -1,7 +1,7 @@
 //! [`Update`]: the encoded changes of one capture, its wire format, and the [`Framebuffer`]
 //! that applies it.
 //!
-//! # Wire format, version 2
+//! # Wire format, version 3
 //! Numbers are unsigned LEB128 varints (7 bits a byte, low first, high bit set on every byte
 //! but the last; at most 10 bytes, no value above its field's limit). A steady update is small
 //! (a typed glyph, a video frame of 30 bytes), so fixed-width fields were a third of it:
@@ -16,7 +16,7 @@
 //! height       varint        screen height, 1..=MAX_DIMENSION
 //! count        varint        regions, 0..=MAX_REGIONS
 //! count times:
-//!   kind       u8            0 solid, 1 lossless, 2 AV1, 3 copy, 4 video
+//!   kind       u8            0 solid, 1 lossless, 2 AV1, 3 copy, 4 video, 5 restore
 //!   x, y       varint        top-left corner
 //!   w, h       varint        size, at least 1x1, inside the screen
 //!   length     varint        payload bytes, at most MAX_PAYLOAD and what is left of the input
@@ -26,6 +26,14 @@
 //! A copy's source is read from the screen as it was before the update, whatever the regions
 //! before it wrote, so copies never depend on their order.
 //!
+//! # The layer beneath
+//! Beside the screen, a [`Framebuffer`] keeps what copies covered: before an update's copies
+//! write, the part of their rectangles outside all of their sources (what the moving thing
+//! newly covers: the wallpaper in front of a dragged window) goes from the screen to the same
+//! place in the layer. The layer starts black. A restore (kind 5, [`RegionKind::Restore`], no payload) brings the layer's pixels
+//! back, read as they were before the update: the wallpaper the window uncovers. The sender
+//! keeps the same layer and sends a restore only where the new pixels equal it.
+//!
 //! Decoding untrusted bytes never panics: every length is checked against the limits and against
 //! what is left of the input before anything is allocated, so an update costs at most its own
 //! size in memory. Region payloads are checked by their codecs when applied; a
@@ -34,11 +42,11 @@
 use thiserror::Error;
 
 use crate::codec::{CodecError, Decoded, EncodedRegion, RegionDecoder, RegionKind};
-use crate::frame::{Frame, Rect};
+use crate::frame::{Frame, FrameRef, Rect};
 use crate::varint;
 
-/// The wire format's version.
-pub const VERSION: u8 = 2;
+/// The wire format's version (3: restores and the layer beneath).
+pub const VERSION: u8 = 3;
 /// Widest and tallest screen an update may describe.
 pub const MAX_DIMENSION: u32 = 8192;
 /// Most regions in one update.
@@ -318,6 +326,34 @@ impl Update {
     }
 }
 
+/// Most pieces [`save_beneath`] cuts an update's copies into; beyond, it saves nothing (the
+/// pipeline's copies make a handful, and crafted ones must not cost time).
+const MAX_SAVED_PIECES: usize = 1024;
+
+/// Saves into `under` what `copies` (destination, source) cover of `screen`, and returns those
+/// pieces: their destinations outside all of their sources. A window moved as several copies
+/// saves only the wallpaper in front of it, not its own pixels.
+pub(crate) fn save_beneath(
+    under: &mut Frame,
+    screen: &FrameRef<'_>,
+    copies: &[(Rect, Rect)],
+) -> Vec<Rect> {
+    let mut pieces: Vec<Rect> = copies.iter().map(|(to, _)| *to).collect();
+    for (_, from) in copies {
+        pieces = pieces
+            .into_iter()
+            .flat_map(|p| crate::motion::subtract(p, *from))
+            .collect();
+        if pieces.len() > MAX_SAVED_PIECES {
+            return Vec::new();
+        }
+    }
+    for piece in &pieces {
+        crate::codec::paste(under, *piece, &crate::codec::crop(screen, *piece));
+    }
+    pieces
+}
+
 /// Why an update could not be applied.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -336,6 +372,8 @@ pub enum ApplyError {
 #[derive(Debug, Default)]
 pub struct Framebuffer {
     frame: Option<Frame>,
+    /// The layer beneath: what copies covered.
+    under: Option<Frame>,
     decoder: RegionDecoder,
     last_seq: Option<u64>,
 }
@@ -385,29 +423,45 @@ impl Framebuffer {
                 return Err(e);
             }
         };
-        // Copies read the screen as it was before this update.
+        // Copies read the screen, and restores the layer beneath, as they were before this update.
         let mut decoded = decoded;
         for (index, (region, pixels)) in update.regions.iter().zip(decoded.iter_mut()).enumerate() {
-            if let Decoded::Copy { from_x, from_y } = *pixels {
-                let Some(frame) = self.frame.as_ref().filter(|_| !resized) else {
-                    self.decoder.rollback(mark);
-                    return Err(ApplyError::Region {
-                        index,
-                        source: CodecError::Corrupt {
-                            kind: RegionKind::Copy,
-                            rect: region.rect,
-                            reason: "a copy needs a screen to copy from".into(),
-                        },
-                    });
-                };
-                let source = Rect::new(from_x, from_y, region.rect.width, region.rect.height);
-                *pixels = Decoded::Pixels(crate::codec::crop(&frame.as_ref(), source));
-            }
+            let (layer, source) = match *pixels {
+                Decoded::Copy { from_x, from_y } => (
+                    &self.frame,
+                    Rect::new(from_x, from_y, region.rect.width, region.rect.height),
+                ),
+                Decoded::Restore => (&self.under, region.rect),
+                _ => continue,
+            };
+            let Some(layer) = layer.as_ref().filter(|_| !resized) else {
+                self.decoder.rollback(mark);
+                return Err(ApplyError::Region {
+                    index,
+                    source: CodecError::Corrupt {
+                        kind: region.kind,
+                        rect: region.rect,
+                        reason: "nothing is on the screen yet to take pixels from".into(),
+                    },
+                });
+            };
+            *pixels = Decoded::Pixels(crate::codec::crop(&layer.as_ref(), source));
         }
         if resized {
             self.frame = Some(Frame::filled(update.width, update.height, [0, 0, 0, 255]));
+            self.under = self.frame.clone();
         }
         let frame = self.frame.as_mut().expect("sized above");
+        let under = self.under.as_mut().expect("sized with the screen");
+        let copies: Vec<(Rect, Rect)> = update
+            .regions
+            .iter()
+            .filter_map(|r| {
+                let (x, y) = r.copy_source()?;
+                Some((r.rect, Rect::new(x, y, r.rect.width, r.rect.height)))
+            })
+            .collect();
+        save_beneath(under, &frame.as_ref(), &copies);
         for (region, pixels) in update.regions.iter().zip(&decoded) {
             pixels.write_to(frame, region.rect);
         }
