@@ -630,6 +630,47 @@ fn a_restore_of_wallpaper_shown_lossy_is_refined_to_exact() {
     assert!(exact, "refinement made the restored wallpaper exact");
 }
 
+#[test]
+fn what_a_moving_window_uncovers_is_coded_lower_and_refined_exact() {
+    // The window's first steps uncover wallpaper never shown: AV1 strips beside copies.
+    let av1_bytes = |drop: u8| {
+        let mut encoder = ScreenEncoder::new(PipelineConfig {
+            moving_quality_drop: drop,
+            ..PipelineConfig::default()
+        });
+        let mut viewer = Framebuffer::new();
+        apply(
+            &mut viewer,
+            &encoder.encode(&window_at(40).as_ref(), 0).unwrap().unwrap(),
+        );
+        let mut bytes = 0;
+        for (i, x) in (48..=96).step_by(8).enumerate() {
+            let update = encoder
+                .encode(&window_at(x).as_ref(), 33_000 * (i as u64 + 1))
+                .unwrap()
+                .unwrap();
+            assert!(update.regions.iter().any(|r| r.kind == RegionKind::Copy));
+            bytes += update
+                .regions
+                .iter()
+                .filter(|r| r.kind == RegionKind::Av1)
+                .map(|r| r.payload.len())
+                .sum::<usize>();
+            apply(&mut viewer, &update);
+        }
+        while let Some(at) = encoder.next_refine_at() {
+            if let Some(update) = encoder.refine(at).unwrap() {
+                apply(&mut viewer, &update);
+            }
+        }
+        assert_eq!(viewer.frame().unwrap(), &window_at(96), "exact once still");
+        bytes
+    };
+    // The encoder is deterministic: the same quality would give the same bytes.
+    let (same, lower) = (av1_bytes(0), av1_bytes(20));
+    assert!(lower > 0 && lower < same, "{lower} B against {same} B");
+}
+
 /// A text page scrolling up 24 rows a frame, new lines coming in at the bottom.
 /// Lines of glyph-like marks that never repeat (a seeded generator), light on dark.
 fn prose(width: u32, height: u32) -> Frame {
