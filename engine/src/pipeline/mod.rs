@@ -381,43 +381,13 @@ impl ScreenEncoder {
                 })?,
             _ => video::Tracked::default(),
         };
-        let outside_stream = |remainder: &mut Vec<Rect>| {
-            if let Some(live) = tracked.live {
-                // The stream carries everything inside its rectangle.
-                remainder.retain(|b| b.intersection(&live).is_none());
-            }
-        };
-        outside_stream(&mut remainder);
-        let mut kinds = classify_boxes(frame, &remainder);
-        let restores = self.find_restores(frame, &remainder);
-        if !restores.is_empty() {
-            self.predict_restores(frame, &restores, moves.is_empty());
-            let predicted = self.predicted.as_ref().expect("made above").as_ref();
-            let before: Vec<(Rect, RegionKind)> = remainder.into_iter().zip(kinds).collect();
-            self.diff
-                .diff_areas_into(
-                    &predicted,
-                    frame,
-                    &before.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
-                    &mut self.dirty,
-                )
-                .expect("sizes checked");
-            remainder = self.dirty.iter().map(|d| d.changed).collect();
-            outside_stream(&mut remainder);
-            // What restores leave of a strip are slivers too small to be judged alone: each
-            // keeps the kind of the box its tile had (boxes lie in one tile each).
-            let tile = self.config.tile_size;
-            let tile_of = |b: &Rect| (b.x / tile, b.y / tile);
-            kinds = remainder
-                .iter()
-                .map(|b| {
-                    before
-                        .iter()
-                        .find(|(old, _)| tile_of(old) == tile_of(b))
-                        .map_or(RegionKind::Lossless, |(_, kind)| *kind)
-                })
-                .collect();
+        if let Some(live) = tracked.live {
+            // The stream carries everything inside its rectangle.
+            remainder.retain(|b| b.intersection(&live).is_none());
         }
+        let kinds = classify_boxes(frame, &remainder);
+        let (restores, remainder, kinds) =
+            self.restore_beneath(frame, remainder, kinds, moves.is_empty());
         if boxes.is_empty() && tracked.region.is_none() {
             return Ok(None);
         }
@@ -542,6 +512,42 @@ impl ScreenEncoder {
             }
         }
         moves
+    }
+
+    /// Restores of what `remainder` (of these `kinds`) shows again of the layer beneath, and
+    /// what is left to send: the boxes diffed again against the prediction with the restores
+    /// in. What restores leave of a strip are slivers too small to be judged alone, so each box
+    /// keeps the kind its tile's box had (boxes lie in one tile each).
+    fn restore_beneath(
+        &mut self,
+        frame: &FrameRef<'_>,
+        remainder: Vec<Rect>,
+        kinds: Vec<RegionKind>,
+        no_moves: bool,
+    ) -> (Vec<Rect>, Vec<Rect>, Vec<RegionKind>) {
+        let restores = self.find_restores(frame, &remainder);
+        if restores.is_empty() {
+            return (restores, remainder, kinds);
+        }
+        self.predict_restores(frame, &restores, no_moves);
+        let predicted = self.predicted.as_ref().expect("made above").as_ref();
+        self.diff
+            .diff_areas_into(&predicted, frame, &remainder, &mut self.dirty)
+            .expect("sizes checked");
+        let tile = self.config.tile_size;
+        let tile_of = |b: &Rect| (b.x / tile, b.y / tile);
+        let (left, left_kinds) = self
+            .dirty
+            .iter()
+            .filter_map(|d| {
+                let (_, kind) = remainder
+                    .iter()
+                    .zip(&kinds)
+                    .find(|(old, _)| tile_of(old) == tile_of(&d.changed))?;
+                Some((d.changed, *kind))
+            })
+            .unzip();
+        (restores, left, left_kinds)
     }
 
     /// Where `boxes` show again what the layer beneath holds, looked for only in tiles where
