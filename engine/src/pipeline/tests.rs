@@ -152,25 +152,33 @@ fn sample_update() -> Vec<u8> {
     let mut encoder = ScreenEncoder::new(PipelineConfig::default());
     let mut screen = photo(96, 64);
     paste_frame(&mut screen, &text(40, 30), 5, 5);
-    let mut bytes = encoder
+    encoder
         .encode(&screen.as_ref(), 7)
         .unwrap()
         .unwrap()
-        .encode();
-    // And a solid region, so every kind is in the sample.
-    let solid = Update {
+        .encode()
+}
+
+/// An update for the screen of [`sample_update`] with the kinds a first screen has not: copies
+/// (one overlapping its source), a restore and a solid region.
+fn sample_steady_update() -> Vec<u8> {
+    Update {
         seq: 2,
         timestamp_us: 8,
         width: 96,
         height: 64,
-        regions: vec![EncodedRegion {
-            rect: Rect::new(1, 1, 3, 3),
-            kind: RegionKind::Solid,
-            payload: vec![1, 2, 3, 255],
-        }],
-    };
-    bytes.extend_from_slice(&solid.encode()[..0]);
-    bytes
+        regions: vec![
+            EncodedRegion::copy(Rect::new(8, 8, 40, 30), 4, 6),
+            EncodedRegion::copy(Rect::new(60, 0, 30, 20), 50, 40),
+            EncodedRegion::restore(Rect::new(4, 6, 4, 30)),
+            EncodedRegion {
+                rect: Rect::new(1, 1, 3, 3),
+                kind: RegionKind::Solid,
+                payload: vec![1, 2, 3, 255],
+            },
+        ],
+    }
+    .encode()
 }
 
 #[test]
@@ -296,6 +304,55 @@ proptest! {
         {
             prop_assert_eq!(viewer.frame().unwrap(), &before, "a failed update changed the screen");
         }
+    }
+
+    #[test]
+    fn mutated_copies_and_restores_are_errors_not_crashes(
+        flips in proptest::collection::vec((any::<usize>(), 0u8..8), 1..6),
+        cut in any::<usize>(),
+        truncate in any::<bool>(),
+    ) {
+        let mut viewer = Framebuffer::new();
+        viewer.apply(&Update::decode(&sample_update()).unwrap()).unwrap();
+        let steady = sample_steady_update();
+        let mut bytes = steady.clone();
+        if truncate {
+            bytes.truncate(cut % bytes.len());
+        } else {
+            for (at, bit) in &flips {
+                let i = at % bytes.len();
+                bytes[i] ^= 1 << bit;
+            }
+        }
+        let before = viewer.frame().unwrap().clone();
+        if let Ok(update) = Update::decode(&bytes)
+            && viewer.apply(&update).is_err()
+        {
+            prop_assert_eq!(viewer.frame().unwrap(), &before, "a failed update changed the screen");
+        }
+        // Whatever the layer beneath took, the next good update still applies.
+        viewer.apply(&Update::decode(&steady).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn crafted_copies_and_restores_never_panic(
+        regions in proptest::collection::vec(
+            (0u32..96, 0u32..64, 1u32..48, 1u32..40, 0u32..96, 0u32..64, any::<bool>()),
+            1..200,
+        ),
+    ) {
+        let mut viewer = Framebuffer::new();
+        viewer.apply(&Update::decode(&sample_update()).unwrap()).unwrap();
+        let regions = regions
+            .into_iter()
+            .filter(|&(x, y, w, h, fx, fy, _)| x + w <= 96 && y + h <= 64 && fx + w <= 96 && fy + h <= 64)
+            .map(|(x, y, w, h, fx, fy, copy)| {
+                let rect = Rect::new(x, y, w, h);
+                if copy { EncodedRegion::copy(rect, fx, fy) } else { EncodedRegion::restore(rect) }
+            })
+            .collect();
+        let update = Update { seq: 2, timestamp_us: 8, width: 96, height: 64, regions };
+        viewer.apply(&Update::decode(&update.encode()).unwrap()).unwrap();
     }
 }
 
