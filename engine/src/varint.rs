@@ -15,6 +15,17 @@ pub(crate) fn len(v: u64) -> usize {
     (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
+/// `v` as an unsigned number for [`put`]: 0, -1, 1, -2 ... become 0, 1, 2, 3 ..., so small
+/// offsets either way take one byte.
+pub(crate) fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+/// The signed number [`zigzag`] made `v` from.
+pub(crate) fn unzigzag(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
+}
+
 /// Why bytes do not start with a varint.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Bad {
@@ -47,6 +58,15 @@ pub(crate) fn read(bytes: &[u8]) -> Result<(u64, usize), Bad> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zigzag_round_trips_and_keeps_small_offsets_small() {
+        for v in [0i64, -1, 1, -37, 37, i64::MIN, i64::MAX] {
+            assert_eq!(unzigzag(zigzag(v)), v);
+        }
+        assert_eq!([0, -1, 1, -2].map(zigzag), [0, 1, 2, 3]);
+        assert_eq!(len(zigzag(-63)), 1);
+    }
 
     #[test]
     fn round_trips_and_lengths() {

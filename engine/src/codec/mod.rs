@@ -46,9 +46,9 @@ pub enum RegionKind {
     Lossless,
     /// An AV1 intra frame (lossy).
     Av1,
-    /// A copy of pixels the viewer already shows: the payload is the source's top-left corner
-    /// (two `u16`, x then y), read from the screen as it was before the update. Made by
-    /// [`crate::motion`], never by [`RegionEncoder`].
+    /// A copy of pixels the viewer already shows, read from the screen as it was before the
+    /// update: the payload is how far they moved, right then down, as two zigzag varints (a
+    /// scroll or a drag takes two bytes). Made by [`crate::motion`], never by [`RegionEncoder`].
     Copy,
     /// A frame of a persistent inter-coded AV1 stream ([`video`]); lossy, and may show an
     /// earlier frame than the update's, or nothing yet.
@@ -118,16 +118,14 @@ pub struct EncodedRegion {
 
 impl EncodedRegion {
     /// A copy of the `rect.width` x `rect.height` pixels at (`from_x`, `from_y`) to `rect`.
-    ///
-    /// # Panics
-    /// When a coordinate exceeds `u16` (the wire format's limit).
     pub fn copy(rect: Rect, from_x: u32, from_y: u32) -> EncodedRegion {
-        let (x, y) = (
-            u16::try_from(from_x).expect("inside a screen"),
-            u16::try_from(from_y).expect("inside a screen"),
-        );
-        let mut payload = x.to_le_bytes().to_vec();
-        payload.extend_from_slice(&y.to_le_bytes());
+        let mut payload = Vec::with_capacity(4);
+        for (to, from) in [(rect.x, from_x), (rect.y, from_y)] {
+            crate::varint::put(
+                &mut payload,
+                crate::varint::zigzag(i64::from(to) - i64::from(from)),
+            );
+        }
         EncodedRegion {
             rect,
             kind: RegionKind::Copy,
@@ -144,15 +142,21 @@ impl EncodedRegion {
         }
     }
 
-    /// A copy's source corner, if this is a well-formed copy.
+    /// A copy's source corner, if this is a well-formed copy (two offsets and nothing more,
+    /// leading to a corner at or right of and below the screen's).
     pub fn copy_source(&self) -> Option<(u32, u32)> {
-        match (self.kind, self.payload.as_slice()) {
-            (RegionKind::Copy, &[x0, x1, y0, y1]) => Some((
-                u32::from(u16::from_le_bytes([x0, x1])),
-                u32::from(u16::from_le_bytes([y0, y1])),
-            )),
-            _ => None,
+        if self.kind != RegionKind::Copy {
+            return None;
         }
+        let (dx, used) = crate::varint::read(&self.payload).ok()?;
+        let (dy, rest) = crate::varint::read(&self.payload[used..]).ok()?;
+        if used + rest != self.payload.len() {
+            return None;
+        }
+        let from = |to: u32, moved: u64| {
+            u32::try_from(i64::from(to).checked_sub(crate::varint::unzigzag(moved))?).ok()
+        };
+        Some((from(self.rect.x, dx)?, from(self.rect.y, dy)?))
     }
 }
 
@@ -428,7 +432,7 @@ impl RegionDecoder {
                 let (from_x, from_y) = region.copy_source().ok_or_else(|| CodecError::Corrupt {
                     kind: RegionKind::Copy,
                     rect,
-                    reason: format!("{} bytes, a source corner has 4", region.payload.len()),
+                    reason: "its payload is not two offsets leading onto the screen".into(),
                 })?;
                 let source = Rect::new(from_x, from_y, rect.width, rect.height);
                 check_bounds(source, width, height).map_err(|_| CodecError::Corrupt {

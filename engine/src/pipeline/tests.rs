@@ -515,7 +515,16 @@ fn bad_copies_are_refused_and_change_nothing() {
                 kind: RegionKind::Copy,
                 payload: vec![1, 2, 3],
             },
-            "a source corner has 4",
+            "not two offsets",
+        ),
+        (
+            EncodedRegion {
+                rect: Rect::new(0, 0, 8, 8),
+                kind: RegionKind::Copy,
+                // Moved 5 right: from column -5.
+                payload: vec![10, 0],
+            },
+            "leading onto the screen",
         ),
     ] {
         let update = Update {
