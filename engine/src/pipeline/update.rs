@@ -368,7 +368,8 @@ pub enum ApplyError {
     },
 }
 
-/// The viewer's copy of the screen: applies updates in order.
+/// The viewer's copy of the screen: applies updates in order. It keeps the layer beneath the
+/// screen too (the module doc), a second frame's worth of memory.
 #[derive(Debug, Default)]
 pub struct Framebuffer {
     frame: Option<Frame>,
