@@ -459,7 +459,7 @@ fn coalesce(previous: &FrameRef<'_>, current: &FrameRef<'_>, moves: Vec<Move>) -
 }
 
 /// Where `current` shows again, within `areas`, exactly what `under` holds at the same place:
-/// rectangles of at least 256 pixels (as copies), for
+/// rectangles of at least 256 pixels (as copies are), for
 /// [`RegionKind::Restore`](crate::codec::RegionKind::Restore). The pipeline's `under` is the
 /// layer beneath the viewer's screen, which keeps what copies covered: the wallpaper in front
 /// of a dragged window.
