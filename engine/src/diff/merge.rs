@@ -6,6 +6,12 @@
 //! costs no more than the pair: `area(union) <= area(a) + area(b) + rect_cost`. A larger
 //! `rect_cost` gives fewer, larger rectangles; 0 joins only where nothing is wasted. A hard
 //! `max_rects` bounds the count by joining the cheapest pairs.
+//!
+//! Each join is judged by the waste it adds, so a rectangle can creep along a row of boxes,
+//! gathering a little waste at each join: right for text, whose blank gaps cost nothing. For a
+//! lossy path, waste is pixels coded again and made lossy (the copied window beside a strip of
+//! uncovered wallpaper), and [`MergeConfig::bound_total_waste`] makes `rect_cost` bound all the
+//! waste of a rectangle instead.
 
 use crate::frame::Rect;
 
@@ -18,6 +24,8 @@ pub struct MergeConfig {
     pub rect_cost: u64,
     /// At most this many rectangles come out.
     pub max_rects: usize,
+    /// `rect_cost` bounds all the waste a rectangle gathers, not each join's share of it.
+    pub bound_total_waste: bool,
 }
 
 impl Default for MergeConfig {
@@ -26,6 +34,7 @@ impl Default for MergeConfig {
             align: 8,
             rect_cost: 32 * 32,
             max_rects: 64,
+            bound_total_waste: false,
         }
     }
 }
@@ -45,6 +54,21 @@ pub fn merge_rects(boxes: &[Rect], bounds: Rect, config: &MergeConfig) -> Vec<Re
         .filter(|r| !r.is_empty())
         .map(|r| align(r, bounds, config.align))
         .collect();
+    // The boxes' area inside each rectangle, for `bound_total_waste`.
+    let mut inside: Vec<u64> = rects.iter().map(Rect::area).collect();
+    let cost = |rects: &[Rect], inside: &[u64], i: usize, j: usize| {
+        if config.bound_total_waste {
+            rects[i].union(&rects[j]).area() as i64 - inside[i] as i64 - inside[j] as i64
+        } else {
+            join_cost(&rects[i], &rects[j])
+        }
+    };
+    let join = |rects: &mut Vec<Rect>, inside: &mut Vec<u64>, i: usize, j: usize| {
+        rects[i] = rects[i].union(&rects[j]);
+        inside[i] += inside[j];
+        rects.swap_remove(j);
+        inside.swap_remove(j);
+    };
 
     // Greedy joining until no pair is worth joining. After a join, rectangle i has grown, so its
     // partners are looked at again.
@@ -55,9 +79,8 @@ pub fn merge_rects(boxes: &[Rect], bounds: Rect, config: &MergeConfig) -> Vec<Re
         while i < rects.len() {
             let mut j = i + 1;
             while j < rects.len() {
-                if join_cost(&rects[i], &rects[j]) <= config.rect_cost as i64 {
-                    rects[i] = rects[i].union(&rects[j]);
-                    rects.swap_remove(j);
+                if cost(&rects, &inside, i, j) <= config.rect_cost as i64 {
+                    join(&mut rects, &mut inside, i, j);
                     changed = true;
                     j = i + 1;
                 } else {
@@ -72,15 +95,14 @@ pub fn merge_rects(boxes: &[Rect], bounds: Rect, config: &MergeConfig) -> Vec<Re
         let mut best = (i64::MAX, 0, 1);
         for i in 0..rects.len() {
             for j in i + 1..rects.len() {
-                let cost = join_cost(&rects[i], &rects[j]);
+                let cost = cost(&rects, &inside, i, j);
                 if cost < best.0 {
                     best = (cost, i, j);
                 }
             }
         }
         let (_, i, j) = best;
-        rects[i] = rects[i].union(&rects[j]);
-        rects.swap_remove(j);
+        join(&mut rects, &mut inside, i, j);
     }
     rects
 }
@@ -177,6 +199,31 @@ mod tests {
             },
         );
         assert_eq!(merged, vec![Rect::new(1904, 1072, 16, 8)]);
+    }
+
+    #[test]
+    fn bounded_total_waste_keeps_a_strip_from_creeping_into_a_tall_rectangle() {
+        // The corner of a dragged window: a tall box (the uncovered L in one tile), then a row
+        // of 64x5 strip boxes. Each join alone wastes 64x44 < 64x64.
+        let mut boxes = vec![Rect::new(618, 207, 22, 49)];
+        boxes.extend((0..10).map(|i| Rect::new(640 + 64 * i, 207, 64, 5)));
+        let area = |config: MergeConfig| -> u64 {
+            let merged = merge_rects(&boxes, SCREEN, &config);
+            assert!(boxes.iter().all(|r| covers(&merged, r)));
+            merged.iter().map(Rect::area).sum()
+        };
+        let per_join = MergeConfig {
+            align: 1,
+            rect_cost: 64 * 64,
+            max_rects: 64,
+            bound_total_waste: false,
+        };
+        let total = MergeConfig {
+            bound_total_waste: true,
+            ..per_join
+        };
+        assert_eq!(area(per_join), 662 * 49, "crept along the strip");
+        assert!(area(total) < 662 * 5 + 2 * 64 * 49, "{}", area(total));
     }
 
     #[test]

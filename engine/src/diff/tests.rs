@@ -224,7 +224,7 @@ proptest! {
         let (a, b) = p.refs();
         let dirty = TileDiff::new(p.tile).diff(&a, &b).unwrap();
         let boxes: Vec<Rect> = dirty.iter().map(|d| d.changed).collect();
-        let config = MergeConfig { align, rect_cost, max_rects };
+        let config = MergeConfig { align, rect_cost, max_rects, bound_total_waste: rect_cost % 2 == 0 };
         let merged = merge_rects(&boxes, a.bounds(), &config);
         prop_assert!(merged.len() <= max_rects);
         for m in &merged {
