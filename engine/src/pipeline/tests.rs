@@ -737,6 +737,31 @@ fn what_a_moving_window_uncovers_is_coded_lower_and_refined_exact() {
     assert!(lower > 0 && lower < same, "{lower} B against {same} B");
 }
 
+#[test]
+fn an_l_of_changes_is_cut_into_the_bands_it_is_made_of() {
+    let before = photo(64, 64);
+    let mut after = before.clone();
+    let mut change = |x0: u32, y0: u32, x1: u32, y1: u32| {
+        for y in y0..y1 {
+            for x in x0..x1 {
+                after.set_pixel(x, y, [9, 9, 9, 255]);
+            }
+        }
+    };
+    change(10, 5, 64, 11); // a strip above a window's corner
+    change(10, 11, 14, 40); // and beside it
+    change(30, 50, 40, 52); // apart, below an unchanged row
+    let cut = bands(&before.as_ref(), &after.as_ref(), Rect::new(10, 5, 54, 47));
+    assert_eq!(
+        cut,
+        [
+            Rect::from_edges(10, 5, 64, 11),
+            Rect::from_edges(10, 11, 14, 40),
+            Rect::from_edges(30, 50, 40, 52),
+        ]
+    );
+}
+
 /// A text page scrolling up 24 rows a frame, new lines coming in at the bottom.
 /// Lines of glyph-like marks that never repeat (a seeded generator), light on dark.
 fn prose(width: u32, height: u32) -> Frame {
