@@ -2,12 +2,15 @@
 //!
 //! ```text
 //! FrameSource -> TileDiff -> tight boxes -> moves (copies) -> remainder -> video tracker (stream)
-//!      -> classify -> merge per path -> encode (rayon) -> Update -> (any transport) -> Framebuffer
+//!      -> classify -> restores -> merge per path -> encode (rayon) -> Update -> (any transport)
+//!      -> Framebuffer
 //! ```
 //!
 //! **Copies** ([`crate::motion`]): where changed pixels are an exact shifted copy of the previous
 //! frame, a copy region replaces them, and only what the copies leave is diffed again and
-//! encoded. **Video** ([`video`]): a rectangle that needs new pixels capture after capture goes to
+//! encoded. What copies cover is saved in the layer beneath the viewer's screen, and **restores**
+//! bring it back where it shows again ([`update`]'s module doc). AV1 in an update with copies is
+//! coded [`PipelineConfig::moving_quality_drop`] lower. **Video** ([`video`]): a rectangle that needs new pixels capture after capture goes to
 //! one persistent inter-coded stream instead of a picture per capture.
 //!
 //! [`ScreenEncoder::encode`] diffs a capture against the previous one, classifies each dirty
