@@ -10,8 +10,9 @@
 //! frame, a copy region replaces them, and only what the copies leave is diffed again and
 //! encoded. What copies cover is saved in the layer beneath the viewer's screen, and **restores**
 //! bring it back where it shows again ([`update`]'s module doc). AV1 in an update with copies is
-//! coded [`PipelineConfig::moving_quality_drop`] lower. **Video** ([`video`]): a rectangle that needs new pixels capture after capture goes to
-//! one persistent inter-coded stream instead of a picture per capture.
+//! coded [`PipelineConfig::moving_quality_drop`] lower. **Video** ([`video`]): a rectangle that
+//! needs new pixels capture after capture goes to one persistent inter-coded stream instead of a
+//! picture per capture.
 //!
 //! [`ScreenEncoder::encode`] diffs a capture against the previous one, classifies each dirty
 //! tile's tight box ([`crate::codec::classify`]), merges the boxes of the exact paths and of the
