@@ -381,8 +381,8 @@ fn cover(found: Vec<Move>, block: u32, screen: Rect) -> Vec<Move> {
 /// a run become one copy per span, kept when it takes in at least [`MIN_COPY_AREA`] pixels of
 /// the found copies (else it would copy only what did not change). The found copies lose what
 /// those cover. A scrolled page whose changed blocks made dozens of copies (blank stretches
-/// between words do not change, a scrollbar beside it does not scroll) becomes one or two. Every copy is exact, so where copies overlap they write the
-/// same pixels.
+/// between words do not change, a scrollbar beside it does not scroll) becomes one or two. Every
+/// copy is exact, so where copies overlap they write the same pixels.
 fn coalesce(previous: &FrameRef<'_>, current: &FrameRef<'_>, moves: Vec<Move>) -> Vec<Move> {
     let screen = current.bounds();
     let mut by_offset: HashMap<(i64, i64), Rect> = HashMap::new();

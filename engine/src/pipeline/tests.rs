@@ -345,7 +345,9 @@ proptest! {
         viewer.apply(&Update::decode(&sample_update()).unwrap()).unwrap();
         let regions = regions
             .into_iter()
-            .filter(|&(x, y, w, h, fx, fy, _)| x + w <= 96 && y + h <= 64 && fx + w <= 96 && fy + h <= 64)
+            .filter(|&(x, y, w, h, fx, fy, _)| {
+                x + w <= 96 && y + h <= 64 && fx + w <= 96 && fy + h <= 64
+            })
             .map(|(x, y, w, h, fx, fy, copy)| {
                 let rect = Rect::new(x, y, w, h);
                 if copy { EncodedRegion::copy(rect, fx, fy) } else { EncodedRegion::restore(rect) }

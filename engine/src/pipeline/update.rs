@@ -30,9 +30,10 @@
 //! Beside the screen, a [`Framebuffer`] keeps what copies covered: before an update's copies
 //! write, the part of their rectangles outside all of their sources (what the moving thing
 //! newly covers: the wallpaper in front of a dragged window) goes from the screen to the same
-//! place in the layer. The layer starts black. A restore (kind 5, [`RegionKind::Restore`], no payload) brings the layer's pixels
-//! back, read as they were before the update: the wallpaper the window uncovers. The sender
-//! keeps the same layer and sends a restore only where the new pixels equal it.
+//! place in the layer. The layer starts black. A restore (kind 5, [`RegionKind::Restore`], no
+//! payload) brings the layer's pixels back, read as they were before the update: the wallpaper
+//! the window uncovers. The sender keeps the same layer and sends a restore only where the new
+//! pixels equal it.
 //!
 //! Decoding untrusted bytes never panics: every length is checked against the limits and against
 //! what is left of the input before anything is allocated, so an update costs at most its own
