@@ -23,14 +23,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use beckon_agent::platform::x11::{EscWatch, InjectedEscs, X11Error, X11Input, X11Source};
-use beckon_engine::corpus::ClipReader;
 use beckon_engine::net::agent_endpoint;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, serve};
-use beckon_engine::pipeline::FrameSource;
-use beckon_engine::pipeline::PipelineConfig;
-use beckon_engine::session::{
-    AgentEvent, CloseReason, DEFAULT_MAX_ATTEMPTS, InputEvent, SharerDecision, Ticket, TicketState,
-    Timers,
+use beckon_engine::session::{DEFAULT_MAX_ATTEMPTS, TicketState};
+use beckon_engine::{
+    AgentEvent, ClipReader, CloseReason, FrameSource, InputEvent, SharerDecision, Ticket,
 };
 use tokio::sync::mpsc;
 
@@ -173,9 +170,10 @@ struct Active {
     connection: u64,
     id: String,
     decisions: mpsc::UnboundedSender<SharerDecision>,
-    /// Answers to "Continue sharing?".
-    continues: mpsc::UnboundedSender<bool>,
     asking: Option<Question>,
+    /// A question that waits for the one being asked to be answered.
+    queued: Option<Question>,
+    helper: String,
 }
 
 /// What every connection's task shares.
@@ -201,6 +199,14 @@ impl Shared {
         self.active.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Writes an event to the audit log; a failed write is reported, not dropped.
+    fn audit(&self, id: Option<&str>, event: &str, detail: &str) {
+        if let Err(e) = self.store().log(id, event, detail) {
+            tracing::error!(error = %e, event, "the audit log could not be written");
+            eprintln!("Could not write \"{event}\" to the audit log: {e:#}.");
+        }
+    }
+
     /// The ticket for `id`, claiming the terminal for `connection` when it is usable.
     fn ticket(
         &self,
@@ -208,11 +214,10 @@ impl Shared {
         connection: u64,
         peer: SocketAddr,
         decisions: &mpsc::UnboundedSender<SharerDecision>,
-        continues: &mpsc::UnboundedSender<bool>,
     ) -> Option<Ticket> {
+        let record = self.store().get_exact(id).ok()??;
+        self.audit(Some(id), "helper connected", &peer.to_string());
         let store = self.store();
-        let record = store.get_exact(id).ok()??;
-        let _ = store.log(Some(id), "helper connected", &peer.to_string());
         let session_now = self.origin.elapsed().as_micros() as u64;
         let left = record.invitation.expires.saturating_sub(now());
         let mut expires_at_us = session_now + left * 1_000_000;
@@ -228,8 +233,9 @@ impl Shared {
                         connection,
                         id: id.to_string(),
                         decisions: decisions.clone(),
-                        continues: continues.clone(),
                         asking: None,
+                        queued: None,
+                        helper: String::from("The helper"),
                     });
                     TicketState::Open
                 }
@@ -267,30 +273,45 @@ impl Shared {
         }
     }
 
-    /// Puts `question` to the sharer for `connection`; `false` when another is pending.
-    fn ask(&self, connection: u64, question: Question, helper: &str) -> bool {
+    /// Puts `question` to the sharer for `connection`, or queues it while another is pending.
+    fn ask(&self, connection: u64, question: Question) {
         let mut active = self.active();
-        let Some(active) = active.as_mut().filter(|a| a.connection == connection) else {
-            return false;
-        };
-        if active.asking.is_some() {
-            return false;
+        if let Some(active) = active.as_mut().filter(|a| a.connection == connection) {
+            if active.asking.is_some() {
+                active.queued = Some(question);
+            } else {
+                self.put(active, question);
+            }
         }
-        active.asking = Some(question);
-        eprintln!("{} [y/N]", question.text(helper));
-        self.front.notice(Notice::Ask(question, helper.to_string()));
-        true
     }
 
-    /// Withdraws `question` if it is still pending for `connection`.
+    fn put(&self, active: &mut Active, question: Question) {
+        active.asking = Some(question);
+        eprintln!("{} [y/N]", question.text(&active.helper));
+        self.front
+            .notice(Notice::Ask(question, active.helper.clone()));
+    }
+
+    /// Withdraws `question` if it is still pending or queued for `connection`.
     fn withdraw(&self, connection: u64, question: Question) {
         let mut active = self.active();
-        if let Some(active) = active
-            .as_mut()
-            .filter(|a| a.connection == connection && a.asking == Some(question))
-        {
-            active.asking = None;
-            self.front.notice(Notice::Settled);
+        let Some(active) = active.as_mut().filter(|a| a.connection == connection) else {
+            return;
+        };
+        if active.queued == Some(question) {
+            active.queued = None;
+        }
+        if active.asking == Some(question) {
+            self.settle(active);
+        }
+    }
+
+    /// The pending question is answered or withdrawn: the queued one, if any, is asked.
+    fn settle(&self, active: &mut Active) {
+        active.asking = None;
+        self.front.notice(Notice::Settled);
+        if let Some(next) = active.queued.take() {
+            self.put(active, next);
         }
     }
 }
@@ -488,30 +509,25 @@ fn answer(shared: &Shared, reply: Reply) {
     };
     let decision = match reply {
         Reply::Answer(yes) => {
-            let Some(question) = active.asking.take() else {
+            let Some(question) = active.asking else {
                 return;
             };
-            shared.front.notice(Notice::Settled);
+            shared.settle(active);
+            let id = Some(active.id.as_str());
+            match (question, yes) {
+                (Question::Connection, true) => shared.audit(id, "consent given", ""),
+                (Question::Connection, false) => shared.audit(id, "consent refused", ""),
+                (Question::Control, false) => shared.audit(id, "control refused", ""),
+                (Question::Continue, true) => shared.audit(id, "sharing continued", ""),
+                (Question::Continue, false) => {
+                    shared.audit(id, "sharing stopped", "the sharer said No")
+                }
+                (Question::Control, true) => {}
+            }
             match question {
-                Question::Connection => {
-                    let event = if yes {
-                        "consent given"
-                    } else {
-                        "consent refused"
-                    };
-                    let _ = shared.store().log(Some(&active.id), event, "");
-                    SharerDecision::AllowConnection(yes)
-                }
-                Question::Control => {
-                    if !yes {
-                        let _ = shared.store().log(Some(&active.id), "control refused", "");
-                    }
-                    SharerDecision::AllowControl(yes)
-                }
-                Question::Continue => {
-                    let _ = active.continues.send(yes);
-                    return;
-                }
+                Question::Connection => SharerDecision::AllowConnection(yes),
+                Question::Control => SharerDecision::AllowControl(yes),
+                Question::Continue => SharerDecision::ContinueSharing(yes),
             }
         }
         Reply::Chat(text) => {
@@ -525,6 +541,7 @@ fn answer(shared: &Shared, reply: Reply) {
         Reply::Disconnect | Reply::Quit => SharerDecision::Disconnect,
         Reply::Line(_) => return,
     };
+    // The session may have ended meanwhile: then nothing waits for the decision.
     let _ = active.decisions.send(decision);
 }
 
@@ -537,87 +554,47 @@ async fn serve_connection(
     let peer = connection.remote_address();
     let (source, fps, sink) = shared.screen.open(shared.escs.get())?;
     let (decisions_tx, decisions) = mpsc::unbounded_channel();
-    let (continues_tx, mut continues) = mpsc::unbounded_channel();
     let (events, mut events_rx) = mpsc::unbounded_channel();
     // The invitation the helper named, when the store knows it.
     let named = Arc::new(Mutex::new(None::<String>));
     let tickets = {
         let (shared, decisions_tx, named) = (shared.clone(), decisions_tx.clone(), named.clone());
         move |id: &str| {
-            let ticket = shared.ticket(id, number, peer, &decisions_tx, &continues_tx)?;
+            let ticket = shared.ticket(id, number, peer, &decisions_tx)?;
             *named.lock().unwrap_or_else(|e| e.into_inner()) = Some(id.to_string());
             Some(ticket)
         }
     };
-    let options = AgentOptions {
-        pipeline: PipelineConfig::default(),
-        fps,
-        timers: Timers::default(),
-        origin: shared.origin,
-    };
+    let mut options = AgentOptions::new(fps, shared.origin);
+    options.config.timers.continue_every_us = shared.continue_every.as_micros() as u64;
+    options.config.timers.continue_timeout_us = shared.continue_timeout.as_micros() as u64;
     let hooks = AgentHooks { decisions, events };
     let session = tokio::spawn(serve(connection, tickets, source, sink, hooks, options));
     let mut chatted = false;
     let mut helper = String::from("The helper");
-    // "Continue sharing?": when to ask next, and until when an asked question may go unanswered.
-    let (mut ask_at, mut answer_by) = (None::<tokio::time::Instant>, None::<tokio::time::Instant>);
-    let far = || tokio::time::Instant::now() + Duration::from_secs(86_400);
-    loop {
-        let event = tokio::select! {
-            event = events_rx.recv() => match event {
-                Some(event) => event,
-                None => break,
-            },
-            Some(yes) = continues.recv() => {
-                answer_by = None;
-                let id = named.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                if yes {
-                    let _ = shared.store().log(id.as_deref(), "sharing continued", "");
-                    ask_at = Some(tokio::time::Instant::now() + shared.continue_every);
-                } else {
-                    let _ = shared.store().log(id.as_deref(), "sharing stopped", "the sharer said No");
-                    let _ = decisions_tx.send(SharerDecision::Disconnect);
-                }
-                continue;
-            }
-            _ = tokio::time::sleep_until(ask_at.unwrap_or_else(far)), if ask_at.is_some() => {
-                if shared.ask(number, Question::Continue, &helper) {
-                    ask_at = None;
-                    answer_by = Some(tokio::time::Instant::now() + shared.continue_timeout);
-                } else {
-                    // Another question is pending: ask once it is answered.
-                    ask_at = Some(tokio::time::Instant::now() + Duration::from_secs(1));
-                }
-                continue;
-            }
-            _ = tokio::time::sleep_until(answer_by.unwrap_or_else(far)), if answer_by.is_some() => {
-                answer_by = None;
-                shared.withdraw(number, Question::Continue);
-                eprintln!("Nobody answered \"Continue sharing?\": disconnecting {helper}.");
-                let id = named.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                let _ = shared.store().log(id.as_deref(), "sharing stopped", "Continue sharing? unanswered");
-                let _ = decisions_tx.send(SharerDecision::Disconnect);
-                continue;
-            }
-        };
+    while let Some(event) = events_rx.recv().await {
         let id = named.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let log = |event: &str, detail: &str| {
             if let Some(id) = &id {
-                let _ = shared.store().log(Some(id), event, detail);
+                shared.audit(Some(id), event, detail);
             }
         };
         let status = |status: Status| shared.front.notice(Notice::Status(status));
         match event {
             AgentEvent::HelperWantsToConnect { helper: name } => {
                 helper = name;
+                if let Some(active) = shared.active().as_mut() {
+                    active.helper = helper.clone();
+                }
                 log("consent asked", &helper);
                 status(Status::Connecting(helper.clone()));
                 if shared.yes {
                     eprintln!("{helper} is connecting (allowed by --yes).");
                     log("consent given", "--yes");
+                    // The session may have ended meanwhile: then nothing waits for the Yes.
                     let _ = decisions_tx.send(SharerDecision::AllowConnection(true));
                 } else {
-                    shared.ask(number, Question::Connection, &helper);
+                    shared.ask(number, Question::Connection);
                 }
             }
             AgentEvent::AttemptFailed { attempts, locked } => {
@@ -633,11 +610,10 @@ async fn serve_connection(
                 }
                 eprintln!("The helper sees your screen. Type q and Enter to disconnect.");
                 status(Status::Viewing(helper.clone()));
-                ask_at = Some(tokio::time::Instant::now() + shared.continue_every);
             }
             AgentEvent::HelperWantsControl { helper } => {
                 log("control asked", &helper);
-                shared.ask(number, Question::Control, &helper);
+                shared.ask(number, Question::Control);
             }
             AgentEvent::ControlStarted => {
                 log("control granted", "");
@@ -660,8 +636,13 @@ async fn serve_connection(
                     text,
                 });
             }
+            AgentEvent::AskContinue { .. } => shared.ask(number, Question::Continue),
+            AgentEvent::ContinueUnanswered => {
+                shared.withdraw(number, Question::Continue);
+                eprintln!("Nobody answered \"Continue sharing?\": disconnecting {helper}.");
+                log("sharing stopped", "Continue sharing? unanswered");
+            }
             AgentEvent::Closed(reason) => {
-                (ask_at, answer_by) = (None, None);
                 let said = if let CloseReason::Refused(_) = reason {
                     log("refused", &reason.to_string());
                     format!("A helper was turned away: {reason}.")
@@ -672,6 +653,7 @@ async fn serve_connection(
                 eprintln!("{said}");
                 shared.front.notice(Notice::Info(said));
             }
+            other => tracing::debug!(event = ?other, "an event this front-end does not show"),
         }
     }
     session.await??;

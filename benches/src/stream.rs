@@ -1,20 +1,19 @@
 //! One whole session in one process, measured: an agent streams a clip at its native rate over
-//! real QUIC (directly on loopback, or through a [`Relay`]) to a headless viewer that applies
-//! every update to a [`Framebuffer`]. Both share one clock, so capture-to-framebuffer latency is
-//! measured exactly.
+//! real QUIC (directly on loopback, or through a [`Relay`]) to a headless viewer, whose session
+//! applies every update. Both share one clock, so capture-to-screen latency is measured
+//! exactly.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use beckon_engine::corpus::ClipReader;
-use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, ViewerHooks, serve, view};
+use beckon_engine::ClipReader;
+use beckon_engine::net::drive::{AgentHooks, AgentOptions, ViewerHooks, serve, view};
 use beckon_engine::net::{AgentIdentity, agent_endpoint, connect, viewer_endpoint};
-use beckon_engine::pipeline::{Framebuffer, PipelineConfig, Update};
+use beckon_engine::session::TicketState;
 use beckon_engine::session::auth::{StretchParams, stretch};
-use beckon_engine::session::{
-    AgentEvent, CloseReason, HelperAction, InputEvent, SharerDecision, Ticket, TicketState, Timers,
-    ViewerEvent,
+use beckon_engine::{
+    AgentEvent, CloseReason, Frame, HelperAction, SharerDecision, Ticket, Timers, ViewerEvent,
 };
 use tokio::sync::mpsc;
 
@@ -38,8 +37,9 @@ pub struct StreamOptions {
 pub struct StreamReport {
     /// From starting to connect to authenticated, argon2id of the password included.
     pub handshake_ms: f64,
-    /// Per update applied: (seconds since the viewer started, capture-to-framebuffer ms).
-    pub samples: Vec<(f64, f64)>,
+    /// Per update applied: seconds since the viewer started, capture-to-screen ms, and whether
+    /// it was refinement (exact pixels for a still screen, nothing newly captured).
+    pub samples: Vec<Sample>,
     /// Seconds after the clip's end at which the framebuffer equalled the last frame (negative:
     /// before the end); `None` if it never did within the settle time.
     pub exact_after_end_s: Option<f64>,
@@ -51,22 +51,38 @@ pub struct StreamReport {
     pub closed: (Option<CloseReason>, Option<CloseReason>),
 }
 
+/// One update shown.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    /// Seconds since the viewer started.
+    pub at_s: f64,
+    /// Capture-to-screen latency.
+    pub latency_ms: f64,
+    /// Refinement rather than a fresh capture.
+    pub refinement: bool,
+}
+
 impl StreamReport {
     /// Latency percentile `p` (0 to 1) in ms over `samples[from..to]`.
     pub fn percentile(&self, from: usize, to: usize, p: f64) -> f64 {
-        let mut v: Vec<f64> = self.samples[from..to].iter().map(|s| s.1).collect();
-        v.sort_by(f64::total_cmp);
-        if v.is_empty() {
-            return 0.0;
-        }
-        v[((v.len() - 1) as f64 * p).round() as usize]
+        percentile(self.samples[from..to].iter().map(|s| s.latency_ms), p)
+    }
+
+    /// Latency percentile `p` (0 to 1) in ms of the fresh updates after the first screen: what
+    /// a typed character waits.
+    pub fn fresh_percentile(&self, p: f64) -> f64 {
+        let fresh = self.samples.iter().skip(1).filter(|s| !s.refinement);
+        percentile(fresh.map(|s| s.latency_ms), p)
     }
 }
 
-struct NoInput;
-
-impl InputSink for NoInput {
-    fn apply(&mut self, _event: InputEvent) {}
+fn percentile(values: impl Iterator<Item = f64>, p: f64) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return 0.0;
+    }
+    v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
 const PASSWORD: &str = "Stream-Test-Password-42!";
@@ -108,17 +124,12 @@ pub async fn run(options: StreamOptions) -> Result<StreamReport> {
                 }
             }
         });
-        let options = AgentOptions {
-            pipeline: PipelineConfig::default(),
-            fps,
-            timers: Timers::default(),
-            origin,
-        };
+        let options = AgentOptions::new(fps, origin);
         let reason = serve(
             connection,
             move |_| Some(ticket),
             reader,
-            NoInput,
+            (),
             AgentHooks { decisions, events },
             options,
         )
@@ -157,7 +168,7 @@ pub async fn run(options: StreamOptions) -> Result<StreamReport> {
         clip_s,
         ..Default::default()
     };
-    let mut framebuffer = Framebuffer::new();
+    let mut screen = Frame::filled(1, 1, [0; 4]);
     let mut exact_since: Option<Instant> = None;
     loop {
         let now = Instant::now();
@@ -182,17 +193,17 @@ pub async fn run(options: StreamOptions) -> Result<StreamReport> {
             ViewerEvent::Authenticated { .. } => {
                 report.handshake_ms = start.elapsed().as_secs_f64() * 1000.0
             }
-            ViewerEvent::Screen(bytes) => {
-                let update = Update::decode(&bytes)?;
-                framebuffer.apply(&update)?;
-                report.bytes += bytes.len() as u64;
+            ViewerEvent::Screen(change) => {
+                change.paint(&mut screen);
+                report.bytes += change.wire_bytes as u64;
                 let latency =
-                    (origin.elapsed().as_micros() as u64).saturating_sub(update.timestamp_us);
-                report
-                    .samples
-                    .push((start.elapsed().as_secs_f64(), latency as f64 / 1000.0));
-                exact_since = (framebuffer.frame() == Some(&last))
-                    .then(|| exact_since.unwrap_or_else(Instant::now));
+                    (origin.elapsed().as_micros() as u64).saturating_sub(change.timestamp_us);
+                report.samples.push(Sample {
+                    at_s: start.elapsed().as_secs_f64(),
+                    latency_ms: latency as f64 / 1000.0,
+                    refinement: change.refinement,
+                });
+                exact_since = (screen == last).then(|| exact_since.unwrap_or_else(Instant::now));
             }
             ViewerEvent::Closed(reason) => bail!("the session closed early: {reason}"),
             _ => {}

@@ -3,17 +3,14 @@
 //! `cargo run --release -p beckon-engine --example embed`
 use std::time::{Duration, Instant};
 
-use beckon_engine::frame::Frame;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, ViewerHooks, serve, view};
 use beckon_engine::net::{AgentIdentity, agent_endpoint, connect, viewer_endpoint};
-use beckon_engine::pipeline::{FrameSource, Framebuffer, Update};
-use beckon_engine::session::ViewerEvent;
 use beckon_engine::session::auth::{StretchParams, stretch};
-use beckon_engine::session::{AgentEvent, HelperAction, SharerDecision, Ticket, Timers};
+use beckon_engine::{AgentEvent, Frame, FrameSource, HelperAction, SharerDecision, Ticket};
+use beckon_engine::{Timers, ViewerEvent};
 use tokio::sync::mpsc::unbounded_channel;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
-const ID: &str = "embed-demo";
 
 /// The screen: a bar sweeping across 320x200 for 60 frames, then still.
 struct Sweep(u32);
@@ -41,7 +38,7 @@ async fn main() -> Result<(), Error> {
         p_cost: 1,
     };
     let identity = AgentIdentity::generate()?;
-    let ticket = Ticket::open(ID, "Ada", stretch(password, &params)?);
+    let ticket = Ticket::open("embed-demo", "Ada", stretch(password, &params)?);
     let endpoint = agent_endpoint("127.0.0.1:0".parse()?, &identity)?;
     let address = endpoint.local_addr()?;
 
@@ -52,47 +49,56 @@ async fn main() -> Result<(), Error> {
         tokio::spawn(async move {
             while let Some(event) = heard.recv().await {
                 if let AgentEvent::HelperWantsToConnect { .. } = event {
-                    let _ = yes.send(SharerDecision::AllowConnection(true));
+                    yes.send(SharerDecision::AllowConnection(true))?;
                 }
             }
+            Ok::<_, Error>(())
         });
-        let hooks = AgentHooks { decisions, events };
-        let options = AgentOptions::new(30, origin);
-        let tickets = move |_: &str| Some(ticket);
-        serve(connection, tickets, Sweep(0), (), hooks, options).await?;
+        let (hooks, options) = (
+            AgentHooks { decisions, events },
+            AgentOptions::new(30, origin),
+        );
+        serve(connection, |_| Some(ticket), Sweep(0), (), hooks, options).await?;
         Ok::<_, Error>(())
     });
 
-    // The helper: pins the certificate, proves the password, applies every update.
+    // The helper: pins the certificate, proves the password, paints every change.
     let client = viewer_endpoint("127.0.0.1:0".parse()?)?;
-    let (pin, patience) = (identity.fingerprint(), Duration::from_secs(5));
-    let connection = connect(&client, address, pin, patience).await?;
+    let pin = identity.fingerprint();
+    let connection = connect(&client, address, pin, Duration::from_secs(5)).await?;
     let ((actions_tx, actions), (events, mut heard)) = (unbounded_channel(), unbounded_channel());
-    let secret = stretch(password, &params)?;
-    let hooks = ViewerHooks { actions, events };
-    let timers = Timers::default();
-    let session =
-        tokio::spawn(
-            async move { view(connection, ID, "Grace", &secret, hooks, timers, origin).await },
-        );
-    let (mut framebuffer, mut updates) = (Framebuffer::new(), 0);
-    let mut last = Frame::filled(1, 1, [0; 4]);
+    let (secret, hooks) = (stretch(password, &params)?, ViewerHooks { actions, events });
+    let session = tokio::spawn(async move {
+        view(
+            connection,
+            "embed-demo",
+            "Grace",
+            &secret,
+            hooks,
+            Timers::default(),
+            origin,
+        )
+        .await
+    });
+    let (mut screen, mut last) = (Frame::filled(1, 1, [0; 4]), Frame::filled(1, 1, [0; 4]));
     Sweep(60).next_frame(&mut last)?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let (deadline, mut updates) = (tokio::time::Instant::now() + Duration::from_secs(20), 0);
     while let Ok(Some(event)) = tokio::time::timeout_at(deadline, heard.recv()).await {
-        if let ViewerEvent::Screen(bytes) = event {
-            framebuffer.apply(&Update::decode(&bytes)?)?;
+        if let ViewerEvent::Screen(change) = event {
+            change.paint(&mut screen);
             updates += 1;
-            if framebuffer.frame() == Some(&last) {
+            if screen == last {
                 break;
             }
         }
     }
-    let exact = framebuffer.frame() == Some(&last);
-    let _ = actions_tx.send(HelperAction::Disconnect);
-    let _ = session.await;
-    println!("{updates} updates; the viewer shows the last frame exactly: {exact}");
-    if !exact {
+    actions_tx.send(HelperAction::Disconnect)?;
+    session.await??;
+    println!(
+        "{updates} updates; the viewer shows the last frame exactly: {}",
+        screen == last
+    );
+    if screen != last {
         return Err("the viewer did not end with the last frame".into());
     }
     Ok(())

@@ -1,10 +1,11 @@
 //! Region codecs and the pipeline on real frames of the committed clips.
 
+use beckon_engine::Update;
 use beckon_engine::codec::classify::classify;
 use beckon_engine::codec::{RegionDecoder, RegionEncoder, RegionKind};
 use beckon_engine::corpus::ClipReader;
 use beckon_engine::frame::{Frame, Rect, psnr_rgb};
-use beckon_engine::pipeline::{Framebuffer, PipelineConfig, ScreenEncoder, Update};
+use beckon_engine::pipeline::{Framebuffer, PipelineConfig, ScreenEncoder};
 
 use crate::util::repo;
 

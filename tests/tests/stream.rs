@@ -6,15 +6,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use beckon_engine::corpus::ClipReader;
+use beckon_engine::invite::Fingerprint;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, ViewerHooks, serve, view};
-use beckon_engine::net::{
-    AgentIdentity, Fingerprint, NetError, agent_endpoint, connect, viewer_endpoint,
-};
-use beckon_engine::pipeline::PipelineConfig;
+use beckon_engine::net::{AgentIdentity, NetError, agent_endpoint, connect, viewer_endpoint};
+use beckon_engine::session::TicketState;
 use beckon_engine::session::auth::{StretchParams, stretch};
-use beckon_engine::session::{
-    AgentEvent, CloseReason, InputEvent, Party, Refusal, SharerDecision, Ticket, TicketState,
-    Timers,
+use beckon_engine::{
+    AgentEvent, CloseReason, InputEvent, Party, Refusal, SharerDecision, Ticket, Timers,
 };
 use tokio::sync::mpsc;
 
@@ -72,12 +70,7 @@ async fn start_agent(
                 }
             }
         });
-        let options = AgentOptions {
-            pipeline: PipelineConfig::default(),
-            fps: 30,
-            timers: Timers::default(),
-            origin,
-        };
+        let options = AgentOptions::new(30, origin);
         let reason = serve(
             connection,
             |_| Some(ticket()),

@@ -3,10 +3,10 @@
 use std::time::{Duration, Instant};
 
 use beckon_agent::platform::x11::{X11Input, X11Source};
+use beckon_engine::InputEvent;
 use beckon_engine::frame::{Frame, Rect};
 use beckon_engine::net::drive::InputSink;
 use beckon_engine::pipeline::FrameSource;
-use beckon_engine::session::InputEvent;
 
 use crate::util::{Lines, Scratch, Xvfb};
 

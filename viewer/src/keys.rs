@@ -3,7 +3,7 @@
 //! 0x0100_0000 + their code point (the X convention for other Unicode); keys without a character
 //! (Return, arrows, F1) have their own symbols.
 
-use beckon_engine::session::InputEvent;
+use beckon_engine::InputEvent;
 use eframe::egui::Key;
 
 /// `Escape`.

@@ -1,19 +1,17 @@
 //! The window's session thread: it stretches the password, reaches the agent, runs the session
-//! driver, decodes every update into a framebuffer, and hands the window only the pixels that
-//! changed. The window is woken through its egui context (eframe's `EventLoopProxy`), so it
+//! driver, and hands the window the pixels that changed, as the session's screen receiver
+//! reports them. The window is woken through its egui context (eframe's `EventLoopProxy`), so it
 //! renders only when something changed.
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use beckon_engine::codec::lossless;
-use beckon_engine::frame::Rect;
-use beckon_engine::invite::Invitation;
 use beckon_engine::net::drive::{ViewerHooks, view};
 use beckon_engine::net::viewer_endpoint;
-use beckon_engine::pipeline::{Framebuffer, Update};
 use beckon_engine::session::auth::stretch;
-use beckon_engine::session::{CloseReason, HelperAction, Message, Party, Timers, ViewerEvent};
+use beckon_engine::{
+    CloseReason, HelperAction, Invitation, Party, Rect, ScreenChange, Timers, ViewerEvent,
+};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use crate::connect::reach;
@@ -168,8 +166,6 @@ async fn run(
             .await
         }
     });
-    let mut framebuffer = Framebuffer::new();
-    let mut size = (0, 0);
     let (mut bytes, mut updates, mut since) = (0u64, 0u32, Instant::now());
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     let mut reason = None;
@@ -193,77 +189,17 @@ async fn run(
         match event {
             ViewerEvent::Authenticated { .. } => send(ToWindow::Authenticated),
             ViewerEvent::Accepted => send(ToWindow::Viewing),
-            ViewerEvent::Screen(wire) => {
-                let received = Instant::now();
-                bytes += wire.len() as u64;
+            ViewerEvent::Screen(change) => {
+                bytes += change.wire_bytes as u64;
                 updates += 1;
-                let applied = Update::decode(&wire)
-                    .map_err(|e| e.to_string())
-                    .and_then(|u| framebuffer.apply(&u).map(|()| u).map_err(|e| e.to_string()));
-                let update = match applied {
-                    Ok(update) => update,
-                    Err(e) => {
-                        reason = Some(format!(
-                            "The sharer sent a screen update this viewer cannot show ({e}); disconnected."
-                        ));
-                        break;
-                    }
-                };
-                let Some(frame) = framebuffer.frame() else {
-                    continue;
-                };
-                let screen = Rect::new(0, 0, frame.width(), frame.height());
-                let whole = size != (frame.width(), frame.height());
-                size = (frame.width(), frame.height());
-                let rects: Vec<Rect> = if whole {
-                    vec![screen]
-                } else {
-                    update
-                        .regions
-                        .iter()
-                        .filter_map(|r| r.rect.intersection(&screen))
-                        .collect()
-                };
-                let regions = rects
-                    .into_iter()
-                    .map(|rect| {
-                        let mut pixels = Vec::with_capacity(rect.area() as usize * 4);
-                        for y in rect.y..rect.bottom() {
-                            let row = frame.as_ref().row(y);
-                            pixels.extend_from_slice(
-                                &row[rect.x as usize * 4..rect.right() as usize * 4],
-                            );
-                        }
-                        (rect, pixels)
-                    })
-                    .collect();
-                send(ToWindow::Pixels {
-                    size,
-                    regions,
-                    received,
-                });
+                send(pixels(change));
             }
-            ViewerEvent::CursorShape(Message::CursorShape {
-                width,
-                height,
-                hot_x,
-                hot_y,
-                pixels,
-            }) => {
-                let (w, h) = (u32::from(width), u32::from(height));
-                if let Ok(bgra) = lossless::decode(&pixels, Rect::new(0, 0, w, h)) {
-                    let rgba = bgra
-                        .chunks_exact(4)
-                        .flat_map(|p| [p[2], p[1], p[0], p[3]])
-                        .collect();
-                    send(ToWindow::CursorShape(CursorPicture {
-                        width: w,
-                        height: h,
-                        hot: (u32::from(hot_x), u32::from(hot_y)),
-                        rgba,
-                    }));
-                }
-            }
+            ViewerEvent::CursorShape(picture) => send(ToWindow::CursorShape(CursorPicture {
+                width: picture.width,
+                height: picture.height,
+                hot: picture.hot,
+                rgba: picture.to_rgba(),
+            })),
             ViewerEvent::CursorMoved { x, y, visible } => {
                 send(ToWindow::CursorMoved {
                     at: (x, y),
@@ -280,6 +216,15 @@ async fn run(
     }
     session.abort();
     reason.unwrap_or_else(|| "The session ended.".into())
+}
+
+/// A screen change as the window takes it.
+fn pixels(change: ScreenChange) -> ToWindow {
+    ToWindow::Pixels {
+        size: (change.width, change.height),
+        regions: change.rects,
+        received: Instant::now(),
+    }
 }
 
 /// Why a session closed, as the helper reads it.

@@ -17,14 +17,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use beckon_engine::frame::Frame;
 use beckon_engine::net::drive::{ViewerHooks, view};
 use beckon_engine::net::viewer_endpoint;
-use beckon_engine::pipeline::{Framebuffer, Update};
 use beckon_engine::session::auth::stretch;
-use beckon_engine::session::{
-    CloseReason, HelperAction, InputEvent, Message, Party, Timers, ViewerEvent,
-};
+use beckon_engine::{CloseReason, Frame, HelperAction, InputEvent, Party, Timers, ViewerEvent};
 use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 
@@ -194,7 +190,8 @@ async fn open(args: &OpenArgs) -> Result<()> {
         }
         Some(texts)
     };
-    let mut framebuffer = Framebuffer::new();
+    // What was shown, kept from the screen's changes.
+    let mut screen = None::<Frame>;
     // The sharer's pointer: its picture's size and its last position.
     let mut pointer = (None, None);
     let mut reason = None;
@@ -234,10 +231,12 @@ async fn open(args: &OpenArgs) -> Result<()> {
             }
             ViewerEvent::ControlDenied => eprintln!("The sharer did not allow control."),
             ViewerEvent::ControlEnded { .. } => eprintln!("Control ended."),
-            ViewerEvent::Screen(bytes) => framebuffer.apply(&Update::decode(&bytes)?)?,
+            ViewerEvent::Screen(change) => {
+                change.paint(screen.get_or_insert_with(|| Frame::filled(1, 1, [0; 4])))
+            }
             ViewerEvent::Chat { text } => eprintln!("sharer: {text}"),
-            ViewerEvent::CursorShape(Message::CursorShape { width, height, .. }) => {
-                pointer.0 = Some((width, height));
+            ViewerEvent::CursorShape(picture) => {
+                pointer.0 = Some((picture.width, picture.height));
             }
             ViewerEvent::CursorMoved { x, y, visible } => pointer.1 = Some((x, y, visible)),
             ViewerEvent::Closed(r) => reason = Some(r),
@@ -249,7 +248,7 @@ async fn open(args: &OpenArgs) -> Result<()> {
         let shown = if visible { "shown" } else { "hidden" };
         eprintln!("The sharer's pointer ({width}x{height}, {shown}) was last at {x},{y}.");
     }
-    if let (Some(path), Some(frame)) = (&args.screenshot, framebuffer.frame()) {
+    if let (Some(path), Some(frame)) = (&args.screenshot, &screen) {
         save_png(path, frame)?;
         eprintln!("Saved what was shown to {}.", path.display());
     }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, anyhow};
 use beckon_engine::frame::Rect;
 use beckon_engine::invite::Invitation;
-use beckon_engine::session::{HelperAction, InputEvent, Party};
+use beckon_engine::{HelperAction, InputEvent, Party};
 use eframe::egui::{self, Key};
 use eframe::egui_wgpu;
 use eframe::wgpu;

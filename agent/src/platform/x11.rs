@@ -19,10 +19,10 @@
 //! sharer's. Any other Esc on the display is the sharer's and ends control at once.
 
 use anyhow::{Context, Result, bail};
+use beckon_engine::InputEvent;
 use beckon_engine::frame::{Frame, Rect};
 use beckon_engine::net::drive::InputSink;
 use beckon_engine::pipeline::{CursorImage, FrameSource, Pointer};
-use beckon_engine::session::InputEvent;
 use x11rb::connection::Connection;
 use x11rb::protocol::Event;
 use x11rb::protocol::damage::{ConnectionExt as _, ReportLevel};
@@ -34,13 +34,47 @@ use x11rb::protocol::xproto::{self, ConnectionExt as _, ImageFormat, Window};
 use x11rb::protocol::xtest::ConnectionExt as _;
 use x11rb::rust_connection::RustConnection;
 
-/// What went wrong with the X server.
+/// What went wrong while capturing the X display.
 #[derive(Debug, thiserror::Error)]
-#[error("X11: {0}")]
-pub struct X11Error(String);
+#[non_exhaustive]
+pub enum X11Error {
+    /// The connection to the X server broke.
+    #[error("X11: {doing}: the connection to the X server broke: {source}")]
+    Connection {
+        /// What was being done.
+        doing: &'static str,
+        /// The connection's error.
+        source: x11rb::errors::ConnectionError,
+    },
+    /// The X server refused a request.
+    #[error("X11: {doing}: the X server refused: {source}")]
+    Reply {
+        /// What was being done.
+        doing: &'static str,
+        /// The server's answer.
+        source: x11rb::errors::ReplyError,
+    },
+    /// The screen's pixels are not 24 or 32 bits deep.
+    #[error("X11: a {0}-bit screen: only 24 and 32 bits are supported")]
+    Depth(u8),
+    /// The X server sent fewer bytes than the image needs.
+    #[error("X11: the X server sent {got} bytes for an image of {needed}")]
+    ShortImage {
+        /// Bytes sent.
+        got: usize,
+        /// Bytes the image needs.
+        needed: usize,
+    },
+}
 
-fn x11(context: &str, e: impl std::fmt::Display) -> X11Error {
-    X11Error(format!("{context}: {e}"))
+/// Wraps a connection error with what was being done.
+fn broke(doing: &'static str) -> impl FnOnce(x11rb::errors::ConnectionError) -> X11Error {
+    move |source| X11Error::Connection { doing, source }
+}
+
+/// Wraps a refused request with what was being done.
+fn refused(doing: &'static str) -> impl FnOnce(x11rb::errors::ReplyError) -> X11Error {
+    move |source| X11Error::Reply { doing, source }
 }
 
 /// A rectangle of the root window, in pixels.
@@ -237,7 +271,7 @@ impl X11Source {
         while let Some(event) = self
             .conn
             .poll_for_event()
-            .map_err(|e| x11("reading events", e))?
+            .map_err(broke("reading events"))?
         {
             match event {
                 Event::DamageNotify(n) => {
@@ -285,29 +319,30 @@ impl X11Source {
                         shm.seg,
                         0,
                     )
-                    .map_err(|e| x11("requesting pixels", e))?
+                    .map_err(broke("requesting pixels"))?
                     .reply()
-                    .map_err(|e| x11("reading pixels", e))?;
+                    .map_err(refused("reading pixels"))?;
                 (reply.depth, std::borrow::Cow::Borrowed(shm.bytes(pixels)))
             }
             None => {
                 let image = self
                     .conn
                     .get_image(ImageFormat::Z_PIXMAP, self.root, x, y, w, h, u32::MAX)
-                    .map_err(|e| x11("requesting pixels", e))?
+                    .map_err(broke("requesting pixels"))?
                     .reply()
-                    .map_err(|e| x11("reading pixels", e))?;
+                    .map_err(refused("reading pixels"))?;
                 (image.depth, std::borrow::Cow::Owned(image.data))
             }
         };
         if depth != 24 && depth != 32 {
-            return Err(X11Error(format!(
-                "a {depth}-bit screen: only 24 and 32 bits are supported"
-            )));
+            return Err(X11Error::Depth(depth));
         }
         let row = usize::from(w) * 4;
         if bytes.len() < row * usize::from(h) {
-            return Err(X11Error("the X server sent a short image".into()));
+            return Err(X11Error::ShortImage {
+                got: bytes.len(),
+                needed: row * usize::from(h),
+            });
         }
         let stride = frame.stride();
         let data = frame.data_mut();

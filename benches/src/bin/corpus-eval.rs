@@ -22,9 +22,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use beckon_benches::{Progress, cpu_time_s, load_clip, write_comparison_png};
+use beckon_engine::Update;
 use beckon_engine::codec::RegionKind;
 use beckon_engine::frame::{Frame, psnr_from_mse, rgb_squared_error};
-use beckon_engine::pipeline::{Framebuffer, PipelineConfig, ScreenEncoder, Update};
+use beckon_engine::pipeline::{Framebuffer, PipelineConfig, ScreenEncoder};
 use serde_json::json;
 
 struct Options {

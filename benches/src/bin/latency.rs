@@ -79,13 +79,24 @@ async fn main_async() -> Result<()> {
             r.percentile(1, n, 0.99),
         );
         let tenth = (n / 10).max(1);
+        let fresh = (
+            r.fresh_percentile(0.5),
+            r.fresh_percentile(0.95),
+            r.fresh_percentile(0.99),
+        );
+        let refinements = r.samples.iter().filter(|s| s.refinement).count();
         println!(
-            "{clip} over {name}: handshake {:.0} ms; {} updates, {:.0} kbit/s; latency after the first screen p50 {p50:.1} ms, \
-             p95 {p95:.1} ms, p99 {p99:.1} ms; first screen {:.0} ms; p95 first tenth {:.1} ms, last tenth {:.1} ms; exact {}",
+            "{clip} over {name}: handshake {:.0} ms; {} updates ({refinements} refinement), {:.0} kbit/s; \
+             typing (fresh updates) p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms; \
+             every update after the first screen p50 {p50:.1} ms, p95 {p95:.1} ms, p99 {p99:.1} ms; \
+             first screen {:.0} ms; p95 first tenth {:.1} ms, last tenth {:.1} ms; exact {}",
             r.handshake_ms,
             n,
             r.bytes as f64 * 8.0 / 1000.0 / r.clip_s,
-            r.samples.first().map_or(0.0, |s| s.1),
+            fresh.0,
+            fresh.1,
+            fresh.2,
+            r.samples.first().map_or(0.0, |s| s.latency_ms),
             r.percentile(0, tenth, 0.95),
             r.percentile(n - tenth, n, 0.95),
             match r.exact_after_end_s {

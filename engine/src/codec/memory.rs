@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use crate::codec::classify::{PALETTE_MAX, pixel_u32};
 use crate::codec::{CodecError, RegionKind};
 use crate::frame::{FrameRef, Rect};
-use crate::varint;
+use crate::wire::varint;
 
 /// The lossless payload's form byte for text with memory.
 pub const FORM_MEMORY: u8 = 2;

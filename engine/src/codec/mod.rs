@@ -121,9 +121,9 @@ impl EncodedRegion {
     pub fn copy(rect: Rect, from_x: u32, from_y: u32) -> EncodedRegion {
         let mut payload = Vec::with_capacity(4);
         for (to, from) in [(rect.x, from_x), (rect.y, from_y)] {
-            crate::varint::put(
+            crate::wire::varint::put(
                 &mut payload,
-                crate::varint::zigzag(i64::from(to) - i64::from(from)),
+                crate::wire::varint::zigzag(i64::from(to) - i64::from(from)),
             );
         }
         EncodedRegion {
@@ -148,13 +148,13 @@ impl EncodedRegion {
         if self.kind != RegionKind::Copy {
             return None;
         }
-        let (dx, used) = crate::varint::read(&self.payload).ok()?;
-        let (dy, rest) = crate::varint::read(&self.payload[used..]).ok()?;
+        let (dx, used) = crate::wire::varint::read(&self.payload).ok()?;
+        let (dy, rest) = crate::wire::varint::read(&self.payload[used..]).ok()?;
         if used + rest != self.payload.len() {
             return None;
         }
         let from = |to: u32, moved: u64| {
-            u32::try_from(i64::from(to).checked_sub(crate::varint::unzigzag(moved))?).ok()
+            u32::try_from(i64::from(to).checked_sub(crate::wire::varint::unzigzag(moved))?).ok()
         };
         Some((from(self.rect.x, dx)?, from(self.rect.y, dy)?))
     }

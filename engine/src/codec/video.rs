@@ -105,7 +105,7 @@ impl VideoEncoder {
 
     fn drain(&mut self, flags: u8) -> Result<Vec<u8>, CodecError> {
         let mut payload = Vec::new();
-        crate::varint::put(&mut payload, u64::from(self.id));
+        crate::wire::varint::put(&mut payload, u64::from(self.id));
         payload.push(flags);
         loop {
             match self.ctx.receive_packet() {
@@ -121,7 +121,7 @@ impl VideoEncoder {
 
 /// A video payload's parts: stream id, flags, AV1 data.
 pub fn parse(payload: &[u8]) -> Option<(u32, u8, &[u8])> {
-    let (id, used) = crate::varint::read(payload).ok()?;
+    let (id, used) = crate::wire::varint::read(payload).ok()?;
     let (&flags, data) = payload[used..].split_first()?;
     Some((u32::try_from(id).ok()?, flags, data))
 }

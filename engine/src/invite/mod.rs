@@ -24,7 +24,10 @@
 //! assert_eq!(Invitation::parse(&string).unwrap(), inv);
 //! ```
 
+mod fingerprint;
 pub mod password;
+
+pub use fingerprint::Fingerprint;
 
 use std::net::SocketAddr;
 
@@ -33,7 +36,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::net::Fingerprint;
 use crate::session::auth::StretchParams;
 
 /// Version of the invitation format.

@@ -6,16 +6,14 @@
 //! handshake both sides read the TLS keying-material exporter ([`channel_binding`]) and hand it to
 //! their session core, which binds the password proof to this very connection.
 //!
-//! Streams: the viewer opens one bidirectional **control stream** for session messages (each a
-//! little-endian `u32` length and a [`Message`]); every screen [`crate::pipeline::Update`] travels
-//! on its own unidirectional stream, so a lost packet delays only the update it belongs to, and
-//! the viewer applies updates in sequence order. The drivers in [`drive`] translate between
-//! sockets and the session cores and nothing more.
+//! Streams: the viewer opens one bidirectional **control stream** for session messages
+//! ([`crate::wire::framing`]); every screen update travels on its own unidirectional stream, so
+//! a lost packet delays only the update it belongs to, and the receiver puts them back in
+//! order. The drivers in [`drive`] translate between sockets and the session cores and nothing
+//! more.
 
 pub mod drive;
-pub mod pace;
 
-/// An established QUIC connection, as [`drive::serve`] and [`drive::view`] take it.
 pub use quinn::{Connection, Endpoint};
 
 use std::net::SocketAddr;
@@ -25,11 +23,9 @@ use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::session::Message;
-use crate::session::message::MAX_MESSAGE;
+use crate::invite::Fingerprint;
 
 /// The ALPN protocol name.
 pub const ALPN: &[u8] = b"beckon/1";
@@ -71,57 +67,36 @@ pub enum NetError {
         /// The address.
         addr: SocketAddr,
     },
+    /// A connection could not be started.
+    #[error("cannot connect: {0}")]
+    Connect(#[from] quinn::ConnectError),
     /// The connection failed or broke.
-    #[error("connection failed: {0}")]
-    Connection(String),
-    /// The peer broke the framing.
-    #[error("protocol error on the connection: {0}")]
-    Protocol(String),
-    /// TLS or certificate set-up failed.
+    #[error("the connection failed: {0}")]
+    Connection(#[from] quinn::ConnectionError),
+    /// The peer opened no control stream in time.
+    #[error("the helper's side opened no control stream in time")]
+    NoControlStream,
+    /// The control stream broke.
+    #[error("the control stream broke: {0}")]
+    Read(#[from] quinn::ReadError),
+    /// Writing the control stream failed.
+    #[error("writing the control stream failed: {0}")]
+    Write(#[from] quinn::WriteError),
+    /// The peer broke the framing or sent a malformed message.
+    #[error("the other side sent a malformed message: {0}")]
+    Framing(#[from] crate::wire::FramingError),
+    /// TLS set-up failed.
     #[error("TLS set-up failed: {0}")]
-    Tls(String),
-}
-
-/// SHA-256 of the agent's certificate, as the invitation carries it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Fingerprint(pub [u8; 32]);
-
-impl Fingerprint {
-    /// The fingerprint of a DER certificate.
-    pub fn of(cert_der: &[u8]) -> Fingerprint {
-        Fingerprint(Sha256::digest(cert_der).into())
-    }
-
-    /// Parses 64 hex digits (colons allowed).
-    pub fn parse(text: &str) -> Option<Fingerprint> {
-        let hex: Vec<u8> = text.bytes().filter(|b| *b != b':').collect();
-        if hex.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in hex.chunks_exact(2).enumerate() {
-            out[i] = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-        }
-        Some(Fingerprint(out))
-    }
-}
-
-impl std::fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, b) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(":")?;
-            }
-            write!(f, "{b:02X}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::fmt::Debug for Fingerprint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Fingerprint({self})")
-    }
+    Tls(#[from] rustls::Error),
+    /// The TLS configuration does not suit QUIC.
+    #[error("TLS set-up failed: {0}")]
+    QuicTls(#[from] quinn::crypto::rustls::NoInitialCipherSuite),
+    /// The agent's certificate could not be made.
+    #[error("the agent's certificate could not be made: {0}")]
+    Certificate(#[from] rcgen::Error),
+    /// The connection offers no keying-material exporter to bind the session to.
+    #[error("the connection offers no keying material to bind the session to")]
+    NoExporter,
 }
 
 /// The agent's self-signed certificate and key.
@@ -142,10 +117,9 @@ impl AgentIdentity {
     /// A fresh self-signed certificate (ECDSA P-256).
     ///
     /// # Errors
-    /// [`NetError::Tls`] when key generation fails.
+    /// [`NetError::Certificate`] when key generation fails.
     pub fn generate() -> Result<AgentIdentity, NetError> {
-        let certified = rcgen::generate_simple_self_signed(vec![SERVER_NAME.to_string()])
-            .map_err(|e| NetError::Tls(e.to_string()))?;
+        let certified = rcgen::generate_simple_self_signed(vec![SERVER_NAME.to_string()])?;
         Ok(AgentIdentity {
             cert: certified.cert.der().clone(),
             key: PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()),
@@ -184,16 +158,14 @@ pub fn agent_endpoint(
     identity: &AgentIdentity,
 ) -> Result<quinn::Endpoint, NetError> {
     let mut tls = rustls::ServerConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| NetError::Tls(e.to_string()))?
+        .with_protocol_versions(&[&rustls::version::TLS13])?
         .with_no_client_auth()
         .with_single_cert(
             vec![identity.cert.clone()],
             PrivateKeyDer::Pkcs8(identity.key.clone_key()),
-        )
-        .map_err(|e| NetError::Tls(e.to_string()))?;
+        )?;
     tls.alpn_protocols = vec![ALPN.to_vec()];
-    let crypto = QuicServerConfig::try_from(tls).map_err(|e| NetError::Tls(e.to_string()))?;
+    let crypto = QuicServerConfig::try_from(tls)?;
     let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
     config.transport_config(Arc::new(transport()));
     quinn::Endpoint::server(config, addr).map_err(|source| NetError::Bind { addr, source })
@@ -231,34 +203,27 @@ pub async fn connect(
         provider: provider(),
     };
     let mut tls = rustls::ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| NetError::Tls(e.to_string()))?
+        .with_protocol_versions(&[&rustls::version::TLS13])?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     tls.alpn_protocols = vec![ALPN.to_vec()];
-    let crypto = QuicClientConfig::try_from(tls).map_err(|e| NetError::Tls(e.to_string()))?;
+    let crypto = QuicClientConfig::try_from(tls)?;
     let mut config = quinn::ClientConfig::new(Arc::new(crypto));
     config.transport_config(Arc::new(transport()));
-    let connecting = endpoint
-        .connect_with(config, addr, SERVER_NAME)
-        .map_err(|e| NetError::Connection(e.to_string()))?;
+    let connecting = endpoint.connect_with(config, addr, SERVER_NAME)?;
+    // The pinned verifier's refusal is an `access_denied` alert ([`PinnedVerifier`]).
+    let refused = quinn::TransportErrorCode::crypto(rustls::AlertDescription::AccessDenied.into());
     match tokio::time::timeout(timeout, connecting).await {
-        Err(_) => Err(NetError::Unreachable {
+        Err(_) | Ok(Err(quinn::ConnectionError::TimedOut)) => Err(NetError::Unreachable {
             addr,
             port: addr.port(),
         }),
         Ok(Ok(connection)) => Ok(connection),
-        Ok(Err(quinn::ConnectionError::TransportError(e)))
-            if e.to_string().contains("certificate") =>
-        {
+        Ok(Err(quinn::ConnectionError::TransportError(e))) if e.code == refused => {
             Err(NetError::WrongCertificate { addr })
         }
-        Ok(Err(quinn::ConnectionError::TimedOut)) => Err(NetError::Unreachable {
-            addr,
-            port: addr.port(),
-        }),
-        Ok(Err(e)) => Err(NetError::Connection(e.to_string())),
+        Ok(Err(e)) => Err(e.into()),
     }
 }
 
@@ -266,17 +231,18 @@ pub async fn connect(
 /// on any other.
 ///
 /// # Errors
-/// [`NetError::Tls`] when the exporter is unavailable.
+/// [`NetError::NoExporter`] when the exporter is unavailable.
 pub fn channel_binding(connection: &quinn::Connection) -> Result<[u8; 32], NetError> {
     let mut out = [0u8; 32];
     connection
         .export_keying_material(&mut out, EXPORTER_LABEL, b"")
-        .map_err(|_| NetError::Tls("keying material exporter unavailable".into()))?;
+        .map_err(|_| NetError::NoExporter)?;
     Ok(out)
 }
 
 /// Accepts exactly the certificate whose SHA-256 the invitation carries, and checks that the
-/// server holds its key.
+/// server holds its key. Any other certificate fails as `ApplicationVerificationFailure`, which
+/// rustls sends as an `access_denied` alert: [`connect`] tells that apart.
 #[derive(Debug)]
 struct PinnedVerifier {
     fingerprint: Fingerprint,
@@ -331,54 +297,6 @@ impl ServerCertVerifier for PinnedVerifier {
             .signature_verification_algorithms
             .supported_schemes()
     }
-}
-
-/// Writes one length-prefixed message.
-///
-/// # Errors
-/// [`NetError::Connection`] when the stream breaks, [`NetError::Protocol`] for a message that
-/// cannot be encoded.
-pub async fn write_message(
-    stream: &mut quinn::SendStream,
-    message: &Message,
-) -> Result<(), NetError> {
-    let bytes = message
-        .encode()
-        .map_err(|e| NetError::Protocol(e.to_string()))?;
-    let mut framed = (bytes.len() as u32).to_le_bytes().to_vec();
-    framed.extend_from_slice(&bytes);
-    stream
-        .write_all(&framed)
-        .await
-        .map_err(|e| NetError::Connection(e.to_string()))
-}
-
-/// Reads one length-prefixed message; `Ok(None)` when the stream ended cleanly.
-///
-/// # Errors
-/// [`NetError::Protocol`] for an oversized or malformed message, [`NetError::Connection`] when the
-/// stream breaks.
-pub async fn read_message(stream: &mut quinn::RecvStream) -> Result<Option<Message>, NetError> {
-    let mut len = [0u8; 4];
-    match stream.read_exact(&mut len).await {
-        Ok(()) => {}
-        Err(quinn::ReadExactError::FinishedEarly(0)) => return Ok(None),
-        Err(e) => return Err(NetError::Connection(e.to_string())),
-    }
-    let len = u32::from_le_bytes(len) as usize;
-    if len > MAX_MESSAGE {
-        return Err(NetError::Protocol(format!(
-            "message of {len} bytes is over the limit"
-        )));
-    }
-    let mut bytes = vec![0u8; len];
-    stream
-        .read_exact(&mut bytes)
-        .await
-        .map_err(|e| NetError::Connection(e.to_string()))?;
-    Message::decode(&bytes)
-        .map(Some)
-        .map_err(|e| NetError::Protocol(e.to_string()))
 }
 
 #[cfg(test)]

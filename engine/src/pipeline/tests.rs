@@ -1,7 +1,10 @@
 use proptest::prelude::*;
 
+use super::plan::{bands, split};
 use super::*;
 use crate::codec::tests::{photo, text};
+use crate::motion::MotionConfig;
+use crate::wire::WireError;
 
 fn paste_frame(dst: &mut Frame, src: &Frame, x0: u32, y0: u32) {
     for y in 0..src.height() {
@@ -163,6 +166,7 @@ fn sample_update() -> Vec<u8> {
 /// (one overlapping its source), a restore and a solid region.
 fn sample_steady_update() -> Vec<u8> {
     Update {
+        refinement: false,
         seq: 2,
         timestamp_us: 8,
         width: 96,
@@ -186,10 +190,20 @@ fn wire_errors_say_what_is_wrong() {
     let good = sample_update();
     assert!(Update::decode(&good).is_ok());
     assert_eq!(Update::decode(b"XYZ\x01"), Err(WireError::BadMagic));
-    // Version 2 had no restores and no layer beneath.
+    // Version 2 had no restores and no layer beneath; version 3 no flags.
     let mut older = good.clone();
-    older[3] = 2;
+    older[2] = 2;
     assert_eq!(Update::decode(&older), Err(WireError::Version(2)));
+    assert_eq!(
+        Update::decode(b"BKU\x03\x01\x07"),
+        Err(WireError::Version(3))
+    );
+    let mut flagged = good.clone();
+    flagged[3] = 2;
+    assert!(matches!(
+        Update::decode(&flagged),
+        Err(WireError::Limit { field: "flags", .. })
+    ));
     assert!(matches!(
         Update::decode(&good[..good.len() - 1]),
         Err(WireError::Truncated {
@@ -202,9 +216,9 @@ fn wire_errors_say_what_is_wrong() {
     assert_eq!(Update::decode(&extra), Err(WireError::TrailingBytes(1)));
     // Headers written by hand: sequence 1, timestamp 7, then these numbers.
     let header = |numbers: &[u64]| {
-        let mut bytes = b"BKU\x03".to_vec();
+        let mut bytes = b"BK\x04\x00".to_vec();
         for &v in [1, 7].iter().chain(numbers) {
-            crate::varint::put(&mut bytes, v);
+            crate::wire::varint::put(&mut bytes, v);
         }
         bytes
     };
@@ -221,7 +235,7 @@ fn wire_errors_say_what_is_wrong() {
         );
     }
     // Varints longer than 64 bits: eleven bytes, or a tenth byte above 1.
-    let mut long = b"BKU\x03".to_vec();
+    let mut long = b"BK\x04\x00".to_vec();
     long.extend_from_slice(&[0xff; 10]);
     long.push(0x01);
     assert_eq!(
@@ -244,6 +258,7 @@ fn wire_errors_say_what_is_wrong() {
 fn a_steady_update_costs_few_header_bytes() {
     // A steady update is small: a typed glyph's header and region cost 23 bytes, not 39.
     let glyph = Update {
+        refinement: false,
         seq: 1234,
         timestamp_us: 60_000_000,
         width: 1920,
@@ -260,9 +275,16 @@ fn a_steady_update_costs_few_header_bytes() {
     // A receiver orders updates by a sequence number it reads without decoding them.
     assert_eq!(Update::peek_seq(&glyph.encode()), Some(1234));
     let mut v1 = glyph.encode();
-    v1[3] = 1;
+    v1[2] = 1;
     assert_eq!(Update::peek_seq(&v1), None);
-    assert_eq!(Update::peek_seq(b"BKU"), None);
+    assert_eq!(Update::peek_seq(b"BK\x04"), None);
+    // Refinement is one bit of the flags byte: it costs nothing.
+    let refined = Update {
+        refinement: true,
+        ..glyph.clone()
+    };
+    assert_eq!(refined.encode().len(), glyph.encode().len());
+    assert_eq!(Update::decode(&refined.encode()).unwrap(), refined);
 }
 
 proptest! {
@@ -271,7 +293,7 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let _ = Update::decode(&bytes);
-        let mut with_magic = b"BKU\x03".to_vec();
+        let mut with_magic = b"BK\x04\x00".to_vec();
         with_magic.extend_from_slice(&bytes);
         if let Ok(update) = Update::decode(&with_magic) {
             let _ = Framebuffer::new().apply(&update);
@@ -353,7 +375,7 @@ proptest! {
                 if copy { EncodedRegion::copy(rect, fx, fy) } else { EncodedRegion::restore(rect) }
             })
             .collect();
-        let update = Update { seq: 2, timestamp_us: 8, width: 96, height: 64, regions };
+        let update = Update { seq: 2, refinement: false, timestamp_us: 8, width: 96, height: 64, regions };
         viewer.apply(&Update::decode(&update.encode()).unwrap()).unwrap();
     }
 }
@@ -368,15 +390,68 @@ fn refinement_in_pieces_ends_exact_too() {
         &encoder.encode(&screen.as_ref(), 0).unwrap().unwrap(),
     );
     let mut pieces = 0;
-    while let Some(update) = encoder.refine_some(1_000_000, 2).unwrap() {
-        let tiles: u64 = update.regions.iter().map(|r| r.rect.area()).sum();
-        assert!(tiles <= 2 * 64 * 64, "a piece of {tiles} pixels");
+    while let Some(update) = encoder.refine_within(1_000_000, 2 * 64 * 64).unwrap() {
+        let area: u64 = update.regions.iter().map(|r| r.rect.area()).sum();
+        assert!(area <= 2 * 64 * 64, "a piece of {area} pixels");
         apply(&mut viewer, &update);
         pieces += 1;
         assert!(pieces < 100);
     }
     assert!(pieces > 1);
     assert_eq!(viewer.frame().unwrap(), &screen);
+}
+
+/// On a slow link a piece may be smaller than a tile: the tile goes a few rows at a time, from
+/// the top, and is owed until its last row went.
+#[test]
+fn refinement_smaller_than_a_tile_goes_a_few_rows_at_a_time() {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    let screen = photo(64, 64);
+    apply(
+        &mut viewer,
+        &encoder.encode(&screen.as_ref(), 0).unwrap().unwrap(),
+    );
+    let mut rows = Vec::new();
+    while let Some(update) = encoder.refine_within(1_000_000, 64 * 20).unwrap() {
+        assert_eq!(update.regions.len(), 1, "{update:?}");
+        let rect = update.regions[0].rect;
+        assert_eq!((rect.x, rect.width), (0, 64));
+        rows.push((rect.y, rect.height));
+        apply(&mut viewer, &update);
+        assert!(rows.len() < 10);
+    }
+    assert_eq!(rows, vec![(0, 20), (20, 20), (40, 20), (60, 4)]);
+    assert_eq!(viewer.frame().unwrap(), &screen);
+    assert_eq!(encoder.next_refine_at(), None);
+    // Never fewer rows than compress well.
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    encoder.encode(&screen.as_ref(), 0).unwrap().unwrap();
+    let thin = encoder.refine_within(1_000_000, 64).unwrap().unwrap();
+    assert_eq!(thin.regions[0].rect, Rect::new(0, 0, 64, 16));
+    // A tile shown lossy again after a partial refinement owes every row again.
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    encoder.encode(&screen.as_ref(), 0).unwrap().unwrap();
+    let first = encoder.refine_within(1_000_000, 64 * 20).unwrap().unwrap();
+    assert_eq!(first.regions[0].rect, Rect::new(0, 0, 64, 20));
+    let other = photo(64, 64);
+    let mut changed = other.clone();
+    for y in 0..64 {
+        for x in 0..64 {
+            let p = other.as_ref().pixel(63 - x, y);
+            changed.set_pixel(x, y, p);
+        }
+    }
+    encoder
+        .encode(&changed.as_ref(), 1_100_000)
+        .unwrap()
+        .unwrap();
+    let again = encoder.refine_within(2_000_000, 64 * 20).unwrap().unwrap();
+    assert_eq!(
+        again.regions[0].rect,
+        Rect::new(0, 0, 64, 20),
+        "from the top again"
+    );
 }
 
 /// Applies a copy of `rect`'s block from (`fx`, `fy`) to a numbered screen and checks it against
@@ -395,6 +470,7 @@ fn check_copy(rect: Rect, fx: u32, fy: u32) {
         payload: crate::codec::lossless::encode(&screen.as_ref(), screen.as_ref().bounds(), 3),
     };
     let update = |seq, regions| Update {
+        refinement: false,
         seq,
         timestamp_us: 0,
         width: 64,
@@ -448,6 +524,7 @@ fn copies_read_the_screen_as_it_was_before_the_update() {
         payload,
     };
     let first = Update {
+        refinement: false,
         seq: 1,
         timestamp_us: 0,
         width: 32,
@@ -459,6 +536,7 @@ fn copies_read_the_screen_as_it_was_before_the_update() {
     };
     apply(&mut viewer, &first);
     let swap = Update {
+        refinement: false,
         seq: 2,
         timestamp_us: 0,
         width: 32,
@@ -480,6 +558,7 @@ fn copies_read_the_screen_as_it_was_before_the_update() {
 fn bad_copies_are_refused_and_change_nothing() {
     let mut viewer = Framebuffer::new();
     let copy_first = Update {
+        refinement: false,
         seq: 1,
         timestamp_us: 0,
         width: 32,
@@ -494,6 +573,7 @@ fn bad_copies_are_refused_and_change_nothing() {
     apply(
         &mut viewer,
         &Update {
+            refinement: false,
             seq: 1,
             timestamp_us: 0,
             width: 32,
@@ -530,6 +610,7 @@ fn bad_copies_are_refused_and_change_nothing() {
         ),
     ] {
         let update = Update {
+            refinement: false,
             seq: 2,
             timestamp_us: 0,
             width: 32,
@@ -553,6 +634,7 @@ fn a_restore_brings_back_what_a_copy_covered() {
         }
     }
     let update = |seq, regions| Update {
+        refinement: false,
         seq,
         timestamp_us: 0,
         width: 48,

@@ -1,16 +1,17 @@
-//! The sharer's side of a session.
+//! The sharer's side of a session: authentication, consent, control, chat and timers, and the
+//! [`ScreenSender`] whose updates flow only after the sharer's Yes.
 
 use std::collections::VecDeque;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
+use crate::pipeline::PipelineError;
 use crate::session::auth::{Pake, Prover, confirmation, verify_confirmation};
-use crate::session::message::PROTOCOL_VERSION;
-use crate::session::{
-    CloseReason, Due, InputEvent, Liveness, Message, Party, Refusal, Secret, Ticket, TicketState,
-    Timers,
-};
+use crate::session::{CloseReason, Due, Liveness, Secret, Ticket, TicketState, Timers};
+use crate::stream::{Capture, OutgoingUpdate, ScreenSender, SenderOutput, StreamConfig};
+use crate::wire::message::PROTOCOL_VERSION;
+use crate::wire::{InputEvent, Message, Party, Refusal};
 
 /// Where the agent's session stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +32,7 @@ pub enum AgentState {
 
 /// What the sharer decided, or typed.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SharerDecision {
     /// Yes or No to "`<helper> wants to connect to your computer`".
     AllowConnection(bool),
@@ -42,26 +44,45 @@ pub enum SharerDecision {
     Disconnect,
     /// The sharer sent a chat message.
     Chat(String),
+    /// Yes or No to "Continue sharing your screen with `<helper>`?"
+    ContinueSharing(bool),
 }
 
 /// An input to [`AgentSession::handle_input`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AgentInput {
     /// A message from the viewer.
     Received(Message),
     /// The sharer acted.
     Decision(SharerDecision),
-    /// An encoded screen update the application would send (see [`crate::pipeline::Update`]).
-    Screen(Vec<u8>),
-    /// A cursor shape or position the application would send
-    /// ([`Message::CursorShape`] or [`Message::CursorMoved`]; anything else is ignored).
-    Cursor(Message),
-    /// Time passed (at the time [`AgentSession::poll_timeout`] asked for, or any time).
-    Tick,
+    /// Screen update `seq` reached the viewer ([`AgentOutput::SendUpdate`]); the transport's
+    /// smoothed round trip was then `rtt_us`.
+    Delivered {
+        /// The update's sequence number.
+        seq: u64,
+        /// The round trip, in microseconds.
+        rtt_us: u64,
+    },
+    /// Screen update `seq` will never reach the viewer.
+    Lost {
+        /// The update's sequence number.
+        seq: u64,
+    },
+    /// Time passed (at the time [`AgentSession::poll_timeout`] asked for, or any time), and the
+    /// transport's smoothed round trip is `rtt_us` (`None` when it has none).
+    Tick {
+        /// The round trip, in microseconds.
+        rtt_us: Option<u64>,
+    },
+    /// The connection or the screen failed: the session ends for this reason (a goodbye goes
+    /// out, in case the connection still stands).
+    Closed(CloseReason),
 }
 
 /// What the application should know or show.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AgentEvent {
     /// Ask the sharer: "`<helper> wants to connect to your computer. Allow?`"
     HelperWantsToConnect {
@@ -94,21 +115,55 @@ pub enum AgentEvent {
         /// The text.
         text: String,
     },
+    /// Ask the sharer: "Continue sharing your screen with `<helper>`?"
+    /// ([`SharerDecision::ContinueSharing`]); unanswered for [`Timers::continue_timeout_us`],
+    /// the helper is disconnected.
+    AskContinue {
+        /// The helper's name.
+        helper: String,
+    },
+    /// "Continue sharing?" went unanswered: the question is withdrawn and the helper
+    /// disconnected.
+    ContinueUnanswered,
     /// The session is over.
     Closed(CloseReason),
 }
 
 /// An output of [`AgentSession::poll_output`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AgentOutput {
     /// Send this message on the control stream.
     Send(Message),
-    /// Send this screen update.
-    SendScreen(Vec<u8>),
+    /// Send this screen update on a stream of its own, and report back
+    /// [`AgentInput::Delivered`] or [`AgentInput::Lost`].
+    SendUpdate(OutgoingUpdate),
+    /// Capture the screen now, and hand it to [`AgentSession::handle_capture`].
+    Capture,
     /// Apply this input to the sharer's computer (only ever while the helper has control).
     Apply(InputEvent),
     /// Tell the application.
     Event(AgentEvent),
+}
+
+/// Settings of the sharer's side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AgentConfig {
+    /// Session timers.
+    pub timers: Timers,
+    /// The screen stream.
+    pub stream: StreamConfig,
+}
+
+/// Where "Continue sharing?" stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Continue {
+    /// Not viewing yet.
+    Off,
+    /// Ask at this time.
+    AskAt(u64),
+    /// Asked; unanswered by this time, the helper is disconnected.
+    AnswerBy(u64),
 }
 
 /// The sharer's side of one connection.
@@ -123,6 +178,10 @@ pub struct AgentSession {
     request: u32,
     timers: Timers,
     live: Liveness,
+    continuing: Continue,
+    screen: ScreenSender,
+    /// A capture was asked for and not yet handed in.
+    capture_asked: bool,
     out: VecDeque<AgentOutput>,
 }
 
@@ -134,7 +193,7 @@ impl AgentSession {
         ticket: Ticket,
         channel_binding: [u8; 32],
         rng_seed: [u8; 32],
-        timers: Timers,
+        config: AgentConfig,
         now_us: u64,
     ) -> AgentSession {
         AgentSession {
@@ -145,8 +204,11 @@ impl AgentSession {
             helper: String::new(),
             key: None,
             request: 0,
-            timers,
+            timers: config.timers,
             live: Liveness::new(now_us),
+            continuing: Continue::Off,
+            screen: ScreenSender::new(config.stream),
+            capture_asked: false,
             out: VecDeque::new(),
         }
     }
@@ -176,10 +238,19 @@ impl AgentSession {
 
     /// When to call [`AgentSession::handle_input`] with [`AgentInput::Tick`] at the latest.
     pub fn poll_timeout(&self) -> Option<u64> {
-        match self.state {
-            AgentState::Closed(_) => None,
-            _ => Some(self.live.next_deadline(&self.timers, self.key.is_some())),
+        if matches!(self.state, AgentState::Closed(_)) {
+            return None;
         }
+        let live = self.live.next_deadline(&self.timers, self.key.is_some());
+        let continuing = match self.continuing {
+            Continue::Off => None,
+            Continue::AskAt(at) | Continue::AnswerBy(at) => Some(at),
+        };
+        let capture = self.screen.capture_due().filter(|_| !self.capture_asked);
+        [Some(live), continuing, capture]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Takes one input at time `now_us`.
@@ -192,24 +263,55 @@ impl AgentSession {
                 self.live.received(now_us);
                 self.handle_message(now_us, message);
             }
-            AgentInput::Decision(decision) => self.handle_decision(decision),
-            AgentInput::Screen(bytes) => {
-                if self.may_send_screen() {
-                    self.out.push_back(AgentOutput::SendScreen(bytes));
+            AgentInput::Decision(decision) => self.handle_decision(now_us, decision),
+            AgentInput::Delivered { seq, rtt_us } => {
+                self.screen.handle_delivered(now_us, seq, rtt_us)
+            }
+            AgentInput::Lost { seq } => self.screen.handle_lost(now_us, seq),
+            AgentInput::Tick { rtt_us } => {
+                if let Some(rtt_us) = rtt_us {
+                    self.screen.handle_rtt(now_us, rtt_us);
                 }
             }
-            AgentInput::Cursor(message) => {
-                if self.may_send_screen()
-                    && matches!(
-                        message,
-                        Message::CursorShape { .. } | Message::CursorMoved { .. }
-                    )
-                {
-                    self.send(message);
-                }
+            AgentInput::Closed(reason) => {
+                self.send(Message::Bye { by: Party::Sharer });
+                self.close(reason);
             }
-            AgentInput::Tick => {}
         }
+        self.after_input(now_us);
+    }
+
+    /// Takes the capture asked for with [`AgentOutput::Capture`], made at `now_us`: what the
+    /// screen stream sends for it comes out of [`AgentSession::poll_output`].
+    ///
+    /// # Errors
+    /// [`PipelineError`] when the screen cannot be encoded; the session is then closed.
+    pub fn handle_capture(
+        &mut self,
+        now_us: u64,
+        capture: Capture<'_>,
+    ) -> Result<(), PipelineError> {
+        self.capture_asked = false;
+        if !self.may_send_screen() {
+            return Ok(());
+        }
+        if let Err(e) = self.screen.handle_capture(now_us, capture) {
+            self.send(Message::Bye { by: Party::Sharer });
+            self.close(CloseReason::ScreenFailed(e.to_string()));
+            return Err(e);
+        }
+        while let Some(output) = self.screen.poll_output() {
+            self.out.push_back(match output {
+                SenderOutput::Update(update) => AgentOutput::SendUpdate(update),
+                SenderOutput::Cursor(message) => AgentOutput::Send(message),
+            });
+        }
+        self.after_input(now_us);
+        Ok(())
+    }
+
+    /// What is due after any input: time-outs, pings, "Continue sharing?", a capture.
+    fn after_input(&mut self, now_us: u64) {
         if matches!(self.state, AgentState::Closed(_)) {
             return;
         }
@@ -218,10 +320,27 @@ impl AgentSession {
             Due::Ping => self.send(Message::Ping),
             Due::Nothing => {}
         }
+        match self.continuing {
+            Continue::AskAt(at) if now_us >= at => {
+                self.continuing = Continue::AnswerBy(now_us + self.timers.continue_timeout_us);
+                let helper = self.helper.clone();
+                self.event(AgentEvent::AskContinue { helper });
+            }
+            Continue::AnswerBy(by) if now_us >= by => {
+                self.event(AgentEvent::ContinueUnanswered);
+                self.send(Message::Bye { by: Party::Sharer });
+                return self.close(CloseReason::Disconnected { by: Party::Sharer });
+            }
+            _ => {}
+        }
+        if !self.capture_asked && self.screen.capture_due().is_some_and(|at| now_us >= at) {
+            self.capture_asked = true;
+            self.out.push_back(AgentOutput::Capture);
+        }
         if self
             .out
             .iter()
-            .any(|o| matches!(o, AgentOutput::Send(_) | AgentOutput::SendScreen(_)))
+            .any(|o| matches!(o, AgentOutput::Send(_) | AgentOutput::SendUpdate(_)))
         {
             self.live.sent(now_us);
         }
@@ -238,6 +357,11 @@ impl AgentSession {
     fn close(&mut self, reason: CloseReason) {
         self.state = AgentState::Closed(reason.clone());
         self.key = None;
+        self.screen.stop();
+        self.continuing = Continue::Off;
+        self.capture_asked = false;
+        self.out
+            .retain(|o| !matches!(o, AgentOutput::SendUpdate(_) | AgentOutput::Capture));
         self.event(AgentEvent::Closed(reason));
     }
 
@@ -354,7 +478,7 @@ impl AgentSession {
         }
     }
 
-    fn handle_decision(&mut self, decision: SharerDecision) {
+    fn handle_decision(&mut self, now_us: u64, decision: SharerDecision) {
         use AgentState as S;
         match (&self.state, decision) {
             (_, SharerDecision::Disconnect) => {
@@ -365,6 +489,19 @@ impl AgentSession {
                 self.state = S::Viewing;
                 self.send(Message::Accepted);
                 self.event(AgentEvent::ViewingStarted);
+                self.screen.start(now_us);
+                self.continuing = Continue::AskAt(now_us + self.timers.continue_every_us);
+            }
+            (_, SharerDecision::ContinueSharing(yes)) => {
+                if !matches!(self.continuing, Continue::AnswerBy(_)) {
+                    return;
+                }
+                if yes {
+                    self.continuing = Continue::AskAt(now_us + self.timers.continue_every_us);
+                } else {
+                    self.send(Message::Bye { by: Party::Sharer });
+                    self.close(CloseReason::Disconnected { by: Party::Sharer });
+                }
             }
             (S::AwaitingConsent, SharerDecision::AllowConnection(false)) => {
                 self.refuse(Refusal::Refused)

@@ -2,9 +2,13 @@
 //!
 //! [`AgentSession`] (the sharer's side) and [`ViewerSession`] (the helper's side) own no socket,
 //! clock or thread. The driver feeds each one inputs with the current time
-//! (`handle_input(now_us, input)`: a received [`Message`], a person's decision, a screen update to
-//! send, or just a tick), then drains `poll_output()` until it returns `None` (messages to send,
-//! events for the application, input to apply), and calls again at `poll_timeout()` at the latest.
+//! (`handle_input(now_us, input)`: a received [`Message`], a person's decision, a screen update
+//! delivered, or just a tick), then drains `poll_output()` until it returns `None` (messages and
+//! screen updates to send, a capture to make, events for the application, input to apply), and
+//! calls again at `poll_timeout()` at the latest. Each side owns its half of the screen stream
+//! ([`crate::stream`]): the agent's [`ScreenSender`](crate::stream::ScreenSender) runs only
+//! after the sharer's Yes, and the viewer's
+//! [`ScreenReceiver`](crate::stream::ScreenReceiver) takes updates only while viewing.
 //!
 //! ```text
 //!   viewer                                         agent
@@ -23,21 +27,25 @@
 //!   Bye                                  <----->   Bye
 //! ```
 //!
-//! The invariants, each tested: no screen update leaves the agent before the sharer's Yes; no
-//! helper input reaches the agent's output unless the helper has control; the sharer's Esc ends
-//! control at once, locally, whatever is in flight; the helper's Esc releases control; chat flows
-//! both ways while viewing or controlling. Authentication is in [`auth`].
+//! The invariants, each tested: no screen update leaves the agent before the sharer's Yes (no
+//! capture is even made); no helper input reaches the agent's output unless the helper has
+//! control; the sharer's Esc ends control at once, locally, whatever is in flight; the helper's
+//! Esc releases control; chat flows both ways while viewing or controlling; "Continue sharing?"
+//! comes every [`Timers::continue_every_us`], and unanswered it disconnects. Authentication is
+//! in [`auth`].
 
-pub mod agent;
+mod agent;
 pub mod auth;
-pub mod message;
-pub mod viewer;
+mod viewer;
 
-pub use agent::{AgentEvent, AgentInput, AgentOutput, AgentSession, AgentState, SharerDecision};
-pub use message::{InputEvent, Message, Party, Refusal};
+pub use agent::{
+    AgentConfig, AgentEvent, AgentInput, AgentOutput, AgentSession, AgentState, SharerDecision,
+};
 pub use viewer::{
     HelperAction, ViewerEvent, ViewerInput, ViewerOutput, ViewerSession, ViewerState,
 };
+
+use crate::wire::{Party, Refusal};
 
 use zeroize::Zeroize;
 
@@ -77,6 +85,7 @@ impl<T: Zeroize> std::fmt::Display for Secret<T> {
 
 /// Where an invitation stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TicketState {
     /// Usable.
     Open,
@@ -168,6 +177,8 @@ pub enum CloseReason {
     },
     /// The peer broke the protocol.
     ProtocolError(String),
+    /// The sharer's screen could not be captured or encoded (what failed, in words).
+    ScreenFailed(String),
 }
 
 impl std::fmt::Display for CloseReason {
@@ -208,6 +219,9 @@ impl std::fmt::Display for CloseReason {
                 "the other side speaks protocol version {theirs}, this one {ours}: update both"
             ),
             CloseReason::ProtocolError(detail) => write!(f, "protocol error: {detail}"),
+            CloseReason::ScreenFailed(detail) => {
+                write!(f, "the sharer's screen could not be shared: {detail}")
+            }
         }
     }
 }
@@ -221,6 +235,11 @@ pub struct Timers {
     pub ping_us: u64,
     /// Close after this long without receiving.
     pub idle_us: u64,
+    /// Ask the sharer "Continue sharing?" after this long of viewing, and again this long after
+    /// each Yes (the agent's side).
+    pub continue_every_us: u64,
+    /// Disconnect the helper when "Continue sharing?" is unanswered this long.
+    pub continue_timeout_us: u64,
 }
 
 impl Default for Timers {
@@ -229,6 +248,8 @@ impl Default for Timers {
             handshake_us: 30_000_000,
             ping_us: 5_000_000,
             idle_us: 20_000_000,
+            continue_every_us: 30 * 60 * 1_000_000,
+            continue_timeout_us: 5 * 60 * 1_000_000,
         }
     }
 }

@@ -1,289 +1,17 @@
-//! Agent and viewer joined by an in-memory link with simulated time, latency, loss and
-//! bandwidth. Nothing sleeps: time jumps to the next delivery or wake-up, and every loop is
-//! bounded.
-
-use std::collections::VecDeque;
+//! The session cores joined by a simulated network ([`crate::sim`]): every invariant checked on
+//! every output, on simulated time.
 
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;
-use rand_core::{RngCore, SeedableRng};
+use rand_core::SeedableRng;
 
-use super::auth::{StretchParams, stretch};
+use super::auth::stretch;
 use super::*;
-
-const PASSWORD: &str = "Tr0ub4dor&3-horse";
-
-fn light_params() -> StretchParams {
-    StretchParams {
-        salt: [9; 16],
-        m_cost_kib: 64,
-        t_cost: 1,
-        p_cost: 1,
-    }
-}
-
-fn ticket() -> Ticket {
-    Ticket {
-        id: "inv-1".into(),
-        sharer: "Ada".into(),
-        verifier: stretch(PASSWORD, &light_params()).unwrap(),
-        expires_at_us: 3_600_000_000,
-        attempts: 0,
-        max_attempts: DEFAULT_MAX_ATTEMPTS,
-        state: TicketState::Open,
-    }
-}
-
-/// One direction of the link: reliable and ordered like a QUIC stream, so a lost packet shows
-/// up as a retransmission delay.
-struct Link {
-    latency_us: u64,
-    loss: f64,
-    bytes_per_ms: u64,
-    busy_until: u64,
-    last_delivery: u64,
-    queue: VecDeque<(u64, Packet)>,
-    rng: ChaCha20Rng,
-    up: bool,
-}
-
-#[derive(Clone, Debug)]
-enum Packet {
-    Message(Vec<u8>),
-    Screen(Vec<u8>),
-}
-
-impl Link {
-    fn new(latency_us: u64, loss: f64, bytes_per_ms: u64, seed: u64) -> Link {
-        Link {
-            latency_us,
-            loss,
-            bytes_per_ms,
-            busy_until: 0,
-            last_delivery: 0,
-            queue: VecDeque::new(),
-            rng: ChaCha20Rng::seed_from_u64(seed),
-            up: true,
-        }
-    }
-
-    fn send(&mut self, now: u64, packet: Packet) {
-        if !self.up {
-            return;
-        }
-        let size = match &packet {
-            Packet::Message(b) | Packet::Screen(b) => b.len() as u64 + 40,
-        };
-        let start = now.max(self.busy_until);
-        self.busy_until = start + size * 1000 / self.bytes_per_ms.max(1);
-        let mut at = self.busy_until + self.latency_us;
-        // Each loss costs a retransmission after about one and a half round trips.
-        while (self.rng.next_u32() as f64 / u32::MAX as f64) < self.loss {
-            at += 3 * self.latency_us + 10_000;
-        }
-        at = at.max(self.last_delivery);
-        self.last_delivery = at;
-        self.queue.push_back((at, packet));
-    }
-
-    fn next_at(&self) -> Option<u64> {
-        self.queue.front().map(|(at, _)| *at)
-    }
-}
-
-/// What the harness saw, for assertions.
-#[derive(Default, Debug)]
-struct Log {
-    agent: Vec<AgentEvent>,
-    viewer: Vec<ViewerEvent>,
-    applied: Vec<InputEvent>,
-    screens_sent: usize,
-    screens_shown: usize,
-    messages_to_agent: Vec<Message>,
-    messages_to_viewer: Vec<Message>,
-}
-
-struct Pair {
-    now: u64,
-    agent: AgentSession,
-    viewer: ViewerSession,
-    to_agent: Link,
-    to_viewer: Link,
-    log: Log,
-    sharer_said_yes: bool,
-}
-
-impl Pair {
-    fn new(password: &str, ticket: Ticket) -> Pair {
-        Pair::with_link(password, ticket, 10_000, 0.0, 1_000_000)
-    }
-
-    fn with_link(
-        password: &str,
-        ticket: Ticket,
-        latency_us: u64,
-        loss: f64,
-        bytes_per_ms: u64,
-    ) -> Pair {
-        let binding = [42u8; 32];
-        let stretched = stretch(password, &light_params()).unwrap();
-        let agent = AgentSession::new(ticket, binding, [1; 32], Timers::default(), 0);
-        let viewer = ViewerSession::new(
-            "inv-1",
-            "Grace",
-            &stretched,
-            binding,
-            [2; 32],
-            Timers::default(),
-            0,
-        );
-        let mut pair = Pair {
-            now: 0,
-            agent,
-            viewer,
-            to_agent: Link::new(latency_us, loss, bytes_per_ms, 7),
-            to_viewer: Link::new(latency_us, loss, bytes_per_ms, 8),
-            log: Log::default(),
-            sharer_said_yes: false,
-        };
-        pair.drain();
-        pair
-    }
-
-    /// Moves every pending output onto the links, checking the invariants as it goes.
-    fn drain(&mut self) {
-        while let Some(output) = self.agent.poll_output() {
-            match output {
-                AgentOutput::Send(m) => {
-                    self.log.messages_to_viewer.push(m.clone());
-                    self.to_viewer
-                        .send(self.now, Packet::Message(m.encode().unwrap()));
-                }
-                AgentOutput::SendScreen(bytes) => {
-                    assert!(
-                        self.sharer_said_yes,
-                        "a screen update left before the sharer's Yes"
-                    );
-                    assert!(self.agent.may_send_screen());
-                    self.log.screens_sent += 1;
-                    self.to_viewer.send(self.now, Packet::Screen(bytes));
-                }
-                AgentOutput::Apply(event) => {
-                    assert_eq!(
-                        self.agent.state(),
-                        &AgentState::Controlling,
-                        "input applied without control"
-                    );
-                    self.log.applied.push(event);
-                }
-                AgentOutput::Event(e) => self.log.agent.push(e),
-            }
-        }
-        while let Some(output) = self.viewer.poll_output() {
-            match output {
-                ViewerOutput::Send(m) => {
-                    self.log.messages_to_agent.push(m.clone());
-                    self.to_agent
-                        .send(self.now, Packet::Message(m.encode().unwrap()));
-                }
-                ViewerOutput::Event(ViewerEvent::Screen(_)) => self.log.screens_shown += 1,
-                ViewerOutput::Event(e) => self.log.viewer.push(e),
-            }
-        }
-    }
-
-    /// Jumps to the next delivery or wake-up at or before `limit`; false when there is none.
-    fn step(&mut self, limit: u64) -> bool {
-        let candidates = [
-            self.to_agent.next_at(),
-            self.to_viewer.next_at(),
-            self.agent.poll_timeout(),
-            self.viewer.poll_timeout(),
-        ];
-        let Some(next) = candidates.into_iter().flatten().min() else {
-            return false;
-        };
-        if next > limit {
-            return false;
-        }
-        self.now = self.now.max(next);
-        if self.to_agent.next_at().is_some_and(|t| t <= self.now) {
-            let (_, packet) = self.to_agent.queue.pop_front().unwrap();
-            let Packet::Message(bytes) = packet else {
-                unreachable!("the viewer sends no screens")
-            };
-            self.agent.handle_input(
-                self.now,
-                AgentInput::Received(Message::decode(&bytes).unwrap()),
-            );
-        } else if self.to_viewer.next_at().is_some_and(|t| t <= self.now) {
-            let (_, packet) = self.to_viewer.queue.pop_front().unwrap();
-            let input = match packet {
-                Packet::Message(bytes) => ViewerInput::Received(Message::decode(&bytes).unwrap()),
-                Packet::Screen(bytes) => ViewerInput::Screen(bytes),
-            };
-            self.viewer.handle_input(self.now, input);
-        } else {
-            self.agent.handle_input(self.now, AgentInput::Tick);
-            self.viewer.handle_input(self.now, AgentTick::viewer());
-        }
-        self.drain();
-        true
-    }
-
-    /// Runs for `us` of simulated time.
-    fn run(&mut self, us: u64) {
-        let limit = self.now + us;
-        for _ in 0..100_000 {
-            if !self.step(limit) {
-                break;
-            }
-        }
-        self.now = self.now.max(limit);
-    }
-
-    fn sharer(&mut self, decision: SharerDecision) {
-        if decision == SharerDecision::AllowConnection(true)
-            && self.agent.state() == &AgentState::AwaitingConsent
-        {
-            self.sharer_said_yes = true;
-        }
-        self.agent
-            .handle_input(self.now, AgentInput::Decision(decision));
-        self.drain();
-    }
-
-    fn helper(&mut self, action: HelperAction) {
-        self.viewer
-            .handle_input(self.now, ViewerInput::Action(action));
-        self.drain();
-    }
-
-    fn screen(&mut self) {
-        self.agent
-            .handle_input(self.now, AgentInput::Screen(vec![1, 2, 3]));
-        self.drain();
-    }
-
-    /// Connected, allowed, viewing.
-    fn viewing() -> Pair {
-        let mut p = Pair::new(PASSWORD, ticket());
-        p.run(100_000);
-        assert_eq!(p.agent.state(), &AgentState::AwaitingConsent);
-        p.sharer(SharerDecision::AllowConnection(true));
-        p.run(100_000);
-        assert_eq!(p.viewer.state(), &ViewerState::Viewing);
-        p
-    }
-}
-
-/// `ViewerInput::Tick`, spelled so the harness reads evenly.
-struct AgentTick;
-impl AgentTick {
-    fn viewer() -> ViewerInput {
-        ViewerInput::Tick
-    }
-}
+use crate::frame::Frame;
+use crate::pipeline::{CursorImage, Pointer};
+use crate::sim::link::LinkSpec;
+use crate::sim::pair::{PASSWORD, Pair, Screen, Still, light_params, ticket};
+use crate::wire::{InputEvent, Message, Party, Refusal, message};
 
 const KEY: InputEvent = InputEvent::Key {
     keysym: 0x61,
@@ -306,14 +34,22 @@ fn the_whole_session() {
             sharer: "Ada".into()
         }]
     );
-    // Nothing is shown before the Yes.
-    p.screen();
-    p.run(100_000);
-    assert_eq!((p.log.screens_sent, p.log.screens_shown), (0, 0));
+    // Nothing is captured, let alone shown, before the Yes.
+    p.run(1_000_000);
+    assert_eq!(
+        (p.log.captures, p.log.sent.len(), p.log.shown.len()),
+        (0, 0, 0)
+    );
     p.sharer(SharerDecision::AllowConnection(true));
-    p.screen();
     p.run(100_000);
-    assert_eq!((p.log.screens_sent, p.log.screens_shown), (1, 1));
+    assert!(p.log.captures > 1, "captures follow the Yes");
+    assert_eq!(p.log.sent.len(), 1, "a still screen is sent once");
+    assert_eq!(p.log.shown.len(), 1);
+    assert_eq!(
+        p.viewer.screen(),
+        Some(&p.frame),
+        "the helper sees the sharer's pixels"
+    );
     // Input before control is not applied.
     p.helper(HelperAction::Input(KEY));
     p.run(100_000);
@@ -408,42 +144,75 @@ fn sharers_esc_wins_at_once_with_input_in_flight() {
     assert_eq!(p.log.messages_to_agent.len(), sent);
 }
 
+/// A still screen with a pointer that moves right a pixel a capture.
+struct Pointing {
+    still: Still,
+    at: u32,
+    shaped: bool,
+}
+
+impl Screen for Pointing {
+    fn draw(&mut self, now_us: u64, frame: &mut Frame) {
+        self.still.draw(now_us, frame);
+    }
+
+    fn pointer(&mut self) -> Option<Pointer> {
+        self.at += 1;
+        let shape = (!std::mem::replace(&mut self.shaped, true)).then(|| CursorImage {
+            width: 2,
+            height: 2,
+            hot_x: 1,
+            hot_y: 1,
+            bgra: vec![255; 16],
+        });
+        Some(Pointer {
+            x: self.at,
+            y: 20,
+            visible: true,
+            shape,
+        })
+    }
+}
+
 #[test]
 fn the_cursor_travels_as_small_messages_only_after_the_yes() {
-    let mut p = Pair::new(PASSWORD, ticket());
-    p.run(100_000);
-    let moved = Message::CursorMoved {
-        x: 10,
-        y: 20,
-        visible: true,
+    let screen = Pointing {
+        still: Still(Frame::filled(64, 48, [9, 9, 9, 255])),
+        at: 0,
+        shaped: false,
     };
-    p.agent
-        .handle_input(p.now, AgentInput::Cursor(moved.clone()));
-    p.drain();
-    p.run(100_000);
+    let config = AgentConfig::default();
+    let mut p = Pair::on(
+        LinkSpec::loopback(),
+        PASSWORD,
+        ticket(),
+        config,
+        Box::new(screen),
+    );
+    p.run(1_000_000);
+    let cursor =
+        |m: &Message| matches!(m, Message::CursorShape { .. } | Message::CursorMoved { .. });
     assert!(
-        !p.log.messages_to_viewer.contains(&moved),
-        "a cursor position left before the Yes"
+        !p.log.messages_to_viewer.iter().any(cursor),
+        "a cursor message left before the Yes"
     );
     p.sharer(SharerDecision::AllowConnection(true));
-    let shape = Message::CursorShape {
-        width: 2,
-        height: 2,
-        hot_x: 1,
-        hot_y: 1,
-        pixels: vec![1, 2, 3],
+    p.run(200_000);
+    let shapes: Vec<&ViewerEvent> = (p.log.viewer.iter())
+        .filter(|e| matches!(e, ViewerEvent::CursorShape(_)))
+        .collect();
+    assert_eq!(shapes.len(), 1, "the shape goes once");
+    let ViewerEvent::CursorShape(picture) = shapes[0] else {
+        unreachable!()
     };
-    p.agent
-        .handle_input(p.now, AgentInput::Cursor(shape.clone()));
-    p.agent.handle_input(p.now, AgentInput::Cursor(moved));
-    p.drain();
-    p.run(100_000);
-    assert!(p.log.viewer.contains(&ViewerEvent::CursorShape(shape)));
-    assert!(p.log.viewer.contains(&ViewerEvent::CursorMoved {
-        x: 10,
-        y: 20,
-        visible: true
-    }));
+    assert_eq!(
+        (picture.width, picture.hot, &picture.bgra),
+        (2, (1, 1), &vec![255; 16])
+    );
+    let moves = (p.log.viewer.iter())
+        .filter(|e| matches!(e, ViewerEvent::CursorMoved { y: 20, .. }))
+        .count();
+    assert!(moves > 3, "positions follow the pointer: {moves}");
     let bad = Message::CursorShape {
         width: 2,
         height: 2,
@@ -490,7 +259,7 @@ fn sharer_can_refuse_the_connection() {
         p.viewer.state(),
         &ViewerState::Closed(CloseReason::Refused(Refusal::Refused))
     );
-    assert_eq!(p.log.screens_sent, 0);
+    assert_eq!((p.log.captures, p.log.sent.len()), (0, 0));
 }
 
 #[test]
@@ -621,7 +390,7 @@ fn an_agent_without_the_password_is_not_trusted() {
 fn a_relay_between_two_tls_sessions_fails_authentication() {
     // Same password, but each side sees a different TLS exporter value: a man in the middle.
     let stretched = stretch(PASSWORD, &light_params()).unwrap();
-    let mut agent = AgentSession::new(ticket(), [1; 32], [1; 32], Timers::default(), 0);
+    let mut agent = AgentSession::new(ticket(), [1; 32], [1; 32], AgentConfig::default(), 0);
     let mut viewer = ViewerSession::new(
         "inv-1",
         "Grace",
@@ -657,8 +426,9 @@ fn silence_times_out_and_pings_keep_a_quiet_session_alive() {
         &ViewerState::Viewing,
         "pings kept it alive"
     );
-    p.to_agent.up = false;
-    p.to_viewer.up = false;
+    let now = p.now;
+    p.net.path(0).cut(now, u64::MAX);
+    p.net.path(1).cut(now, u64::MAX);
     p.run(30_000_000);
     assert_eq!(p.agent.state(), &AgentState::Closed(CloseReason::TimedOut));
     assert_eq!(
@@ -669,9 +439,11 @@ fn silence_times_out_and_pings_keep_a_quiet_session_alive() {
 
 #[test]
 fn an_unanswered_hello_times_out() {
-    let mut p = Pair::new(PASSWORD, ticket());
-    p.to_agent.up = false;
-    p.to_agent.queue.clear();
+    // The hello is lost, and so is everything after it.
+    let screen = Box::new(Still(Frame::filled(8, 8, [0; 4])));
+    let config = AgentConfig::default();
+    let mut p = Pair::on(LinkSpec::loopback(), PASSWORD, ticket(), config, screen);
+    p.net.path(1).cut(0, u64::MAX);
     p.run(40_000_000);
     assert_eq!(
         p.viewer.state(),
@@ -681,7 +453,7 @@ fn an_unanswered_hello_times_out() {
 
 #[test]
 fn other_protocol_versions_are_named() {
-    let mut agent = AgentSession::new(ticket(), [0; 32], [0; 32], Timers::default(), 0);
+    let mut agent = AgentSession::new(ticket(), [0; 32], [0; 32], AgentConfig::default(), 0);
     agent.handle_input(
         1,
         AgentInput::Received(Message::Hello {
@@ -693,7 +465,10 @@ fn other_protocol_versions_are_named() {
     );
     assert_eq!(
         agent.state(),
-        &AgentState::Closed(CloseReason::VersionMismatch { ours: 1, theirs: 9 })
+        &AgentState::Closed(CloseReason::VersionMismatch {
+            ours: message::PROTOCOL_VERSION,
+            theirs: 9
+        })
     );
 }
 
@@ -721,7 +496,15 @@ fn secrets_never_print() {
 
 #[test]
 fn slow_lossy_link_still_completes_the_session() {
-    let mut p = Pair::with_link(PASSWORD, ticket(), 150_000, 0.05, 32);
+    let link = LinkSpec {
+        rate_bps: 256_000,
+        delay_us: 150_000,
+        jitter_us: 10_000,
+        loss: 0.05,
+        queue_bytes: 32_000,
+    };
+    let screen = Box::new(Still(crate::codec::tests::photo(160, 120)));
+    let mut p = Pair::on(link, PASSWORD, ticket(), AgentConfig::default(), screen);
     p.run(5_000_000);
     p.sharer(SharerDecision::AllowConnection(true));
     p.run(5_000_000);
@@ -760,7 +543,6 @@ enum Step {
     Input,
     HelperChat,
     SharerChat,
-    Screen,
     Wait(u64),
 }
 
@@ -775,7 +557,6 @@ fn step_strategy() -> impl Strategy<Value = Step> {
         Just(Step::Input),
         Just(Step::HelperChat),
         Just(Step::SharerChat),
-        Just(Step::Screen),
         (0u64..50_000).prop_map(Step::Wait),
     ]
 }
@@ -787,7 +568,9 @@ proptest! {
     /// Yes" and "no input without control" on every output).
     #[test]
     fn invariants_hold_for_random_sessions(steps in proptest::collection::vec(step_strategy(), 1..60), latency in 1_000u64..40_000) {
-        let mut p = Pair::with_link(PASSWORD, ticket(), latency, 0.0, 1_000_000);
+        let link = LinkSpec { delay_us: latency, ..LinkSpec::loopback() };
+        let screen = Box::new(Still(Frame::filled(32, 16, [1, 2, 3, 255])));
+        let mut p = Pair::on(link, PASSWORD, ticket(), AgentConfig::default(), screen);
         p.run(200_000);
         let mut chats = (0usize, 0usize);
         for step in steps {
@@ -819,7 +602,6 @@ proptest! {
                     }
                     p.sharer(SharerDecision::Chat("s".into()));
                 }
-                Step::Screen => p.screen(),
                 Step::Wait(us) => p.run(us),
             }
         }

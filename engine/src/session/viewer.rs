@@ -1,14 +1,18 @@
-//! The helper's side of a session.
+//! The helper's side of a session: authentication, control, chat and timers, and the
+//! [`ScreenReceiver`] that takes screen updates once the sharer said Yes.
 
 use std::collections::VecDeque;
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
+use crate::frame::Frame;
 use crate::session::agent::name;
 use crate::session::auth::{Pake, Prover, confirmation, verify_confirmation};
-use crate::session::message::PROTOCOL_VERSION;
-use crate::session::{CloseReason, Due, InputEvent, Liveness, Message, Party, Secret, Timers};
+use crate::session::{CloseReason, Due, Liveness, Secret, Timers};
+use crate::stream::{CursorPicture, ScreenChange, ScreenEvent, ScreenReceiver};
+use crate::wire::message::PROTOCOL_VERSION;
+use crate::wire::{InputEvent, Message, Party};
 
 /// Where the viewer's session stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +33,7 @@ pub enum ViewerState {
 
 /// What the helper did.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HelperAction {
     /// The Take Control button.
     RequestControl,
@@ -44,19 +49,23 @@ pub enum HelperAction {
 
 /// An input to [`ViewerSession::handle_input`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ViewerInput {
     /// A message from the agent.
     Received(Message),
     /// The helper acted.
     Action(HelperAction),
-    /// An encoded screen update arrived.
-    Screen(Vec<u8>),
+    /// A screen update's bytes arrived (whole, on a stream of their own).
+    Update(Vec<u8>),
     /// Time passed.
     Tick,
+    /// The connection failed: the session ends for this reason.
+    Closed(CloseReason),
 }
 
 /// What the application should know or show.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ViewerEvent {
     /// The agent proved it holds the invitation; the sharer is being asked to allow.
     Authenticated {
@@ -65,10 +74,10 @@ pub enum ViewerEvent {
     },
     /// The sharer allowed the connection.
     Accepted,
-    /// A screen update to apply.
-    Screen(Vec<u8>),
-    /// The sharer's pointer changed shape ([`Message::CursorShape`]).
-    CursorShape(Message),
+    /// The sharer's screen changed (already applied to [`ViewerSession::screen`]).
+    Screen(ScreenChange),
+    /// The sharer's pointer has a new picture.
+    CursorShape(CursorPicture),
     /// The sharer's pointer moved.
     CursorMoved {
         /// Column of the hot spot.
@@ -98,6 +107,7 @@ pub enum ViewerEvent {
 
 /// An output of [`ViewerSession::poll_output`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ViewerOutput {
     /// Send this message on the control stream.
     Send(Message),
@@ -118,6 +128,7 @@ pub struct ViewerSession {
     request: u32,
     timers: Timers,
     live: Liveness,
+    screen: ScreenReceiver,
     out: VecDeque<ViewerOutput>,
 }
 
@@ -145,6 +156,7 @@ impl ViewerSession {
             request: 0,
             timers,
             live: Liveness::new(now_us),
+            screen: ScreenReceiver::new(),
             out: VecDeque::new(),
         };
         session.send(Message::Hello {
@@ -164,6 +176,19 @@ impl ViewerSession {
     /// The sharer's name, once the agent told it.
     pub fn sharer(&self) -> &str {
         &self.sharer
+    }
+
+    /// The sharer's screen as last updated, or `None` before the first update.
+    pub fn screen(&self) -> Option<&Frame> {
+        self.screen.screen()
+    }
+
+    /// Whether the sharer's screen may be shown: screen updates are taken only then.
+    pub fn is_viewing(&self) -> bool {
+        matches!(
+            self.state,
+            ViewerState::Viewing | ViewerState::ControlRequested | ViewerState::Controlling
+        )
     }
 
     /// The next output, or `None` when there is nothing more until the next input.
@@ -190,16 +215,18 @@ impl ViewerSession {
                 self.handle_message(message);
             }
             ViewerInput::Action(action) => self.handle_action(action),
-            ViewerInput::Screen(bytes) => {
+            ViewerInput::Update(bytes) => {
                 self.live.received(now_us);
-                if matches!(
-                    self.state,
-                    ViewerState::Viewing | ViewerState::ControlRequested | ViewerState::Controlling
-                ) {
-                    self.event(ViewerEvent::Screen(bytes));
+                // An authenticated agent sends updates only after the sharer's Yes, but the
+                // first may overtake the acceptance on the control stream: it waits in the
+                // receiver until then. Before authentication, nothing is taken.
+                if self.is_viewing() || self.state == ViewerState::AwaitingConsent {
+                    let handled = self.screen.handle_update(bytes);
+                    self.screen_events(handled);
                 }
             }
             ViewerInput::Tick => {}
+            ViewerInput::Closed(reason) => self.close(reason),
         }
         if matches!(self.state, ViewerState::Closed(_)) {
             return;
@@ -231,6 +258,26 @@ impl ViewerSession {
 
     fn protocol_error(&mut self, detail: &str) {
         self.close(CloseReason::ProtocolError(detail.to_string()));
+    }
+
+    /// What the screen receiver made of its input, as events once viewing; an error ends the
+    /// session.
+    fn screen_events(&mut self, handled: Result<(), crate::stream::ReceiveError>) {
+        while self.is_viewing()
+            && let Some(event) = self.screen.poll_event()
+        {
+            self.event(match event {
+                ScreenEvent::Changed(change) => ViewerEvent::Screen(change),
+                ScreenEvent::CursorShape(picture) => ViewerEvent::CursorShape(picture),
+                ScreenEvent::CursorMoved { x, y, visible } => {
+                    ViewerEvent::CursorMoved { x, y, visible }
+                }
+            });
+        }
+        if let Err(e) = handled {
+            self.send(Message::Bye { by: Party::Helper });
+            self.protocol_error(&e.to_string());
+        }
     }
 
     fn handle_message(&mut self, message: Message) {
@@ -276,6 +323,7 @@ impl ViewerSession {
             (S::AwaitingConsent, Message::Accepted) => {
                 self.state = S::Viewing;
                 self.event(ViewerEvent::Accepted);
+                self.screen_events(Ok(()));
             }
             (S::ControlRequested, Message::ControlGranted { request })
                 if request == self.request =>
@@ -307,12 +355,11 @@ impl ViewerSession {
             }
             (
                 S::Viewing | S::ControlRequested | S::Controlling,
-                shape @ Message::CursorShape { .. },
-            ) => self.event(ViewerEvent::CursorShape(shape)),
-            (
-                S::Viewing | S::ControlRequested | S::Controlling,
-                Message::CursorMoved { x, y, visible },
-            ) => self.event(ViewerEvent::CursorMoved { x, y, visible }),
+                cursor @ (Message::CursorShape { .. } | Message::CursorMoved { .. }),
+            ) => {
+                let handled = self.screen.handle_cursor(&cursor);
+                self.screen_events(handled);
+            }
             (_, other) => {
                 self.protocol_error(&format!("unexpected {} from the agent", name(&other)))
             }

@@ -1,15 +1,13 @@
-//! [`Update`]: the encoded changes of one capture, its wire format, and the [`Framebuffer`]
-//! that applies it.
+//! [`Update`]: the encoded changes of one capture, in wire format.
 //!
-//! # Wire format, version 3
-//! Numbers are unsigned LEB128 varints (7 bits a byte, low first, high bit set on every byte
-//! but the last; at most 10 bytes, no value above its field's limit). A steady update is small
-//! (a typed glyph, a video frame of 30 bytes), so fixed-width fields were a third of it:
-//! version 1 spent 26 bytes on the header and 13 on each region, version 2 about 14 and 8.
+//! # Wire format, version 4
+//! Numbers are unsigned LEB128 varints ([`super::varint`]). A steady update is small (a typed
+//! glyph, a video frame of 30 bytes), so fixed-width fields would be a third of it.
 //!
 //! ```text
-//! magic        "BKU"         3 bytes
-//! version      u8            2
+//! magic        "BK"          2 bytes
+//! version      u8            4
+//! flags        u8            bit 0: refinement (exact pixels for a still screen); others 0
 //! seq          varint        sequence number, one per update
 //! timestamp    varint        capture time, microseconds on the sender's clock
 //! width        varint        screen width,  1..=MAX_DIMENSION
@@ -24,30 +22,22 @@
 //! ```
 //!
 //! A copy's source is read from the screen as it was before the update, whatever the regions
-//! before it wrote, so copies never depend on their order.
-//!
-//! # The layer beneath
-//! Beside the screen, a [`Framebuffer`] keeps what copies covered: before an update's copies
-//! write, the part of their rectangles outside all of their sources (what the moving thing
-//! newly covers: the wallpaper in front of a dragged window) goes from the screen to the same
-//! place in the layer. The layer starts black. A restore (kind 5, [`RegionKind::Restore`], no
-//! payload) brings the layer's pixels back, read as they were before the update: the wallpaper
-//! the window uncovers. The sender keeps the same layer and sends a restore only where the new
-//! pixels equal it.
+//! before it wrote, so copies never depend on their order. A restore (no payload) brings back
+//! the layer beneath the screen that the receiver's
+//! [`Framebuffer`](crate::pipeline::Framebuffer) keeps.
 //!
 //! Decoding untrusted bytes never panics: every length is checked against the limits and against
 //! what is left of the input before anything is allocated, so an update costs at most its own
-//! size in memory. Region payloads are checked by their codecs when applied; a
-//! [`Framebuffer`] applies an update whole or not at all.
+//! size in memory. Region payloads are checked by their codecs when applied.
 
 use thiserror::Error;
 
-use crate::codec::{CodecError, Decoded, EncodedRegion, RegionDecoder, RegionKind};
-use crate::frame::{Frame, FrameRef, Rect};
-use crate::varint;
+use crate::codec::{EncodedRegion, RegionKind};
+use crate::frame::Rect;
+use crate::wire::varint;
 
-/// The wire format's version (3: restores and the layer beneath).
-pub const VERSION: u8 = 3;
+/// The wire format's version (4: a flags byte, and a two-byte magic).
+pub const VERSION: u8 = 4;
 /// Widest and tallest screen an update may describe.
 pub const MAX_DIMENSION: u32 = 8192;
 /// Most regions in one update.
@@ -55,7 +45,9 @@ pub const MAX_REGIONS: usize = 4096;
 /// Largest payload of one region.
 pub const MAX_PAYLOAD: usize = 64 << 20;
 
-const MAGIC: &[u8; 3] = b"BKU";
+const MAGIC: &[u8; 2] = b"BK";
+/// Flag: the update is refinement.
+const REFINEMENT: u8 = 1;
 /// The smallest a region header can be: kind, four one-byte numbers, a one-byte length.
 const MIN_REGION_HEADER: usize = 1 + 4 + 1;
 
@@ -64,6 +56,9 @@ const MIN_REGION_HEADER: usize = 1 + 4 + 1;
 pub struct Update {
     /// Sequence number, one more than the previous update's.
     pub seq: u64,
+    /// Refinement: exact pixels for tiles the receiver shows lossy, sent once they are still;
+    /// nothing new was captured for it.
+    pub refinement: bool,
     /// When the frame was captured, in microseconds on the sender's clock.
     pub timestamp_us: u64,
     /// Screen width.
@@ -191,7 +186,7 @@ impl Update {
     /// Size of the update on the wire.
     pub fn wire_size(&self) -> usize {
         let header = MAGIC.len()
-            + 1
+            + 2
             + [
                 self.seq,
                 self.timestamp_us,
@@ -228,6 +223,7 @@ impl Update {
         let mut out = Vec::with_capacity(self.wire_size());
         out.extend_from_slice(MAGIC);
         out.push(VERSION);
+        out.push(if self.refinement { REFINEMENT } else { 0 });
         for v in [
             self.seq,
             self.timestamp_us,
@@ -254,7 +250,7 @@ impl Update {
     /// bytes do not start like an update of this version.
     pub fn peek_seq(bytes: &[u8]) -> Option<u64> {
         let rest = bytes.strip_prefix(MAGIC)?.strip_prefix(&[VERSION])?;
-        varint::read(rest).ok().map(|(seq, _)| seq)
+        varint::read(rest.get(1..)?).ok().map(|(seq, _)| seq)
     }
 
     /// Parses an update from untrusted bytes.
@@ -263,12 +259,25 @@ impl Update {
     /// A [`WireError`] saying what is wrong; never a panic.
     pub fn decode(bytes: &[u8]) -> Result<Update, WireError> {
         let mut r = Reader { bytes };
-        if r.take(3, "magic")? != MAGIC {
+        if r.take(MAGIC.len(), "magic")? != MAGIC {
             return Err(WireError::BadMagic);
         }
         let version = r.u8("version")?;
         if version != VERSION {
-            return Err(WireError::Version(version));
+            // Version 3 began "BKU": name it rather than the letter.
+            return Err(WireError::Version(if version == b'U' {
+                3
+            } else {
+                version
+            }));
+        }
+        let flags = r.u8("flags")?;
+        if flags & !REFINEMENT != 0 {
+            return Err(WireError::Limit {
+                field: "flags",
+                value: u64::from(flags),
+                limit: u64::from(REFINEMENT),
+            });
         }
         let seq = r.varint("sequence number")?;
         let timestamp_us = r.varint("timestamp")?;
@@ -319,156 +328,11 @@ impl Update {
         }
         Ok(Update {
             seq,
+            refinement: flags & REFINEMENT != 0,
             timestamp_us,
             width,
             height,
             regions,
         })
-    }
-}
-
-/// Most pieces [`save_beneath`] cuts an update's copies into; beyond, it saves nothing (the
-/// pipeline's copies make a handful, and crafted ones must not cost time).
-const MAX_SAVED_PIECES: usize = 1024;
-
-/// Saves into `under` what `copies` (destination, source) cover of `screen`, and returns those
-/// pieces: their destinations outside all of their sources. A window moved as several copies
-/// saves only the wallpaper in front of it, not its own pixels.
-pub(crate) fn save_beneath(
-    under: &mut Frame,
-    screen: &FrameRef<'_>,
-    copies: &[(Rect, Rect)],
-) -> Vec<Rect> {
-    let mut pieces: Vec<Rect> = copies.iter().map(|(to, _)| *to).collect();
-    for (_, from) in copies {
-        pieces = pieces
-            .into_iter()
-            .flat_map(|p| crate::motion::subtract(p, *from))
-            .collect();
-        if pieces.len() > MAX_SAVED_PIECES {
-            return Vec::new();
-        }
-    }
-    for piece in &pieces {
-        crate::codec::paste(under, *piece, &crate::codec::crop(screen, *piece));
-    }
-    pieces
-}
-
-/// Why an update could not be applied.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum ApplyError {
-    /// A region's payload does not decode.
-    #[error("region {index} does not decode: {source}")]
-    Region {
-        /// Region index.
-        index: usize,
-        /// The codec's error.
-        source: CodecError,
-    },
-}
-
-/// The viewer's copy of the screen: applies updates in order. It keeps the layer beneath the
-/// screen too (the module doc), a second frame's worth of memory.
-#[derive(Debug, Default)]
-pub struct Framebuffer {
-    frame: Option<Frame>,
-    /// The layer beneath: what copies covered.
-    under: Option<Frame>,
-    decoder: RegionDecoder,
-    last_seq: Option<u64>,
-}
-
-impl Framebuffer {
-    /// An empty framebuffer; the first update sizes it.
-    pub fn new() -> Framebuffer {
-        Framebuffer::default()
-    }
-
-    /// The screen as last updated, or `None` before the first update.
-    pub fn frame(&self) -> Option<&Frame> {
-        self.frame.as_ref()
-    }
-
-    /// Sequence number of the last update applied.
-    pub fn last_seq(&self) -> Option<u64> {
-        self.last_seq
-    }
-
-    /// Applies an update whole: every region is decoded before any pixel is written, so on error
-    /// the framebuffer is unchanged. An update of another size starts a new, black screen (the
-    /// encoder sends the whole screen then).
-    ///
-    /// # Errors
-    /// [`ApplyError::Region`] when a payload does not decode.
-    pub fn apply(&mut self, update: &Update) -> Result<(), ApplyError> {
-        let resized = self
-            .frame
-            .as_ref()
-            .is_none_or(|f| f.width() != update.width || f.height() != update.height);
-        let mark = self.decoder.mark();
-        let decoded: Result<Vec<Decoded>, ApplyError> = update
-            .regions
-            .iter()
-            .enumerate()
-            .map(|(index, region)| {
-                self.decoder
-                    .decode_pixels(region, update.width, update.height)
-                    .map_err(|source| ApplyError::Region { index, source })
-            })
-            .collect();
-        let decoded = match decoded {
-            Ok(decoded) => decoded,
-            Err(e) => {
-                self.decoder.rollback(mark);
-                return Err(e);
-            }
-        };
-        // Copies read the screen, and restores the layer beneath, as they were before this update.
-        let mut decoded = decoded;
-        for (index, (region, pixels)) in update.regions.iter().zip(decoded.iter_mut()).enumerate() {
-            let (layer, source) = match *pixels {
-                Decoded::Copy { from_x, from_y } => (
-                    &self.frame,
-                    Rect::new(from_x, from_y, region.rect.width, region.rect.height),
-                ),
-                Decoded::Restore => (&self.under, region.rect),
-                _ => continue,
-            };
-            let Some(layer) = layer.as_ref().filter(|_| !resized) else {
-                self.decoder.rollback(mark);
-                return Err(ApplyError::Region {
-                    index,
-                    source: CodecError::Corrupt {
-                        kind: region.kind,
-                        rect: region.rect,
-                        reason: "nothing is on the screen yet to take pixels from".into(),
-                    },
-                });
-            };
-            *pixels = Decoded::Pixels(crate::codec::crop(&layer.as_ref(), source));
-        }
-        if resized {
-            self.frame = Some(Frame::filled(update.width, update.height, [0, 0, 0, 255]));
-            self.under = self.frame.clone();
-        }
-        let frame = self.frame.as_mut().expect("sized above");
-        let under = self.under.as_mut().expect("sized with the screen");
-        let copies: Vec<(Rect, Rect)> = update
-            .regions
-            .iter()
-            .filter_map(|r| {
-                let (x, y) = r.copy_source()?;
-                Some((r.rect, Rect::new(x, y, r.rect.width, r.rect.height)))
-            })
-            .collect();
-        save_beneath(under, &frame.as_ref(), &copies);
-        for (region, pixels) in update.regions.iter().zip(&decoded) {
-            pixels.write_to(frame, region.rect);
-        }
-        self.decoder.commit();
-        self.last_seq = Some(update.seq);
-        Ok(())
     }
 }

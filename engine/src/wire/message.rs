@@ -1,15 +1,15 @@
-//! The messages agent and viewer exchange on the control stream.
+//! The messages agent and viewer exchange on the control stream ([`super::framing`]).
 //!
 //! Each message is postcard-encoded (serde) and at most [`MAX_MESSAGE`] bytes; text fields have
 //! their own bounds, checked on decode. Screen updates do not travel here: they are
-//! [`crate::pipeline::Update`]s on their own streams, and the session core only decides whether
-//! they may flow.
+//! [`Update`](crate::wire::Update)s on their own streams, and the session core only decides
+//! whether they may flow.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Version of the session protocol, sent in the hello.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 /// Largest encoded message.
 pub const MAX_MESSAGE: usize = 16 * 1024;
 /// Longest chat message, in bytes of UTF-8.

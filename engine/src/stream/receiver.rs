@@ -1,0 +1,241 @@
+//! [`ScreenReceiver`]: the helper's half of the screen stream.
+//!
+//! Updates arrive each on its own stream, so one may overtake another; they are deltas, so they
+//! are applied in sequence order. The receiver holds the early ones in a bounded reorder
+//! buffer, applies each to its [`Framebuffer`] whole or not at all, and reports what changed as
+//! [`ScreenChange`]s: the changed rectangles with their pixels, ready to upload to a texture or
+//! paint into a picture. Cursor shapes are decoded into [`CursorPicture`]s.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use thiserror::Error;
+
+use crate::codec::CodecError;
+use crate::frame::{Frame, Rect};
+use crate::pipeline::{ApplyError, Framebuffer};
+use crate::stream::CursorPicture;
+use crate::wire::{Message, Update, WireError};
+
+/// Most updates held for an earlier one.
+pub const MAX_PENDING: usize = 256;
+/// Most bytes held for an earlier update.
+pub const MAX_PENDING_BYTES: usize = 64 << 20;
+
+/// What the screen stream has to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScreenEvent {
+    /// The screen changed.
+    Changed(ScreenChange),
+    /// The sharer's pointer has a new picture.
+    CursorShape(CursorPicture),
+    /// The sharer's pointer moved (or hid).
+    CursorMoved {
+        /// Column of the hot spot on the sharer's screen.
+        x: u32,
+        /// Row of the hot spot.
+        y: u32,
+        /// Whether it shows.
+        visible: bool,
+    },
+}
+
+/// What one update changed on the screen.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ScreenChange {
+    /// The update's sequence number.
+    pub seq: u64,
+    /// When the sharer captured it (or, for refinement, sent it), in microseconds on the
+    /// sender's clock.
+    pub timestamp_us: u64,
+    /// Refinement: exact pixels for a part of the screen that had been shown lossy and is
+    /// still; nothing new happened on the screen.
+    pub refinement: bool,
+    /// The screen's size.
+    pub width: u32,
+    /// The screen's height.
+    pub height: u32,
+    /// The screen is new or changed size: the one rectangle is the whole screen.
+    pub resized: bool,
+    /// The update's size on the wire.
+    pub wire_bytes: usize,
+    /// The changed rectangles, each with its BGRA pixels (rows packed), in the order they
+    /// were written.
+    pub rects: Vec<(Rect, Vec<u8>)>,
+}
+
+impl std::fmt::Debug for ScreenChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rects: Vec<Rect> = self.rects.iter().map(|(r, _)| *r).collect();
+        f.debug_struct("ScreenChange")
+            .field("seq", &self.seq)
+            .field("timestamp_us", &self.timestamp_us)
+            .field("refinement", &self.refinement)
+            .field("size", &(self.width, self.height))
+            .field("resized", &self.resized)
+            .field("wire_bytes", &self.wire_bytes)
+            .field("rects", &rects)
+            .finish()
+    }
+}
+
+impl ScreenChange {
+    /// Paints the change into `picture`, which is resized (black) when its size differs:
+    /// a program that keeps its own copy of the screen stays equal to the receiver's.
+    pub fn paint(&self, picture: &mut Frame) {
+        if picture.width() != self.width || picture.height() != self.height {
+            *picture = Frame::filled(self.width, self.height, [0, 0, 0, 255]);
+        }
+        for (rect, pixels) in &self.rects {
+            crate::codec::paste(picture, *rect, pixels);
+        }
+    }
+}
+
+/// Why the screen stream cannot go on.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ReceiveError {
+    /// An update's bytes are not an update.
+    #[error("a screen update is malformed: {0}")]
+    Wire(#[from] WireError),
+    /// An update does not apply.
+    #[error("a screen update does not apply: {0}")]
+    Apply(#[from] ApplyError),
+    /// A cursor picture does not decode.
+    #[error("a cursor picture does not decode: {0}")]
+    Cursor(#[source] CodecError),
+    /// Too many updates arrived ahead of one that never came.
+    #[error("{count} updates ({bytes} bytes) wait for update {missing}, more than allowed")]
+    TooFarAhead {
+        /// The update waited for.
+        missing: u64,
+        /// Updates waiting.
+        count: usize,
+        /// Their bytes.
+        bytes: usize,
+    },
+}
+
+/// The helper's half of the screen stream: reorders, applies and reports.
+#[derive(Debug)]
+pub struct ScreenReceiver {
+    framebuffer: Framebuffer,
+    pending: BTreeMap<u64, Vec<u8>>,
+    pending_bytes: usize,
+    next_seq: u64,
+    out: VecDeque<ScreenEvent>,
+}
+
+impl Default for ScreenReceiver {
+    fn default() -> Self {
+        ScreenReceiver {
+            framebuffer: Framebuffer::new(),
+            pending: BTreeMap::new(),
+            pending_bytes: 0,
+            next_seq: 1,
+            out: VecDeque::new(),
+        }
+    }
+}
+
+impl ScreenReceiver {
+    /// A receiver with nothing on screen.
+    pub fn new() -> ScreenReceiver {
+        ScreenReceiver::default()
+    }
+
+    /// The screen as last updated, or `None` before the first update.
+    pub fn screen(&self) -> Option<&Frame> {
+        self.framebuffer.frame()
+    }
+
+    /// Takes an update's bytes as they arrived; it is applied once every earlier one is.
+    ///
+    /// # Errors
+    /// [`ReceiveError`] when an update is malformed or does not apply, or too many wait for a
+    /// missing one: the stream cannot go on (the screen keeps what it last showed).
+    pub fn handle_update(&mut self, bytes: Vec<u8>) -> Result<(), ReceiveError> {
+        // Bytes that do not start like an update are decoded at once, for the error.
+        let seq = match Update::peek_seq(&bytes) {
+            Some(seq) => seq,
+            None => return self.apply(&bytes),
+        };
+        if seq < self.next_seq {
+            return Ok(());
+        }
+        self.pending_bytes += bytes.len();
+        self.pending.insert(seq, bytes);
+        if self.pending.len() > MAX_PENDING || self.pending_bytes > MAX_PENDING_BYTES {
+            return Err(ReceiveError::TooFarAhead {
+                missing: self.next_seq,
+                count: self.pending.len(),
+                bytes: self.pending_bytes,
+            });
+        }
+        while let Some(bytes) = self.pending.remove(&self.next_seq) {
+            self.pending_bytes -= bytes.len();
+            self.next_seq += 1;
+            self.apply(&bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Takes a cursor message ([`Message::CursorShape`] or [`Message::CursorMoved`]; others
+    /// are ignored).
+    ///
+    /// # Errors
+    /// [`ReceiveError::Cursor`] when a cursor picture does not decode.
+    pub fn handle_cursor(&mut self, message: &Message) -> Result<(), ReceiveError> {
+        if let Message::CursorMoved { x, y, visible } = *message {
+            self.out
+                .push_back(ScreenEvent::CursorMoved { x, y, visible });
+        } else if let Some(picture) = CursorPicture::from_message(message) {
+            let picture = picture.map_err(ReceiveError::Cursor)?;
+            self.out.push_back(ScreenEvent::CursorShape(picture));
+        }
+        Ok(())
+    }
+
+    /// The next event, or `None` until more input comes.
+    pub fn poll_event(&mut self) -> Option<ScreenEvent> {
+        self.out.pop_front()
+    }
+
+    fn apply(&mut self, bytes: &[u8]) -> Result<(), ReceiveError> {
+        let update = Update::decode(bytes)?;
+        let resized = self
+            .framebuffer
+            .frame()
+            .is_none_or(|f| f.width() != update.width || f.height() != update.height);
+        self.framebuffer.apply(&update)?;
+        let Some(frame) = self.framebuffer.frame() else {
+            return Ok(());
+        };
+        let screen = frame.as_ref().bounds();
+        let rects: Vec<Rect> = if resized {
+            vec![screen]
+        } else {
+            update
+                .regions
+                .iter()
+                .filter_map(|r| r.rect.intersection(&screen))
+                .collect()
+        };
+        let rects = rects
+            .into_iter()
+            .map(|rect| (rect, crate::codec::crop(&frame.as_ref(), rect)))
+            .collect();
+        self.out.push_back(ScreenEvent::Changed(ScreenChange {
+            seq: update.seq,
+            timestamp_us: update.timestamp_us,
+            refinement: update.refinement,
+            width: update.width,
+            height: update.height,
+            resized,
+            wire_bytes: bytes.len(),
+            rects,
+        }));
+        Ok(())
+    }
+}
