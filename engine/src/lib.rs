@@ -13,15 +13,15 @@
 //!   [`ViewerSession`]: password, consent, control, chat, timers), each owning its half of the
 //!   screen stream;
 //! - [`wire`]: every byte format (updates, control messages, framing, varints);
-//! - [`net`] (feature `quic`, on by default): QUIC transport with a pinned certificate, and the
-//!   drivers that run a session: [`net::drive::serve`] on the sharer's side (with an
-//!   [`net::drive::InputSink`] for the helper's input) and [`net::drive::view`] on the helper's;
+//! - `net` (feature `quic`, on by default): QUIC transport with a pinned certificate, and the
+//!   drivers that run a session: `net::drive::serve` on the sharer's side (with an
+//!   `net::drive::InputSink` for the helper's input) and `net::drive::view` on the helper's;
 //! - [`invite`]: invitations and password rules;
 //! - [`corpus`]: recorded screen clips ([`ClipReader`], [`ClipWriter`]) that stand in for a
 //!   live screen in benchmarks and tests.
 //!
 //! The engine has no platform or UI code: capture back-ends and input injection are the
-//! embedding program's, behind [`FrameSource`] and [`net::drive::InputSink`]. Without the
+//! embedding program's, behind [`FrameSource`] and `net::drive::InputSink`. Without the
 //! `quic` feature it is pure computation (no tokio, quinn or rustls): a program with its own
 //! transport drives the session cores itself. `examples/embed.rs` streams an animation drawn in
 //! code to a headless viewer over QUIC:
@@ -32,6 +32,21 @@
 
 #![warn(missing_docs, unreachable_pub)]
 #![warn(clippy::missing_errors_doc, clippy::missing_panics_doc)]
+
+/// Declares a module of the engine's internals: public with the `bench` feature (benchmarks and
+/// the end-to-end tests measure its parts on their own), crate-private without.
+macro_rules! internal_mod {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[cfg(feature = "bench")]
+        pub mod $name;
+        $(#[$meta])*
+        #[cfg(not(feature = "bench"))]
+        #[allow(unreachable_pub, dead_code)]
+        pub(crate) mod $name;
+    };
+}
+pub(crate) use internal_mod;
 
 pub mod codec;
 pub mod corpus;

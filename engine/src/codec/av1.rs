@@ -159,9 +159,10 @@ pub fn encode(
             Err(e) => return Err(encoder_error(e)),
         }
     }
-    match packets.len() {
-        1 => Ok(packets.pop().expect("one packet")),
-        n => Err(encoder_error(format!(
+    let n = packets.len();
+    match packets.pop() {
+        Some(packet) if n == 1 => Ok(packet),
+        _ => Err(encoder_error(format!(
             "rav1e emitted {n} packets for one region, expected 1"
         ))),
     }

@@ -103,6 +103,10 @@ impl TextMemory {
 
     /// The payload (form byte included) of `rect`, or `None` when the region is too large or
     /// has more colours than a palette: the plain forms take it then.
+    ///
+    /// # Panics
+    /// Never: every colour of the region is numbered before it is written, and zstd takes any
+    /// raw dictionary at its own levels.
     pub fn encode(&mut self, frame: &FrameRef<'_>, rect: Rect) -> Option<Vec<u8>> {
         if rect.area() > MAX_AREA {
             return None;
@@ -211,7 +215,7 @@ impl TextMemory {
             .split_at_checked(count * 4)
             .ok_or_else(|| corrupt("cut short in its colours".into()))?;
         for c in new.chunks_exact(4) {
-            let c = u32::from_le_bytes(c.try_into().expect("4 bytes"));
+            let c = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
             if self.numbers.insert(c, self.colours.len() as u16).is_some() {
                 return Err(corrupt(format!("colour {c:08x} is not new")));
             }

@@ -4,12 +4,12 @@
 //! - [`RegionKind::Solid`]: one colour, four bytes;
 //! - [`RegionKind::Lossless`]: exact pixels for text and UI chrome: a palette of up to 256 colours
 //!   with its indices through zstd, or, for more colours, left-predicted rows through zstd
-//!   ([`lossless`]);
+//!   (`codec/lossless.rs`);
 //! - [`RegionKind::Av1`]: photos and gradients: rav1e intra with a fresh context, flushed at once
 //!   so one region in gives one packet out (no frame delay), decoded by dav1d; colour conversion
-//!   by yuvutils-rs ([`av1`]).
+//!   by yuvutils-rs (`codec/av1.rs`).
 //!
-//! [`classify`] picks the path from cheap statistics. [`RegionEncoder`] and [`RegionDecoder`] are
+//! The classifier (`codec/classify.rs`) picks the path from cheap statistics. [`RegionEncoder`] and [`RegionDecoder`] are
 //! the only entry points; no rav1e or dav1d type appears in this API.
 //!
 //! ```
@@ -26,11 +26,26 @@
 //! assert_eq!(viewer.as_ref().pixel(5, 5), [255, 255, 255, 255]);
 //! ```
 
-pub mod av1;
-pub mod classify;
-pub mod lossless;
-pub mod memory;
-pub mod video;
+crate::internal_mod! {
+    /// The AV1 path: rav1e intra, dav1d.
+    av1
+}
+crate::internal_mod! {
+    /// Which path a region takes.
+    classify
+}
+crate::internal_mod! {
+    /// The exact path's forms.
+    lossless
+}
+crate::internal_mod! {
+    /// Text with memory.
+    memory
+}
+crate::internal_mod! {
+    /// Persistent video streams.
+    video
+}
 
 use thiserror::Error;
 
@@ -50,7 +65,7 @@ pub enum RegionKind {
     /// update: the payload is how far they moved, right then down, as two zigzag varints (a
     /// scroll or a drag takes two bytes). Made by [`crate::motion`], never by [`RegionEncoder`].
     Copy,
-    /// A frame of a persistent inter-coded AV1 stream ([`video`]); lossy, and may show an
+    /// A frame of a persistent inter-coded AV1 stream (`codec/video.rs`); lossy, and may show an
     /// earlier frame than the update's, or nothing yet.
     Video,
     /// What the viewer showed here before a copy covered it (no payload), kept by the
@@ -294,7 +309,7 @@ impl RegionEncoder {
 }
 
 /// Most video streams a viewer decodes at once.
-pub const MAX_STREAMS: usize = 16;
+pub(crate) const MAX_STREAMS: usize = 16;
 
 /// Decodes regions into a frame. Keeps one dav1d decoder, made on first use.
 #[derive(Debug, Default)]
@@ -308,7 +323,7 @@ pub struct RegionDecoder {
 
 /// A region's decoded pixels, not yet written anywhere.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decoded {
+pub(crate) enum Decoded {
     /// One colour for the whole rectangle.
     Solid([u8; 4]),
     /// Tight BGRA rows of the rectangle.
@@ -332,7 +347,7 @@ impl Decoded {
     ///
     /// # Panics
     /// When `rect` leaves `dst` or the pixels are not of `rect`'s size.
-    pub fn write_to(&self, dst: &mut Frame, rect: Rect) {
+    pub(crate) fn write_to(&self, dst: &mut Frame, rect: Rect) {
         match self {
             Decoded::Solid(colour) => fill(dst, rect, *colour),
             Decoded::Pixels(pixels) => {
@@ -387,7 +402,7 @@ impl RegionDecoder {
     /// # Errors
     /// [`CodecError::OutOfBounds`] when the region leaves the screen, [`CodecError::Corrupt`]
     /// when its payload does not decode.
-    pub fn decode_pixels(
+    pub(crate) fn decode_pixels(
         &mut self,
         region: &EncodedRegion,
         width: u32,
@@ -478,7 +493,9 @@ impl RegionDecoder {
     /// Writes `region`'s pixels into `dst`.
     ///
     /// # Errors
-    /// As [`RegionDecoder::decode_pixels`]; `dst` is unchanged on error.
+    /// [`CodecError::OutOfBounds`] when the region leaves `dst`, [`CodecError::Corrupt`] when its
+    /// payload does not decode (a copy or a restore, which need a screen, among them); `dst`
+    /// is unchanged on error.
     pub fn decode(&mut self, region: &EncodedRegion, dst: &mut Frame) -> Result<(), CodecError> {
         let decoded = self.decode_pixels(region, dst.width(), dst.height())?;
         decoded.write_to(dst, region.rect);

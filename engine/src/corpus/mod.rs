@@ -53,10 +53,10 @@ pub const PIXEL_FORMAT: &str = "bgra";
 pub const MAX_DIMENSION: u32 = 16_384;
 
 /// zstd level [`ClipWriter`] uses: strong enough for committed clips, fast enough to record.
-pub const WRITE_LEVEL: i32 = 12;
+pub(crate) const WRITE_LEVEL: i32 = 12;
 
 /// Window of the long-distance matcher, as `zstd --long=27`.
-pub const WINDOW_LOG: u32 = 27;
+pub(crate) const WINDOW_LOG: u32 = 27;
 
 /// The sidecar of a clip, `NAME.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -489,7 +489,11 @@ impl ClipWriter {
         };
         let mut inner = self.encoder.finish().map_err(io_err(&self.path))?;
         inner.flush().map_err(io_err(&self.path))?;
-        let text = serde_json::to_string(&self.meta).expect("a sidecar always serialises");
+        let text =
+            serde_json::to_string(&self.meta).map_err(|e| CorpusError::MalformedSidecar {
+                path: json.clone(),
+                reason: e.to_string(),
+            })?;
         std::fs::write(&json, text + "\n").map_err(io_err(&json))?;
         Ok(self.meta)
     }

@@ -15,7 +15,7 @@
 
 use crate::frame::Rect;
 
-/// How [`merge_rects`] trades rectangle count against wasted area.
+/// How the merge of boxes into rectangles trades rectangle count against wasted area.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MergeConfig {
     /// Rectangle edges are moved outward to multiples of this (1 = no alignment).

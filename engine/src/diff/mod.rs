@@ -3,7 +3,7 @@
 //! [`TileDiff`] cuts the screen into square tiles (64x64 by default; the last column and row of
 //! tiles may be narrower) and compares two frames row by row. For every tile that changed it
 //! reports a [`DirtyTile`] with the *tight* box of the pixels that differ, so a typed character
-//! costs a glyph, not a tile. [`merge::merge_rects`] then joins those boxes into a few rectangles
+//! costs a glyph, not a tile. `diff/merge.rs` then joins those boxes into a few rectangles
 //! worth encoding.
 //!
 //! # How it scans
@@ -13,7 +13,7 @@
 //! right edge of the change, and the scan resumes at the next tile.
 //!
 //! # Kernels
-//! [`scalar`] is the oracle, always compiled. On x86_64 the fast path is explicit SSE2 and AVX2
+//! `diff/scalar.rs` is the oracle, always compiled. On x86_64 the fast path is explicit SSE2 and AVX2
 //! intrinsics, chosen once at run time ([`CpuLevel::detect`]); benchmarks (`make bench`, group
 //! `tile_diff`) favour AVX2 over SSE2 and both over scalar, so the highest level the CPU has is
 //! the default. The environment variable `BECKON_CPU_LEVEL` (`scalar`, `sse2`, `avx2`) may lower
@@ -32,10 +32,13 @@
 //! assert_eq!(dirty[0].changed, beckon_engine::frame::Rect::new(70, 10, 1, 1));
 //! ```
 
-pub mod merge;
-pub mod scalar;
+crate::internal_mod! {
+    /// Joining boxes into few rectangles.
+    merge
+}
+mod scalar;
 #[cfg(target_arch = "x86_64")]
-pub mod x86_64;
+mod x86_64;
 
 use thiserror::Error;
 
@@ -170,14 +173,16 @@ impl std::fmt::Debug for Kernel {
     }
 }
 
-/// Finds the first pixel that differs in two rows of BGRA pixels with the given kernel level;
-/// exposed for benchmarks and equivalence tests.
-pub fn first_diff(level: CpuLevel, a: &[u8], b: &[u8]) -> Option<usize> {
+/// Finds the first pixel that differs in two rows of BGRA pixels with the given kernel level
+/// (the equivalence tests compare every level with the oracle).
+#[cfg(test)]
+pub(crate) fn first_diff(level: CpuLevel, a: &[u8], b: &[u8]) -> Option<usize> {
     Kernel::new(level).first_diff(a, b)
 }
 
 /// Finds the last pixel that differs in two rows of BGRA pixels with the given kernel level.
-pub fn last_diff(level: CpuLevel, a: &[u8], b: &[u8]) -> Option<usize> {
+#[cfg(test)]
+pub(crate) fn last_diff(level: CpuLevel, a: &[u8], b: &[u8]) -> Option<usize> {
     Kernel::new(level).last_diff(a, b)
 }
 

@@ -6,14 +6,14 @@ use crate::frame::BYTES_PER_PIXEL;
 /// Index of the first pixel that differs between `a` and `b`, or `None` when they are equal.
 ///
 /// Both slices hold whole BGRA pixels and are compared up to the shorter one's length.
-pub fn first_diff(a: &[u8], b: &[u8]) -> Option<usize> {
+pub(crate) fn first_diff(a: &[u8], b: &[u8]) -> Option<usize> {
     a.chunks_exact(BYTES_PER_PIXEL)
         .zip(b.chunks_exact(BYTES_PER_PIXEL))
         .position(|(p, q)| p != q)
 }
 
 /// Index of the last pixel that differs between `a` and `b`, or `None` when they are equal.
-pub fn last_diff(a: &[u8], b: &[u8]) -> Option<usize> {
+pub(crate) fn last_diff(a: &[u8], b: &[u8]) -> Option<usize> {
     let n = a.len().min(b.len()) / BYTES_PER_PIXEL;
     (0..n).rev().find(|&i| {
         let at = i * BYTES_PER_PIXEL;

@@ -15,8 +15,19 @@
 //! Parsing checks every field and says which one is wrong and why; it never panics.
 //!
 //! ```
-//! use beckon_engine::invite::Invitation;
-//! # let inv = beckon_engine::invite::tests_support::sample();
+//! use beckon_engine::invite::{Fingerprint, Invitation};
+//! use beckon_engine::session::auth::StretchParams;
+//!
+//! let inv = Invitation {
+//!     id: "k3J9-xQ2m-77aB".into(),
+//!     from: "Ada".into(),
+//!     message: "My printer prints only blank pages.".into(),
+//!     created: 1_795_000_000,
+//!     expires: 1_795_003_600,
+//!     stretch: StretchParams { salt: [0xA5; 16], m_cost_kib: 65_536, t_cost: 3, p_cost: 1 },
+//!     addresses: vec!["192.0.2.10:47600".parse().unwrap()],
+//!     fingerprint: Fingerprint([0x3C; 32]),
+//! };
 //! let text = inv.to_toml();
 //! assert_eq!(Invitation::from_toml(&text).unwrap(), inv);
 //! let string = inv.to_string_form();
@@ -152,6 +163,9 @@ impl Invitation {
     }
 
     /// The invitation as a TOML file, with a comment saying what it is.
+    ///
+    /// # Panics
+    /// Never: every field of an invitation serialises.
     pub fn to_toml(&self) -> String {
         let body = toml::to_string(&self.fields()).expect("an invitation always serialises");
         format!(
@@ -178,6 +192,9 @@ impl Invitation {
     }
 
     /// The copy-and-paste form: `beckon:` and base64url of the compact binary form.
+    ///
+    /// # Panics
+    /// Never: every field of an invitation serialises.
     pub fn to_string_form(&self) -> String {
         let bytes = postcard::to_allocvec(&self.fields()).expect("an invitation always serialises");
         format!("{STRING_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
@@ -319,13 +336,13 @@ fn parse_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-#[doc(hidden)]
-pub mod tests_support {
-    //! A sample invitation for examples and tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    //! A sample invitation for tests.
     use super::*;
 
     /// An invitation with every field filled.
-    pub fn sample() -> Invitation {
+    pub(crate) fn sample() -> Invitation {
         Invitation {
             id: "k3J9-xQ2m-77aB".into(),
             from: "Ada Lovelace".into(),

@@ -81,7 +81,7 @@ impl Default for MotionConfig {
 }
 
 /// Most moves in one update (an update holds at most 4096 regions).
-pub const MAX_MOVES: usize = 1024;
+pub(crate) const MAX_MOVES: usize = 1024;
 
 const BASE: u64 = 0x100_0000_01b3;
 const BLOOM_BITS: usize = 1 << 16;
@@ -470,7 +470,7 @@ fn coalesce(previous: &FrameRef<'_>, current: &FrameRef<'_>, moves: Vec<Move>) -
 ///
 /// # Panics
 /// When `under` and `current` differ in size, or an area leaves them.
-pub fn restores(under: &FrameRef<'_>, current: &FrameRef<'_>, areas: &[Rect]) -> Vec<Rect> {
+pub(crate) fn restores(under: &FrameRef<'_>, current: &FrameRef<'_>, areas: &[Rect]) -> Vec<Rect> {
     assert_eq!(
         (under.width(), under.height()),
         (current.width(), current.height())

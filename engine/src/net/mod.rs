@@ -3,7 +3,7 @@
 //! The agent is the QUIC server with a self-signed certificate ([`AgentIdentity`]); the
 //! invitation carries the certificate's SHA-256 [`Fingerprint`] and the viewer accepts exactly
 //! that certificate, nothing else (no CA, no trust on first use). ALPN is `beckon/1`. After the
-//! handshake both sides read the TLS keying-material exporter ([`channel_binding`]) and hand it to
+//! handshake both sides read the TLS keying-material exporter and hand it to
 //! their session core, which binds the password proof to this very connection.
 //!
 //! Streams: the viewer opens one bidirectional **control stream** for session messages
@@ -28,9 +28,9 @@ use thiserror::Error;
 use crate::invite::Fingerprint;
 
 /// The ALPN protocol name.
-pub const ALPN: &[u8] = b"beckon/1";
+pub(crate) const ALPN: &[u8] = b"beckon/1";
 /// Label of the TLS exporter value the session binds to.
-pub const EXPORTER_LABEL: &[u8] = b"EXPORTER-beckon-session-binding";
+pub(crate) const EXPORTER_LABEL: &[u8] = b"EXPORTER-beckon-session-binding";
 /// Largest screen update accepted on a stream.
 pub const MAX_UPDATE: usize = 64 << 20;
 /// The name the viewer asks for; the certificate is pinned, so it only has to match itself.
@@ -232,7 +232,7 @@ pub async fn connect(
 ///
 /// # Errors
 /// [`NetError::NoExporter`] when the exporter is unavailable.
-pub fn channel_binding(connection: &quinn::Connection) -> Result<[u8; 32], NetError> {
+pub(crate) fn channel_binding(connection: &quinn::Connection) -> Result<[u8; 32], NetError> {
     let mut out = [0u8; 32];
     connection
         .export_keying_material(&mut out, EXPORTER_LABEL, b"")

@@ -103,11 +103,11 @@ impl Framebuffer {
             *pixels = Decoded::Pixels(crate::codec::crop(&layer.as_ref(), source));
         }
         if resized {
-            self.frame = Some(Frame::filled(update.width, update.height, [0, 0, 0, 255]));
-            self.under = self.frame.clone();
+            (self.frame, self.under) = (None, None);
         }
-        let frame = self.frame.as_mut().expect("sized above");
-        let under = self.under.as_mut().expect("sized with the screen");
+        let black = || Frame::filled(update.width, update.height, [0, 0, 0, 255]);
+        let frame = self.frame.get_or_insert_with(black);
+        let under = self.under.get_or_insert_with(black);
         let copies: Vec<(Rect, Rect)> = update
             .regions
             .iter()

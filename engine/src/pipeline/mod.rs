@@ -11,13 +11,13 @@
 //! changed pixels are an exact shifted copy of the previous frame, copy regions replace them
 //! ([`crate::motion`]), and only what the copies leave is diffed again. What copies cover is
 //! saved in the layer beneath the receiver's screen, and restores bring it back where it shows
-//! again ([`beneath`]). A rectangle that needs new pixels capture after capture goes to one
-//! persistent inter-coded stream ([`video`]). The rest is planned ([`plan`]: classified, merged
+//! again (`pipeline/beneath.rs`). A rectangle that needs new pixels capture after capture goes to one
+//! persistent inter-coded stream ([`video`]). The rest is planned (`pipeline/plan.rs`: classified, merged
 //! per path) and encoded in parallel on the current rayon pool. AV1 in an update with copies is
 //! coded [`PipelineConfig::moving_quality_drop`] lower. The first update, and the first after a
 //! size change, is the whole screen.
 //!
-//! **Refinement**: the tile ledger ([`ledger`]) remembers which tiles the receiver shows lossy;
+//! **Refinement**: the tile ledger (`pipeline/ledger.rs`) remembers which tiles the receiver shows lossy;
 //! once they have been still for [`PipelineConfig::refine_after_us`] (200 ms by default),
 //! [`ScreenEncoder::refine`] sends them losslessly, so a still screen always ends exact.
 //! [`ScreenEncoder::next_refine_at`] says when to call it.
@@ -51,6 +51,7 @@ mod plan;
 mod source;
 pub mod video;
 
+pub use crate::diff::merge::MergeConfig;
 pub use config::PipelineConfig;
 pub use framebuffer::{ApplyError, Framebuffer};
 pub use source::{CursorImage, FrameSource, Pointer};

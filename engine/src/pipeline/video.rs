@@ -45,13 +45,13 @@ impl Default for VideoConfig {
 
 /// What the tracker did with one capture.
 #[derive(Debug, Default)]
-pub struct Tracked {
+pub(crate) struct Tracked {
     /// The stream's region for this capture, if a stream is live or just ended.
-    pub region: Option<EncodedRegion>,
+    pub(crate) region: Option<EncodedRegion>,
     /// The live stream's rectangle: changes inside it are the stream's.
-    pub live: Option<Rect>,
+    pub(crate) live: Option<Rect>,
     /// A rectangle whose stream ended now: its tiles owe exact pixels.
-    pub ended: Option<Rect>,
+    pub(crate) ended: Option<Rect>,
 }
 
 /// The live stream.
@@ -63,7 +63,7 @@ struct Live {
 
 /// Tile heat and the live stream.
 #[derive(Debug)]
-pub struct Tracker {
+pub(crate) struct Tracker {
     config: VideoConfig,
     heat: Vec<u8>,
     columns: u32,
@@ -77,7 +77,7 @@ pub struct Tracker {
 
 impl Tracker {
     /// A tracker with these settings.
-    pub fn new(config: VideoConfig) -> Tracker {
+    pub(crate) fn new(config: VideoConfig) -> Tracker {
         Tracker {
             config,
             heat: Vec::new(),
@@ -91,12 +91,12 @@ impl Tracker {
     }
 
     /// The live stream's rectangle.
-    pub fn live(&self) -> Option<Rect> {
+    pub(crate) fn live(&self) -> Option<Rect> {
         self.live.as_ref().map(|l| l.encoder.rect())
     }
 
     /// Forgets everything (a new screen size): the live stream is dropped unsent.
-    pub fn reset(&mut self, width: u32, height: u32, tile: u32) {
+    pub(crate) fn reset(&mut self, width: u32, height: u32, tile: u32) {
         self.tile = tile;
         self.columns = width.div_ceil(tile);
         self.rows = height.div_ceil(tile);
@@ -108,7 +108,7 @@ impl Tracker {
     ///
     /// # Errors
     /// [`CodecError`] when the stream's encoder fails.
-    pub fn end(&mut self) -> Result<Option<EncodedRegion>, CodecError> {
+    pub(crate) fn end(&mut self) -> Result<Option<EncodedRegion>, CodecError> {
         let Some(live) = self.live.take() else {
             return Ok(None);
         };
@@ -120,7 +120,7 @@ impl Tracker {
     ///
     /// # Errors
     /// [`CodecError`] when the stream's encoder fails.
-    pub fn track(
+    pub(crate) fn track(
         &mut self,
         frame: &FrameRef<'_>,
         fresh: &[Rect],
@@ -140,23 +140,22 @@ impl Tracker {
             *h = if *now { h.saturating_add(1) } else { 0 };
         }
         let mut out = Tracked::default();
-        if let Some(rect) = self.live() {
+        if let Some(mut live) = self.live.take() {
+            let rect = live.encoder.rect();
             let changed = fresh.iter().any(|b| b.intersection(&rect).is_some());
             let (inside, outside) = self.hot_tiles_split(rect);
-            let live = self.live.as_mut().expect("live");
             live.still = if changed { 0 } else { live.still + 1 };
             let moved =
                 (outside >= self.config.min_tiles && outside > inside) || touches_moves(&rect);
             if live.still >= self.config.end_after || moved {
-                let live = self.live.take().expect("live");
-                let payload = live.encoder.finish()?;
-                out.region = Some(region(rect, payload));
+                out.region = Some(region(rect, live.encoder.finish()?));
                 out.ended = Some(rect);
             } else {
                 if changed {
                     out.region = Some(region(rect, live.encoder.encode(frame)?));
                 }
                 out.live = Some(rect);
+                self.live = Some(live);
             }
             return Ok(out);
         }

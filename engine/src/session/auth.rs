@@ -55,18 +55,21 @@ impl StretchParams {
 pub enum AuthError {
     /// The argon2id parameters are out of range.
     #[error("invalid argon2id parameters: {0}")]
-    Params(String),
+    Params(#[source] argon2::Error),
 }
 
 /// The password stretched with argon2id: what SPAKE2 runs on, and all the agent keeps.
+///
+/// # Errors
+/// [`AuthError::Params`] when the parameters are out of argon2's range.
 pub fn stretch(password: &str, params: &StretchParams) -> Result<Secret<[u8; 32]>, AuthError> {
     let p = argon2::Params::new(params.m_cost_kib, params.t_cost, params.p_cost, Some(32))
-        .map_err(|e| AuthError::Params(e.to_string()))?;
+        .map_err(AuthError::Params)?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, p);
     let mut out = [0u8; 32];
     argon
         .hash_password_into(password.as_bytes(), &params.salt, &mut out)
-        .map_err(|e| AuthError::Params(e.to_string()))?;
+        .map_err(AuthError::Params)?;
     Ok(Secret::new(out))
 }
 

@@ -2,7 +2,7 @@
 //!
 //! [`AgentSession`] (the sharer's side) and [`ViewerSession`] (the helper's side) own no socket,
 //! clock or thread. The driver feeds each one inputs with the current time
-//! (`handle_input(now_us, input)`: a received [`Message`], a person's decision, a screen update
+//! (`handle_input(now_us, input)`: a received [`Message`](crate::wire::Message), a person's decision, a screen update
 //! delivered, or just a tick), then drains `poll_output()` until it returns `None` (messages and
 //! screen updates to send, a capture to make, events for the application, input to apply), and
 //! calls again at `poll_timeout()` at the latest. Each side owns its half of the screen stream

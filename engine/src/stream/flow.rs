@@ -26,11 +26,11 @@
 use std::collections::BTreeMap;
 
 /// The most queueing delay a fresh update is sent into.
-pub const TARGET_QUEUE_US: u64 = 40_000;
+pub(crate) const TARGET_QUEUE_US: u64 = 40_000;
 /// Longest a piece of refinement may take at the path's rate.
-pub const PIECE_US: u64 = 40_000;
+pub(crate) const PIECE_US: u64 = 40_000;
 /// How recent a fresh update keeps refinement at half its pace.
-pub const ACTIVE_US: u64 = 1_000_000;
+pub(crate) const ACTIVE_US: u64 = 1_000_000;
 /// A packet's payload, about.
 const PACKET: u64 = 1_200;
 /// What may be in flight before any delivery was measured, as a QUIC sender's first window.
@@ -38,6 +38,9 @@ const INITIAL_WINDOW: u64 = 12 * PACKET;
 /// How long a receiver may hold back its acknowledgement (QUIC's default `max_ack_delay`): a
 /// delivery is known that much later than the round trip says.
 const ACK_DELAY_US: u64 = 25_000;
+/// An update this much later than the model says was held up by an outage (the transport
+/// probing a dead path), not by a queue.
+const OUTAGE_US: u64 = 1_000_000;
 /// The smallest piece of refinement worth an update.
 const MIN_PIECE: u64 = PACKET / 2;
 /// How long the least round trip is remembered: a path that changed (a new route, a rebinding)
@@ -283,8 +286,9 @@ impl Flow {
         };
     }
 
-    /// `update` was delivered at `now_us`: when it took far longer than the model expected, the
-    /// rate was overestimated, and is cut (at most once a round trip).
+    /// `update` was delivered at `now_us`: when it took longer than the model expected by more
+    /// than [`TARGET_QUEUE_US`], the rate was overestimated, and is cut (at most once a round
+    /// trip). One later than [`OUTAGE_US`] says the path was down, not slow: no cut.
     fn check_model(&mut self, now_us: u64, update: &InFlight) {
         let (Some(wait), Some(rate), Some(rtt)) =
             (update.expected_wait_us, self.rate(), self.min_rtt())
@@ -292,17 +296,17 @@ impl Flow {
             return;
         };
         let expected = rtt + ACK_DELAY_US + wait + update.bytes * 1_000_000 / rate.max(1);
-        let took = now_us.saturating_sub(update.sent_at);
-        self.round_late |= took > expected + TARGET_QUEUE_US / 2;
+        let late = now_us
+            .saturating_sub(update.sent_at)
+            .saturating_sub(expected);
+        self.round_late |= late > TARGET_QUEUE_US / 2;
         let due = self
             .last_cut_us
             .is_none_or(|at| now_us.saturating_sub(at) >= rtt);
-        if took > expected + TARGET_QUEUE_US && due {
+        if late > TARGET_QUEUE_US && late < OUTAGE_US && due {
             self.last_cut_us = Some(now_us);
             self.startup = None;
             self.rate = Some(rate * 85 / 100);
-            // What the model thought gone is still queued.
-            self.busy_until_us = self.busy_until_us.max(now_us + (took - expected) / 2);
         }
     }
 

@@ -21,7 +21,6 @@ mod receiver;
 mod sender;
 
 pub use cursor::CursorPicture;
-pub use flow::{ACTIVE_US, PIECE_US, TARGET_QUEUE_US};
 pub use receiver::{
     MAX_PENDING, MAX_PENDING_BYTES, ReceiveError, ScreenChange, ScreenEvent, ScreenReceiver,
 };

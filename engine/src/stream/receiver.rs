@@ -239,3 +239,132 @@ impl ScreenReceiver {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{EncodedRegion, RegionKind};
+    use crate::pipeline::{PipelineConfig, ScreenEncoder};
+
+    /// Three updates of a screen being typed into, and the screen at the end.
+    fn typing() -> (Vec<Vec<u8>>, Frame) {
+        let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+        let mut screen = Frame::filled(96, 64, [20, 20, 20, 255]);
+        let mut updates = Vec::new();
+        for i in 0..3u32 {
+            screen.set_pixel(10 + 3 * i, 10, [250, 250, 250, 255]);
+            let update = encoder.encode(&screen.as_ref(), u64::from(i)).unwrap();
+            updates.push(update.unwrap().encode());
+        }
+        (updates, screen)
+    }
+
+    fn changes(receiver: &mut ScreenReceiver) -> Vec<u64> {
+        std::iter::from_fn(|| receiver.poll_event())
+            .filter_map(|e| match e {
+                ScreenEvent::Changed(change) => Some(change.seq),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn updates_that_overtake_each_other_are_applied_in_order() {
+        let (updates, screen) = typing();
+        let mut receiver = ScreenReceiver::new();
+        receiver.handle_update(updates[0].clone()).unwrap();
+        receiver.handle_update(updates[2].clone()).unwrap();
+        assert_eq!(changes(&mut receiver), vec![1], "3 waits for 2");
+        receiver.handle_update(updates[1].clone()).unwrap();
+        assert_eq!(changes(&mut receiver), vec![2, 3]);
+        assert_eq!(receiver.screen(), Some(&screen));
+        // A copy of one already applied changes nothing.
+        receiver.handle_update(updates[1].clone()).unwrap();
+        assert!(changes(&mut receiver).is_empty());
+    }
+
+    #[test]
+    fn a_change_carries_the_pixels_it_wrote_and_paints_a_copy_of_the_screen() {
+        let (updates, screen) = typing();
+        let mut receiver = ScreenReceiver::new();
+        let mut copy = Frame::filled(1, 1, [0; 4]);
+        for bytes in updates {
+            receiver.handle_update(bytes).unwrap();
+            while let Some(ScreenEvent::Changed(change)) = receiver.poll_event() {
+                assert!(!change.refinement);
+                change.paint(&mut copy);
+            }
+        }
+        assert_eq!(copy, screen);
+    }
+
+    #[test]
+    fn the_reorder_buffer_is_bounded() {
+        let mut receiver = ScreenReceiver::new();
+        let empty = |seq| {
+            Update {
+                seq,
+                refinement: false,
+                timestamp_us: 0,
+                width: 8,
+                height: 8,
+                regions: vec![],
+            }
+            .encode()
+        };
+        // Update 1 never comes.
+        for seq in 2..=MAX_PENDING as u64 + 1 {
+            receiver.handle_update(empty(seq)).unwrap();
+        }
+        let error = receiver.handle_update(empty(MAX_PENDING as u64 + 2));
+        assert!(
+            matches!(error, Err(ReceiveError::TooFarAhead { missing: 1, .. })),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn bad_updates_and_cursors_are_errors_and_the_screen_stays() {
+        let (updates, _) = typing();
+        let mut receiver = ScreenReceiver::new();
+        receiver.handle_update(updates[0].clone()).unwrap();
+        let before = receiver.screen().cloned();
+        let mut cut = updates[1].clone();
+        cut.truncate(cut.len() - 1);
+        assert!(matches!(
+            receiver.handle_update(cut),
+            Err(ReceiveError::Wire(_))
+        ));
+        // The cut update used up its number.
+        let lying = Update {
+            seq: 3,
+            refinement: false,
+            timestamp_us: 0,
+            width: 96,
+            height: 64,
+            regions: vec![EncodedRegion {
+                rect: Rect::new(0, 0, 8, 8),
+                kind: RegionKind::Lossless,
+                payload: vec![1, 2, 3],
+            }],
+        };
+        let error = receiver.handle_update(lying.encode());
+        assert!(matches!(error, Err(ReceiveError::Apply(_))), "{error:?}");
+        assert_eq!(
+            receiver.screen(),
+            before.as_ref(),
+            "the screen keeps what it showed"
+        );
+        let shape = Message::CursorShape {
+            width: 4,
+            height: 4,
+            hot_x: 0,
+            hot_y: 0,
+            pixels: vec![9; 5],
+        };
+        assert!(matches!(
+            receiver.handle_cursor(&shape),
+            Err(ReceiveError::Cursor(_))
+        ));
+    }
+}

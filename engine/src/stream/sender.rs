@@ -293,3 +293,130 @@ impl ScreenSender {
         self.refine_millibytes_per_pixel = (3 * self.refine_millibytes_per_pixel + seen) / 4;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::Frame;
+    use crate::stream::{ScreenEvent, ScreenReceiver};
+
+    fn capture(frame: &Frame) -> Capture<'_> {
+        Capture {
+            frame: frame.as_ref(),
+            damage: None,
+            pointer: None,
+        }
+    }
+
+    fn updates(sender: &mut ScreenSender) -> Vec<OutgoingUpdate> {
+        std::iter::from_fn(|| sender.poll_output())
+            .filter_map(|o| match o {
+                SenderOutput::Update(u) => Some(u),
+                SenderOutput::Cursor(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn captures_come_at_the_frame_rate_only_once_started() {
+        let mut sender = ScreenSender::new(StreamConfig::default());
+        let screen = Frame::filled(32, 32, [1, 2, 3, 255]);
+        assert_eq!(sender.capture_due(), None);
+        sender.handle_capture(0, capture(&screen)).unwrap();
+        assert!(updates(&mut sender).is_empty(), "nothing before the start");
+        sender.start(1_000);
+        assert_eq!(sender.capture_due(), Some(1_000));
+        sender.handle_capture(1_000, capture(&screen)).unwrap();
+        assert_eq!(sender.capture_due(), Some(1_000 + 33_333));
+        // A late capture does not make the next ones come in a burst.
+        sender.handle_capture(500_000, capture(&screen)).unwrap();
+        assert_eq!(sender.capture_due(), Some(500_000 + 33_333));
+        sender.stop();
+        assert_eq!(sender.capture_due(), None);
+    }
+
+    /// Latest-wins: while the first screen is on its way, captures are not encoded; the next
+    /// update carries all their changes with the newest pixels.
+    #[test]
+    fn captures_that_wait_fold_into_the_next_update_with_the_newest_pixels() {
+        let mut sender = ScreenSender::new(StreamConfig::default());
+        let mut receiver = ScreenReceiver::new();
+        // Noise: a first screen far larger than the path is known to carry.
+        let mut screen = Frame::filled(256, 128, [0; 4]);
+        let mut seed = 1u32;
+        for y in 0..128 {
+            for x in 0..256 {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                screen.set_pixel(
+                    x,
+                    y,
+                    [
+                        (seed >> 24) as u8,
+                        (seed >> 16) as u8,
+                        (seed >> 8) as u8,
+                        255,
+                    ],
+                );
+            }
+        }
+        sender.start(0);
+        sender.handle_capture(0, capture(&screen)).unwrap();
+        let first = updates(&mut sender);
+        assert_eq!(first.len(), 1);
+        let quality = sender.quality();
+        for i in 1..=5u32 {
+            for x in 0..20 {
+                screen.set_pixel(x + 20 * i, 5, [255, 255, 255, 255]);
+            }
+            sender
+                .handle_capture(u64::from(i) * 33_333, capture(&screen))
+                .unwrap();
+            assert!(updates(&mut sender).is_empty(), "capture {i} waits");
+        }
+        assert!(
+            sender.quality() < quality,
+            "quality steps down while captures wait"
+        );
+        sender.handle_delivered(200_000, first[0].seq, 100_000);
+        sender.handle_capture(200_000, capture(&screen)).unwrap();
+        let next = updates(&mut sender);
+        assert_eq!(next.len(), 1);
+        assert!(!next[0].background);
+        for update in first.into_iter().chain(next) {
+            receiver.handle_update(update.bytes).unwrap();
+        }
+        while let Some(event) = receiver.poll_event() {
+            assert!(matches!(event, ScreenEvent::Changed(_)));
+        }
+        let shown = receiver.screen().unwrap();
+        for x in 20..120 {
+            assert_eq!(
+                shown.as_ref().pixel(x, 5),
+                [255, 255, 255, 255],
+                "column {x}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_still_screen_is_refined_in_the_background_until_exact() {
+        let mut sender = ScreenSender::new(StreamConfig::default());
+        let mut receiver = ScreenReceiver::new();
+        let screen = crate::codec::tests::photo(128, 128);
+        sender.start(0);
+        let mut now = 0;
+        for _ in 0..100 {
+            sender.handle_capture(now, capture(&screen)).unwrap();
+            for update in updates(&mut sender) {
+                sender.handle_delivered(now + 1_000, update.seq, 1_000);
+                receiver.handle_update(update.bytes).unwrap();
+            }
+            now += 33_333;
+        }
+        let refined = std::iter::from_fn(|| receiver.poll_event())
+            .filter(|e| matches!(e, ScreenEvent::Changed(c) if c.refinement))
+            .count();
+        assert!(refined > 0);
+        assert_eq!(receiver.screen(), Some(&screen));
+    }
+}

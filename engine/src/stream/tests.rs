@@ -114,7 +114,7 @@ impl Typing {
 
     fn key(&mut self) {
         self.typed += 1;
-        if self.typed % 24 == 0 {
+        if self.typed.is_multiple_of(24) {
             for _ in 0..3 {
                 self.newline();
                 for c in 0..self.columns() / 2 {
@@ -201,4 +201,156 @@ fn typing_over_a_lossy_megabit_link_waits_little_more_than_the_delay_and_ends_ex
         delay / 1000
     );
     assert_eq!(p.viewer.screen(), Some(&p.frame), "the picture ends exact");
+}
+
+/// A block of black-and-white noise (text-like: it goes lossless) that changes every capture
+/// from `from_us` to `until_us`, on a still wallpaper: more than a slow link carries.
+struct Flicker {
+    wallpaper: Frame,
+    block: Rect,
+    from_us: u64,
+    until_us: u64,
+    rng: ChaCha20Rng,
+}
+
+impl Screen for Flicker {
+    fn draw(&mut self, now_us: u64, frame: &mut Frame) {
+        if (self.from_us..self.until_us).contains(&now_us) {
+            for y in self.block.y..self.block.bottom() {
+                for x in self.block.x..self.block.right() {
+                    let v = if self.rng.next_u32() & 1 == 1 { 255 } else { 0 };
+                    self.wallpaper.set_pixel(x, y, [v, v, v, 255]);
+                }
+            }
+        }
+        if frame != &self.wallpaper {
+            frame.clone_from(&self.wallpaper);
+        }
+    }
+}
+
+/// Latest-wins: content that changes faster than a 256 kbit/s link carries is not queued
+/// update after update; captures fold into fewer updates, each shown soon after it left, and
+/// the picture ends exact once the content stops.
+#[test]
+fn a_flickering_screen_over_a_slow_link_folds_captures_instead_of_queueing_them() {
+    let link = LinkSpec::b();
+    let (yes, until) = (2_000_000, 7_000_000);
+    let screen = Flicker {
+        wallpaper: photo(320, 240),
+        block: Rect::new(40, 40, 160, 160),
+        from_us: yes + 2_000_000,
+        until_us: until,
+        rng: ChaCha20Rng::seed_from_u64(5),
+    };
+    let mut p = Pair::on(
+        link,
+        PASSWORD,
+        ticket(),
+        AgentConfig::default(),
+        Box::new(screen),
+    );
+    p.run(yes);
+    p.sharer(SharerDecision::AllowConnection(true));
+    p.run(until - yes);
+    let captures = p.log.captures;
+    let during: Vec<_> = (p.log.sent.iter())
+        .filter(|s| !s.background && (yes + 2_000_000..until).contains(&s.at))
+        .collect();
+    let bytes: usize = during.iter().map(|s| s.bytes).sum();
+    let seconds = (until - yes - 2_000_000) as f64 / 1e6;
+    assert!(
+        (during.len() as f64) < 0.6 * 30.0 * seconds,
+        "{} updates for {captures} captures: captures were not folded",
+        during.len()
+    );
+    assert!(
+        bytes as f64 * 8.0 / seconds < 300_000.0,
+        "{} kbit/s sent into a 256 kbit/s link",
+        bytes as f64 * 8.0 / seconds / 1000.0
+    );
+    // Each update takes about 100 ms of the link: shown within the delay, its own time, and
+    // what one before it may still take; queued updates would wait seconds.
+    let fresh = p.log.fresh_latencies(yes + 2_500_000);
+    let p95 = percentile(&fresh, 0.95);
+    assert!(
+        p95 <= link.delay_us + 400_000,
+        "{} fresh updates, p95 {} ms: a queue built up",
+        fresh.len(),
+        p95 / 1000
+    );
+    p.run(30_000_000);
+    assert_eq!(p.viewer.screen(), Some(&p.frame), "exact once still");
+}
+
+/// The link goes dark both ways for three seconds while the helper watches the sharer type: the
+/// session stays up; once the transport's probes (backing off, as QUIC's do) find the link back,
+/// what waited is shown and the typing again with little more than the link's delay; the
+/// picture ends exact.
+#[test]
+fn a_three_second_outage_is_ridden_out() {
+    let link = LinkSpec::a();
+    let (yes, end) = (2_000_000, 18_000_000);
+    let screen = Box::new(Typing::new(640, 360, 150_000, yes, end));
+    let mut p = Pair::on(link, PASSWORD, ticket(), AgentConfig::default(), screen);
+    p.run(yes);
+    p.sharer(SharerDecision::AllowConnection(true));
+    p.run(4_000_000);
+    let (from, to) = (p.now, p.now + 3_000_000);
+    p.net.path(0).cut(from, to);
+    p.net.path(1).cut(from, to);
+    p.run(end - p.now);
+    assert!(p.viewer.is_viewing(), "{:?}", p.viewer.state());
+    let sent = p.log.sent.iter().filter(|s| !s.background).count();
+    let shown = p
+        .log
+        .shown
+        .iter()
+        .filter(|s| !p.log.background(s.seq))
+        .count();
+    assert!(
+        sent - shown <= 2,
+        "{sent} fresh updates sent, {shown} shown"
+    );
+    // Typing from four seconds after the outage on.
+    let fresh = p.log.fresh_latencies(to + 4_000_000);
+    let (p50, p95) = (percentile(&fresh, 0.5), percentile(&fresh, 0.95));
+    assert!(
+        fresh.len() > 20 && p50 <= link.delay_us + 40_000 && p95 <= link.delay_us + 120_000,
+        "{} updates: p50 {} ms, p95 {} ms",
+        fresh.len(),
+        p50 / 1000,
+        p95 / 1000
+    );
+    p.run(20_000_000);
+    assert_eq!(p.viewer.screen(), Some(&p.frame), "exact after the outage");
+}
+
+/// Refinement is background traffic: typing meets no queue of its own making, from the first
+/// seconds (refinement at its busiest) to the last.
+#[test]
+fn no_standing_queue_builds_behind_refinement() {
+    let link = LinkSpec::b();
+    let (p, from) = typing_over(link, 10, 1);
+    let fresh: Vec<_> = (p.log.shown.iter())
+        .filter(|s| s.at >= from && !p.log.background(s.seq))
+        .map(|s| s.at - s.captured)
+        .collect();
+    let tenth = fresh.len() / 5;
+    let mut first = fresh[..tenth].to_vec();
+    let mut last = fresh[fresh.len() - tenth..].to_vec();
+    first.sort_unstable();
+    last.sort_unstable();
+    let (first, last) = (percentile(&first, 0.95), percentile(&last, 0.95));
+    assert!(
+        last <= first * 3 / 2 + 2 * link.delay_us,
+        "p95 {} ms at first, {} ms at the end",
+        first / 1000,
+        last / 1000
+    );
+    assert!(
+        first <= link.delay_us + 120_000,
+        "p95 {} ms at first",
+        first / 1000
+    );
 }

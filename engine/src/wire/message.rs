@@ -149,7 +149,7 @@ pub enum Message {
         hot_x: u16,
         /// Hot spot row.
         hot_y: u16,
-        /// The BGRA picture as a lossless region payload ([`crate::codec::lossless`]).
+        /// The BGRA picture as a lossless region payload (the codec's lossless form).
         pixels: Vec<u8>,
     },
     /// Agent -> viewer: the pointer moved (or hid).

@@ -6,7 +6,7 @@
 //!   chat, the pointer), postcard-encoded;
 //! - [`framing`]: control messages on the control stream, each behind its length
 //!   ([`framing::frame`], [`framing::Deframer`]);
-//! - [`varint`]: the unsigned LEB128 numbers updates and payloads are made of.
+//! - `varint`: the unsigned LEB128 numbers updates and payloads are made of.
 //!
 //! Every decoder takes untrusted bytes: it checks each length against its limit and against
 //! what is left of the input before it allocates, and returns an error that says what is wrong,

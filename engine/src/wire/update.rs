@@ -1,7 +1,7 @@
 //! [`Update`]: the encoded changes of one capture, in wire format.
 //!
 //! # Wire format, version 4
-//! Numbers are unsigned LEB128 varints ([`super::varint`]). A steady update is small (a typed
+//! Numbers are unsigned LEB128 varints (`wire/varint.rs`). A steady update is small (a typed
 //! glyph, a video frame of 30 bytes), so fixed-width fields would be a third of it.
 //!
 //! ```text

@@ -50,7 +50,7 @@ unsafe fn block_equal(a: *const u8, b: *const u8) -> bool {
 /// # Safety
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
-pub unsafe fn first_diff(a: &[u8], b: &[u8]) -> Option<usize> {
+pub(crate) unsafe fn first_diff(a: &[u8], b: &[u8]) -> Option<usize> {
     let n = a.len().min(b.len()) / BYTES_PER_PIXEL * BYTES_PER_PIXEL;
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
     let mut i = 0;
@@ -74,7 +74,7 @@ pub unsafe fn first_diff(a: &[u8], b: &[u8]) -> Option<usize> {
 /// # Safety
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
-pub unsafe fn last_diff(a: &[u8], b: &[u8]) -> Option<usize> {
+pub(crate) unsafe fn last_diff(a: &[u8], b: &[u8]) -> Option<usize> {
     let n = a.len().min(b.len()) / BYTES_PER_PIXEL * BYTES_PER_PIXEL;
     let (pa, pb) = (a.as_ptr(), b.as_ptr());
     let mut j = n;
