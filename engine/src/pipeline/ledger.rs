@@ -59,8 +59,6 @@ pub(crate) struct Recorded<'a> {
     pub(crate) restores: &'a [Rect],
     /// Every region of the update.
     pub(crate) regions: &'a [EncodedRegion],
-    /// The update is the first of this screen (TEMP: the old encoder skipped covered tiles).
-    pub(crate) first: bool,
 }
 
 /// Every tile's state, for a screen of one size.
@@ -177,9 +175,6 @@ impl TileLedger {
             if region.kind == RegionKind::Av1 {
                 self.for_tiles(region.rect, owe);
             }
-        }
-        if update.first {
-            return;
         }
         for region in update.regions.iter().filter(|r| r.kind.is_exact()) {
             self.for_covered_tiles(region.rect, TileState::exact);

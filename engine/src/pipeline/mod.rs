@@ -198,7 +198,6 @@ impl ScreenEncoder {
         damage: Option<&[Rect]>,
     ) -> Result<Option<Update>, PipelineError> {
         check_size(frame)?;
-        let first = self.previous.is_none();
         let (boxes, same_size) = self.changed_boxes(frame, damage);
         let live_before = self.tracker.as_ref().and_then(Tracker::live);
         if boxes.is_empty() && live_before.is_none() {
@@ -239,7 +238,6 @@ impl ScreenEncoder {
             moves: &prediction.moves,
             restores: &restores,
             regions: &regions,
-            first,
         };
         self.remember(frame, timestamp_us, same_size, &recorded);
         self.spare = prediction.frame.or(self.spare.take());
