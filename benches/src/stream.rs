@@ -194,10 +194,12 @@ pub async fn run(options: StreamOptions) -> Result<StreamReport> {
                 report.handshake_ms = start.elapsed().as_secs_f64() * 1000.0
             }
             ViewerEvent::Screen(change) => {
-                change.paint(&mut screen);
-                report.bytes += change.wire_bytes as u64;
+                // The change is on the helper's screen when the session hands it over: keeping
+                // a copy here is the bench's own work.
                 let latency =
                     (origin.elapsed().as_micros() as u64).saturating_sub(change.timestamp_us);
+                change.paint(&mut screen);
+                report.bytes += change.wire_bytes as u64;
                 report.samples.push(Sample {
                     at_s: start.elapsed().as_secs_f64(),
                     latency_ms: latency as f64 / 1000.0,

@@ -19,6 +19,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::frame::{FrameRef, Rect};
 
 /// A copy of pixels the viewer shows: `rect` takes the same-sized block at (`from_x`, `from_y`).
@@ -186,6 +188,7 @@ impl MotionDetector {
     }
 
     /// Step 2: a rolling hash over the previous frame near the changed area votes for offsets.
+    /// Rows are scanned in parallel on the current rayon pool; their votes add up.
     fn vote(&mut self, previous: &FrameRef<'_>, bounds: Rect) {
         let c = self.config;
         let (width, height) = (previous.width(), previous.height());
@@ -199,31 +202,47 @@ impl MotionDetector {
         }
         let seg = c.segment as usize;
         let top_power = (1..seg).fold(1u64, |p, _| p.wrapping_mul(BASE));
-        for y in top..bottom {
-            let row = pixels(previous.row(y), left, right - left);
-            let mut h = hash(&row[..seg]);
-            for start in 0..=row.len() - seg {
+        let (samples, bloom) = (&self.samples, &self.bloom);
+        let scan_row = |mut votes: HashMap<(i64, i64), u32>, y: u32| {
+            let bytes = &previous.row(y)[left as usize * 4..right as usize * 4];
+            let px = |i: usize| {
+                let p = &bytes[i * 4..i * 4 + 4];
+                u64::from(u32::from_le_bytes([p[0], p[1], p[2], p[3]]))
+            };
+            let mut h = (0..seg).fold(0u64, |h, i| h.wrapping_mul(BASE).wrapping_add(px(i)));
+            for start in 0..=bytes.len() / 4 - seg {
                 if start > 0 {
                     h = h
-                        .wrapping_sub(u64::from(row[start - 1]).wrapping_mul(top_power))
+                        .wrapping_sub(px(start - 1).wrapping_mul(top_power))
                         .wrapping_mul(BASE)
-                        .wrapping_add(u64::from(row[start + seg - 1]));
+                        .wrapping_add(px(start + seg - 1));
                 }
                 let b = bloom_index(h);
-                if self.bloom[b / 64] & (1 << (b % 64)) == 0 {
+                if bloom[b / 64] & (1 << (b % 64)) == 0 {
                     continue;
                 }
-                if let Some(found) = self.samples.get(&h) {
+                if let Some(found) = samples.get(&h) {
                     let x = left + start as u32;
                     for &(sx, sy) in found {
                         let offset = (i64::from(sx) - i64::from(x), i64::from(sy) - i64::from(y));
                         if offset != (0, 0) {
-                            *self.votes.entry(offset).or_default() += 1;
+                            *votes.entry(offset).or_default() += 1;
                         }
                     }
                 }
             }
-        }
+            votes
+        };
+        let votes = (top..bottom)
+            .into_par_iter()
+            .fold(HashMap::new, scan_row)
+            .reduce(HashMap::new, |mut a, b| {
+                for (offset, n) in b {
+                    *a.entry(offset).or_default() += n;
+                }
+                a
+            });
+        self.votes = votes;
     }
 
     /// Step 3: the changed parts of blocks that are exact copies at one of `offsets`; where a

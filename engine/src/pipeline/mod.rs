@@ -412,8 +412,13 @@ impl ScreenEncoder {
             _ => self.layer.reset(frame.width(), frame.height()),
         }
         self.ledger.record(update, timestamp_us);
+        // The previous frame is what the receiver has: only the changed boxes differ.
         match &mut self.previous {
-            Some(p) if same_size => copy_into(p, frame),
+            Some(p) if same_size => {
+                for rect in update.changed {
+                    crate::codec::paste(p, *rect, &crate::codec::crop(frame, *rect));
+                }
+            }
             slot => *slot = Some(to_frame(frame)),
         }
     }

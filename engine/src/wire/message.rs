@@ -186,7 +186,10 @@ pub enum MessageError {
     TooLarge(usize),
     /// Not a valid encoding.
     #[error("malformed message: {0}")]
-    Malformed(String),
+    Malformed(#[source] postcard::Error),
+    /// Bytes follow the message.
+    #[error("{0} bytes follow the message")]
+    TrailingBytes(usize),
     /// A text field is too long.
     #[error("{field} is {len} bytes, more than the {max} allowed")]
     FieldTooLong {
@@ -207,8 +210,7 @@ impl Message {
     /// refuse.
     pub fn encode(&self) -> Result<Vec<u8>, MessageError> {
         self.check()?;
-        let bytes =
-            postcard::to_allocvec(self).map_err(|e| MessageError::Malformed(e.to_string()))?;
+        let bytes = postcard::to_allocvec(self).map_err(MessageError::Malformed)?;
         if bytes.len() > MAX_MESSAGE {
             return Err(MessageError::TooLarge(bytes.len()));
         }
@@ -223,13 +225,10 @@ impl Message {
         if bytes.len() > MAX_MESSAGE {
             return Err(MessageError::TooLarge(bytes.len()));
         }
-        let (message, rest) = postcard::take_from_bytes::<Message>(bytes)
-            .map_err(|e| MessageError::Malformed(e.to_string()))?;
+        let (message, rest) =
+            postcard::take_from_bytes::<Message>(bytes).map_err(MessageError::Malformed)?;
         if !rest.is_empty() {
-            return Err(MessageError::Malformed(format!(
-                "{} bytes after the message",
-                rest.len()
-            )));
+            return Err(MessageError::TrailingBytes(rest.len()));
         }
         message.check()?;
         Ok(message)
