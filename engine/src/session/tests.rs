@@ -619,3 +619,66 @@ proptest! {
         }
     }
 }
+
+/// "Continue sharing?" comes every `continue_every_us` of viewing; a Yes puts it off that long
+/// again, and unanswered for `continue_timeout_us` it disconnects the helper.
+#[test]
+fn continue_sharing_is_asked_and_unanswered_disconnects() {
+    let mut config = AgentConfig::default();
+    config.timers.continue_every_us = 10_000_000;
+    config.timers.continue_timeout_us = 3_000_000;
+    let screen = Box::new(Still(Frame::filled(16, 16, [5, 5, 5, 255])));
+    let mut p = Pair::on(LinkSpec::loopback(), PASSWORD, ticket(), config, screen);
+    p.run(100_000);
+    p.sharer(SharerDecision::AllowConnection(true));
+    let asked = |p: &Pair| {
+        p.log
+            .agent
+            .iter()
+            .filter(|e| matches!(e, AgentEvent::AskContinue { .. }))
+            .count()
+    };
+    p.run(9_000_000);
+    assert_eq!(asked(&p), 0, "not before the time");
+    p.run(2_000_000);
+    assert_eq!(asked(&p), 1);
+    assert!(p.log.agent.contains(&AgentEvent::AskContinue {
+        helper: "Grace".into()
+    }));
+    p.sharer(SharerDecision::ContinueSharing(true));
+    p.run(9_000_000);
+    assert_eq!(asked(&p), 1, "a Yes puts it off");
+    p.run(2_000_000);
+    assert_eq!(asked(&p), 2);
+    // Nobody answers.
+    p.run(3_500_000);
+    assert!(p.log.agent.contains(&AgentEvent::ContinueUnanswered));
+    assert_eq!(
+        p.agent.state(),
+        &AgentState::Closed(CloseReason::Disconnected { by: Party::Sharer })
+    );
+    p.run(100_000);
+    assert_eq!(
+        p.viewer.state(),
+        &ViewerState::Closed(CloseReason::Disconnected { by: Party::Sharer })
+    );
+}
+
+#[test]
+fn a_no_to_continue_sharing_disconnects_at_once_and_a_late_answer_does_nothing() {
+    let mut config = AgentConfig::default();
+    config.timers.continue_every_us = 1_000_000;
+    let screen = Box::new(Still(Frame::filled(16, 16, [5, 5, 5, 255])));
+    let mut p = Pair::on(LinkSpec::loopback(), PASSWORD, ticket(), config, screen);
+    p.run(100_000);
+    // An answer with no question pending changes nothing.
+    p.sharer(SharerDecision::AllowConnection(true));
+    p.sharer(SharerDecision::ContinueSharing(false));
+    assert_eq!(p.agent.state(), &AgentState::Viewing);
+    p.run(1_100_000);
+    p.sharer(SharerDecision::ContinueSharing(false));
+    assert_eq!(
+        p.agent.state(),
+        &AgentState::Closed(CloseReason::Disconnected { by: Party::Sharer })
+    );
+}

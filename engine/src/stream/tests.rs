@@ -238,7 +238,7 @@ fn a_flickering_screen_over_a_slow_link_folds_captures_instead_of_queueing_them(
     let (yes, until) = (2_000_000, 7_000_000);
     let screen = Flicker {
         wallpaper: photo(320, 240),
-        block: Rect::new(40, 40, 160, 160),
+        block: Rect::new(40, 40, 128, 128),
         from_us: yes + 2_000_000,
         until_us: until,
         rng: ChaCha20Rng::seed_from_u64(5),
