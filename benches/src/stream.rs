@@ -30,6 +30,26 @@ pub struct StreamOptions {
     pub params: StretchParams,
     /// How long after the clip ends to wait for an exact picture.
     pub settle: Duration,
+    /// Stream only the clip's first frames (`None`: all of it).
+    pub frames: Option<u64>,
+}
+
+/// The first `left` frames of a clip.
+struct FirstFrames {
+    reader: ClipReader,
+    left: u64,
+}
+
+impl beckon_engine::FrameSource for FirstFrames {
+    type Error = beckon_engine::corpus::CorpusError;
+
+    fn next_frame(&mut self, frame: &mut Frame) -> Result<bool, Self::Error> {
+        if self.left == 0 {
+            return Ok(false);
+        }
+        self.left -= 1;
+        self.reader.next_frame(frame)
+    }
 }
 
 /// What one run measured.
@@ -95,9 +115,18 @@ pub async fn run(options: StreamOptions) -> Result<StreamReport> {
     let origin = Instant::now();
     let reader = ClipReader::open(&options.clip)?;
     let meta = reader.meta().clone();
+    let frames = options.frames.unwrap_or(reader.meta().frames);
     let mut last_reader = ClipReader::open(&options.clip)?;
     let mut last = last_reader.blank_frame();
-    while last_reader.read_frame(&mut last)? {}
+    for _ in 0..frames {
+        if !last_reader.read_frame(&mut last)? {
+            break;
+        }
+    }
+    let reader = FirstFrames {
+        reader,
+        left: frames,
+    };
 
     let identity = AgentIdentity::generate()?;
     let fingerprint = identity.fingerprint();
@@ -161,7 +190,9 @@ pub async fn run(options: StreamOptions) -> Result<StreamReport> {
         .await
     });
 
-    let clip_s = meta.duration_secs();
+    let clip_s = meta
+        .duration_secs()
+        .min(frames as f64 / f64::from(meta.fps.max(1)));
     let clip_end = start + Duration::from_secs_f64(clip_s);
     let deadline = clip_end + options.settle;
     let mut report = StreamReport {

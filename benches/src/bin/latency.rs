@@ -67,6 +67,7 @@ async fn main_async() -> Result<()> {
             link,
             params: StretchParams::generate(&mut rng),
             settle: Duration::from_secs(30),
+            frames: None,
         };
         let r = run(options)
             .await
