@@ -36,11 +36,9 @@
 /// Declares a module of the engine's internals: public with the `bench` feature (benchmarks and
 /// the end-to-end tests measure its parts on their own), crate-private without.
 macro_rules! internal_mod {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
+    ($name:ident) => {
         #[cfg(feature = "bench")]
         pub mod $name;
-        $(#[$meta])*
         #[cfg(not(feature = "bench"))]
         #[allow(unreachable_pub, dead_code)]
         pub(crate) mod $name;

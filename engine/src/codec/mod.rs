@@ -26,26 +26,11 @@
 //! assert_eq!(viewer.as_ref().pixel(5, 5), [255, 255, 255, 255]);
 //! ```
 
-crate::internal_mod! {
-    /// The AV1 path: rav1e intra, dav1d.
-    av1
-}
-crate::internal_mod! {
-    /// Which path a region takes.
-    classify
-}
-crate::internal_mod! {
-    /// The exact path's forms.
-    lossless
-}
-crate::internal_mod! {
-    /// Text with memory.
-    memory
-}
-crate::internal_mod! {
-    /// Persistent video streams.
-    video
-}
+crate::internal_mod!(av1);
+crate::internal_mod!(classify);
+crate::internal_mod!(lossless);
+crate::internal_mod!(memory);
+crate::internal_mod!(video);
 
 use thiserror::Error;
 

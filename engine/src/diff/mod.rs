@@ -32,10 +32,7 @@
 //! assert_eq!(dirty[0].changed, beckon_engine::frame::Rect::new(70, 10, 1, 1));
 //! ```
 
-crate::internal_mod! {
-    /// Joining boxes into few rectangles.
-    merge
-}
+crate::internal_mod!(merge);
 mod scalar;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
