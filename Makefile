@@ -39,7 +39,7 @@ DEMO_DIR := target/demo
 # sharer desktop; without one (or `make demo DEMO_ARGS=--headless`), a scripted session on two
 # Xvfb displays, with screenshots in target/demo/ and a summary.
 demo: deps
-	$(CARGO) build --release -q -p beckon-agent -p beckon-viewer -p beckon-benches --bin demo
+	$(CARGO) build --release -q -p beckon-agent -p beckon-viewer -p beckon-benches --bin beckon-agent --bin beckon-viewer --bin demo
 	./target/release/demo $(DEMO_ARGS)
 
 # What the tile diff and the whole pipeline do with each committed clip.
