@@ -251,6 +251,10 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result
             args.max_expiry
         );
     }
+    // The helper's viewer refuses what it could not show faithfully: say so before anything
+    // is made.
+    beckon_engine::invite::check_text(&args.from, &args.message)
+        .map_err(|e| anyhow::anyhow!("{e} (--from and --message)"))?;
     let known = [args.from.as_str(), args.message.as_str()];
     let (password, generated) = read_password(args, &known)?;
     let stretch_params = StretchParams::generate(&mut OsRng);

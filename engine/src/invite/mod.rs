@@ -243,20 +243,8 @@ impl Invitation {
         {
             return Err(field("id", "8 to 64 letters, digits or dashes expected"));
         }
+        check_text(&f.from, &f.message)?;
         let from = f.from.trim();
-        if from.is_empty() || from.chars().count() > MAX_FROM || from.chars().any(char::is_control)
-        {
-            return Err(field(
-                "from",
-                format!("a name of 1 to {MAX_FROM} printable characters expected"),
-            ));
-        }
-        if f.message.chars().count() > MAX_MESSAGE {
-            return Err(field(
-                "message",
-                format!("longer than {MAX_MESSAGE} characters"),
-            ));
-        }
         if f.expires <= f.created {
             return Err(field("expires", "not after the creation time"));
         }
@@ -269,17 +257,16 @@ impl Invitation {
         let salt = parse_hex(&f.argon2_salt)
             .filter(|s| s.len() == 16)
             .ok_or_else(|| field("argon2_salt", "32 hexadecimal digits expected"))?;
-        if !(8..=4 * 1024 * 1024).contains(&f.argon2_memory_kib) {
-            return Err(field("argon2_memory_kib", "8 KiB to 4 GiB expected"));
+        // A crafted invitation must not make the helper's computer spend gigabytes or
+        // minutes stretching a password: a narrow range around what invitations use.
+        if !ARGON2_MEMORY_KIB.contains(&f.argon2_memory_kib) {
+            return Err(field("argon2_memory_kib", "16 MiB to 256 MiB expected"));
         }
-        if !(1..=16).contains(&f.argon2_passes) {
-            return Err(field("argon2_passes", "1 to 16 expected"));
+        if !ARGON2_PASSES.contains(&f.argon2_passes) {
+            return Err(field("argon2_passes", "1 to 8 expected"));
         }
-        if !(1..=16).contains(&f.argon2_lanes) || f.argon2_memory_kib < 8 * f.argon2_lanes {
-            return Err(field(
-                "argon2_lanes",
-                "1 to 16, with at least 8 KiB of memory each, expected",
-            ));
+        if !ARGON2_LANES.contains(&f.argon2_lanes) {
+            return Err(field("argon2_lanes", "1 to 4 expected"));
         }
         if f.addresses.is_empty() || f.addresses.len() > MAX_ADDRESSES {
             return Err(field(
@@ -324,6 +311,50 @@ impl Invitation {
             fingerprint,
         })
     }
+}
+
+/// The argon2id memory (KiB), passes and lanes an invitation may ask for.
+pub const ARGON2_MEMORY_KIB: std::ops::RangeInclusive<u32> = 16 * 1024..=256 * 1024;
+/// See [`ARGON2_MEMORY_KIB`].
+pub const ARGON2_PASSES: std::ops::RangeInclusive<u32> = 1..=8;
+/// See [`ARGON2_MEMORY_KIB`].
+pub const ARGON2_LANES: std::ops::RangeInclusive<u32> = 1..=4;
+
+/// Checks an invitation's sender and message as the helper will read them: a name of printable
+/// characters, a message whose only control characters are line breaks, neither with a
+/// bidirectional control or an invisible character (which could make the text read otherwise
+/// than it is).
+///
+/// # Errors
+/// [`InviteError::InvalidField`] naming the field.
+pub fn check_text(from: &str, message: &str) -> Result<(), InviteError> {
+    let from = from.trim();
+    let shady = |c: char| crate::wire::text::invisible(c);
+    if from.is_empty()
+        || from.chars().count() > MAX_FROM
+        || from.chars().any(|c| c.is_control() || shady(c))
+    {
+        return Err(field(
+            "from",
+            format!("a name of 1 to {MAX_FROM} printable characters expected"),
+        ));
+    }
+    if message.chars().count() > MAX_MESSAGE {
+        return Err(field(
+            "message",
+            format!("longer than {MAX_MESSAGE} characters"),
+        ));
+    }
+    if message
+        .chars()
+        .any(|c| (c.is_control() && c != '\n') || shady(c))
+    {
+        return Err(field(
+            "message",
+            "control or invisible characters (only line breaks may be in a message)",
+        ));
+    }
+    Ok(())
 }
 
 fn parse_hex(text: &str) -> Option<Vec<u8>> {

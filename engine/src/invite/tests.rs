@@ -46,6 +46,25 @@ fn each_bad_field_is_named() {
             "argon2_memory_kib",
         ),
         ("argon2_passes = 3", "argon2_passes = 0", "argon2_passes"),
+        // A crafted file must not make the helper stretch with 4 GiB or for minutes.
+        (
+            "argon2_memory_kib = 65536",
+            "argon2_memory_kib = 4194304",
+            "argon2_memory_kib",
+        ),
+        ("argon2_passes = 3", "argon2_passes = 16", "argon2_passes"),
+        ("argon2_lanes = 1", "argon2_lanes = 16", "argon2_lanes"),
+        // Text that would read otherwise than it is.
+        (
+            "from = \"Ada Lovelace\"",
+            "from = \"Ada \\u202Eecalevol\"",
+            "from",
+        ),
+        (
+            "from = \"Ada Lovelace\"",
+            "from = \"Ada\\u001B[2J\"",
+            "from",
+        ),
         ("\"192.0.2.10:47600\"", "\"192.0.2.10\"", "addresses"),
         ("\"192.0.2.10:47600\"", "\"192.0.2.10:0\"", "addresses"),
     ];
@@ -66,6 +85,22 @@ fn each_bad_field_is_named() {
             ..
         })
     ));
+    let message = good.lines().find(|l| l.starts_with("message")).unwrap();
+    for bad in ["Hi\\u001B]0;x\\u0007", "Read \\u202Eexe.txt", "one\\ttab"] {
+        let edited = good.replace(message, &format!("message = \"{bad}\""));
+        assert!(
+            matches!(
+                Invitation::from_toml(&edited),
+                Err(InviteError::InvalidField {
+                    field: "message",
+                    ..
+                })
+            ),
+            "{bad}"
+        );
+    }
+    let lines = good.replace(message, "message = \"two\\nlines\"");
+    assert_eq!(Invitation::from_toml(&lines).unwrap().message, "two\nlines");
     let newer = good.replace("version = 1", "version = 2");
     assert_eq!(Invitation::from_toml(&newer), Err(InviteError::Version(2)));
     let unknown = format!("{good}\nextra = 1\n");

@@ -20,7 +20,21 @@ pub enum ApplyError {
         /// The codec's error.
         source: CodecError,
     },
+    /// The regions would decode to more pixels than [`DECODE_BUDGET`] screens: nothing is
+    /// decoded.
+    #[error("the update's regions hold {area} pixels, more than the {limit} allowed")]
+    TooLarge {
+        /// Pixels the regions would decode to.
+        area: u64,
+        /// The budget.
+        limit: u64,
+    },
 }
+
+/// How many screens' worth of pixels one update may decode to. The encoder's updates cover
+/// the screen at most once (a first screen); crafted ones must not make the helper allocate
+/// gigabytes.
+pub const DECODE_BUDGET: u64 = 2;
 
 /// The viewer's copy of the screen: applies updates in order. It keeps the layer beneath the
 /// screen too (the module doc), a second frame's worth of memory.
@@ -54,8 +68,18 @@ impl Framebuffer {
     /// encoder sends the whole screen then).
     ///
     /// # Errors
-    /// [`ApplyError::Region`] when a payload does not decode.
+    /// [`ApplyError::TooLarge`] when the regions would decode to more than [`DECODE_BUDGET`]
+    /// screens (checked before anything is decoded), [`ApplyError::Region`] when a payload does
+    /// not decode.
     pub fn apply(&mut self, update: &Update) -> Result<(), ApplyError> {
+        let limit = DECODE_BUDGET * u64::from(update.width) * u64::from(update.height);
+        let area: u64 = (update.regions.iter())
+            .filter(|r| r.kind != crate::codec::RegionKind::Solid)
+            .map(|r| r.rect.area())
+            .sum();
+        if area > limit {
+            return Err(ApplyError::TooLarge { area, limit });
+        }
         let resized = self
             .frame
             .as_ref()

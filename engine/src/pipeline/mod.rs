@@ -53,7 +53,7 @@ pub mod video;
 
 pub use crate::diff::merge::MergeConfig;
 pub use config::PipelineConfig;
-pub use framebuffer::{ApplyError, Framebuffer};
+pub use framebuffer::{ApplyError, DECODE_BUDGET, Framebuffer};
 pub use source::{CursorImage, FrameSource, Pointer};
 
 use thiserror::Error;

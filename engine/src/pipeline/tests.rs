@@ -376,7 +376,12 @@ proptest! {
             })
             .collect();
         let update = Update { seq: 2, refinement: false, timestamp_us: 8, width: 96, height: 64, regions };
-        viewer.apply(&Update::decode(&update.encode()).unwrap()).unwrap();
+        let area: u64 = update.regions.iter().map(|r| r.rect.area()).sum();
+        match viewer.apply(&Update::decode(&update.encode()).unwrap()) {
+            Ok(()) => prop_assert!(area <= DECODE_BUDGET * 96 * 64),
+            Err(ApplyError::TooLarge { .. }) => prop_assert!(area > DECODE_BUDGET * 96 * 64),
+            Err(other) => prop_assert!(false, "{other}"),
+        }
     }
 }
 
@@ -1113,4 +1118,36 @@ fn busy_text_is_never_streamed() {
         apply(&mut viewer, &update);
         assert_eq!(viewer.frame().unwrap(), &screen, "text is exact at once");
     }
+}
+
+/// Crafted updates of big regions (the same screen-sized region six times) are refused before
+/// anything is decoded, and the screen stays as it was.
+#[test]
+fn an_update_decoding_to_more_than_two_screens_is_refused_before_decoding() {
+    let mut viewer = Framebuffer::new();
+    let first = ScreenEncoder::new(PipelineConfig::default())
+        .encode(&text(64, 48).as_ref(), 0)
+        .unwrap()
+        .unwrap();
+    apply(&mut viewer, &first);
+    let before = viewer.frame().cloned();
+    let whole = EncodedRegion {
+        rect: Rect::new(0, 0, 64, 48),
+        kind: RegionKind::Lossless,
+        payload: vec![0; 4],
+    };
+    let crafted = Update {
+        seq: 2,
+        refinement: false,
+        timestamp_us: 1,
+        width: 64,
+        height: 48,
+        regions: vec![whole; 6],
+    };
+    let error = viewer.apply(&crafted).unwrap_err();
+    assert!(
+        matches!(error, ApplyError::TooLarge { area, limit } if area == 6 * 64 * 48 && limit == 2 * 64 * 48),
+        "{error}"
+    );
+    assert_eq!(viewer.frame().cloned(), before);
 }

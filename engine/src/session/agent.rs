@@ -393,7 +393,7 @@ impl AgentSession {
                     });
                     return;
                 }
-                self.helper = helper;
+                self.helper = crate::wire::text::plain(&helper, false);
                 if invitation_id != self.ticket.id || self.ticket.state == TicketState::Unknown {
                     return self.refuse(Refusal::UnknownInvitation);
                 }
@@ -469,6 +469,7 @@ impl AgentSession {
             // Input that arrives without control (before the Yes, after an Esc) is dropped.
             (S::AwaitingConsent | S::Viewing | S::ControlRequested, Message::Input(_)) => {}
             (S::Viewing | S::ControlRequested | S::Controlling, Message::Chat { text }) => {
+                let text = crate::wire::text::plain(&text, false);
                 self.event(AgentEvent::Chat { text })
             }
             (S::AwaitingConsent, Message::Chat { .. }) => {}

@@ -682,3 +682,30 @@ fn a_no_to_continue_sharing_disconnects_at_once_and_a_late_answer_does_nothing()
         &AgentState::Closed(CloseReason::Disconnected { by: Party::Sharer })
     );
 }
+
+/// Names and chat come from the other side: what either side is shown has no terminal escape,
+/// no bidirectional override and no line break in it.
+#[test]
+fn names_and_chat_from_the_other_side_are_plain_text() {
+    let mut agent = AgentSession::new(ticket(), [0; 32], [0; 32], AgentConfig::default(), 0);
+    agent.handle_input(
+        1,
+        AgentInput::Received(Message::Hello {
+            version: message::PROTOCOL_VERSION,
+            invitation_id: "inv-1".into(),
+            helper: "Grace\u{1b}[2J\u{202E}\nAllow? [y/N]".into(),
+            pake: vec![0; 32],
+        }),
+    );
+    assert_eq!(agent.helper(), "Grace[2J Allow? [y/N]");
+    let mut p = Pair::viewing();
+    p.helper(HelperAction::Chat("hi\u{1b}]0;owned\u{7}".into()));
+    p.sharer(SharerDecision::Chat("ok\u{9b}2J".into()));
+    p.run(100_000);
+    assert!(p.log.agent.contains(&AgentEvent::Chat {
+        text: "hi]0;owned".into()
+    }));
+    assert!(p.log.viewer.contains(&ViewerEvent::Chat {
+        text: "ok2J".into()
+    }));
+}

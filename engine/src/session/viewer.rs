@@ -295,7 +295,7 @@ impl ViewerSession {
                         let proof =
                             confirmation(&key, Prover::Viewer, &self.binding, &self.invitation_id);
                         self.key = Some(key);
-                        self.sharer = sharer;
+                        self.sharer = crate::wire::text::plain(&sharer, false);
                         self.send(Message::Confirm {
                             mac: proof.to_vec(),
                         });
@@ -351,6 +351,7 @@ impl ViewerSession {
                 | Message::ControlEnded { .. },
             ) => {}
             (S::Viewing | S::ControlRequested | S::Controlling, Message::Chat { text }) => {
+                let text = crate::wire::text::plain(&text, false);
                 self.event(ViewerEvent::Chat { text })
             }
             (

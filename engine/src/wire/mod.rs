@@ -6,7 +6,8 @@
 //!   chat, the pointer), postcard-encoded;
 //! - [`framing`]: control messages on the control stream, each behind its length
 //!   ([`framing::frame`], [`framing::Deframer`]);
-//! - `varint`: the unsigned LEB128 numbers updates and payloads are made of.
+//! - `varint`: the unsigned LEB128 numbers updates and payloads are made of;
+//! - [`text`]: names and chat from the other side, made safe to print.
 //!
 //! Every decoder takes untrusted bytes: it checks each length against its limit and against
 //! what is left of the input before it allocates, and returns an error that says what is wrong,
@@ -14,6 +15,7 @@
 
 pub mod framing;
 pub mod message;
+pub mod text;
 pub mod update;
 pub(crate) mod varint;
 
