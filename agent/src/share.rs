@@ -15,8 +15,9 @@
 //! go on sharing; unanswered for `--continue-timeout`, the helper is disconnected. Every event
 //! goes to the audit log.
 
+use std::collections::HashMap;
 use std::io::BufRead;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -54,7 +55,8 @@ pub struct ShareArgs {
     #[arg(long)]
     pub yes: bool,
     /// Stop after this many helper connections have ended, admitted or refused (default: serve
-    /// until interrupted). Attempts whose handshake fails (a forged certificate) do not count.
+    /// until interrupted). Attempts whose handshake fails (a forged certificate) and connections
+    /// that end without trying a password do not count.
     #[arg(long)]
     pub sessions: Option<u32>,
     /// Ask and chat on this terminal instead of the sharer's window.
@@ -97,6 +99,8 @@ enum SourceError {
     X11(#[from] X11Error),
     #[error(transparent)]
     Clip(#[from] beckon_engine::corpus::CorpusError),
+    #[error("the screen could not be opened: {0}")]
+    Open(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl FrameSource for Source {
@@ -140,27 +144,92 @@ impl InputSink for Sink {
 }
 
 impl Screen {
-    /// A fresh source, its capture rate, and the input sink (injecting literal Escs into the
-    /// `escs` ledger, when given).
-    fn open(&self, escs: Option<&InjectedEscs>) -> Result<(Source, u32, Sink)> {
+    /// A fresh source of the screen.
+    fn source(&self) -> Result<Source> {
+        Ok(match self {
+            Screen::X11(display) => Source::X11(Box::new(X11Source::connect(display.as_deref())?)),
+            Screen::Clip(path) => Source::Clip(ClipReader::open(path)?),
+        })
+    }
+
+    /// The input sink (injecting literal Escs into the `escs` ledger, when given).
+    fn sink(&self, escs: Option<&InjectedEscs>) -> Result<Sink> {
         Ok(match self {
             Screen::X11(display) => {
                 let mut input = X11Input::connect(display.as_deref())?;
                 if let Some(escs) = escs {
                     input.inject_escs(escs.clone());
                 }
-                (
-                    Source::X11(Box::new(X11Source::connect(display.as_deref())?)),
-                    30,
-                    Sink::X11(Box::new(input)),
-                )
+                Sink::X11(Box::new(input))
             }
-            Screen::Clip(path) => {
-                let reader = ClipReader::open(path)?;
-                let fps = reader.meta().fps;
-                (Source::Clip(reader), fps, Sink::Print(PrintInput))
-            }
+            Screen::Clip(_) => Sink::Print(PrintInput),
         })
+    }
+
+    /// Captures a second.
+    fn fps(&self) -> Result<u32> {
+        Ok(match self {
+            Screen::X11(_) => 30,
+            Screen::Clip(path) => beckon_engine::corpus::read_meta(path)?.fps,
+        })
+    }
+}
+
+/// The screen, opened when the session first asks for a capture, which it does only after the
+/// sharer's Yes: a connection that never gets that far touches nothing of the desktop.
+struct LazySource {
+    screen: Screen,
+    open: Option<Source>,
+}
+
+impl FrameSource for LazySource {
+    type Error = SourceError;
+
+    fn next_frame(&mut self, frame: &mut beckon_engine::frame::Frame) -> Result<bool, SourceError> {
+        let source = match &mut self.open {
+            Some(source) => source,
+            None => {
+                let source = self
+                    .screen
+                    .source()
+                    .map_err(|e| SourceError::Open(e.into()))?;
+                self.open.insert(source)
+            }
+        };
+        source.next_frame(frame)
+    }
+
+    fn damage(&self) -> Option<&[beckon_engine::frame::Rect]> {
+        self.open.as_ref()?.damage()
+    }
+
+    fn pointer(&mut self) -> Option<beckon_engine::pipeline::Pointer> {
+        self.open.as_mut()?.pointer()
+    }
+}
+
+/// The helper's input, opened at the first input, which only comes under control.
+struct LazySink {
+    screen: Screen,
+    escs: Option<InjectedEscs>,
+    open: Option<Sink>,
+    failed: bool,
+}
+
+impl InputSink for LazySink {
+    fn apply(&mut self, event: InputEvent) {
+        if self.open.is_none() && !self.failed {
+            match self.screen.sink(self.escs.as_ref()) {
+                Ok(sink) => self.open = Some(sink),
+                Err(e) => {
+                    self.failed = true;
+                    eprintln!("The helper's input cannot reach the screen: {e:#}.");
+                }
+            }
+        }
+        if let Some(sink) = &mut self.open {
+            sink.apply(event);
+        }
     }
 }
 
@@ -188,6 +257,101 @@ struct Shared {
     escs: std::sync::OnceLock<InjectedEscs>,
     continue_every: Duration,
     continue_timeout: Duration,
+    /// Connections that have not proved the password yet.
+    gate: Arc<Gate>,
+}
+
+/// Connections that have not proved the password yet, in all and from each source (an IPv4
+/// address, an IPv6 /64): past [`MAX_UNPROVEN`] new ones are refused, past a quarter of it they
+/// must first prove their address (a QUIC Retry, so a flood from spoofed addresses costs
+/// nothing), and one source holds at most [`MAX_UNPROVEN_PER_SOURCE`] (OpenSSH's MaxStartups).
+/// Each has [`HANDSHAKE`] to prove the password (its LoginGraceTime). An unproven connection
+/// costs the agent little (no screen, a few kilobytes of buffers), so the cap is generous: a
+/// stranger holding many still leaves room for the helper.
+#[derive(Debug, Default)]
+struct Gate {
+    unproven: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// Most connections proving the password at once.
+const MAX_UNPROVEN: usize = 256;
+/// Most connections proving the password at once from one address.
+const MAX_UNPROVEN_PER_SOURCE: usize = 4;
+/// Time a connection has from its first packet to the password proved.
+const HANDSHAKE: Duration = Duration::from_secs(10);
+
+/// What the gate says of a new connection.
+#[derive(Debug, PartialEq, Eq)]
+enum Admit {
+    Yes,
+    ProveAddress,
+    No(&'static str),
+}
+
+impl Gate {
+    fn lock(&self) -> MutexGuard<'_, HashMap<IpAddr, usize>> {
+        self.unproven.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether a connection from `source` (its address `validated` or not) may start.
+    fn admit(&self, source: IpAddr, validated: bool) -> Admit {
+        let source = source_of(source);
+        let unproven = self.lock();
+        let total: usize = unproven.values().sum();
+        if total >= MAX_UNPROVEN {
+            Admit::No("too many connections are proving a password")
+        } else if unproven.get(&source).copied().unwrap_or(0) >= MAX_UNPROVEN_PER_SOURCE {
+            Admit::No("too many connections from one address are proving a password")
+        } else if total >= MAX_UNPROVEN / 4 && !validated {
+            Admit::ProveAddress
+        } else {
+            Admit::Yes
+        }
+    }
+
+    /// Counts a connection from `source` until the returned pass is dropped.
+    fn enter(self: &Arc<Self>, source: IpAddr) -> Unproven {
+        let source = source_of(source);
+        *self.lock().entry(source).or_default() += 1;
+        Unproven {
+            gate: self.clone(),
+            source,
+        }
+    }
+}
+
+/// The source a connection is counted under: its IPv4 address, or the /64 of its IPv6 one (what
+/// one subscriber gets).
+fn source_of(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(prefix.into())
+            }
+        },
+    }
+}
+
+/// A connection counted by the [`Gate`] until it proves the password or ends.
+#[derive(Debug)]
+struct Unproven {
+    gate: Arc<Gate>,
+    source: IpAddr,
+}
+
+impl Drop for Unproven {
+    fn drop(&mut self) {
+        let mut unproven = self.gate.lock();
+        if let Some(n) = unproven.get_mut(&self.source) {
+            *n -= 1;
+            if *n == 0 {
+                unproven.remove(&self.source);
+            }
+        }
+    }
 }
 
 impl Shared {
@@ -207,39 +371,27 @@ impl Shared {
         }
     }
 
-    /// The ticket for `id`, claiming the terminal for `connection` when it is usable.
-    fn ticket(
-        &self,
-        id: &str,
-        connection: u64,
-        peer: SocketAddr,
-        decisions: &mpsc::UnboundedSender<SharerDecision>,
-    ) -> Option<Ticket> {
+    /// The ticket for `id`. The invitation is in use when a helper already authenticated; the
+    /// sharer's attention is claimed only after the key exchange ([`Shared::claim`]), so a
+    /// stranger who cannot prove the password holds nothing.
+    fn ticket(&self, id: &str, peer: SocketAddr) -> Option<Ticket> {
         let record = self.store().get_exact(id).ok()??;
         self.audit(Some(id), "helper connected", &peer.to_string());
-        let store = self.store();
         let session_now = self.origin.elapsed().as_micros() as u64;
         let left = record.invitation.expires.saturating_sub(now());
         let mut expires_at_us = session_now + left * 1_000_000;
-        let mut active = self.active();
-        let in_use = active.as_ref().is_some_and(|a| a.id == id);
+        let (busy, this_one) = {
+            let active = self.active();
+            (
+                active.is_some(),
+                active.as_ref().is_some_and(|a| a.id == id),
+            )
+        };
         let state = match record.state {
-            _ if in_use => TicketState::InUse,
-            State::Open => {
-                if active.is_some() {
-                    TicketState::InUse
-                } else {
-                    *active = Some(Active {
-                        connection,
-                        id: id.to_string(),
-                        decisions: decisions.clone(),
-                        asking: None,
-                        queued: None,
-                        helper: String::from("The helper"),
-                    });
-                    TicketState::Open
-                }
-            }
+            // Its helper is in session: a second one is told so, not that it was used.
+            _ if this_one => TicketState::InUse,
+            State::Open if busy => TicketState::InUse,
+            State::Open => TicketState::Open,
             State::Expired => {
                 expires_at_us = 0;
                 TicketState::Open
@@ -248,10 +400,10 @@ impl Shared {
             State::Locked => TicketState::Locked,
             State::Deleted => TicketState::Deleted,
         };
-        drop(active);
-        let verifier = store.verifier(id).ok()?;
+        let verifier = self.store().verifier(id).ok()?;
         Some(Ticket {
             id: id.to_string(),
+            digest: record.invitation.digest(),
             sharer: record.invitation.from.clone(),
             verifier,
             expires_at_us,
@@ -259,6 +411,30 @@ impl Shared {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             state,
         })
+    }
+
+    /// Claims the sharer's attention for `connection`, whose helper just proved the password;
+    /// `false` when another helper holds it.
+    fn claim(
+        &self,
+        connection: u64,
+        id: &str,
+        helper: &str,
+        decisions: &mpsc::UnboundedSender<SharerDecision>,
+    ) -> bool {
+        let mut active = self.active();
+        if active.is_some() {
+            return false;
+        }
+        *active = Some(Active {
+            connection,
+            id: id.to_string(),
+            decisions: decisions.clone(),
+            asking: None,
+            queued: None,
+            helper: helper.to_string(),
+        });
+        true
     }
 
     /// Frees the sharer's attention if `connection` holds it.
@@ -330,8 +506,9 @@ pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
         None => Screen::X11(args.display.clone()),
     };
     // Open the screen once, up front, so a bad clip or display is reported before anyone
-    // connects.
-    screen.open(None)?;
+    // connects; each session opens its own only once the sharer said Yes.
+    screen.source()?;
+    screen.sink(None)?;
     let window_display = match &screen {
         Screen::X11(Some(display)) => Some(display.clone()),
         _ => std::env::var("DISPLAY").ok().filter(|d| !d.is_empty()),
@@ -405,6 +582,7 @@ impl Serving {
             escs: std::sync::OnceLock::new(),
             continue_every: self.continue_every,
             continue_timeout: self.continue_timeout,
+            gate: Arc::default(),
         });
         if let Screen::X11(display) = &shared.screen {
             // The sharer's Esc on their own keyboard ends control at once, whatever the helper
@@ -439,21 +617,31 @@ impl Serving {
                 tokio::select! {
                     incoming = endpoint.accept() => {
                         let Some(incoming) = incoming else { break };
+                        let Some(unproven) = admit(&shared, incoming) else { continue };
                         connections += 1;
                         let (shared, ended_tx, number) = (shared.clone(), ended_tx.clone(), connections);
                         tokio::spawn(async move {
-                            let connection = match incoming.await {
-                                Ok(connection) => connection,
-                                Err(e) => {
+                            let connecting = tokio::time::timeout(HANDSHAKE, unproven.incoming);
+                            let connection = match connecting.await {
+                                Ok(Ok(connection)) => connection,
+                                Ok(Err(e)) => {
                                     eprintln!("A connection attempt failed: {e}.");
                                     return;
                                 }
+                                Err(_) => return,
                             };
-                            if let Err(e) = serve_connection(connection, &shared, number).await {
-                                eprintln!("A helper's connection failed: {e:#}.");
-                            }
+                            let pass = unproven.pass;
+                            let counts = match serve_connection(connection, &shared, number, pass).await {
+                                Ok(tried) => tried,
+                                Err(e) => {
+                                    eprintln!("A helper's connection failed: {e:#}.");
+                                    true
+                                }
+                            };
                             shared.release(number);
-                            let _ = ended_tx.send(());
+                            if counts {
+                                let _ = ended_tx.send(());
+                            }
                         });
                     }
                     Some(reply) = replies.recv() => {
@@ -479,6 +667,38 @@ impl Serving {
         });
         shared.front.notice(Notice::Stopped);
         result
+    }
+}
+
+/// A connection the gate let in: its handshake, bounded in time, and its place among the
+/// connections proving a password.
+struct Admitted {
+    incoming: beckon_engine::net::Incoming,
+    pass: Unproven,
+}
+
+/// Lets a new connection start, asks it to prove its address first, or refuses it, as the gate
+/// says.
+fn admit(shared: &Shared, incoming: beckon_engine::net::Incoming) -> Option<Admitted> {
+    let source = incoming.remote_address().ip();
+    match shared
+        .gate
+        .admit(source, incoming.remote_address_validated())
+    {
+        Admit::No(why) => {
+            tracing::warn!(%source, why, "a connection was refused");
+            incoming.refuse();
+            None
+        }
+        Admit::ProveAddress => {
+            // Only an unvalidated address is asked: that cannot fail.
+            let _ = incoming.retry();
+            None
+        }
+        Admit::Yes => Some(Admitted {
+            pass: shared.gate.enter(source),
+            incoming,
+        }),
     }
 }
 
@@ -545,33 +765,49 @@ fn answer(shared: &Shared, reply: Reply) {
     let _ = active.decisions.send(decision);
 }
 
-/// One helper's connection, from handshake to goodbye (or refusal).
+/// One helper's connection, from handshake to goodbye (or refusal); `false` when it ended
+/// without trying a password.
 async fn serve_connection(
     connection: beckon_engine::net::Connection,
     shared: &Arc<Shared>,
     number: u64,
-) -> Result<()> {
+    pass: Unproven,
+) -> Result<bool> {
     let peer = connection.remote_address();
-    let (source, fps, sink) = shared.screen.open(shared.escs.get())?;
+    // Nothing of the desktop is opened here: the session asks for the screen after the Yes.
+    let source = LazySource {
+        screen: shared.screen.clone(),
+        open: None,
+    };
+    let sink = LazySink {
+        screen: shared.screen.clone(),
+        escs: shared.escs.get().cloned(),
+        open: None,
+        failed: false,
+    };
     let (decisions_tx, decisions) = mpsc::unbounded_channel();
     let (events, mut events_rx) = mpsc::unbounded_channel();
     // The invitation the helper named, when the store knows it.
     let named = Arc::new(Mutex::new(None::<String>));
     let tickets = {
-        let (shared, decisions_tx, named) = (shared.clone(), decisions_tx.clone(), named.clone());
+        let (shared, named) = (shared.clone(), named.clone());
         move |id: &str| {
-            let ticket = shared.ticket(id, number, peer, &decisions_tx)?;
+            let ticket = shared.ticket(id, peer)?;
             *named.lock().unwrap_or_else(|e| e.into_inner()) = Some(id.to_string());
             Some(ticket)
         }
     };
-    let mut options = AgentOptions::new(fps, shared.origin);
+    let mut options = AgentOptions::new(shared.screen.fps()?, shared.origin);
+    options.config.timers.handshake_us = HANDSHAKE.as_micros() as u64;
     options.config.timers.continue_every_us = shared.continue_every.as_micros() as u64;
     options.config.timers.continue_timeout_us = shared.continue_timeout.as_micros() as u64;
     let hooks = AgentHooks { decisions, events };
     let session = tokio::spawn(serve(connection, tickets, source, sink, hooks, options));
     let mut chatted = false;
     let mut helper = String::from("The helper");
+    // Counted among the connections proving a password until this one has.
+    let mut pass = Some(pass);
+    let mut abandoned = false;
     while let Some(event) = events_rx.recv().await {
         let id = named.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let log = |event: &str, detail: &str| {
@@ -583,8 +819,15 @@ async fn serve_connection(
         match event {
             AgentEvent::HelperWantsToConnect { helper: name } => {
                 helper = name;
-                if let Some(active) = shared.active().as_mut() {
-                    active.helper = helper.clone();
+                pass = None;
+                let claimed = id
+                    .as_deref()
+                    .is_some_and(|id| shared.claim(number, id, &helper, &decisions_tx));
+                if !claimed {
+                    // Both proved the password: the first to do so has the sharer.
+                    log("refused", "another helper is connected");
+                    let _ = decisions_tx.send(SharerDecision::Busy);
+                    continue;
                 }
                 log("consent asked", &helper);
                 status(Status::Connecting(helper.clone()));
@@ -600,6 +843,14 @@ async fn serve_connection(
             AgentEvent::AttemptFailed { attempts, locked } => {
                 if let Some(id) = &id {
                     shared.store().record_attempt(id, attempts, locked)?;
+                    if locked {
+                        let said = format!(
+                            "Invitation {id} is now locked after {attempts} wrong passwords: \
+                             nobody can use it. Make a new one if you still need help."
+                        );
+                        eprintln!("{said}");
+                        shared.front.notice(Notice::Info(said));
+                    }
                 }
             }
             AgentEvent::ViewingStarted => {
@@ -646,6 +897,11 @@ async fn serve_connection(
                 let said = if let CloseReason::Refused(_) = reason {
                     log("refused", &reason.to_string());
                     format!("A helper was turned away: {reason}.")
+                } else if pass.is_some() {
+                    // It never proved the password.
+                    abandoned = true;
+                    log("abandoned", &reason.to_string());
+                    format!("A connection ended before proving the password: {reason}.")
                 } else {
                     log("disconnected", &reason.to_string());
                     format!("Session over: {reason}.")
@@ -657,5 +913,58 @@ async fn serve_connection(
         }
     }
     session.await??;
-    Ok(())
+    Ok(!abandoned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(last: u8) -> IpAddr {
+        IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, last))
+    }
+
+    #[test]
+    fn the_gate_holds_one_source_to_its_share_and_asks_for_proof_under_load() {
+        let gate = Arc::new(Gate::default());
+        let mut passes = Vec::new();
+        for _ in 0..MAX_UNPROVEN_PER_SOURCE {
+            assert_eq!(gate.admit(v4(1), false), Admit::Yes);
+            passes.push(gate.enter(v4(1)));
+        }
+        assert!(matches!(gate.admit(v4(1), true), Admit::No(_)));
+        // Another address, and the first once one of its connections ended.
+        assert_eq!(gate.admit(v4(2), false), Admit::Yes);
+        passes.pop();
+        assert_eq!(gate.admit(v4(1), false), Admit::Yes);
+
+        // Past a quarter of the cap, an address must prove itself; at the cap, nobody enters.
+        let mut last = 10u8;
+        while passes.len() < MAX_UNPROVEN / 4 {
+            for _ in 0..MAX_UNPROVEN_PER_SOURCE {
+                passes.push(gate.enter(v4(last)));
+            }
+            last += 1;
+        }
+        assert_eq!(gate.admit(v4(250), false), Admit::ProveAddress);
+        assert_eq!(gate.admit(v4(250), true), Admit::Yes);
+        while passes.len() < MAX_UNPROVEN {
+            passes.push(gate.enter(v4(last)));
+            last = last.wrapping_add(1);
+        }
+        assert!(matches!(gate.admit(v4(251), true), Admit::No(_)));
+        passes.clear();
+        assert!(gate.lock().is_empty(), "every pass gives its place back");
+    }
+
+    #[test]
+    fn an_ipv6_source_is_its_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(source_of(a), source_of(b));
+        assert_ne!(source_of(a), source_of(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(source_of(mapped), v4(7));
+    }
 }

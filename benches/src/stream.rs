@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use beckon_engine::ClipReader;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, ViewerHooks, serve, view};
 use beckon_engine::net::{AgentIdentity, agent_endpoint, connect, viewer_endpoint};
-use beckon_engine::session::TicketState;
+use beckon_engine::session::InvitationRef;
 use beckon_engine::session::auth::{StretchParams, stretch};
 use beckon_engine::{
     AgentEvent, CloseReason, Frame, HelperAction, SharerDecision, Ticket, Timers, ViewerEvent,
@@ -130,15 +130,7 @@ pub async fn run(options: StreamOptions) -> Result<StreamReport> {
 
     let identity = AgentIdentity::generate()?;
     let fingerprint = identity.fingerprint();
-    let ticket = Ticket {
-        id: "inv-stream".into(),
-        sharer: "Ada".into(),
-        verifier: stretch(PASSWORD, &options.params)?,
-        expires_at_us: u64::MAX,
-        attempts: 0,
-        max_attempts: 5,
-        state: TicketState::Open,
-    };
+    let ticket = Ticket::open("inv-stream", "Ada", stretch(PASSWORD, &options.params)?);
     let endpoint = agent_endpoint("127.0.0.1:0".parse()?, &identity)?;
     let agent_addr = endpoint.local_addr()?;
     let fps = meta.fps;
@@ -180,7 +172,7 @@ pub async fn run(options: StreamOptions) -> Result<StreamReport> {
     let viewer = tokio::spawn(async move {
         view(
             connection,
-            "inv-stream",
+            &InvitationRef::bare("inv-stream"),
             "Grace",
             &stretched,
             ViewerHooks { actions, events },

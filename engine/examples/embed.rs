@@ -7,7 +7,7 @@ use beckon_engine::net::drive::{AgentHooks, AgentOptions, ViewerHooks, serve, vi
 use beckon_engine::net::{AgentIdentity, agent_endpoint, connect, viewer_endpoint};
 use beckon_engine::session::auth::{StretchParams, stretch};
 use beckon_engine::{AgentEvent, Frame, FrameSource, HelperAction, SharerDecision, Ticket};
-use beckon_engine::{Timers, ViewerEvent};
+use beckon_engine::{InvitationRef, Timers, ViewerEvent};
 use tokio::sync::mpsc::unbounded_channel;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -71,7 +71,7 @@ async fn main() -> Result<(), Error> {
     let session = tokio::spawn(async move {
         view(
             connection,
-            "embed-demo",
+            &InvitationRef::bare("embed-demo"),
             "Grace",
             &secret,
             hooks,

@@ -67,7 +67,8 @@ pub use invite::Invitation;
 pub use pipeline::{CursorImage, FrameSource, Framebuffer, PipelineConfig, Pointer, ScreenEncoder};
 pub use session::{
     AgentConfig, AgentEvent, AgentInput, AgentOutput, AgentSession, CloseReason, HelperAction,
-    Secret, SharerDecision, Ticket, Timers, ViewerEvent, ViewerInput, ViewerOutput, ViewerSession,
+    InvitationRef, Secret, SharerDecision, Ticket, Timers, ViewerEvent, ViewerInput, ViewerOutput,
+    ViewerSession,
 };
 pub use stream::{
     Capture, CursorPicture, ScreenChange, ScreenReceiver, ScreenSender, StreamConfig,

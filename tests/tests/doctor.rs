@@ -3,7 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::share::{Agent, PASSWORD, invite};
+use crate::share::{Agent, PASSWORD, invite_at};
 use crate::util::{Lines, Scratch, binary, repo, run_with_stdin};
 
 /// The two namespaces, deleted on drop.
@@ -81,11 +81,8 @@ fn a_firewall_rule_dropping_the_port_is_named_and_its_fix_lets_the_helper_in() {
 
     let data = Scratch::new("doctor");
     let file = data.path().join("invitation.beckon");
-    invite(data.path(), &file, port);
     // The invitation names the agent's address in its namespace.
-    let text = std::fs::read_to_string(&file).unwrap();
-    let text = text.replace(&format!("127.0.0.1:{port}"), &format!("{agent_ip}:{port}"));
-    std::fs::write(&file, text).unwrap();
+    invite_at(data.path(), &file, &format!("{agent_ip}:{port}"));
 
     let mut agent = in_ns(a, &binary("beckon-agent"));
     agent

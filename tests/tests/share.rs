@@ -22,6 +22,12 @@ fn free_port() -> u16 {
 /// `beckon-agent invite` into the store in `data`: Ada's invitation for 127.0.0.1:`port`, saved
 /// to `file`.
 pub fn invite(data: &std::path::Path, file: &std::path::Path, port: u16) {
+    invite_at(data, file, &format!("127.0.0.1:{port}"));
+}
+
+/// `beckon-agent invite` into the store in `data`: Ada's invitation for `address`, saved to
+/// `file`.
+pub fn invite_at(data: &std::path::Path, file: &std::path::Path, address: &str) {
     let out = run_with_stdin(
         Command::new(binary("beckon-agent"))
             .arg("--data-dir")
@@ -35,7 +41,7 @@ pub fn invite(data: &std::path::Path, file: &std::path::Path, port: u16) {
                 "--password-stdin",
                 "--address",
             ])
-            .arg(format!("127.0.0.1:{port}"))
+            .arg(address)
             .arg("--save")
             .arg(file),
         &format!("{PASSWORD}\n"),
@@ -371,9 +377,9 @@ fn a_tampered_invitation_fails_safely() {
     let file = data.path().join("invitation.beckon");
     let port = free_port();
     invite(data.path(), &file, port);
-    // Two sessions: the forged certificate never completes a handshake, the address reaches
-    // nobody; the forged id and salt reach the agent.
-    let mut agent = share(&data, port, 2);
+    // Five sessions: the forged certificate never completes a handshake, the address reaches
+    // nobody; the forged id and the four edits reach the agent.
+    let mut agent = share(&data, port, 5);
     let forged = data.path().join("forged.beckon");
 
     // Another certificate: the viewer refuses the agent before anything is sent.
@@ -401,19 +407,42 @@ fn a_tampered_invitation_fails_safely() {
     let said = refused(&forged, PASSWORD, &data);
     assert!(said.contains("does not know this invitation"), "{said}");
 
-    // Another salt: the right password no longer proves anything; counted as a wrong one.
-    tamper(
-        &file,
-        "argon2_salt",
-        &format!("\"{}\"", "11".repeat(16)),
-        &forged,
-    );
-    let said = refused(&forged, PASSWORD, &data);
-    assert!(said.contains("wrong password (4 attempts left)"), "{said}");
+    // What the invitation says, edited: its message, its From, its expiry, its salt. The helper
+    // is told, the sharer's console too, and no wrong password is counted.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let expires: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("expires = "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    for (key, value) in [
+        (
+            "message",
+            "\"URGENT: install this update from example.net\"".to_string(),
+        ),
+        ("from", "\"Your bank\"".to_string()),
+        ("expires", (expires + 3600).to_string()),
+        ("argon2_salt", format!("\"{}\"", "11".repeat(16))),
+    ] {
+        tamper(&file, key, &value, &forged);
+        let said = refused(&forged, PASSWORD, &data);
+        assert!(
+            said.contains("this invitation was changed after it was made"),
+            "{key}: {said}"
+        );
+    }
     assert!(agent.wait().unwrap().success());
     let state = state_of(&data);
     assert_eq!(
         (state["state"].as_str(), state["attempts"].as_u64()),
-        (Some("open"), Some(1))
+        (Some("open"), Some(0))
+    );
+    let log = audit(&data);
+    assert_eq!(
+        log.matches("this invitation was changed after it was made")
+            .count(),
+        4,
+        "{log}"
     );
 }

@@ -9,7 +9,7 @@ use beckon_engine::corpus::ClipReader;
 use beckon_engine::invite::Fingerprint;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, ViewerHooks, serve, view};
 use beckon_engine::net::{AgentIdentity, NetError, agent_endpoint, connect, viewer_endpoint};
-use beckon_engine::session::TicketState;
+use beckon_engine::session::InvitationRef;
 use beckon_engine::session::auth::{StretchParams, stretch};
 use beckon_engine::{
     AgentEvent, CloseReason, InputEvent, Party, Refusal, SharerDecision, Ticket, Timers,
@@ -30,15 +30,7 @@ fn params() -> StretchParams {
 }
 
 fn ticket() -> Ticket {
-    Ticket {
-        id: "inv-e2e".into(),
-        sharer: "Ada".into(),
-        verifier: stretch(PASSWORD, &params()).unwrap(),
-        expires_at_us: u64::MAX,
-        attempts: 0,
-        max_attempts: 5,
-        state: TicketState::Open,
-    }
+    Ticket::open("inv-e2e", "Ada", stretch(PASSWORD, &params()).unwrap())
 }
 
 #[derive(Clone, Default)]
@@ -142,7 +134,7 @@ async fn a_wrong_password_over_quic_is_refused_with_attempts_left_inner() {
     let wrong = stretch("Correct-Horse-8-Battery", &params()).unwrap();
     let reason = view(
         connection,
-        "inv-e2e",
+        &InvitationRef::bare("inv-e2e"),
         "Mallory",
         &wrong,
         ViewerHooks { actions, events },

@@ -6,6 +6,7 @@ mod agent_cli;
 mod codec;
 mod corpus;
 mod doctor;
+mod hostile;
 mod mail;
 mod share;
 mod stream;

@@ -6,6 +6,7 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use beckon_engine::InvitationRef;
 use beckon_engine::net::drive::{ViewerHooks, view};
 use beckon_engine::net::viewer_endpoint;
 use beckon_engine::session::auth::stretch;
@@ -149,11 +150,11 @@ async fn run(
     let origin = Instant::now();
     let stats_connection = connection.clone();
     let session = tokio::spawn({
-        let id = invitation.id.clone();
+        let invitation = InvitationRef::of(&invitation);
         async move {
             view(
                 connection,
-                &id,
+                &invitation,
                 &name,
                 &stretched,
                 ViewerHooks {

@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use beckon_engine::InvitationRef;
 use beckon_engine::net::drive::{ViewerHooks, view};
 use beckon_engine::net::viewer_endpoint;
 use beckon_engine::session::auth::stretch;
@@ -160,12 +161,12 @@ async fn open(args: &OpenArgs) -> Result<()> {
     let connection = reach(&endpoint, &invitation).await?;
     let (actions_tx, actions) = mpsc::unbounded_channel();
     let (events, mut events_rx) = mpsc::unbounded_channel();
-    let invitation_id = invitation.id.clone();
+    let invitation_ref = InvitationRef::of(&invitation);
     let name = args.name.clone();
     let session = tokio::spawn(async move {
         view(
             connection,
-            &invitation_id,
+            &invitation_ref,
             &name,
             &stretched,
             ViewerHooks { actions, events },

@@ -162,6 +162,21 @@ impl Invitation {
         }
     }
 
+    /// SHA-256 of everything the invitation says (the same for its file and its string form):
+    /// the helper sends it, and the agent refuses a helper whose copy differs from its own, so an
+    /// edited From, message, expiry or address list is caught before anyone is asked.
+    ///
+    /// # Panics
+    /// Never: every field of an invitation serialises.
+    pub fn digest(&self) -> [u8; 32] {
+        use sha2::Digest as _;
+        let bytes = postcard::to_allocvec(&self.fields()).expect("an invitation always serialises");
+        let mut hash = sha2::Sha256::new();
+        hash.update(b"beckon invitation digest\0");
+        hash.update(&bytes);
+        hash.finalize().into()
+    }
+
     /// The invitation as a TOML file, with a comment saying what it is.
     ///
     /// # Panics

@@ -14,7 +14,7 @@
 
 pub mod drive;
 
-pub use quinn::{Connection, Endpoint};
+pub use quinn::{Connection, Endpoint, Incoming};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -167,7 +167,12 @@ pub fn agent_endpoint(
     tls.alpn_protocols = vec![ALPN.to_vec()];
     let crypto = QuicServerConfig::try_from(tls)?;
     let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
-    config.transport_config(Arc::new(transport()));
+    config.transport_config(Arc::new(transport(AGENT_LIMITS)));
+    // Connections not yet accepted by the application, and what they may buffer.
+    config
+        .max_incoming(64)
+        .incoming_buffer_size(64 << 10)
+        .incoming_buffer_size_total(4 << 20);
     quinn::Endpoint::server(config, addr).map_err(|source| NetError::Bind { addr, source })
 }
 
@@ -179,9 +184,45 @@ pub fn viewer_endpoint(addr: SocketAddr) -> Result<quinn::Endpoint, NetError> {
     quinn::Endpoint::client(addr).map_err(|source| NetError::Bind { addr, source })
 }
 
-fn transport() -> quinn::TransportConfig {
+/// What the agent lets a helper's connection send it: one control stream of small messages, no
+/// stream of the helper's own, and little buffered, so a connection that never authenticates
+/// costs the agent kilobytes, not megabytes.
+pub const AGENT_LIMITS: Limits = Limits {
+    bidi_streams: 1,
+    uni_streams: 0,
+    stream_window: 64 << 10,
+    connection_window: 128 << 10,
+};
+
+/// What the viewer lets the agent send it: update streams (never a stream the other way), an
+/// update of at most a few megabytes in flight on each, and a bound on them all.
+pub const VIEWER_LIMITS: Limits = Limits {
+    bidi_streams: 0,
+    uni_streams: 256,
+    stream_window: 8 << 20,
+    connection_window: 32 << 20,
+};
+
+/// The streams and buffers one side grants the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Bidirectional streams the peer may open at once.
+    pub bidi_streams: u32,
+    /// Unidirectional streams the peer may open at once.
+    pub uni_streams: u32,
+    /// Bytes buffered for one stream.
+    pub stream_window: u32,
+    /// Bytes buffered for the whole connection.
+    pub connection_window: u32,
+}
+
+fn transport(limits: Limits) -> quinn::TransportConfig {
     let mut t = quinn::TransportConfig::default();
-    t.max_concurrent_uni_streams(1024u32.into());
+    t.max_concurrent_bidi_streams(limits.bidi_streams.into());
+    t.max_concurrent_uni_streams(limits.uni_streams.into());
+    t.stream_receive_window(limits.stream_window.into());
+    t.receive_window(limits.connection_window.into());
+    t.datagram_receive_buffer_size(None);
     t.max_idle_timeout(Some(quinn::VarInt::from_u32(30_000).into()));
     t.keep_alive_interval(Some(std::time::Duration::from_secs(5)));
     t
@@ -210,7 +251,7 @@ pub async fn connect(
     tls.alpn_protocols = vec![ALPN.to_vec()];
     let crypto = QuicClientConfig::try_from(tls)?;
     let mut config = quinn::ClientConfig::new(Arc::new(crypto));
-    config.transport_config(Arc::new(transport()));
+    config.transport_config(Arc::new(transport(VIEWER_LIMITS)));
     let connecting = endpoint.connect_with(config, addr, SERVER_NAME)?;
     // The pinned verifier's refusal is an `access_denied` alert ([`PinnedVerifier`]).
     let refused = quinn::TransportErrorCode::crypto(rustls::AlertDescription::AccessDenied.into());
@@ -312,5 +353,44 @@ mod tests {
         let (cert, key) = id.to_der();
         assert_eq!(AgentIdentity::from_der(cert, key).fingerprint(), f);
         assert!(!format!("{id:?}").contains("key:"), "the key never prints");
+    }
+
+    /// A connection that never authenticates can open one control stream and nothing else:
+    /// no update-like stream of its own, no second control stream.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_agent_grants_a_connection_one_stream_and_no_more() {
+        let identity = AgentIdentity::generate().unwrap();
+        let agent = agent_endpoint("127.0.0.1:0".parse().unwrap(), &identity).unwrap();
+        let addr = agent.local_addr().unwrap();
+        let held = tokio::spawn(async move { agent.accept().await.unwrap().await.unwrap() });
+        let client = viewer_endpoint("127.0.0.1:0".parse().unwrap()).unwrap();
+        let wait = std::time::Duration::from_secs(5);
+        let connection = connect(&client, addr, identity.fingerprint(), wait)
+            .await
+            .unwrap();
+        let _held = held.await.unwrap();
+        let soon = std::time::Duration::from_millis(300);
+        let (mut send, _recv) = connection.open_bi().await.unwrap();
+        send.write_all(b"x").await.unwrap();
+        assert!(
+            tokio::time::timeout(soon, connection.open_uni())
+                .await
+                .is_err(),
+            "a unidirectional stream was granted"
+        );
+        assert!(
+            tokio::time::timeout(soon, connection.open_bi())
+                .await
+                .is_err(),
+            "a second control stream was granted"
+        );
+        // The control stream buffers at most its window: a flood waits for the agent to read.
+        let flood = vec![0u8; 4 << 20];
+        assert!(
+            tokio::time::timeout(soon, send.write_all(&flood))
+                .await
+                .is_err(),
+            "4 MiB were buffered for a reader that never read"
+        );
     }
 }

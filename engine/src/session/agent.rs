@@ -46,6 +46,9 @@ pub enum SharerDecision {
     Chat(String),
     /// Yes or No to "Continue sharing your screen with `<helper>`?"
     ContinueSharing(bool),
+    /// Another helper already has the sharer's attention: a helper who just proved the password
+    /// is turned away with [`Refusal::InUse`] instead of being asked about.
+    Busy,
 }
 
 /// An input to [`AgentSession::handle_input`].
@@ -382,6 +385,7 @@ impl AgentSession {
                 Message::Hello {
                     version,
                     invitation_id,
+                    invitation_digest,
                     helper,
                     pake,
                 },
@@ -396,6 +400,10 @@ impl AgentSession {
                 self.helper = crate::wire::text::plain(&helper, false);
                 if invitation_id != self.ticket.id || self.ticket.state == TicketState::Unknown {
                     return self.refuse(Refusal::UnknownInvitation);
+                }
+                // An edited copy is not a wrong password: nothing is counted against the real one.
+                if invitation_digest != self.ticket.digest {
+                    return self.refuse(Refusal::InvitationChanged);
                 }
                 // Refusals that need no password come before any key exchange runs.
                 match self.ticket.state {
@@ -423,8 +431,15 @@ impl AgentSession {
                 let Some(key) = self.key.as_ref() else {
                     return self.protocol_error("confirmation before the key exchange");
                 };
-                if verify_confirmation(key, Prover::Viewer, &self.binding, &self.ticket.id, &mac) {
-                    let proof = confirmation(key, Prover::Agent, &self.binding, &self.ticket.id);
+                if verify_confirmation(
+                    key,
+                    Prover::Viewer,
+                    &self.binding,
+                    &self.ticket.digest,
+                    &mac,
+                ) {
+                    let proof =
+                        confirmation(key, Prover::Agent, &self.binding, &self.ticket.digest);
                     self.send(Message::Confirm {
                         mac: proof.to_vec(),
                     });
@@ -507,6 +522,7 @@ impl AgentSession {
             (S::AwaitingConsent, SharerDecision::AllowConnection(false)) => {
                 self.refuse(Refusal::Refused)
             }
+            (S::AwaitingConsent, SharerDecision::Busy) => self.refuse(Refusal::InUse),
             (S::ControlRequested, SharerDecision::AllowControl(true)) => {
                 self.state = S::Controlling;
                 self.send(Message::ControlGranted {

@@ -120,20 +120,21 @@ pub(crate) enum Prover {
 }
 
 /// The key-confirmation MAC of `prover`, before finalising: HMAC-SHA256 under the SPAKE2 key
-/// over the role, the TLS exporter value of this connection and the invitation id.
+/// over the role, the TLS exporter value of this connection and the invitation's digest (the
+/// helper's copy on one side, the sharer's on the other).
 fn confirmation_mac(
     key: &Secret<[u8; 32]>,
     prover: Prover,
     channel_binding: &[u8; 32],
-    invitation_id: &str,
+    invitation: &[u8; 32],
 ) -> Hmac<Sha256> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.expose()).expect("HMAC takes any key");
     mac.update(match prover {
-        Prover::Agent => b"beckon/1 confirm agent",
-        Prover::Viewer => b"beckon/1 confirm viewer",
+        Prover::Agent => b"beckon/2 confirm agent",
+        Prover::Viewer => b"beckon/2 confirm viewer",
     });
     mac.update(channel_binding);
-    mac.update(invitation_id.as_bytes());
+    mac.update(invitation);
     mac
 }
 
@@ -142,9 +143,9 @@ pub(crate) fn confirmation(
     key: &Secret<[u8; 32]>,
     prover: Prover,
     channel_binding: &[u8; 32],
-    invitation_id: &str,
+    invitation: &[u8; 32],
 ) -> [u8; 32] {
-    confirmation_mac(key, prover, channel_binding, invitation_id)
+    confirmation_mac(key, prover, channel_binding, invitation)
         .finalize()
         .into_bytes()
         .into()
@@ -155,10 +156,10 @@ pub(crate) fn verify_confirmation(
     key: &Secret<[u8; 32]>,
     prover: Prover,
     channel_binding: &[u8; 32],
-    invitation_id: &str,
+    invitation: &[u8; 32],
     got: &[u8],
 ) -> bool {
-    confirmation_mac(key, prover, channel_binding, invitation_id)
+    confirmation_mac(key, prover, channel_binding, invitation)
         .verify_slice(got)
         .is_ok()
 }
@@ -186,12 +187,12 @@ mod tests {
         let (ka, kb) = (a.finish(&mb).unwrap(), b.finish(&ma).unwrap());
         assert_eq!(ka.expose(), kb.expose());
         let binding = [3u8; 32];
-        let proof = confirmation(&kb, Prover::Viewer, &binding, "inv");
+        let proof = confirmation(&kb, Prover::Viewer, &binding, &[5u8; 32]);
         assert!(verify_confirmation(
             &ka,
             Prover::Viewer,
             &binding,
-            "inv",
+            &[5u8; 32],
             &proof
         ));
         // Bound to the channel, the role and the invitation.
@@ -199,21 +200,21 @@ mod tests {
             &ka,
             Prover::Viewer,
             &[4u8; 32],
-            "inv",
+            &[5u8; 32],
             &proof
         ));
         assert!(!verify_confirmation(
             &ka,
             Prover::Agent,
             &binding,
-            "inv",
+            &[5u8; 32],
             &proof
         ));
         assert!(!verify_confirmation(
             &ka,
             Prover::Viewer,
             &binding,
-            "other",
+            &[6u8; 32],
             &proof
         ));
     }

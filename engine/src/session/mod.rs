@@ -12,7 +12,8 @@
 //!
 //! ```text
 //!   viewer                                         agent
-//!   Hello{invitation, helper, spake2 B}  ------>   ticket open? expired? locked? -> Refuse
+//!   Hello{invitation id and digest,      ------>   digest differs? -> Refuse(InvitationChanged)
+//!         helper, spake2 B}                        ticket open? expired? locked? -> Refuse
 //!                                        <------   Pake{spake2 A, sharer}
 //!   Confirm{viewer MAC}                  ------>   wrong: attempts + 1, Refuse(WrongPassword)
 //!                                        <------   Confirm{agent MAC}   (sharer asked: Allow?)
@@ -101,12 +102,48 @@ pub enum TicketState {
     Unknown,
 }
 
+/// The invitation a helper names: its id, and the digest of everything it says
+/// ([`Invitation::digest`](crate::invite::Invitation::digest)), which the agent checks against
+/// its own copy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationRef {
+    /// The invitation's id.
+    pub id: String,
+    /// Its digest.
+    pub digest: [u8; 32],
+}
+
+impl InvitationRef {
+    /// The reference to `invitation`.
+    pub fn of(invitation: &crate::invite::Invitation) -> InvitationRef {
+        InvitationRef {
+            id: invitation.id.clone(),
+            digest: invitation.digest(),
+        }
+    }
+
+    /// An id with no invitation file behind it (embedding, tests): its digest stands for the id
+    /// alone.
+    pub fn bare(id: &str) -> InvitationRef {
+        use sha2::Digest as _;
+        let mut hash = sha2::Sha256::new();
+        hash.update(b"beckon bare invitation id\0");
+        hash.update(id.as_bytes());
+        InvitationRef {
+            id: id.to_string(),
+            digest: hash.finalize().into(),
+        }
+    }
+}
+
 /// What the agent knows of an invitation: everything it needs to admit a helper, and nothing
 /// from which the password could be read back.
 #[derive(Clone, Debug)]
 pub struct Ticket {
     /// The invitation's id.
     pub id: String,
+    /// Its digest: a helper naming the id with another digest holds an edited copy.
+    pub digest: [u8; 32],
     /// The sharer's name.
     pub sharer: String,
     /// The argon2id output of the password.
@@ -126,6 +163,7 @@ impl Ticket {
     pub fn open(id: &str, sharer: &str, verifier: Secret<[u8; 32]>) -> Ticket {
         Ticket {
             id: id.to_string(),
+            digest: InvitationRef::bare(id).digest,
             sharer: sharer.to_string(),
             verifier,
             expires_at_us: u64::MAX,
@@ -140,6 +178,7 @@ impl Ticket {
     pub fn unknown() -> Ticket {
         Ticket {
             id: String::new(),
+            digest: [0; 32],
             sharer: String::new(),
             verifier: Secret::new([0; 32]),
             expires_at_us: 0,
@@ -203,6 +242,9 @@ impl std::fmt::Display for CloseReason {
             }
             CloseReason::Refused(Refusal::AlreadyUsed) => f.write_str(
                 "this invitation was already used: ask the sharer for a new one",
+            ),
+            CloseReason::Refused(Refusal::InvitationChanged) => f.write_str(
+                "this invitation was changed after it was made: ask the sharer to send it again",
             ),
             CloseReason::Refused(Refusal::UnknownInvitation) => {
                 f.write_str("the sharer's computer does not know this invitation")

@@ -351,7 +351,7 @@ fn an_agent_without_the_password_is_not_trusted() {
     let binding = [42u8; 32];
     let stretched = stretch(PASSWORD, &light_params()).unwrap();
     let mut viewer = ViewerSession::new(
-        "inv-1",
+        &InvitationRef::bare("inv-1"),
         "Grace",
         &stretched,
         binding,
@@ -373,7 +373,12 @@ fn an_agent_without_the_password_is_not_trusted() {
             sharer: "Ada".into(),
         }),
     );
-    let forged = super::auth::confirmation(&key, super::auth::Prover::Agent, &binding, "inv-1");
+    let forged = super::auth::confirmation(
+        &key,
+        super::auth::Prover::Agent,
+        &binding,
+        &InvitationRef::bare("inv-1").digest,
+    );
     viewer.handle_input(
         2,
         ViewerInput::Received(Message::Confirm {
@@ -392,7 +397,7 @@ fn a_relay_between_two_tls_sessions_fails_authentication() {
     let stretched = stretch(PASSWORD, &light_params()).unwrap();
     let mut agent = AgentSession::new(ticket(), [1; 32], [1; 32], AgentConfig::default(), 0);
     let mut viewer = ViewerSession::new(
-        "inv-1",
+        &InvitationRef::bare("inv-1"),
         "Grace",
         &stretched,
         [2; 32],
@@ -451,6 +456,56 @@ fn an_unanswered_hello_times_out() {
     );
 }
 
+/// A helper whose copy of the invitation was edited (another message, say) is told so, the
+/// sharer is never asked, and no wrong password is counted against the real invitation.
+#[test]
+fn an_edited_invitation_is_refused_as_changed_and_not_counted() {
+    let stretched = stretch(PASSWORD, &light_params()).unwrap();
+    let mut agent = AgentSession::new(ticket(), [1; 32], [1; 32], AgentConfig::default(), 0);
+    let edited = InvitationRef {
+        digest: [9; 32],
+        ..InvitationRef::bare("inv-1")
+    };
+    let mut viewer = ViewerSession::new(
+        &edited,
+        "Grace",
+        &stretched,
+        [1; 32],
+        [2; 32],
+        Timers::default(),
+        0,
+    );
+    let mut events = Vec::new();
+    for _ in 0..4 {
+        while let Some(ViewerOutput::Send(m)) = viewer.poll_output() {
+            agent.handle_input(1, AgentInput::Received(m));
+        }
+        while let Some(o) = agent.poll_output() {
+            match o {
+                AgentOutput::Send(m) => viewer.handle_input(1, ViewerInput::Received(m)),
+                AgentOutput::Event(e) => events.push(e),
+                _ => {}
+            }
+        }
+    }
+    let changed = CloseReason::Refused(Refusal::InvitationChanged);
+    assert_eq!(agent.state(), &AgentState::Closed(changed.clone()));
+    assert_eq!(viewer.state(), &ViewerState::Closed(changed.clone()));
+    assert!(
+        changed
+            .to_string()
+            .contains("this invitation was changed after it was made")
+    );
+    assert_eq!(agent.ticket().attempts, 0);
+    assert!(
+        !events.iter().any(|e| matches!(
+            e,
+            AgentEvent::AttemptFailed { .. } | AgentEvent::HelperWantsToConnect { .. }
+        )),
+        "{events:?}"
+    );
+}
+
 #[test]
 fn other_protocol_versions_are_named() {
     let mut agent = AgentSession::new(ticket(), [0; 32], [0; 32], AgentConfig::default(), 0);
@@ -459,6 +514,7 @@ fn other_protocol_versions_are_named() {
         AgentInput::Received(Message::Hello {
             version: 9,
             invitation_id: "inv-1".into(),
+            invitation_digest: InvitationRef::bare("inv-1").digest,
             helper: "x".into(),
             pake: vec![],
         }),
@@ -693,6 +749,7 @@ fn names_and_chat_from_the_other_side_are_plain_text() {
         AgentInput::Received(Message::Hello {
             version: message::PROTOCOL_VERSION,
             invitation_id: "inv-1".into(),
+            invitation_digest: InvitationRef::bare("inv-1").digest,
             helper: "Grace\u{1b}[2J\u{202E}\nAllow? [y/N]".into(),
             pake: vec![0; 32],
         }),

@@ -9,7 +9,7 @@ use rand_core::SeedableRng;
 use crate::frame::Frame;
 use crate::session::agent::name;
 use crate::session::auth::{Pake, Prover, confirmation, verify_confirmation};
-use crate::session::{CloseReason, Due, Liveness, Secret, Timers};
+use crate::session::{CloseReason, Due, InvitationRef, Liveness, Secret, Timers};
 use crate::stream::{CursorPicture, ScreenChange, ScreenEvent, ScreenReceiver};
 use crate::wire::message::PROTOCOL_VERSION;
 use crate::wire::{InputEvent, Message, Party};
@@ -119,7 +119,7 @@ pub enum ViewerOutput {
 #[derive(Debug)]
 pub struct ViewerSession {
     state: ViewerState,
-    invitation_id: String,
+    invitation: InvitationRef,
     binding: [u8; 32],
     pake: Option<Pake>,
     key: Option<Secret<[u8; 32]>>,
@@ -136,7 +136,7 @@ impl ViewerSession {
     /// Starts authenticating with the password already stretched (see
     /// [`crate::session::auth::stretch`]); the hello is the first output.
     pub fn new(
-        invitation_id: &str,
+        invitation: &InvitationRef,
         helper: &str,
         stretched: &Secret<[u8; 32]>,
         channel_binding: [u8; 32],
@@ -147,7 +147,7 @@ impl ViewerSession {
         let (pake, msg) = Pake::start(false, stretched, ChaCha20Rng::from_seed(rng_seed));
         let mut session = ViewerSession {
             state: ViewerState::Authenticating,
-            invitation_id: invitation_id.to_string(),
+            invitation: invitation.clone(),
             binding: channel_binding,
             pake: Some(pake),
             key: None,
@@ -161,7 +161,8 @@ impl ViewerSession {
         };
         session.send(Message::Hello {
             version: PROTOCOL_VERSION,
-            invitation_id: invitation_id.to_string(),
+            invitation_id: invitation.id.clone(),
+            invitation_digest: invitation.digest,
             helper: helper.to_string(),
             pake: msg,
         });
@@ -292,8 +293,12 @@ impl ViewerSession {
                 };
                 match state.finish(&pake) {
                     Some(key) => {
-                        let proof =
-                            confirmation(&key, Prover::Viewer, &self.binding, &self.invitation_id);
+                        let proof = confirmation(
+                            &key,
+                            Prover::Viewer,
+                            &self.binding,
+                            &self.invitation.digest,
+                        );
                         self.key = Some(key);
                         self.sharer = crate::wire::text::plain(&sharer, false);
                         self.send(Message::Confirm {
@@ -307,8 +312,13 @@ impl ViewerSession {
                 let Some(key) = self.key.as_ref() else {
                     return self.protocol_error("confirmation before the key exchange");
                 };
-                if verify_confirmation(key, Prover::Agent, &self.binding, &self.invitation_id, &mac)
-                {
+                if verify_confirmation(
+                    key,
+                    Prover::Agent,
+                    &self.binding,
+                    &self.invitation.digest,
+                    &mac,
+                ) {
                     self.confirmed = true;
                     self.state = S::AwaitingConsent;
                     let sharer = self.sharer.clone();

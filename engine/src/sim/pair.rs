@@ -8,9 +8,9 @@ use crate::frame::Frame;
 use crate::pipeline::Pointer;
 use crate::session::auth::{StretchParams, stretch};
 use crate::session::{
-    AgentConfig, AgentEvent, AgentInput, AgentOutput, AgentSession, AgentState,
-    DEFAULT_MAX_ATTEMPTS, HelperAction, SharerDecision, Ticket, TicketState, Timers, ViewerEvent,
-    ViewerInput, ViewerOutput, ViewerSession,
+    AgentConfig, AgentEvent, AgentInput, AgentOutput, AgentSession, AgentState, HelperAction,
+    InvitationRef, SharerDecision, Ticket, Timers, ViewerEvent, ViewerInput, ViewerOutput,
+    ViewerSession,
 };
 use crate::sim::link::{LinkSpec, Path};
 use crate::sim::transport::{Network, Outcome};
@@ -33,13 +33,8 @@ pub(crate) fn light_params() -> StretchParams {
 /// An open ticket for [`PASSWORD`], expiring after an hour.
 pub(crate) fn ticket() -> Ticket {
     Ticket {
-        id: "inv-1".into(),
-        sharer: "Ada".into(),
-        verifier: stretch(PASSWORD, &light_params()).unwrap(),
         expires_at_us: 3_600_000_000,
-        attempts: 0,
-        max_attempts: DEFAULT_MAX_ATTEMPTS,
-        state: TicketState::Open,
+        ..Ticket::open("inv-1", "Ada", stretch(PASSWORD, &light_params()).unwrap())
     }
 }
 
@@ -165,7 +160,7 @@ impl Pair {
         let stretched = stretch(password, &light_params()).unwrap();
         let agent = AgentSession::new(ticket, binding, [1; 32], config, 0);
         let viewer = ViewerSession::new(
-            "inv-1",
+            &InvitationRef::bare("inv-1"),
             "Grace",
             &stretched,
             binding,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Version of the session protocol, sent in the hello.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 /// Largest encoded message.
 pub const MAX_MESSAGE: usize = 16 * 1024;
 /// Longest chat message, in bytes of UTF-8.
@@ -50,6 +50,8 @@ pub enum Refusal {
     Refused,
     /// The invitation was already used by a helper.
     AlreadyUsed,
+    /// The helper's copy of the invitation differs from the sharer's: someone edited it.
+    InvitationChanged,
 }
 
 /// A helper's input event, keys as layout-independent X11 key symbols.
@@ -94,6 +96,8 @@ pub enum Message {
         version: u16,
         /// The invitation's id.
         invitation_id: String,
+        /// The digest of the helper's copy of the invitation.
+        invitation_digest: [u8; 32],
         /// The helper's name, shown to the sharer.
         helper: String,
         /// The viewer's SPAKE2 message.

@@ -9,8 +9,8 @@ use super::agent::closed_by;
 use super::{control_reader, control_writer, instant_at, now_us, seed};
 use crate::net::{MAX_UPDATE, NetError, channel_binding};
 use crate::session::{
-    CloseReason, HelperAction, Secret, Timers, ViewerEvent, ViewerInput, ViewerOutput,
-    ViewerSession,
+    CloseReason, HelperAction, InvitationRef, Secret, Timers, ViewerEvent, ViewerInput,
+    ViewerOutput, ViewerSession,
 };
 use crate::wire::{Message, Party};
 
@@ -30,20 +30,20 @@ pub struct ViewerHooks {
 /// [`NetError`] when the control stream cannot be opened.
 pub async fn view(
     connection: quinn::Connection,
-    invitation_id: &str,
+    invitation: &InvitationRef,
     helper: &str,
     stretched: &Secret<[u8; 32]>,
     hooks: ViewerHooks,
     timers: Timers,
     origin: Instant,
 ) -> Result<CloseReason, NetError> {
-    let span = tracing::info_span!("viewer_session", peer = %connection.remote_address(), invitation = %invitation_id);
+    let span = tracing::info_span!("viewer_session", peer = %connection.remote_address(), invitation = %invitation.id);
     async move {
         let (send, recv) = connection.open_bi().await?;
         let binding = channel_binding(&connection)?;
         tracing::info!(helper, "connected; authenticating");
         let session = ViewerSession::new(
-            invitation_id,
+            invitation,
             helper,
             stretched,
             binding,
@@ -52,7 +52,7 @@ pub async fn view(
             now_us(origin),
         );
         let viewer = Viewer {
-            updates: accept_updates(&connection),
+            updates: None,
             connection,
             session,
             hooks,
@@ -92,7 +92,9 @@ struct Viewer {
     origin: Instant,
     reader: mpsc::UnboundedReceiver<Result<Message, NetError>>,
     writer: mpsc::UnboundedSender<Message>,
-    updates: mpsc::UnboundedReceiver<Vec<u8>>,
+    /// Update streams, read only once the agent proved it holds the invitation: before, they
+    /// wait unread within the transport's limits.
+    updates: Option<mpsc::UnboundedReceiver<Vec<u8>>>,
 }
 
 impl Viewer {
@@ -113,6 +115,12 @@ impl Viewer {
     /// wake-up time.
     async fn next_input(&mut self) -> ViewerInput {
         let wake = instant_at(self.origin, self.session.poll_timeout().unwrap_or(u64::MAX));
+        let update = async {
+            match &mut self.updates {
+                Some(updates) => updates.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             message = self.reader.recv() => match message {
                 Some(Ok(message)) => ViewerInput::Received(message),
@@ -120,7 +128,7 @@ impl Viewer {
                 None => ViewerInput::Received(Message::Bye { by: Party::Sharer }),
             },
             Some(action) = self.hooks.actions.recv() => ViewerInput::Action(action),
-            Some(bytes) = self.updates.recv() => ViewerInput::Update(bytes),
+            Some(bytes) = update => ViewerInput::Update(bytes),
             _ = tokio::time::sleep_until(wake) => ViewerInput::Tick,
         }
     }
@@ -136,6 +144,10 @@ impl Viewer {
                 }
                 ViewerOutput::Event(event) => {
                     match &event {
+                        ViewerEvent::Authenticated { .. } if self.updates.is_none() => {
+                            tracing::info!(event = ?event, "session");
+                            self.updates = Some(accept_updates(&self.connection));
+                        }
                         ViewerEvent::Closed(reason) => {
                             tracing::info!(%reason, "session closed");
                             closed = Some(reason.clone());
