@@ -91,6 +91,10 @@ impl SmtpSettings {
     pub fn resolve(&self, file: Option<&Path>, named: bool) -> Result<SmtpSettings> {
         let from_file = match file {
             Some(path) if path.exists() || named => {
+                if let Some(dir) = path.parent().filter(|d| d.exists()) {
+                    crate::private::dir(dir)?;
+                }
+                crate::private::file(path)?;
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("reading {}", path.display()))?;
                 toml::from_str::<ConfigFile>(&text)

@@ -5,6 +5,7 @@
 
 mod doctor;
 mod mail;
+mod private;
 mod share;
 mod store;
 
@@ -185,7 +186,7 @@ fn deliver(
     smtp: &mail::SmtpSettings,
 ) -> Result<String> {
     let confirmation = if let Some(path) = delivery.strip_prefix("file:") {
-        std::fs::write(path, invitation.to_toml()).with_context(|| format!("writing {path}"))?;
+        private::write(path.as_ref(), invitation.to_toml().as_bytes())?;
         format!("Saved to {path}.")
     } else if let Some(to) = delivery.strip_prefix("email:") {
         let from = smtp
@@ -202,7 +203,7 @@ fn deliver(
             .clone()
             .unwrap_or_else(|| format!("{} <beckon@localhost>", invitation.from));
         let message = mail::message(invitation, &from, to)?;
-        std::fs::write(path, message.formatted()).with_context(|| format!("writing {path}"))?;
+        private::write(path.as_ref(), &message.formatted())?;
         store.remember_helper(to)?;
         format!("The e-mail to {to} is in {path}: send it with your mail program.")
     } else {
@@ -461,6 +462,9 @@ fn run() -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    // Whatever this process creates is the sharer's alone, whatever their umask.
+    // SAFETY: umask has no preconditions and cannot fail.
+    unsafe { libc::umask(0o077) };
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -4,7 +4,8 @@
 //! The file lives in the XDG data directory (`$XDG_DATA_HOME/beckon/agent.db`, else
 //! `~/.local/share/beckon/agent.db`), or in `--data-dir` / `BECKON_DATA_DIR`. It is opened in WAL
 //! mode with a busy timeout, so the command line and a serving agent can use it at once. It holds
-//! the argon2id output of each password, never the password.
+//! the argon2id output of each password, never the password, and the agent's TLS key: the
+//! directory is 0700 and the file 0600, and looser ones are refused ([`crate::private`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -121,9 +122,12 @@ impl Store {
     /// # Errors
     /// When the directory or database cannot be created or opened.
     pub fn open(dir: &Path) -> Result<Store> {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating the data directory {}", dir.display()))?;
+        crate::private::dir(dir)?;
         let path = dir.join("agent.db");
+        crate::private::create(&path)?;
+        for journal in ["agent.db-wal", "agent.db-shm"] {
+            crate::private::file(&dir.join(journal))?;
+        }
         let db = Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
         db.busy_timeout(Duration::from_secs(5))?;
         db.pragma_update(None, "journal_mode", "WAL")?;

@@ -37,21 +37,26 @@ impl Started {
     /// When Xvfb is missing or does not start.
     pub fn xvfb(&mut self, display: &str, (width, height): (u32, u32)) -> Result<()> {
         let screen = format!("{width}x{height}x24");
-        self.0.push(
-            Command::new("Xvfb")
-                .args([display, "-screen", "0", &screen, "-nolisten", "tcp"])
-                .stderr(Stdio::null())
-                .spawn()
-                .context("Xvfb (make deps installs it)")?,
-        );
+        let mut server = Command::new("Xvfb")
+            .args([display, "-screen", "0", &screen, "-nolisten", "tcp"])
+            .stderr(Stdio::null())
+            .spawn()
+            .context("Xvfb (make deps installs it)")?;
         let socket = format!("/tmp/.X11-unix/X{}", display.trim_start_matches(':'));
         let deadline = Instant::now() + Duration::from_secs(10);
         while !Path::new(&socket).exists() {
+            // Another server took the display meanwhile: its socket is not ours.
+            if let Ok(Some(status)) = server.try_wait() {
+                bail!("Xvfb {display} exited at once ({status}): is the display taken?");
+            }
             if Instant::now() > deadline {
+                let _ = server.kill();
+                let _ = server.wait();
                 bail!("Xvfb {display} did not start");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        self.0.push(server);
         Ok(())
     }
 
@@ -84,10 +89,14 @@ impl Started {
     }
 }
 
-/// A display number free on this machine, from `first` on.
+/// A display number free on this machine, from `first` on: neither its socket nor its lock file
+/// exists (a server that is starting has only the lock).
 pub fn free_display(first: u32) -> String {
     (first..first + 200)
-        .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
         .map_or_else(|| format!(":{first}"), |n| format!(":{n}"))
 }
 

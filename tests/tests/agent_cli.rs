@@ -212,3 +212,78 @@ fn weak_passwords_and_nonsense_get_clear_reasons() {
         "nothing was stored"
     );
 }
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).unwrap().mode() & 0o777
+}
+
+/// The store, its directory and the invitation the agent saves are the sharer's alone; a store
+/// others can read is refused with the command that fixes it, and nothing is changed meanwhile.
+#[test]
+fn the_store_and_invitations_are_private_and_loose_modes_are_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let scratch = Scratch::new("private");
+    let data = scratch.path().join("data");
+    let file = scratch.path().join("help.beckon");
+    let invite = |data: &std::path::Path| {
+        run_with_stdin(
+            Command::new(binary("beckon-agent"))
+                .arg("--data-dir")
+                .arg(data)
+                .args(["invite", "--from", "Ada", "--password-stdin", "--save"])
+                .arg(&file),
+            &format!("{STRONG}\n"),
+        )
+    };
+    let out = invite(&data);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("agent.db")), 0o600);
+    assert_eq!(mode(&file), 0o600);
+    for journal in ["agent.db-wal", "agent.db-shm"] {
+        let path = data.join(journal);
+        if path.exists() {
+            assert_eq!(mode(&path) & 0o077, 0, "{journal}");
+        }
+    }
+
+    // A directory others can read: refused, with the fix.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = invite(&data);
+    let said = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        said.contains("can be read by other users (mode 0755)")
+            && said.contains(&format!("chmod 700 {}", data.display())),
+        "{said}"
+    );
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+
+    // A store others can change: refused too; its one invitation is still there afterwards.
+    let db = data.join("agent.db");
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let out = Command::new(binary("beckon-agent"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["invitations", "--json"])
+        .output()
+        .unwrap();
+    let said = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        said.contains("can be changed by other users (mode 0664)")
+            && said.contains(&format!("chmod 600 {}", db.display())),
+        "{said}"
+    );
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = Command::new(binary("beckon-agent"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["invitations", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+}

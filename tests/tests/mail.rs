@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use beckon_engine::invite::Invitation;
 
-use crate::util::{Scratch, binary, repo, run_with_stdin};
+use crate::util::{Scratch, binary, repo, run_with_stdin, write_private};
 
 const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
 const SMTP_PASSWORD: &str = "smtp-Secret-7731";
@@ -115,16 +115,15 @@ impl Drop for Server {
 
 fn config(scratch: &Scratch, server: &Server, security: &str) -> PathBuf {
     let path = scratch.path().join("agent.toml");
-    std::fs::write(
+    write_private(
         &path,
-        format!(
+        &format!(
             "[smtp]\nhost = \"localhost\"\nport = {}\nsecurity = \"{security}\"\n\
              username = \"ada\"\nfrom = \"Ada <ada@example.org>\"\nca_file = \"{}\"\n",
             server.port,
             scratch.path().join("cert.pem").display()
         ),
-    )
-    .unwrap();
+    );
     path
 }
 
@@ -331,11 +330,10 @@ fn implicit_tls_works_and_a_wrong_smtp_password_keeps_the_invitation_for_resend(
 fn unencrypted_smtp_is_refused_for_a_remote_server() {
     let scratch = Scratch::new("mail");
     let config = scratch.path().join("agent.toml");
-    std::fs::write(
+    write_private(
         &config,
         "[smtp]\nhost = \"smtp.example.org\"\nsecurity = \"none\"\nfrom = \"a@example.org\"\n",
-    )
-    .unwrap();
+    );
     let out = agent(
         &scratch,
         &config,

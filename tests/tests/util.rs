@@ -1,5 +1,6 @@
 //! Helpers shared by the end-to-end tests.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -22,6 +23,14 @@ pub fn committed_clips() -> Vec<PathBuf> {
     clips
 }
 
+/// Writes `contents` to `path`, readable by its owner only (as the agent requires of its
+/// configuration).
+pub fn write_private(path: &Path, contents: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, contents).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
 /// A scratch directory, removed on drop.
 pub struct Scratch(pub PathBuf);
 
@@ -33,7 +42,12 @@ impl Scratch {
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         ));
-        std::fs::create_dir_all(&dir).unwrap();
+        // Private, as the agent requires of its data directory.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .unwrap();
         Scratch(dir)
     }
 
