@@ -16,7 +16,7 @@ DEB_PACKAGES := build-essential pkg-config nasm libdav1d-dev \
 	libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 \
 	mesa-vulkan-drivers libvulkan1 libegl1 libgl1-mesa-dri
 
-.PHONY: deps demo corpus-report bench-report test bench fmt clippy check-toolchain
+.PHONY: deps demo corpus-report bench-report test bench fuzz fmt clippy check-toolchain
 
 deps: check-toolchain
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -84,6 +84,25 @@ test: deps
 
 bench: deps
 	$(CARGO) bench -p beckon-benches
+
+# Long fuzzing runs: every target of fuzz/ under libFuzzer (cargo-fuzz, on stable Rust: no
+# sanitizer), FUZZ_SECONDS each, or until FUZZ_RUNS executions, one after another; started from
+# the seeds of real sessions, growing the corpus in target/fuzz/corpus/TARGET. A crash is saved in
+# fuzz/artifacts/TARGET/; replay it with `cargo run -p beckon-fuzz -- replay TARGET FILE`.
+FUZZ_SECONDS ?= 600
+FUZZ_RUNS ?= 10000000
+FUZZ_TARGETS ?= update message framing invitation lossless text_memory video av1 varint
+FUZZ := $(CARGO) fuzz run --sanitizer none --features libfuzzer --target-dir target/fuzz
+
+fuzz: deps
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	$(CARGO) run -q --release -p beckon-fuzz --bin beckon-fuzz -- seeds target/fuzz/seeds
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p target/fuzz/corpus/$$t && \
+		$(FUZZ) $$t target/fuzz/corpus/$$t target/fuzz/seeds/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -rss_limit_mb=2048 \
+			-print_final_stats=1 || exit 1; \
+	done
 
 fmt:
 	$(CARGO) fmt --all

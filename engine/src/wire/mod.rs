@@ -17,7 +17,7 @@ pub mod framing;
 pub mod message;
 pub mod text;
 pub mod update;
-pub(crate) mod varint;
+crate::internal_mod!(varint);
 
 pub use framing::{Deframer, FramingError};
 pub use message::{InputEvent, Message, MessageError, Party, Refusal};

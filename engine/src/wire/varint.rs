@@ -2,7 +2,7 @@
 //! a byte, low first, the high bit set on every byte but the last, at most 10 bytes.
 
 /// Appends `v`.
-pub(crate) fn put(out: &mut Vec<u8>, mut v: u64) {
+pub fn put(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push(v as u8 | 0x80);
         v >>= 7;
@@ -11,24 +11,24 @@ pub(crate) fn put(out: &mut Vec<u8>, mut v: u64) {
 }
 
 /// Bytes `v` takes.
-pub(crate) fn len(v: u64) -> usize {
+pub fn len(v: u64) -> usize {
     (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// `v` as an unsigned number for [`put`]: 0, -1, 1, -2 ... become 0, 1, 2, 3 ..., so small
 /// offsets either way take one byte.
-pub(crate) fn zigzag(v: i64) -> u64 {
+pub fn zigzag(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
 }
 
 /// The signed number [`zigzag`] made `v` from.
-pub(crate) fn unzigzag(v: u64) -> i64 {
+pub fn unzigzag(v: u64) -> i64 {
     (v >> 1) as i64 ^ -((v & 1) as i64)
 }
 
 /// Why bytes do not start with a varint.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Bad {
+pub enum Bad {
     /// The input ends inside it.
     Truncated,
     /// Longer than 64 bits.
@@ -36,7 +36,10 @@ pub(crate) enum Bad {
 }
 
 /// The varint `bytes` start with, and how many bytes it took.
-pub(crate) fn read(bytes: &[u8]) -> Result<(u64, usize), Bad> {
+///
+/// # Errors
+/// [`Bad::Truncated`] when `bytes` end inside it, [`Bad::TooLong`] past 64 bits.
+pub fn read(bytes: &[u8]) -> Result<(u64, usize), Bad> {
     let mut value = 0u64;
     for (i, &byte) in bytes.iter().enumerate().take(10) {
         let bits = u64::from(byte & 0x7f);
