@@ -56,6 +56,9 @@ pub fn invite_at(data: &std::path::Path, file: &std::path::Path, address: &str) 
 /// A running `beckon-agent share`, killed if a test fails before it ends.
 pub struct Agent(pub Child);
 
+/// What a process has printed so far, kept by the thread draining its output.
+type Said = std::sync::Arc<std::sync::Mutex<String>>;
+
 impl Agent {
     pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
         self.0.wait()
@@ -72,7 +75,8 @@ impl Drop for Agent {
 }
 
 /// Starts `share` for `sessions` connections and waits until it listens.
-fn share(data: &Scratch, port: u16, sessions: u32) -> Agent {
+/// Returns the agent and what it has said on its terminal so far.
+fn share(data: &Scratch, port: u16, sessions: u32) -> (Agent, Said) {
     let mut child = Command::new(binary("beckon-agent"))
         .arg("--data-dir")
         .arg(data.path())
@@ -101,18 +105,26 @@ fn share(data: &Scratch, port: u16, sessions: u32) -> Agent {
         assert!(Instant::now() < deadline, "share did not start listening");
     }
     // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Agent(child)
+    let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let kept = said.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let mut kept = kept.lock().unwrap();
+            kept.push_str(&line);
+            kept.push('\n');
+        }
+    });
+    (Agent(child), said)
 }
 
 /// A store with one invitation, saved to `invitation.beckon`, served for `sessions` connections.
-fn serving(sessions: u32) -> (Scratch, std::path::PathBuf, Agent) {
+fn serving(sessions: u32) -> (Scratch, std::path::PathBuf, Agent, Said) {
     let data = Scratch::new("share");
     let file = data.path().join("invitation.beckon");
     let port = free_port();
     invite(data.path(), &file, port);
-    let agent = share(&data, port, sessions);
-    (data, file, agent)
+    let (agent, said) = share(&data, port, sessions);
+    (data, file, agent, said)
 }
 
 fn open(
@@ -150,7 +162,7 @@ fn state_of(data: &Scratch) -> serde_json::Value {
 
 #[test]
 fn invite_share_and_open_across_processes_ends_exact() {
-    let (data, file, mut agent) = serving(1);
+    let (data, file, mut agent, _) = serving(1);
     let shot = data.path().join("shown.png");
     let out = open(&file, PASSWORD, &shot, 12);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -200,7 +212,7 @@ fn invite_share_and_open_across_processes_ends_exact() {
 
 #[test]
 fn a_wrong_password_across_processes_is_named_and_counted() {
-    let (data, file, mut agent) = serving(1);
+    let (data, file, mut agent, _) = serving(1);
     let out = open(
         &file,
         "Not-The-Password-99!",
@@ -271,7 +283,7 @@ fn expired_and_deleted_invitations_are_refused_with_their_reason_across_processe
     invite(data.path(), &deleted, port);
     agent_cli(&data, &["expire", &invitation_id(&expired)]);
     agent_cli(&data, &["delete", &invitation_id(&deleted)]);
-    let mut agent = share(&data, port, 2);
+    let (mut agent, _) = share(&data, port, 2);
     let said = refused(&expired, PASSWORD, &data);
     assert!(said.contains("the invitation has expired"), "{said}");
     let said = refused(&deleted, PASSWORD, &data);
@@ -290,7 +302,7 @@ fn expired_and_deleted_invitations_are_refused_with_their_reason_across_processe
 
 #[test]
 fn the_sixth_attempt_on_a_locked_invitation_is_refused_before_any_key_exchange() {
-    let (data, file, mut agent) = serving(7);
+    let (data, file, mut agent, sharer_saw) = serving(7);
     for left in (1..=4).rev() {
         let said = refused(&file, "Not-The-Password-99!", &data);
         assert!(
@@ -300,6 +312,17 @@ fn the_sixth_attempt_on_a_locked_invitation_is_refused_before_any_key_exchange()
     }
     let said = refused(&file, "Not-The-Password-99!", &data);
     assert!(said.contains("the invitation is now locked"), "{said}");
+    // The sharer is told too, in words that say what to do.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !sharer_saw
+        .lock()
+        .unwrap()
+        .contains("is now locked after 5 wrong passwords")
+    {
+        let saw = sharer_saw.lock().unwrap().clone();
+        assert!(Instant::now() < deadline, "the sharer was not told: {saw}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // The sixth, even with the right password, is refused as locked and not counted: the
     // agent refuses before the key exchange, so no password is tried.
     let said = refused(&file, PASSWORD, &data);
@@ -326,7 +349,7 @@ fn the_sixth_attempt_on_a_locked_invitation_is_refused_before_any_key_exchange()
 
 #[test]
 fn a_second_helper_is_told_the_invitation_is_in_use_then_already_used() {
-    let (data, file, mut agent) = serving(3);
+    let (data, file, mut agent, _) = serving(3);
     let first = {
         let file = file.clone();
         let shot = data.path().join("first.png");
@@ -379,7 +402,7 @@ fn a_tampered_invitation_fails_safely() {
     invite(data.path(), &file, port);
     // Five sessions: the forged certificate never completes a handshake, the address reaches
     // nobody; the forged id and the four edits reach the agent.
-    let mut agent = share(&data, port, 5);
+    let (mut agent, _) = share(&data, port, 5);
     let forged = data.path().join("forged.beckon");
 
     // Another certificate: the viewer refuses the agent before anything is sent.
