@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use beckon_engine::invite::{Invitation, password};
 use beckon_engine::session::Secret;
-use beckon_engine::session::auth::{StretchParams, stretch};
+use beckon_engine::session::auth::{Credential, StretchParams, stretch};
 use clap::{Args, Parser, Subcommand};
 use rand_core::{OsRng, RngCore};
 
@@ -259,7 +259,9 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result
     let known = [args.from.as_str(), args.message.as_str()];
     let (password, generated) = read_password(args, &known)?;
     let stretch_params = StretchParams::generate(&mut OsRng);
-    let verifier = stretch(password.expose(), &stretch_params)?;
+    // Only the credential is kept: it cannot log in, even from a copy of the store.
+    let credential =
+        Credential::register(&stretch(password.expose(), &stretch_params)?, &mut OsRng);
     let identity = store.identity()?;
     let mut id_bytes = [0u8; 9];
     OsRng.fill_bytes(&mut id_bytes);
@@ -297,7 +299,7 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result
         }
         (None, None, _) => "string".to_string(),
     };
-    store.add(&invitation, &verifier, &delivery)?;
+    store.add(&invitation, &credential, &delivery)?;
     let delivered = deliver(store, &invitation, &delivery, smtp).with_context(|| {
         format!(
             "invitation {id} is saved but was not delivered; fix the cause, then              `beckon-agent resend {id}`",

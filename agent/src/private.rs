@@ -1,4 +1,4 @@
-//! Files only the sharer may read: the store (it holds each invitation's verifier and the agent's
+//! Files only the sharer may read: the store (it holds each invitation's credential and the agent's
 //! TLS key), the configuration (it may hold the SMTP password) and the invitations the agent
 //! writes. Directories are made 0700 and files 0600; one that others can read or write, or that
 //! belongs to another user, is refused with the command that fixes it, as OpenSSH's StrictModes

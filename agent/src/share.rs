@@ -259,6 +259,45 @@ struct Shared {
     continue_timeout: Duration,
     /// Connections that have not proved the password yet.
     gate: Arc<Gate>,
+    /// Logins in progress on each invitation ([`Login`]).
+    logins: Mutex<HashMap<String, u32>>,
+}
+
+/// A login in progress on an invitation, from the helper's hello to its proof or its end.
+/// OPAQUE lets a helper test its guess against the agent's answer, so each login in progress
+/// may be a guess: the others count against the invitation's attempts ([`Ticket::attempts`]),
+/// or many connections at once would each have a guess the limit does not see.
+struct Login {
+    shared: Arc<Shared>,
+    id: String,
+    /// Other logins in progress on this invitation when this one began.
+    others: u32,
+}
+
+impl Login {
+    fn begin(shared: &Arc<Shared>, id: &str) -> Login {
+        let mut logins = shared.logins.lock().unwrap_or_else(|e| e.into_inner());
+        let count = logins.entry(id.to_string()).or_default();
+        let others = *count;
+        *count += 1;
+        Login {
+            shared: shared.clone(),
+            id: id.to_string(),
+            others,
+        }
+    }
+}
+
+impl Drop for Login {
+    fn drop(&mut self) {
+        let mut logins = self.shared.logins.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = logins.get_mut(&self.id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                logins.remove(&self.id);
+            }
+        }
+    }
 }
 
 /// Connections that have not proved the password yet, in all and from each source (an IPv4
@@ -400,12 +439,12 @@ impl Shared {
             State::Locked => TicketState::Locked,
             State::Deleted => TicketState::Deleted,
         };
-        let verifier = self.store().verifier(id).ok()?;
+        let credential = self.store().credential(id).ok()?;
         Some(Ticket {
             id: id.to_string(),
             digest: record.invitation.digest(),
             sharer: record.invitation.from.clone(),
-            verifier,
+            credential,
             expires_at_us,
             attempts: record.attempts,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
@@ -583,6 +622,7 @@ impl Serving {
             continue_every: self.continue_every,
             continue_timeout: self.continue_timeout,
             gate: Arc::default(),
+            logins: Mutex::default(),
         });
         if let Screen::X11(display) = &shared.screen {
             // The sharer's Esc on their own keyboard ends control at once, whatever the helper
@@ -789,10 +829,17 @@ async fn serve_connection(
     let (events, mut events_rx) = mpsc::unbounded_channel();
     // The invitation the helper named, when the store knows it.
     let named = Arc::new(Mutex::new(None::<String>));
+    // This connection's login, from its hello to its proof or its end.
+    let login = Arc::new(Mutex::new(None::<Login>));
     let tickets = {
-        let (shared, named) = (shared.clone(), named.clone());
+        let (shared, named, login) = (shared.clone(), named.clone(), login.clone());
         move |id: &str| {
-            let ticket = shared.ticket(id, peer)?;
+            // Counted in before the store is read: a login ending meanwhile is then counted
+            // twice for a moment, never missed.
+            let mine = Login::begin(&shared, id);
+            let mut ticket = shared.ticket(id, peer)?;
+            ticket.attempts += mine.others;
+            *login.lock().unwrap_or_else(|e| e.into_inner()) = Some(mine);
             *named.lock().unwrap_or_else(|e| e.into_inner()) = Some(id.to_string());
             Some(ticket)
         }
@@ -808,18 +855,21 @@ async fn serve_connection(
     // Counted among the connections proving a password until this one has.
     let mut pass = Some(pass);
     let mut abandoned = false;
+    // Whether the session told how it ended (a connection that never said hello has none).
+    let mut closed = false;
     while let Some(event) = events_rx.recv().await {
         let id = named.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let log = |event: &str, detail: &str| {
-            if let Some(id) = &id {
-                shared.audit(Some(id), event, detail);
-            }
+        let log = |event: &str, detail: &str| match &id {
+            Some(id) => shared.audit(Some(id), event, detail),
+            // A connection that never named an invitation: where it came from.
+            None => shared.audit(None, event, &format!("{peer}: {detail}")),
         };
         let status = |status: Status| shared.front.notice(Notice::Status(status));
         match event {
             AgentEvent::HelperWantsToConnect { helper: name } => {
                 helper = name;
                 pass = None;
+                login.lock().unwrap_or_else(|e| e.into_inner()).take();
                 let claimed = id
                     .as_deref()
                     .is_some_and(|id| shared.claim(number, id, &helper, &decisions_tx));
@@ -840,9 +890,12 @@ async fn serve_connection(
                     shared.ask(number, Question::Connection);
                 }
             }
-            AgentEvent::AttemptFailed { attempts, locked } => {
+            AgentEvent::AttemptFailed { .. } => {
                 if let Some(id) = &id {
-                    shared.store().record_attempt(id, attempts, locked)?;
+                    // The store counts: other connections' attempts are in it too.
+                    let (attempts, locked) = shared
+                        .store()
+                        .count_wrong_password(id, DEFAULT_MAX_ATTEMPTS)?;
                     if locked {
                         let said = format!(
                             "Invitation {id} is now locked after {attempts} wrong passwords: \
@@ -894,6 +947,7 @@ async fn serve_connection(
                 log("sharing stopped", "Continue sharing? unanswered");
             }
             AgentEvent::Closed(reason) => {
+                closed = true;
                 let said = if let CloseReason::Refused(_) = reason {
                     log("refused", &reason.to_string());
                     format!("A helper was turned away: {reason}.")
@@ -912,7 +966,24 @@ async fn serve_connection(
             other => tracing::debug!(event = ?other, "an event this front-end does not show"),
         }
     }
-    session.await??;
+    let ended = session.await?;
+    // Its wrong password, if any, is in the store now.
+    login.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if !closed {
+        // It ended before its hello made a session: it never tried a password.
+        let reason = match &ended {
+            Ok(reason) => reason.to_string(),
+            Err(e) => e.to_string(),
+        };
+        let id = named.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let detail = match &id {
+            Some(_) => reason,
+            None => format!("{peer}: {reason}"),
+        };
+        shared.audit(id.as_deref(), "abandoned", &detail);
+        return Ok(false);
+    }
+    ended?;
     Ok(!abandoned)
 }
 

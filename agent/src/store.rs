@@ -4,8 +4,9 @@
 //! The file lives in the XDG data directory (`$XDG_DATA_HOME/beckon/agent.db`, else
 //! `~/.local/share/beckon/agent.db`), or in `--data-dir` / `BECKON_DATA_DIR`. It is opened in WAL
 //! mode with a busy timeout, so the command line and a serving agent can use it at once. It holds
-//! the argon2id output of each password, never the password, and the agent's TLS key: the
-//! directory is 0700 and the file 0600, and looser ones are refused ([`crate::private`]).
+//! each password's OPAQUE credential (which cannot log in: a copy still needs a dictionary attack
+//! through argon2id), never the password, and the agent's TLS key: the directory is 0700 and the
+//! file 0600, and looser ones are refused ([`crate::private`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,6 +15,7 @@ use anyhow::{Context, Result, bail};
 use beckon_engine::invite::Invitation;
 use beckon_engine::net::AgentIdentity;
 use beckon_engine::session::Secret;
+use beckon_engine::session::auth::Credential;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Where an invitation stands, as the status list shows it.
@@ -136,7 +138,7 @@ impl Store {
                 id TEXT PRIMARY KEY,
                 text TEXT NOT NULL,
                 state TEXT NOT NULL,
-                verifier BLOB NOT NULL,
+                credential BLOB NOT NULL,
                 attempts INTEGER NOT NULL DEFAULT 0,
                 delivery TEXT NOT NULL,
                 last_activity INTEGER NOT NULL
@@ -151,7 +153,40 @@ impl Store {
             CREATE TABLE IF NOT EXISTS helpers (address TEXT PRIMARY KEY, last_used INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS identity (one INTEGER PRIMARY KEY CHECK (one = 1), cert BLOB NOT NULL, key BLOB NOT NULL);",
         )?;
-        Ok(Store { db })
+        let store = Store { db };
+        store.upgrade()?;
+        Ok(store)
+    }
+
+    /// Brings a store of an earlier version up to date: the argon2id outputs it kept (which
+    /// could log in) become OPAQUE credentials (which cannot), and are gone.
+    fn upgrade(&self) -> Result<()> {
+        let old: bool = self.db.query_row(
+            "SELECT count(*) FROM pragma_table_info('invitations') WHERE name = 'verifier'",
+            [],
+            |r| r.get::<_, u32>(0).map(|n| n > 0),
+        )?;
+        if !old {
+            return Ok(());
+        }
+        self.db
+            .execute_batch("ALTER TABLE invitations RENAME COLUMN verifier TO credential")?;
+        let rows: Vec<(String, Vec<u8>)> = self
+            .db
+            .prepare("SELECT id, credential FROM invitations WHERE length(credential) = 32")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, verifier) in rows {
+            let verifier: [u8; 32] = verifier.try_into().expect("selected by length");
+            let credential = Credential::register(&Secret::new(verifier), &mut rand_core::OsRng);
+            self.db.execute(
+                "UPDATE invitations SET credential = ?1 WHERE id = ?2",
+                params![credential.as_bytes(), id],
+            )?;
+        }
+        // The old values may linger in free pages: overwrite them.
+        self.db.execute_batch("VACUUM")?;
+        Ok(())
     }
 
     /// The agent's certificate, made on first use and kept, so invitations stay valid.
@@ -178,12 +213,12 @@ impl Store {
     pub fn add(
         &self,
         invitation: &Invitation,
-        verifier: &Secret<[u8; 32]>,
+        credential: &Credential,
         delivery: &str,
     ) -> Result<()> {
         self.db.execute(
-            "INSERT INTO invitations (id, text, state, verifier, delivery, last_activity) VALUES (?1, ?2, 'open', ?3, ?4, ?5)",
-            params![invitation.id, invitation.to_toml(), verifier.expose().to_vec(), delivery, invitation.created],
+            "INSERT INTO invitations (id, text, state, credential, delivery, last_activity) VALUES (?1, ?2, 'open', ?3, ?4, ?5)",
+            params![invitation.id, invitation.to_toml(), credential.as_bytes(), delivery, invitation.created],
         )?;
         self.log(
             Some(&invitation.id),
@@ -211,7 +246,7 @@ impl Store {
     /// Every invitation, newest first, with expiry applied.
     pub fn list(&self) -> Result<Vec<Record>> {
         let mut stmt = self.db.prepare(
-            "SELECT text, state, verifier, attempts, delivery, last_activity FROM invitations ORDER BY rowid DESC",
+            "SELECT text, state, credential, attempts, delivery, last_activity FROM invitations ORDER BY rowid DESC",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -226,15 +261,18 @@ impl Store {
         let now = now();
         let mut out = Vec::new();
         for row in rows {
-            let (text, state, verifier, attempts, delivery, last_activity) = row?;
+            let (text, state, credential, attempts, delivery, last_activity) = row?;
             let invitation =
                 Invitation::from_toml(&text).context("a stored invitation does not parse")?;
             let mut state = State::parse(&state);
             if state == State::Open && invitation.is_expired(now) {
                 state = State::Expired;
             }
-            if verifier.len() != 32 {
-                bail!("the stored verifier of {} is damaged", invitation.id);
+            if Credential::from_bytes(&credential).is_err() {
+                bail!(
+                    "the stored credential of invitation {} is damaged: delete it and make a new one",
+                    invitation.id
+                );
             }
             out.push(Record {
                 invitation,
@@ -275,30 +313,32 @@ impl Store {
         self.log(Some(id), event, "")
     }
 
-    /// Records a wrong password; locks the invitation when `locked`.
-    pub fn record_attempt(&self, id: &str, attempts: u32, locked: bool) -> Result<()> {
-        self.db.execute(
-            "UPDATE invitations SET attempts = ?1 WHERE id = ?2",
-            params![attempts, id],
-        )?;
-        self.log(Some(id), "wrong password", &format!("attempt {attempts}"))?;
-        if locked {
-            self.set_state(id, State::Locked, "locked after too many wrong passwords")?;
-        }
-        Ok(())
-    }
-
-    /// The verifier of an invitation, for serving it.
-    pub fn verifier(&self, id: &str) -> Result<Secret<[u8; 32]>> {
-        let v: Vec<u8> = self.db.query_row(
-            "SELECT verifier FROM invitations WHERE id = ?1",
+    /// Counts a wrong password, locking the invitation at `max_attempts`: the attempts so far and
+    /// whether this one locked it. Counted in the store itself, so connections at once each
+    /// count.
+    pub fn count_wrong_password(&self, id: &str, max_attempts: u32) -> Result<(u32, bool)> {
+        let attempts: u32 = self.db.query_row(
+            "UPDATE invitations SET attempts = attempts + 1 WHERE id = ?1 RETURNING attempts",
             params![id],
             |r| r.get(0),
         )?;
-        let v: [u8; 32] = v
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("the stored verifier of {id} is damaged"))?;
-        Ok(Secret::new(v))
+        self.log(Some(id), "wrong password", &format!("attempt {attempts}"))?;
+        let locked = attempts == max_attempts;
+        if locked {
+            self.set_state(id, State::Locked, "locked after too many wrong passwords")?;
+        }
+        Ok((attempts, locked))
+    }
+
+    /// The credential of an invitation, for serving it.
+    pub fn credential(&self, id: &str) -> Result<Credential> {
+        let bytes: Vec<u8> = self.db.query_row(
+            "SELECT credential FROM invitations WHERE id = ?1",
+            params![id],
+            |r| r.get(0),
+        )?;
+        Credential::from_bytes(&bytes)
+            .map_err(|_| anyhow::anyhow!("the stored credential of invitation {id} is damaged"))
     }
 
     /// Adds `address` to the helpers' address book, or marks it used now.
@@ -358,5 +398,102 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use beckon_engine::session::auth::{StretchParams, stretch};
+    use beckon_engine::session::{
+        AgentConfig, AgentEvent, AgentInput, AgentOutput, AgentSession, InvitationRef, Ticket,
+        Timers, ViewerEvent, ViewerInput, ViewerOutput, ViewerSession,
+    };
+
+    fn light() -> StretchParams {
+        StretchParams {
+            salt: [3; 16],
+            m_cost_kib: 64,
+            t_cost: 1,
+            p_cost: 1,
+        }
+    }
+
+    /// Whether a helper with `stretched` logs in against `credential`.
+    fn logs_in(credential: Credential, stretched: &Secret<[u8; 32]>) -> bool {
+        let ticket = Ticket {
+            credential,
+            ..Ticket::open("inv", "Ada", Secret::new([0; 32]))
+        };
+        let mut agent = AgentSession::new(ticket, [1; 32], [2; 32], AgentConfig::default(), 0);
+        let mut viewer = ViewerSession::new(
+            &InvitationRef::bare("inv"),
+            "Grace",
+            stretched,
+            [1; 32],
+            [3; 32],
+            Timers::default(),
+            0,
+        );
+        let (mut asked, mut authenticated) = (false, false);
+        for _ in 0..4 {
+            while let Some(output) = viewer.poll_output() {
+                match output {
+                    ViewerOutput::Send(m) => agent.handle_input(1, AgentInput::Received(m)),
+                    ViewerOutput::Event(ViewerEvent::Authenticated { .. }) => authenticated = true,
+                    _ => {}
+                }
+            }
+            while let Some(output) = agent.poll_output() {
+                match output {
+                    AgentOutput::Send(m) => viewer.handle_input(1, ViewerInput::Received(m)),
+                    AgentOutput::Event(AgentEvent::HelperWantsToConnect { .. }) => asked = true,
+                    _ => {}
+                }
+            }
+        }
+        asked && authenticated
+    }
+
+    /// A store of the version before OPAQUE kept each password's argon2id output, which logs
+    /// in as the password does. Opened now, it holds a credential that logs in with the
+    /// password, and the old value is nowhere in the file.
+    #[test]
+    fn an_old_store_loses_its_login_secrets_and_its_invitations_still_work() {
+        let dir = std::env::temp_dir().join(format!("beckon-store-upgrade-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        crate::private::dir(&dir).unwrap();
+        let stretched = stretch("Tamoki-Ruvela-Sipono-47!", &light()).unwrap();
+        {
+            crate::private::create(&dir.join("agent.db")).unwrap();
+            let db = Connection::open(dir.join("agent.db")).unwrap();
+            db.execute_batch(
+                "CREATE TABLE invitations (id TEXT PRIMARY KEY, text TEXT NOT NULL,
+                 state TEXT NOT NULL, verifier BLOB NOT NULL,
+                 attempts INTEGER NOT NULL DEFAULT 0, delivery TEXT NOT NULL,
+                 last_activity INTEGER NOT NULL);",
+            )
+            .unwrap();
+            db.execute(
+                "INSERT INTO invitations VALUES ('inv', '', 'open', ?1, 0, 'string', 0)",
+                params![stretched.expose().to_vec()],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&dir).unwrap();
+        let credential = store.credential("inv").unwrap();
+        assert!(logs_in(credential.clone(), &stretched));
+        let wrong = stretch("Tamoki-Ruvela-Sipono-48!", &light()).unwrap();
+        assert!(!logs_in(credential, &wrong));
+        drop(store);
+        let file = std::fs::read(dir.join("agent.db")).unwrap();
+        assert!(
+            !file.windows(32).any(|w| w == stretched.expose()),
+            "the old login secret is still in the store"
+        );
+        // Opened again, nothing changes.
+        let again = Store::open(&dir).unwrap().credential("inv").unwrap();
+        assert!(logs_in(again, &stretched));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

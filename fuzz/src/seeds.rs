@@ -157,8 +157,7 @@ fn invitation() -> Invitation {
 /// consent, chat, Take Control, input, the sharer's Esc, goodbye.
 fn session_messages() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
     let password = "Tamoki-Ruvela-Sipono-47!";
-    let verifier = stretch(password, &params())?;
-    let ticket = Ticket::open("inv-seed", "Ada", verifier);
+    let ticket = Ticket::open("inv-seed", "Ada", stretch(password, &params())?);
     let binding = [9; 32];
     let mut agent = AgentSession::new(ticket, binding, [1; 32], AgentConfig::default(), 0);
     let mut viewer = ViewerSession::new(

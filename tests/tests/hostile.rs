@@ -28,12 +28,22 @@ fn resident_kb(pid: u32) -> u64 {
         .unwrap()
 }
 
-/// A connection from `from` that sends the helper's first message (a valid SPAKE2 message for a
-/// password it does not know) and never confirms the key: what held the sharer's "a helper is
-/// connected" slot before. Returns the connection, to be held open.
-async fn half_open(
+/// How far a hostile connection goes before it stops and holds the connection open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Half of its hello: a stranger who never finishes (Slowloris).
+    MidHello,
+    /// Its whole hello, a login with a password it does not know: it has the agent's answer,
+    /// and never proves anything.
+    AfterHello,
+}
+
+/// A connection from `from` to `invitation`'s agent that goes as far as `stop` says. Returns the
+/// connection, to be held open.
+pub async fn half_open(
     invitation: &Invitation,
     from: IpAddr,
+    stop: Stop,
 ) -> Option<(beckon_engine::net::Endpoint, beckon_engine::net::Connection)> {
     let endpoint = viewer_endpoint(SocketAddr::new(from, 0)).ok()?;
     let connection = connect(
@@ -44,7 +54,7 @@ async fn half_open(
     )
     .await
     .ok()?;
-    let (mut send, _recv) = connection.open_bi().await.ok()?;
+    let (mut send, mut _recv) = connection.open_bi().await.ok()?;
     let mut session = ViewerSession::new(
         &InvitationRef::of(invitation),
         "Mallory",
@@ -54,12 +64,19 @@ async fn half_open(
         Timers::default(),
         0,
     );
-    while let Some(output) = session.poll_output() {
-        if let ViewerOutput::Send(message) = output {
-            send.write_all(&framing::frame(&message).unwrap())
-                .await
-                .ok()?;
-        }
+    let Some(ViewerOutput::Send(hello)) = session.poll_output() else {
+        return None;
+    };
+    let bytes = framing::frame(&hello).unwrap();
+    let upto = match stop {
+        Stop::MidHello => bytes.len() / 2,
+        Stop::AfterHello => bytes.len(),
+    };
+    send.write_all(&bytes[..upto]).await.ok()?;
+    if stop == Stop::AfterHello {
+        // The agent's answer has come.
+        let mut first = [0u8; 1];
+        _recv.read_exact(&mut first).await.ok()?;
     }
     // The stream stays open (dropping its sending half would finish it), its other half unread.
     std::mem::forget((send, _recv));
@@ -111,7 +128,7 @@ fn two_hundred_hostile_connections_cost_little_and_the_real_helper_still_gets_in
         let attacks = (0..HOSTILE).map(|i| {
             let invitation = invitation.clone();
             let from = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + (i / 4) as u8));
-            tokio::spawn(async move { half_open(&invitation, from).await })
+            tokio::spawn(async move { half_open(&invitation, from, Stop::MidHello).await })
         });
         let mut held = Vec::new();
         for attack in attacks.collect::<Vec<_>>() {

@@ -267,6 +267,63 @@ fn refused(file: &std::path::Path, password: &str, scratch: &Scratch) -> String 
     stderr
 }
 
+/// OPAQUE lets a helper test its guess against the agent's answer before proving anything, so
+/// logins in progress count against the limit: five held open after the agent's answer leave
+/// none for a sixth, even with the right password, and each counts as a wrong password when it
+/// ends. Without this, connections at once would each have a guess the limit never sees.
+#[test]
+fn logins_held_open_count_against_the_limit() {
+    use crate::hostile::{Stop, half_open};
+    use std::net::{IpAddr, Ipv4Addr};
+    let (data, file, _agent, _) = serving(20);
+    let invitation =
+        beckon_engine::invite::Invitation::parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let held = runtime.block_on(async {
+        let mut held = Vec::new();
+        for i in 0..5u8 {
+            let from = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + i));
+            held.push(
+                half_open(&invitation, from, Stop::AfterHello)
+                    .await
+                    .expect("an answer"),
+            );
+        }
+        held
+    });
+    let said = refused(&file, PASSWORD, &data);
+    assert!(
+        said.contains("locked after too many wrong passwords"),
+        "the sixth login, with the right password: {said}"
+    );
+    runtime.block_on(async {
+        for (_, connection) in &held {
+            connection.close(0u32.into(), b"");
+        }
+        for (endpoint, _) in &held {
+            endpoint.wait_idle().await;
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = state_of(&data);
+        if state["attempts"].as_u64() == Some(5) {
+            assert_eq!(state["state"].as_str(), Some("locked"));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "five held logins not counted: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(audit(&data).matches("wrong password attempt").count(), 5);
+}
+
 fn audit(data: &Scratch) -> String {
     String::from_utf8_lossy(&agent_cli(data, &["log"]).stdout).to_string()
 }

@@ -270,13 +270,13 @@ async fn logs_of_whole_sessions_hold_no_secret() {
         logs.contains("helper connected") && logs.contains("session closed"),
         "the sessions were logged:\n{logs}"
     );
-    let verifier = stretch(PASSWORD, &params()).unwrap();
-    let hex: String = verifier
+    let stretched = stretch(PASSWORD, &params()).unwrap();
+    let hex: String = stretched
         .expose()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let list = format!("{:?}", verifier.expose());
+    let list = format!("{:?}", stretched.expose());
     for secret in [
         PASSWORD,
         "Correct-Horse-8-Battery",

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 use crate::pipeline::PipelineError;
-use crate::session::auth::{Pake, Prover, confirmation, verify_confirmation};
+use crate::session::auth::{AgentLogin, confirmation};
 use crate::session::{CloseReason, Due, Liveness, Secret, Ticket, TicketState, Timers};
 use crate::stream::{Capture, OutgoingUpdate, ScreenSender, SenderOutput, StreamConfig};
 use crate::wire::message::PROTOCOL_VERSION;
@@ -177,6 +177,9 @@ pub struct AgentSession {
     binding: [u8; 32],
     rng: ChaCha20Rng,
     helper: String,
+    /// The login between the agent's answer and the helper's proof: the helper can test its
+    /// one guess against the answer, so a session that ends here counts a wrong password.
+    login: Option<AgentLogin>,
     key: Option<Secret<[u8; 32]>>,
     request: u32,
     timers: Timers,
@@ -205,6 +208,7 @@ impl AgentSession {
             binding: channel_binding,
             rng: ChaCha20Rng::from_seed(rng_seed),
             helper: String::new(),
+            login: None,
             key: None,
             request: 0,
             timers: config.timers,
@@ -357,7 +361,24 @@ impl AgentSession {
         self.out.push_back(AgentOutput::Event(event));
     }
 
+    /// Counts a wrong password (locking the ticket at its limit) and tells the application;
+    /// the attempts left.
+    fn count_wrong_password(&mut self) -> u32 {
+        self.ticket.attempts += 1;
+        let attempts = self.ticket.attempts;
+        let locked = attempts >= self.ticket.max_attempts;
+        if locked {
+            self.ticket.state = TicketState::Locked;
+        }
+        self.event(AgentEvent::AttemptFailed { attempts, locked });
+        self.ticket.max_attempts.saturating_sub(attempts)
+    }
+
     fn close(&mut self, reason: CloseReason) {
+        // An answer no proof followed: the helper may have tested its guess against it.
+        if self.login.take().is_some() {
+            self.count_wrong_password();
+        }
         self.state = AgentState::Closed(reason.clone());
         self.key = None;
         self.screen.stop();
@@ -412,50 +433,53 @@ impl AgentSession {
                     TicketState::InUse => return self.refuse(Refusal::InUse),
                     TicketState::Used => return self.refuse(Refusal::AlreadyUsed),
                     TicketState::Unknown => return self.refuse(Refusal::UnknownInvitation),
+                    // Attempts include logins still in progress (the application counts them
+                    // in): each may be a guess, so they may not exceed the limit together.
+                    TicketState::Open if self.ticket.attempts >= self.ticket.max_attempts => {
+                        return self.refuse(Refusal::Locked);
+                    }
                     TicketState::Open => {}
                 }
                 if now_us >= self.ticket.expires_at_us {
                     return self.refuse(Refusal::Expired);
                 }
-                let (state, msg) = Pake::start(true, &self.ticket.verifier, &mut self.rng);
-                match state.finish(&pake) {
-                    Some(key) => {
-                        self.key = Some(key);
+                match AgentLogin::start(
+                    &self.ticket.credential,
+                    &pake,
+                    &self.binding,
+                    &self.ticket.digest,
+                    &mut self.rng,
+                ) {
+                    Some((login, answer)) => {
+                        self.login = Some(login);
                         let sharer = self.ticket.sharer.clone();
-                        self.send(Message::Pake { pake: msg, sharer });
+                        self.send(Message::Pake {
+                            pake: answer,
+                            sharer,
+                        });
                     }
                     None => self.protocol_error("malformed key exchange message"),
                 }
             }
             (S::Authenticating, Message::Confirm { mac }) => {
-                let Some(key) = self.key.as_ref() else {
+                let Some(login) = self.login.take() else {
                     return self.protocol_error("confirmation before the key exchange");
                 };
-                if verify_confirmation(
-                    key,
-                    Prover::Viewer,
-                    &self.binding,
-                    &self.ticket.digest,
-                    &mac,
-                ) {
-                    let proof =
-                        confirmation(key, Prover::Agent, &self.binding, &self.ticket.digest);
-                    self.send(Message::Confirm {
-                        mac: proof.to_vec(),
-                    });
-                    self.state = S::AwaitingConsent;
-                    let helper = self.helper.clone();
-                    self.event(AgentEvent::HelperWantsToConnect { helper });
-                } else {
-                    self.ticket.attempts += 1;
-                    let attempts = self.ticket.attempts;
-                    let locked = attempts >= self.ticket.max_attempts;
-                    if locked {
-                        self.ticket.state = TicketState::Locked;
+                match login.finish(&mac) {
+                    Some(key) => {
+                        let proof = confirmation(&key, &self.binding, &self.ticket.digest);
+                        self.key = Some(key);
+                        self.send(Message::Confirm {
+                            mac: proof.to_vec(),
+                        });
+                        self.state = S::AwaitingConsent;
+                        let helper = self.helper.clone();
+                        self.event(AgentEvent::HelperWantsToConnect { helper });
                     }
-                    self.event(AgentEvent::AttemptFailed { attempts, locked });
-                    let attempts_left = self.ticket.max_attempts.saturating_sub(attempts);
-                    self.refuse(Refusal::WrongPassword { attempts_left });
+                    None => {
+                        let attempts_left = self.count_wrong_password();
+                        self.refuse(Refusal::WrongPassword { attempts_left });
+                    }
                 }
             }
             (S::Authenticating, other) => {

@@ -13,9 +13,10 @@
 //! ```text
 //!   viewer                                         agent
 //!   Hello{invitation id and digest,      ------>   digest differs? -> Refuse(InvitationChanged)
-//!         helper, spake2 B}                        ticket open? expired? locked? -> Refuse
-//!                                        <------   Pake{spake2 A, sharer}
-//!   Confirm{viewer MAC}                  ------>   wrong: attempts + 1, Refuse(WrongPassword)
+//!         helper, OPAQUE KE1}                      ticket open? expired? locked? -> Refuse
+//!                                        <------   Pake{OPAQUE KE2, sharer}
+//!   Confirm{OPAQUE KE3}                  ------>   wrong (or none before the end):
+//!                                                    attempts + 1, Refuse(WrongPassword)
 //!                                        <------   Confirm{agent MAC}   (sharer asked: Allow?)
 //!                                        <------   Accepted | Refuse(Refused)
 //!   screen updates flow                  <======
@@ -146,11 +147,13 @@ pub struct Ticket {
     pub digest: [u8; 32],
     /// The sharer's name.
     pub sharer: String,
-    /// The argon2id output of the password.
-    pub verifier: Secret<[u8; 32]>,
+    /// What the agent keeps of the password ([`auth::Credential`]): it cannot log in.
+    pub credential: auth::Credential,
     /// When it expires, on the session clock (microseconds).
     pub expires_at_us: u64,
-    /// Wrong passwords so far.
+    /// Wrong passwords so far, and logins in progress on other connections: each of those may
+    /// be a guess (OPAQUE lets a helper test its guess against the agent's answer before
+    /// proving anything), so an application serving several connections counts them in.
     pub attempts: u32,
     /// Wrong passwords that lock it.
     pub max_attempts: u32,
@@ -159,13 +162,14 @@ pub struct Ticket {
 }
 
 impl Ticket {
-    /// An open ticket that never expires, with no wrong password yet (embedding, tests).
-    pub fn open(id: &str, sharer: &str, verifier: Secret<[u8; 32]>) -> Ticket {
+    /// An open ticket that never expires, with no wrong password yet (embedding, tests), for the
+    /// password stretched as [`auth::stretch`] does; it is registered here and dropped.
+    pub fn open(id: &str, sharer: &str, stretched: Secret<[u8; 32]>) -> Ticket {
         Ticket {
             id: id.to_string(),
             digest: InvitationRef::bare(id).digest,
             sharer: sharer.to_string(),
-            verifier,
+            credential: auth::Credential::register(&stretched, &mut rand_core::OsRng),
             expires_at_us: u64::MAX,
             attempts: 0,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
@@ -180,7 +184,7 @@ impl Ticket {
             id: String::new(),
             digest: [0; 32],
             sharer: String::new(),
-            verifier: Secret::new([0; 32]),
+            credential: auth::Credential::none(),
             expires_at_us: 0,
             attempts: 0,
             max_attempts: DEFAULT_MAX_ATTEMPTS,

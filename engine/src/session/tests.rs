@@ -1,9 +1,8 @@
 //! The session cores joined by a simulated network ([`crate::sim`]): every invariant checked on
 //! every output, on simulated time.
 
+use crate::wire::message::PROTOCOL_VERSION;
 use proptest::prelude::*;
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
 
 use super::auth::stretch;
 use super::*;
@@ -346,8 +345,9 @@ fn expired_deleted_in_use_and_unknown_invitations_are_refused_distinctly() {
 
 #[test]
 fn an_agent_without_the_password_is_not_trusted() {
-    // An impostor agent with another verifier: the helper's proof fails there, but suppose the
-    // impostor answers with a confirmation anyway.
+    // An impostor agent, registered with another password: its answer does not open with the
+    // helper's password, so the helper has no key, and a confirmation the impostor sends
+    // anyway is not taken.
     let binding = [42u8; 32];
     let stretched = stretch(PASSWORD, &light_params()).unwrap();
     let mut viewer = ViewerSession::new(
@@ -359,35 +359,110 @@ fn an_agent_without_the_password_is_not_trusted() {
         Timers::default(),
         0,
     );
-    let hello = viewer.poll_output().unwrap();
-    let ViewerOutput::Send(Message::Hello { pake, .. }) = hello else {
-        panic!("{hello:?}")
-    };
-    let fake = stretch("guess", &light_params()).unwrap();
-    let (state, msg) = super::auth::Pake::start(true, &fake, ChaCha20Rng::seed_from_u64(5));
-    let key = state.finish(&pake).unwrap();
-    viewer.handle_input(
-        1,
-        ViewerInput::Received(Message::Pake {
-            pake: msg,
-            sharer: "Ada".into(),
-        }),
+    let mut impostor = AgentSession::new(
+        Ticket::open("inv-1", "Ada", stretch("guess", &light_params()).unwrap()),
+        binding,
+        [5; 32],
+        AgentConfig::default(),
+        0,
     );
-    let forged = super::auth::confirmation(
-        &key,
-        super::auth::Prover::Agent,
-        &binding,
-        &InvitationRef::bare("inv-1").digest,
+    let Some(ViewerOutput::Send(hello)) = viewer.poll_output() else {
+        panic!("no hello")
+    };
+    impostor.handle_input(1, AgentInput::Received(hello));
+    while let Some(output) = impostor.poll_output() {
+        if let AgentOutput::Send(m @ Message::Pake { .. }) = output {
+            viewer.handle_input(1, ViewerInput::Received(m));
+        }
+    }
+    let sent: Vec<ViewerOutput> = std::iter::from_fn(|| viewer.poll_output()).collect();
+    assert_eq!(
+        sent,
+        [ViewerOutput::Send(Message::Confirm { mac: vec![] })],
+        "the helper proves nothing to an agent whose answer does not open"
     );
     viewer.handle_input(
         2,
-        ViewerInput::Received(Message::Confirm {
-            mac: forged.to_vec(),
+        ViewerInput::Received(Message::Confirm { mac: vec![0; 32] }),
+    );
+    assert!(matches!(viewer.state(), ViewerState::Closed(_)));
+    assert!(
+        !std::iter::from_fn(|| viewer.poll_output())
+            .any(|o| matches!(o, ViewerOutput::Event(ViewerEvent::Authenticated { .. })))
+    );
+}
+
+#[test]
+fn an_answer_no_proof_follows_counts_as_a_wrong_password() {
+    // OPAQUE's answer lets the helper test its guess offline: a helper that takes the answer
+    // and goes away has had its guess, and it is counted.
+    let stretched = stretch("not the password", &light_params()).unwrap();
+    for ending in [
+        AgentInput::Received(Message::Bye { by: Party::Helper }),
+        AgentInput::Closed(CloseReason::TimedOut),
+    ] {
+        let mut agent = AgentSession::new(ticket(), [1; 32], [1; 32], AgentConfig::default(), 0);
+        let mut viewer = ViewerSession::new(
+            &InvitationRef::bare("inv-1"),
+            "Mallory",
+            &stretched,
+            [1; 32],
+            [2; 32],
+            Timers::default(),
+            0,
+        );
+        let Some(ViewerOutput::Send(hello)) = viewer.poll_output() else {
+            panic!("no hello")
+        };
+        agent.handle_input(1, AgentInput::Received(hello));
+        agent.handle_input(2, ending);
+        let events: Vec<AgentOutput> = std::iter::from_fn(|| agent.poll_output()).collect();
+        assert!(
+            events.contains(&AgentOutput::Event(AgentEvent::AttemptFailed {
+                attempts: 1,
+                locked: false
+            })),
+            "{events:?}"
+        );
+    }
+    // A hello whose key exchange message is garbage gets no answer and costs no attempt.
+    let mut agent = AgentSession::new(ticket(), [1; 32], [1; 32], AgentConfig::default(), 0);
+    agent.handle_input(
+        1,
+        AgentInput::Received(Message::Hello {
+            version: PROTOCOL_VERSION,
+            invitation_id: "inv-1".into(),
+            invitation_digest: InvitationRef::bare("inv-1").digest,
+            helper: "Mallory".into(),
+            pake: vec![7; 96],
         }),
     );
+    let events: Vec<AgentOutput> = std::iter::from_fn(|| agent.poll_output()).collect();
+    assert!(
+        !events
+            .iter()
+            .any(|o| matches!(o, AgentOutput::Event(AgentEvent::AttemptFailed { .. }))),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn logins_in_progress_count_against_the_limit() {
+    // The application counts logins still in progress on other connections into the ticket's
+    // attempts: with the limit reached, even the right password is refused before any answer.
+    let mut t = ticket();
+    t.attempts = t.max_attempts;
+    let mut p = Pair::new(PASSWORD, t);
+    p.run(100_000);
     assert_eq!(
-        viewer.state(),
-        &ViewerState::Closed(CloseReason::AgentNotAuthentic)
+        p.viewer.state(),
+        &ViewerState::Closed(CloseReason::Refused(Refusal::Locked))
+    );
+    assert!(
+        !p.log
+            .messages_to_viewer
+            .iter()
+            .any(|m| matches!(m, Message::Pake { .. }))
     );
 }
 
@@ -539,7 +614,7 @@ fn secrets_never_print() {
     );
     assert!(shown.contains("[redacted]"));
     assert!(!shown.contains(PASSWORD));
-    for secret in [t.verifier.expose(), stretched.expose()] {
+    for secret in [&t.credential.as_bytes()[..32], &stretched.expose()[..]] {
         let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
         let list = format!("{:?}", secret);
         assert!(

@@ -8,7 +8,7 @@ use rand_core::SeedableRng;
 
 use crate::frame::Frame;
 use crate::session::agent::name;
-use crate::session::auth::{Pake, Prover, confirmation, verify_confirmation};
+use crate::session::auth::{Answer, ViewerLogin, verify_confirmation};
 use crate::session::{CloseReason, Due, InvitationRef, Liveness, Secret, Timers};
 use crate::stream::{CursorPicture, ScreenChange, ScreenEvent, ScreenReceiver};
 use crate::wire::message::PROTOCOL_VERSION;
@@ -121,7 +121,9 @@ pub struct ViewerSession {
     state: ViewerState,
     invitation: InvitationRef,
     binding: [u8; 32],
-    pake: Option<Pake>,
+    /// The stretched password, until the agent's answer is opened with it.
+    stretched: Option<Secret<[u8; 32]>>,
+    login: Option<ViewerLogin>,
     key: Option<Secret<[u8; 32]>>,
     confirmed: bool,
     sharer: String,
@@ -144,12 +146,13 @@ impl ViewerSession {
         timers: Timers,
         now_us: u64,
     ) -> ViewerSession {
-        let (pake, msg) = Pake::start(false, stretched, ChaCha20Rng::from_seed(rng_seed));
+        let (login, msg) = ViewerLogin::start(stretched, &mut ChaCha20Rng::from_seed(rng_seed));
         let mut session = ViewerSession {
             state: ViewerState::Authenticating,
             invitation: invitation.clone(),
             binding: channel_binding,
-            pake: Some(pake),
+            stretched: Some(Secret::new(*stretched.expose())),
+            login: Some(login),
             key: None,
             confirmed: false,
             sharer: String::new(),
@@ -253,7 +256,8 @@ impl ViewerSession {
     fn close(&mut self, reason: CloseReason) {
         self.state = ViewerState::Closed(reason.clone());
         self.key = None;
-        self.pake = None;
+        self.login = None;
+        self.stretched = None;
         self.event(ViewerEvent::Closed(reason));
     }
 
@@ -288,37 +292,27 @@ impl ViewerSession {
             (_, Message::Bye { .. }) => self.close(CloseReason::Disconnected { by: Party::Sharer }),
             (_, Message::Ping) => {}
             (S::Authenticating, Message::Pake { pake, sharer }) if self.key.is_none() => {
-                let Some(state) = self.pake.take() else {
+                let (Some(login), Some(stretched)) = (self.login.take(), self.stretched.take())
+                else {
                     return self.protocol_error("second key exchange");
                 };
-                match state.finish(&pake) {
-                    Some(key) => {
-                        let proof = confirmation(
-                            &key,
-                            Prover::Viewer,
-                            &self.binding,
-                            &self.invitation.digest,
-                        );
+                self.sharer = crate::wire::text::plain(&sharer, false);
+                match login.finish(&stretched, &pake, &self.binding, &self.invitation.digest) {
+                    Answer::Proved(proof, key) => {
                         self.key = Some(key);
-                        self.sharer = crate::wire::text::plain(&sharer, false);
-                        self.send(Message::Confirm {
-                            mac: proof.to_vec(),
-                        });
+                        self.send(Message::Confirm { mac: proof });
                     }
-                    None => self.protocol_error("malformed key exchange message"),
+                    // The agent counts the attempt and says how many are left; an empty proof
+                    // asks it to at once.
+                    Answer::Wrong => self.send(Message::Confirm { mac: Vec::new() }),
+                    Answer::Malformed => self.protocol_error("malformed key exchange message"),
                 }
             }
             (S::Authenticating, Message::Confirm { mac }) => {
                 let Some(key) = self.key.as_ref() else {
                     return self.protocol_error("confirmation before the key exchange");
                 };
-                if verify_confirmation(
-                    key,
-                    Prover::Agent,
-                    &self.binding,
-                    &self.invitation.digest,
-                    &mac,
-                ) {
+                if verify_confirmation(key, &self.binding, &self.invitation.digest, &mac) {
                     self.confirmed = true;
                     self.state = S::AwaitingConsent;
                     let sharer = self.sharer.clone();

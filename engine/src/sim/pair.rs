@@ -156,6 +156,18 @@ impl Pair {
         config: AgentConfig,
         screen: Box<dyn Screen>,
     ) -> Pair {
+        Pair::on_seeded(link, 7, password, ticket, config, screen)
+    }
+
+    /// [`Pair::on`] with the links' random draws (loss, jitter) from `seed`.
+    pub(crate) fn on_seeded(
+        link: LinkSpec,
+        seed: u64,
+        password: &str,
+        ticket: Ticket,
+        config: AgentConfig,
+        screen: Box<dyn Screen>,
+    ) -> Pair {
         let binding = [42u8; 32];
         let stretched = stretch(password, &light_params()).unwrap();
         let agent = AgentSession::new(ticket, binding, [1; 32], config, 0);
@@ -172,7 +184,7 @@ impl Pair {
             now: 0,
             agent,
             viewer,
-            net: Network::new(Path::new(link, 7), Path::new(link, 8)),
+            net: Network::new(Path::new(link, seed), Path::new(link, seed + 1)),
             screen,
             frame: Frame::filled(1, 1, [0; 4]),
             log: Log::default(),

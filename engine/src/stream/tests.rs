@@ -147,9 +147,21 @@ impl Screen for Typing {
 /// A session typed into for `seconds` over `link` (each way), the sharer's Yes at once; then
 /// `settle_s` more seconds for refinement.
 fn typing_over(link: LinkSpec, seconds: u64, settle_s: u64) -> (Pair, u64) {
+    typing_over_seeded(link, 7, seconds, settle_s)
+}
+
+/// [`typing_over`] with the link's random draws from `seed`.
+fn typing_over_seeded(link: LinkSpec, seed: u64, seconds: u64, settle_s: u64) -> (Pair, u64) {
     let (yes, end) = (3_000_000, 3_000_000 + seconds * 1_000_000);
     let screen = Box::new(Typing::new(640, 360, 150_000, yes, end));
-    let mut p = Pair::on(link, PASSWORD, ticket(), AgentConfig::default(), screen);
+    let mut p = Pair::on_seeded(
+        link,
+        seed,
+        PASSWORD,
+        ticket(),
+        AgentConfig::default(),
+        screen,
+    );
     p.run(yes);
     p.sharer(SharerDecision::AllowConnection(true));
     let yes = p.now;
@@ -189,18 +201,25 @@ fn typing_over_a_256_kbit_link_waits_little_more_than_the_delay_and_ends_exact()
 
 #[test]
 fn typing_over_a_lossy_megabit_link_waits_little_more_than_the_delay_and_ends_exact() {
+    // With 1 % loss, a run's p95 is decided by the two or three updates a loss hits: three
+    // runs with their own losses, pooled, say more than one.
     let link = LinkSpec::a();
-    let (p, from) = typing_over(link, 10, 15);
-    let (n, p50, p95) = report(&p, from);
+    let mut fresh = Vec::new();
+    for seed in [7, 17, 27] {
+        let (p, from) = typing_over_seeded(link, seed, 10, 15);
+        fresh.extend(p.log.fresh_latencies(from));
+        assert_eq!(p.viewer.screen(), Some(&p.frame), "the picture ends exact");
+    }
+    let (p50, p95) = (percentile(&fresh, 0.5), percentile(&fresh, 0.95));
     let delay = link.delay_us;
     assert!(
-        p50 <= delay + 40_000 && p95 <= delay + 120_000,
-        "{n} updates: p50 {} ms, p95 {} ms over a {} ms delay",
+        fresh.len() > 60 && p50 <= delay + 40_000 && p95 <= delay + 120_000,
+        "{} updates: p50 {} ms, p95 {} ms over a {} ms delay",
+        fresh.len(),
         p50 / 1000,
         p95 / 1000,
         delay / 1000
     );
-    assert_eq!(p.viewer.screen(), Some(&p.frame), "the picture ends exact");
 }
 
 /// A block of black-and-white noise (text-like: it goes lossless) that changes every capture
@@ -291,39 +310,49 @@ fn a_flickering_screen_over_a_slow_link_folds_captures_instead_of_queueing_them(
 fn a_three_second_outage_is_ridden_out() {
     let link = LinkSpec::a();
     let (yes, end) = (2_000_000, 18_000_000);
-    let screen = Box::new(Typing::new(640, 360, 150_000, yes, end));
-    let mut p = Pair::on(link, PASSWORD, ticket(), AgentConfig::default(), screen);
-    p.run(yes);
-    p.sharer(SharerDecision::AllowConnection(true));
-    p.run(4_000_000);
-    let (from, to) = (p.now, p.now + 3_000_000);
-    p.net.path(0).cut(from, to);
-    p.net.path(1).cut(from, to);
-    p.run(end - p.now);
-    assert!(p.viewer.is_viewing(), "{:?}", p.viewer.state());
-    let sent = p.log.sent.iter().filter(|s| !s.background).count();
-    let shown = p
-        .log
-        .shown
-        .iter()
-        .filter(|s| !p.log.background(s.seq))
-        .count();
-    assert!(
-        sent - shown <= 2,
-        "{sent} fresh updates sent, {shown} shown"
-    );
-    // Typing from four seconds after the outage on.
-    let fresh = p.log.fresh_latencies(to + 4_000_000);
+    // Typing from four seconds after the outage on, in three runs with their own losses.
+    let mut fresh = Vec::new();
+    for seed in [7, 17, 27] {
+        let screen = Box::new(Typing::new(640, 360, 150_000, yes, end));
+        let mut p = Pair::on_seeded(
+            link,
+            seed,
+            PASSWORD,
+            ticket(),
+            AgentConfig::default(),
+            screen,
+        );
+        p.run(yes);
+        p.sharer(SharerDecision::AllowConnection(true));
+        p.run(4_000_000);
+        let (from, to) = (p.now, p.now + 3_000_000);
+        p.net.path(0).cut(from, to);
+        p.net.path(1).cut(from, to);
+        p.run(end - p.now);
+        assert!(p.viewer.is_viewing(), "{:?}", p.viewer.state());
+        let sent = p.log.sent.iter().filter(|s| !s.background).count();
+        let shown = p
+            .log
+            .shown
+            .iter()
+            .filter(|s| !p.log.background(s.seq))
+            .count();
+        assert!(
+            sent - shown <= 2,
+            "{sent} fresh updates sent, {shown} shown"
+        );
+        fresh.extend(p.log.fresh_latencies(to + 4_000_000));
+        p.run(20_000_000);
+        assert_eq!(p.viewer.screen(), Some(&p.frame), "exact after the outage");
+    }
     let (p50, p95) = (percentile(&fresh, 0.5), percentile(&fresh, 0.95));
     assert!(
-        fresh.len() > 20 && p50 <= link.delay_us + 40_000 && p95 <= link.delay_us + 120_000,
+        fresh.len() > 60 && p50 <= link.delay_us + 40_000 && p95 <= link.delay_us + 120_000,
         "{} updates: p50 {} ms, p95 {} ms",
         fresh.len(),
         p50 / 1000,
         p95 / 1000
     );
-    p.run(20_000_000);
-    assert_eq!(p.viewer.screen(), Some(&p.frame), "exact after the outage");
 }
 
 /// Refinement is background traffic: typing meets no queue of its own making, from the first

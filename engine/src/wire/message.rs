@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Version of the session protocol, sent in the hello.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 /// Largest encoded message.
 pub const MAX_MESSAGE: usize = 16 * 1024;
+/// Longest key-exchange message or proof (OPAQUE's answer is 320 bytes).
+pub const MAX_KEY_EXCHANGE: usize = 512;
 /// Longest chat message, in bytes of UTF-8.
 pub const MAX_CHAT: usize = 4096;
 /// Longest name or invitation id, in bytes of UTF-8.
@@ -90,7 +92,7 @@ pub enum InputEvent {
 /// One control-stream message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
-    /// Viewer -> agent, first: which invitation, who, and the SPAKE2 message.
+    /// Viewer -> agent, first: which invitation, who, and the first OPAQUE message.
     Hello {
         /// [`PROTOCOL_VERSION`].
         version: u16,
@@ -100,19 +102,20 @@ pub enum Message {
         invitation_digest: [u8; 32],
         /// The helper's name, shown to the sharer.
         helper: String,
-        /// The viewer's SPAKE2 message.
+        /// The viewer's first OPAQUE message (KE1).
         pake: Vec<u8>,
     },
-    /// Agent -> viewer: the agent's SPAKE2 message.
+    /// Agent -> viewer: the agent's OPAQUE answer (KE2).
     Pake {
-        /// The agent's SPAKE2 message.
+        /// The agent's OPAQUE answer.
         pake: Vec<u8>,
         /// The sharer's name.
         sharer: String,
     },
-    /// Either way: key confirmation.
+    /// Either way: key confirmation: the viewer's OPAQUE proof (KE3), then the agent's HMAC
+    /// (see [`crate::session::auth`]).
     Confirm {
-        /// HMAC proving the key (see [`crate::session::auth`]).
+        /// The proof.
         mac: Vec<u8>,
     },
     /// Agent -> viewer: turned away, and why.
@@ -255,13 +258,13 @@ impl Message {
             } => {
                 bound("invitation id", invitation_id.len(), MAX_NAME)?;
                 bound("helper name", helper.len(), MAX_NAME)?;
-                bound("key exchange message", pake.len(), 64)
+                bound("key exchange message", pake.len(), MAX_KEY_EXCHANGE)
             }
             Message::Pake { pake, sharer } => {
-                bound("key exchange message", pake.len(), 64)?;
+                bound("key exchange message", pake.len(), MAX_KEY_EXCHANGE)?;
                 bound("sharer name", sharer.len(), MAX_NAME)
             }
-            Message::Confirm { mac } => bound("confirmation", mac.len(), 32),
+            Message::Confirm { mac } => bound("confirmation", mac.len(), MAX_KEY_EXCHANGE),
             Message::Chat { text } => bound("chat message", text.len(), MAX_CHAT),
             Message::CursorShape {
                 width,
