@@ -83,6 +83,16 @@ pub async fn half_open(
     Some((endpoint, connection))
 }
 
+/// Closes the connections [`half_open`] made, and waits until the agent has been told.
+pub async fn close_all(held: &[(beckon_engine::net::Endpoint, beckon_engine::net::Connection)]) {
+    for (_, connection) in held {
+        connection.close(0u32.into(), b"");
+    }
+    for (endpoint, _) in held {
+        endpoint.wait_idle().await;
+    }
+}
+
 /// Tries to open `n` unidirectional streams of 1 MiB each on `connection`; returns how many the
 /// agent let it open within a second.
 async fn stream_flood(connection: &beckon_engine::net::Connection, n: usize) -> usize {
@@ -211,14 +221,7 @@ fn two_hundred_hostile_connections_cost_little_and_the_real_helper_still_gets_in
         "the attack grew the agent from {before} kB to {during} kB, {after_helper} kB"
     );
     // The attack gives up; the helper's session goes on to its end.
-    runtime.block_on(async {
-        for (_, connection) in &held {
-            connection.close(0u32.into(), b"");
-        }
-        for (endpoint, _) in &held {
-            endpoint.wait_idle().await;
-        }
-    });
+    runtime.block_on(close_all(&held));
     drop(held);
     drop(runtime);
     let out = helper.wait_with_output().unwrap();

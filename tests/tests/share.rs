@@ -273,7 +273,7 @@ fn refused(file: &std::path::Path, password: &str, scratch: &Scratch) -> String 
 /// ends. Without this, connections at once would each have a guess the limit never sees.
 #[test]
 fn logins_held_open_count_against_the_limit() {
-    use crate::hostile::{Stop, half_open};
+    use crate::hostile::{Stop, close_all, half_open};
     use std::net::{IpAddr, Ipv4Addr};
     let (data, file, _agent, _) = serving(20);
     let invitation =
@@ -300,14 +300,7 @@ fn logins_held_open_count_against_the_limit() {
         said.contains("locked after too many wrong passwords"),
         "the sixth login, with the right password: {said}"
     );
-    runtime.block_on(async {
-        for (_, connection) in &held {
-            connection.close(0u32.into(), b"");
-        }
-        for (endpoint, _) in &held {
-            endpoint.wait_idle().await;
-        }
-    });
+    runtime.block_on(close_all(&held));
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let state = state_of(&data);
