@@ -91,7 +91,7 @@ bench: deps
 # fuzz/artifacts/TARGET/; replay it with `cargo run -p beckon-fuzz -- replay TARGET FILE`.
 FUZZ_SECONDS ?= 600
 FUZZ_RUNS ?= 10000000
-FUZZ_TARGETS ?= update message framing invitation lossless text_memory video av1 varint
+FUZZ_TARGETS ?= update message framing invitation lossless text_memory video av1 varint session
 FUZZ := $(CARGO) fuzz run --sanitizer none --features libfuzzer --target-dir target/fuzz
 
 fuzz: deps

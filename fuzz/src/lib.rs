@@ -16,8 +16,13 @@ use beckon_engine::codec::{RegionDecoder, RegionKind, lossless, video};
 use beckon_engine::frame::{Frame, Rect};
 use beckon_engine::invite::Invitation;
 use beckon_engine::pipeline::Framebuffer;
+use beckon_engine::session::auth::{Credential, StretchParams, stretch};
+use beckon_engine::session::{
+    AgentConfig, AgentEvent, AgentInput, AgentOutput, AgentSession, Secret, Ticket,
+};
 use beckon_engine::wire::framing::{self, Deframer};
 use beckon_engine::wire::{Message, Update, varint};
+use rand_core::SeedableRng;
 
 /// A fuzz target: takes any bytes, panics only on a bug.
 pub type Target = fn(&[u8]);
@@ -33,6 +38,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("video", video),
     ("av1", av1),
     ("varint", varint),
+    ("session", session),
 ];
 
 /// Widest and tallest region the payload targets decode: the header's numbers are taken modulo
@@ -302,5 +308,74 @@ impl Mutator {
             }
         }
         out
+    }
+}
+
+/// The password of the session the `session` target's seeds come from.
+pub const SESSION_PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
+/// The TLS exporter value both sides of that session see.
+pub const SESSION_BINDING: [u8; 32] = [9; 32];
+/// The seed of the agent's randomness in that session.
+pub const SESSION_AGENT_RNG: [u8; 32] = [1; 32];
+
+/// Light stretching: the seeds need real messages, not a slow password.
+pub fn light_params() -> StretchParams {
+    StretchParams {
+        salt: [7; 16],
+        m_cost_kib: 64,
+        t_cost: 1,
+        p_cost: 1,
+    }
+}
+
+/// The stretched [`SESSION_PASSWORD`].
+pub fn session_stretched() -> Secret<[u8; 32]> {
+    stretch(SESSION_PASSWORD, &light_params()).expect("light parameters are valid")
+}
+
+/// The agent's ticket in the seeds' session, the same every time (its credential from a fixed
+/// seed), so a recorded login still logs in.
+pub fn session_ticket() -> Ticket {
+    static TICKET: std::sync::OnceLock<Ticket> = std::sync::OnceLock::new();
+    TICKET
+        .get_or_init(|| {
+            let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(11);
+            Ticket {
+                credential: Credential::register(&session_stretched(), &mut rng),
+                ..Ticket::open("inv-seed", "Ada", session_stretched())
+            }
+        })
+        .clone()
+}
+
+/// A helper's side of a session as a sequence of messages (each a chunk) fed to the sharer's
+/// session core, which no sharer answers: whatever they say, including a recorded login that
+/// proves the password, nothing is captured, sent or applied without the sharer's Yes.
+pub fn session(data: &[u8]) {
+    let mut agent = AgentSession::new(
+        session_ticket(),
+        SESSION_BINDING,
+        SESSION_AGENT_RNG,
+        AgentConfig::default(),
+        0,
+    );
+    for (i, chunk) in split_chunks(data).enumerate() {
+        let Ok(message) = Message::decode(chunk) else {
+            continue;
+        };
+        let now = (i as u64 + 1) * 1_000;
+        agent.handle_input(now, AgentInput::Received(message));
+        agent.handle_input(now, AgentInput::Tick { rtt_us: None });
+        while let Some(output) = agent.poll_output() {
+            match output {
+                AgentOutput::Capture | AgentOutput::SendUpdate(_) | AgentOutput::Apply(_) => {
+                    panic!("{output:?} without the sharer's Yes")
+                }
+                AgentOutput::Event(AgentEvent::ViewingStarted | AgentEvent::ControlStarted) => {
+                    panic!("{output:?} without the sharer's Yes")
+                }
+                _ => {}
+            }
+        }
     }
 }

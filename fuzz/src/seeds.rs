@@ -11,10 +11,10 @@ use beckon_engine::corpus::ClipReader;
 use beckon_engine::frame::{Frame, Rect};
 use beckon_engine::invite::{Fingerprint, Invitation};
 use beckon_engine::pipeline::{PipelineConfig, ScreenEncoder};
-use beckon_engine::session::auth::{StretchParams, stretch};
+use beckon_engine::session::auth::StretchParams;
 use beckon_engine::session::{
     AgentConfig, AgentInput, AgentOutput, AgentSession, HelperAction, InvitationRef,
-    SharerDecision, Ticket, Timers, ViewerInput, ViewerOutput, ViewerSession,
+    SharerDecision, Timers, ViewerInput, ViewerOutput, ViewerSession,
 };
 use beckon_engine::wire::{InputEvent, Message, framing, varint};
 
@@ -86,11 +86,20 @@ pub fn all(corpus: &Path) -> Result<Vec<Seed>, Box<dyn std::error::Error>> {
     }
     let messages = session_messages()?;
     let mut stream = Vec::new();
-    for message in &messages {
+    let mut helper_said = Vec::new();
+    for (message, from_helper) in &messages {
         let bytes = message.encode()?;
         stream.extend_from_slice(&framing::frame(message)?);
+        if *from_helper {
+            helper_said.push(bytes.clone());
+        }
         seeds.push(("message", bytes));
     }
+    // The helper's side of the session, login and all, to the sharer's session core.
+    seeds.push((
+        "session",
+        join_chunks(helper_said.iter().map(Vec::as_slice)),
+    ));
     // Framing: the first byte is the size of the pieces the stream arrives in.
     for piece in [1u8, 7, 255] {
         let mut seed = vec![piece];
@@ -125,16 +134,6 @@ fn crops(clip: &Path) -> Result<Vec<Frame>, Box<dyn std::error::Error>> {
     Ok(out)
 }
 
-/// Light stretching: the seeds need real messages, not a slow password.
-fn params() -> StretchParams {
-    StretchParams {
-        salt: [7; 16],
-        m_cost_kib: 64,
-        t_cost: 1,
-        p_cost: 1,
-    }
-}
-
 /// An invitation as the agent makes one.
 fn invitation() -> Invitation {
     Invitation {
@@ -146,7 +145,7 @@ fn invitation() -> Invitation {
         stretch: StretchParams {
             m_cost_kib: 64 << 10,
             t_cost: 3,
-            ..params()
+            ..crate::light_params()
         },
         addresses: vec!["192.0.2.7:50123".parse().expect("an address")],
         fingerprint: Fingerprint([0xab; 32]),
@@ -154,17 +153,21 @@ fn invitation() -> Invitation {
 }
 
 /// Every message of a session between the two real session cores: hello, key exchange,
-/// consent, chat, Take Control, input, the sharer's Esc, goodbye.
-fn session_messages() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
-    let password = "Tamoki-Ruvela-Sipono-47!";
-    let ticket = Ticket::open("inv-seed", "Ada", stretch(password, &params())?);
-    let binding = [9; 32];
-    let mut agent = AgentSession::new(ticket, binding, [1; 32], AgentConfig::default(), 0);
+/// consent, chat, Take Control, input, the sharer's Esc, goodbye; and whether the viewer sent
+/// it.
+fn session_messages() -> Result<Vec<(Message, bool)>, Box<dyn std::error::Error>> {
+    let mut agent = AgentSession::new(
+        crate::session_ticket(),
+        crate::SESSION_BINDING,
+        crate::SESSION_AGENT_RNG,
+        AgentConfig::default(),
+        0,
+    );
     let mut viewer = ViewerSession::new(
         &InvitationRef::bare("inv-seed"),
         "Grace",
-        &stretch(password, &params())?,
-        binding,
+        &crate::session_stretched(),
+        crate::SESSION_BINDING,
         [2; 32],
         Timers::default(),
         0,
@@ -177,13 +180,13 @@ fn session_messages() -> Result<Vec<Message>, Box<dyn std::error::Error>> {
             let now = now.get();
             while let Some(output) = viewer.poll_output() {
                 if let ViewerOutput::Send(m) = output {
-                    seen.push(m.clone());
+                    seen.push((m.clone(), true));
                     agent.handle_input(now, AgentInput::Received(m));
                 }
             }
             while let Some(output) = agent.poll_output() {
                 if let AgentOutput::Send(m) = output {
-                    seen.push(m.clone());
+                    seen.push((m.clone(), false));
                     viewer.handle_input(now, ViewerInput::Received(m));
                 }
             }

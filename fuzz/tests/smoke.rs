@@ -75,6 +75,32 @@ fn the_seeds_parse() {
                 let (rect, payload) = beckon_fuzz::split_region(seed).expect("a header");
                 beckon_engine::codec::lossless::decode(payload, rect).expect("a seed decodes");
             }
+            "session" => {
+                // The recorded login proves the password to the fixed ticket: the fuzzer starts
+                // past authentication, where the consent rules are.
+                use beckon_engine::session::{
+                    AgentConfig, AgentEvent, AgentInput, AgentOutput, AgentSession,
+                };
+                let mut agent = AgentSession::new(
+                    beckon_fuzz::session_ticket(),
+                    beckon_fuzz::SESSION_BINDING,
+                    beckon_fuzz::SESSION_AGENT_RNG,
+                    AgentConfig::default(),
+                    0,
+                );
+                let mut asked = false;
+                for chunk in beckon_fuzz::split_chunks(seed) {
+                    let message = Message::decode(chunk).expect("a seed message decodes");
+                    agent.handle_input(1_000, AgentInput::Received(message));
+                    while let Some(output) = agent.poll_output() {
+                        asked |= matches!(
+                            output,
+                            AgentOutput::Event(AgentEvent::HelperWantsToConnect { .. })
+                        );
+                    }
+                }
+                assert!(asked, "the session seed does not log in");
+            }
             "av1" => {
                 let (rect, payload) = beckon_fuzz::split_region(seed).expect("a header");
                 let mut decoder = beckon_engine::codec::av1::Decoder::new().expect("dav1d");
