@@ -460,8 +460,17 @@ mod tests {
     /// password, and the old value is nowhere in the file.
     #[test]
     fn an_old_store_loses_its_login_secrets_and_its_invitations_still_work() {
-        let dir = std::env::temp_dir().join(format!("beckon-store-upgrade-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        /// Removed however the test ends.
+        struct Scratch(std::path::PathBuf);
+        impl Drop for Scratch {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+        let scratch = Scratch(
+            std::env::temp_dir().join(format!("beckon-store-upgrade-{}", std::process::id())),
+        );
+        let dir = scratch.0.clone();
         crate::private::dir(&dir).unwrap();
         let stretched = stretch("Tamoki-Ruvela-Sipono-47!", &light()).unwrap();
         {
@@ -494,6 +503,5 @@ mod tests {
         // Opened again, nothing changes.
         let again = Store::open(&dir).unwrap().credential("inv").unwrap();
         assert!(logs_in(again, &stretched));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
