@@ -169,9 +169,13 @@ impl Credential {
         opaque_ke::ServerSetup<Suite>,
         opaque_ke::ServerRegistration<Suite>,
     )> {
-        let len = opaque_ke::ServerSetup::<Suite>::new(&mut NoRng)
-            .serialize()
-            .len();
+        // The setup's serialized length is fixed by the suite: measured once, on a throwaway.
+        static SETUP_LEN: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        let len = *SETUP_LEN.get_or_init(|| {
+            opaque_ke::ServerSetup::<Suite>::new(&mut NoRng)
+                .serialize()
+                .len()
+        });
         let (setup, file) = self.0.split_at_checked(len)?;
         Some((
             opaque_ke::ServerSetup::deserialize(setup).ok()?,
