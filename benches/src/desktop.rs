@@ -60,6 +60,35 @@ impl Started {
         Ok(())
     }
 
+    /// Starts openbox on `display` and waits until it manages the screen, starting it again
+    /// when it gives up (it may, on a busy machine, while the server is still coming up).
+    ///
+    /// # Errors
+    /// When openbox or xprop is missing, or no window manager runs within a minute.
+    pub fn window_manager(&mut self, display: &str) -> Result<()> {
+        self.on(display, "openbox", &[])?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let wm = self.0.last_mut().expect("just started");
+            if let Ok(Some(_)) = wm.try_wait() {
+                self.0.pop();
+                self.on(display, "openbox", &[])?;
+            }
+            let out = Command::new("xprop")
+                .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
+                .env("DISPLAY", display)
+                .output()
+                .context("xprop (make deps installs x11-utils)")?;
+            if String::from_utf8_lossy(&out.stdout).contains("window id") {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("the window manager did not start on {display}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Starts `program args` on `display`, output discarded.
     ///
     /// # Errors

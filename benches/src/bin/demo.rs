@@ -53,25 +53,6 @@ fn password() -> String {
     )
 }
 
-/// Waits until a window manager manages `display`.
-fn wait_for_wm(display: &str) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let out = Command::new("xprop")
-            .args(["-root", "_NET_SUPPORTING_WM_CHECK"])
-            .env("DISPLAY", display)
-            .output()
-            .context("xprop (make deps installs x11-utils)")?;
-        if String::from_utf8_lossy(&out.stdout).contains("window id") {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("the window manager did not start on {display}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn main() -> ExitCode {
     let headless = std::env::args().any(|a| a == "--headless")
         || std::env::var("DISPLAY").map_or(true, |d| d.is_empty());
@@ -95,8 +76,7 @@ fn demo(headless: bool) -> Result<()> {
     // The sharer's desktop.
     let ada = free_display(400);
     started.xvfb(&ada, SHARER)?;
-    started.on(&ada, "openbox", &[])?;
-    wait_for_wm(&ada)?;
+    started.window_manager(&ada)?;
     let typed = scratch.join("typed.txt");
     let terminal = format!(
         "echo \"Ada's computer: the helper types below.\"; cat > {}",
@@ -206,8 +186,7 @@ fn scripted(
     let step = |n: u32, name: &str| out.join(format!("{n}-{name}.png"));
     let grace = free_display(420);
     started.xvfb(&grace, HELPER)?;
-    started.on(&grace, "openbox", &[])?;
-    wait_for_wm(&grace)?;
+    started.window_manager(&grace)?;
     let viewer = started.followed(
         Command::new(viewer_bin)
             .args(["--name", "Grace"])

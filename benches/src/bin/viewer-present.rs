@@ -51,7 +51,7 @@ fn measure() -> Result<()> {
     let mut started = Started::default();
     let display = free_display(440);
     started.xvfb(&display, (1600, 1000))?;
-    started.on(&display, "openbox", &[])?;
+    started.window_manager(&display)?;
     let data = scratch.join("data");
     let file = scratch.join("invitation.beckon");
     let port = std::net::UdpSocket::bind("127.0.0.1:0")?
