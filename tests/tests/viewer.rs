@@ -69,6 +69,26 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
             }
         },
     );
+    // xev reports every key the sharer's screen receives, with the modifiers held.
+    let xev = ada.spawn_followed(
+        std::path::Path::new("/bin/sh"),
+        &[
+            "-c",
+            "exec xev -event keyboard -geometry 200x100+260+180 >&2",
+        ],
+    );
+    ada.run(
+        "timeout",
+        &[
+            "20",
+            "xdotool",
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            "Event Tester",
+        ],
+    );
     // The sharer's pointer out of the way, in the bottom-right corner.
     ada.run("xdotool", &["mousemove", "470", "310"]);
     screenshot(&ada, SHARER, "viewer-0-sharers-screen");
@@ -144,6 +164,46 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
     wait_until("the helper's line in the sharer's xterm", || {
         std::fs::read_to_string(&typed).is_ok_and(|t| t == "typed in the window\n")
     });
+
+    // Every modifier with every key, the ones egui keeps for its clipboard (Ctrl+C) included.
+    grace.run(
+        "xdotool",
+        &[
+            "mousemove",
+            &(ox + 360).to_string(),
+            &(oy + 250).to_string(),
+            "click",
+            "1",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    grace.run(
+        "xdotool",
+        &[
+            "key",
+            "--delay",
+            "60",
+            "shift+Tab",
+            "ctrl+shift+t",
+            "shift+Right",
+            "ctrl+c",
+        ],
+    );
+    for (state, keysym) in [
+        ("state 0x1,", "ISO_Left_Tab)"),
+        ("state 0x5,", "(keysym 0x54, T)"),
+        ("state 0x1,", "Right)"),
+        ("state 0x4,", "(keysym 0x63, c)"),
+    ] {
+        wait_until(
+            &format!("{keysym} with {state} on the sharer's screen"),
+            || {
+                xev.text()
+                    .lines()
+                    .any(|line| line.contains(state) && line.contains(keysym))
+            },
+        );
+    }
 
     // Esc gives control back and is not sent; typing afterwards reaches nothing.
     grace.run("xdotool", &["key", "Escape"]);

@@ -19,7 +19,7 @@ use eframe::egui_wgpu;
 use eframe::wgpu;
 
 use crate::connect::{now, read_invitation};
-use crate::keys::{self, ALT, CONTROL, ESCAPE, SUPER};
+use crate::keys;
 use crate::link::{CursorPicture, SessionLink, ToWindow};
 
 /// The window's title; tests find the window by it.
@@ -713,7 +713,7 @@ impl Session {
                 } => {
                     if modifiers.shift {
                         // Shift+Esc: a literal Esc for the sharer's application.
-                        sent.extend(keys::tap(ESCAPE));
+                        sent.extend(keys::tap(xkeysym::key::Escape));
                     } else {
                         // Esc gives control back and is not sent.
                         for event in sent.drain(..) {
@@ -728,26 +728,11 @@ impl Session {
                     pressed: true,
                     modifiers,
                     ..
-                } => {
-                    let held = modifiers.ctrl || modifiers.alt || modifiers.mac_cmd;
-                    let Some(keysym) = keys::key_symbol(key, held) else {
-                        continue;
-                    };
-                    let mods: Vec<u32> = [
-                        (modifiers.ctrl, CONTROL),
-                        (modifiers.alt, ALT),
-                        (modifiers.mac_cmd, SUPER),
-                    ]
-                    .iter()
-                    .filter(|(on, _)| *on)
-                    .map(|(_, m)| *m)
-                    .collect();
-                    // Modifiers down, the key tapped, modifiers up in reverse.
-                    let modifier = |keysym: u32, pressed: bool| InputEvent::Key { keysym, pressed };
-                    sent.extend(mods.iter().map(|m| modifier(*m, true)));
-                    sent.extend(keys::tap(keysym));
-                    sent.extend(mods.iter().rev().map(|m| modifier(*m, false)));
-                }
+                } => sent.extend(keys::press(key, modifiers).unwrap_or_default()),
+                // egui turns Ctrl+C, Ctrl+X and Ctrl+V into these: they are the sharer's keys.
+                egui::Event::Copy => sent.extend(keys::ctrl(Key::C)),
+                egui::Event::Cut => sent.extend(keys::ctrl(Key::X)),
+                egui::Event::Paste(_) => sent.extend(keys::ctrl(Key::V)),
                 _ => {}
             }
         }

@@ -454,7 +454,7 @@ impl X11Source {
 }
 
 /// `Escape`.
-pub const ESCAPE: u32 = 0xff1b;
+pub const ESCAPE: u32 = xkeysym::key::Escape;
 
 /// The literal Escs the agent injected for the helper and has not yet seen come back, so the
 /// [`EscWatch`] lets exactly those pass. An entry older than [`InjectedEscs::WINDOW`] is
@@ -584,7 +584,7 @@ impl std::fmt::Debug for X11Input {
 }
 
 /// `Shift_L`.
-const SHIFT_L: u32 = 0xffe1;
+const SHIFT_L: u32 = xkeysym::key::Shift_L;
 
 impl X11Input {
     /// Connects to `display` (default: `DISPLAY`).
