@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use beckon_engine::invite::Invitation;
+use beckon_engine::invite::{Invitation, when};
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -117,23 +117,6 @@ impl SmtpSettings {
     }
 }
 
-/// `2026-11-23 23:59 UTC` for seconds since the Unix epoch.
-pub fn utc(secs: u64) -> String {
-    // Howard Hinnant's days-to-civil algorithm.
-    let days = (secs / 86_400) as i64;
-    let (hour, minute) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
-}
-
 /// The file name the invitation is attached as.
 pub const ATTACHMENT_NAME: &str = "invitation.beckon";
 
@@ -145,7 +128,7 @@ pub fn message(invitation: &Invitation, from: &str, to: &str) -> Result<Message>
     let to: Mailbox = to
         .parse()
         .with_context(|| format!("{to:?} is not an e-mail address"))?;
-    let minutes = invitation.expires.saturating_sub(invitation.created) / 60;
+    let validity = when::duration(invitation.expires.saturating_sub(invitation.created));
     let wants = if invitation.message.trim().is_empty() {
         String::new()
     } else {
@@ -156,15 +139,16 @@ pub fn message(invitation: &Invitation, from: &str, to: &str) -> Result<Message>
     };
     let body = format!(
         "{from_name} is asking for your help with Beckon remote assistance.\n{wants}\n\
-         The invitation is attached ({ATTACHMENT_NAME}). It expires at {expires} ({minutes} \
-         minutes after it was made).\n\n\
+         The invitation is attached ({ATTACHMENT_NAME}). It expires at {expires} ({validity} \
+         after it was made).\n\n\
          To help:\n\
          1. Check with {from_name} (by phone or in person) that they really sent this.\n\
-         2. Open the attachment with Beckon: beckon-viewer open {ATTACHMENT_NAME}\n\
+         2. Save the attachment and double-click it: Beckon's helper window opens. (Or run: \
+         beckon-viewer {ATTACHMENT_NAME})\n\
          3. Enter the password {from_name} gives you. It is not in this e-mail, on purpose.\n\n\
          {from_name} will be asked to allow your connection before you see anything.\n",
         from_name = invitation.from,
-        expires = utc(invitation.expires),
+        expires = when::utc(invitation.expires),
     );
     let attachment = Attachment::new(ATTACHMENT_NAME.to_string()).body(
         invitation.to_toml(),
@@ -250,16 +234,4 @@ fn transport(settings: &SmtpSettings) -> Result<(SmtpTransport, String)> {
         _ => {}
     }
     Ok((transport.build(), host.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn utc_dates() {
-        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
-        assert_eq!(utc(1_795_480_081), "2026-11-24 00:28 UTC");
-    }
 }

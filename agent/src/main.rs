@@ -9,13 +9,13 @@ mod private;
 mod share;
 mod store;
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use beckon_engine::invite::{Invitation, password};
+use beckon_engine::invite::{Invitation, password, when};
 use beckon_engine::session::Secret;
 use beckon_engine::session::auth::{Credential, StretchParams, stretch};
 use clap::{Args, Parser, Subcommand};
@@ -121,7 +121,7 @@ struct InviteArgs {
     #[arg(long, requires = "email")]
     eml: Option<PathBuf>,
     /// Save the invitation to this file.
-    #[arg(long, conflicts_with = "string", required_unless_present_any = ["string", "email"])]
+    #[arg(long, conflicts_with = "string")]
     save: Option<PathBuf>,
     /// Print the invitation as one string to paste into any chat program.
     #[arg(long)]
@@ -207,7 +207,7 @@ fn deliver(
         store.remember_helper(to)?;
         format!("The e-mail to {to} is in {path}: send it with your mail program.")
     } else {
-        println!("{}", invitation.to_string_form());
+        print_out(invitation.to_string_form())?;
         "Paste the line above into your chat with the helper.".to_string()
     };
     store.log(Some(&invitation.id), "sent", delivery)?;
@@ -237,6 +237,12 @@ fn default_addresses(port: u16) -> Vec<SocketAddr> {
 }
 
 fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result<()> {
+    if args.save.is_none() && args.email.is_none() && !args.string {
+        bail!(
+            "say how the invitation reaches the helper: --email ADDRESS (sent by e-mail), \
+             --string (a code to paste into any chat program) or --save FILE (a file to pass on)"
+        );
+    }
     let validity = parse_duration(&args.expires)?;
     let max = parse_duration(&args.max_expiry)?;
     if validity < 60 {
@@ -300,20 +306,25 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result
         (None, None, _) => "string".to_string(),
     };
     store.add(&invitation, &credential, &delivery)?;
-    let delivered = deliver(store, &invitation, &delivery, smtp).with_context(|| {
-        format!(
-            "invitation {id} is saved but was not delivered; fix the cause, then              `beckon-agent resend {id}`",
-            id = invitation.id
-        )
-    })?;
     eprintln!(
-        "Invitation {} created; it expires in {} minutes. {delivered}",
+        "Invitation {} created; it expires in {}, at {}.",
         invitation.id,
-        validity / 60
+        when::duration(validity),
+        when::utc(invitation.expires)
     );
+    // Before delivery is tried: an invitation whose delivery failed is resent later, and
+    // nobody could open it without this password.
     if generated {
         eprintln!("Password (shown once): {}", password.expose());
     }
+    let delivered = deliver(store, &invitation, &delivery, smtp).with_context(|| {
+        format!(
+            "invitation {id} is saved but was not delivered; fix the cause, then `beckon-agent \
+             resend {id}`",
+            id = invitation.id
+        )
+    })?;
+    eprintln!("{delivered}");
     eprintln!(
         "Give the helper the password by another way than the invitation (phone, in person)."
     );
@@ -346,28 +357,25 @@ fn invitations(store: &Store, json: bool) -> Result<()> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&list)?);
+        print_out(serde_json::to_string_pretty(&list)?)?;
         return Ok(());
     }
     if records.is_empty() {
-        println!("No invitations yet: `beckon-agent invite --from NAME --save FILE` makes one.");
+        print_out("No invitations yet: `beckon-agent invite --from NAME --save FILE` makes one.")?;
         return Ok(());
     }
-    println!(
-        "{:<14} {:<8} {:>11} {:>11} {:>8} {:>13}  to",
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<14} {:<8} {:>20} {:>20} {:>8} {:>20}  to",
         "id", "state", "created", "expires", "attempts", "last activity"
-    );
+    )?;
     let now = now();
     for r in records {
-        let ago = |t: u64| {
-            if t <= now {
-                format!("{}m ago", (now - t) / 60)
-            } else {
-                format!("in {}m", (t - now) / 60)
-            }
-        };
-        println!(
-            "{:<14} {:<8} {:>11} {:>11} {:>8} {:>13}  {}",
+        let ago = |t: u64| when::relative(t, now);
+        writeln!(
+            out,
+            "{:<14} {:<8} {:>20} {:>20} {:>8} {:>20}  {}",
             r.invitation.id,
             r.state,
             ago(r.invitation.created),
@@ -375,7 +383,7 @@ fn invitations(store: &Store, json: bool) -> Result<()> {
             r.attempts,
             ago(r.last_activity),
             recipient(&r.delivery)
-        );
+        )?;
     }
     Ok(())
 }
@@ -400,8 +408,9 @@ fn run() -> Result<()> {
         Command::Probe { .. } | Command::Doctor(_) => Ok(()),
         Command::Invite(args) => invite(&store, args, &smtp(&args.smtp)?),
         Command::Helpers => {
+            let mut out = std::io::stdout().lock();
             for (address, last_used) in store.helpers()? {
-                println!("{address}  (last invited {})", mail::utc(last_used));
+                writeln!(out, "{address}  (last invited {})", when::utc(last_used))?;
             }
             Ok(())
         }
@@ -446,21 +455,39 @@ fn run() -> Result<()> {
                     .iter()
                     .map(|e| serde_json::json!({"at": e.at, "invitation": e.invitation, "event": e.event, "detail": e.detail}))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                print_out(serde_json::to_string_pretty(&list)?)?;
             } else {
+                let mut out = std::io::stdout().lock();
                 for e in entries {
-                    println!(
-                        "{} {} {} {}",
-                        e.at,
+                    writeln!(
+                        out,
+                        "{}  {:<13}  {} {}",
+                        when::utc(e.at),
                         e.invitation.as_deref().unwrap_or("-"),
                         e.event,
                         e.detail
-                    );
+                    )?;
                 }
             }
             Ok(())
         }
     }
+}
+
+/// Writes `text` and a line break to standard output: an error, not a panic, when the reader
+/// has gone.
+fn print_out(text: impl std::fmt::Display) -> Result<()> {
+    writeln!(std::io::stdout().lock(), "{text}")?;
+    Ok(())
+}
+
+/// Whether `error` is a write to a pipe whose reader has gone.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn main() -> ExitCode {
@@ -469,6 +496,8 @@ fn main() -> ExitCode {
     unsafe { libc::umask(0o077) };
     match run() {
         Ok(()) => ExitCode::SUCCESS,
+        // `beckon-agent log | head`: the reader has all it wanted.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("beckon-agent: {e:#}");
             ExitCode::FAILURE

@@ -223,7 +223,10 @@ impl Store {
         self.log(
             Some(&invitation.id),
             "created",
-            &format!("expires {}", invitation.expires),
+            &format!(
+                "expires at {}",
+                beckon_engine::invite::when::utc(invitation.expires)
+            ),
         )?;
         Ok(())
     }
@@ -375,7 +378,8 @@ impl Store {
         match known.as_slice() {
             [one] => Ok(one.clone()),
             [] => bail!(
-                "{given:?} is not an e-mail address, and no address in the book starts with it                  (`beckon-agent helpers` lists them)"
+                "{given:?} is not an e-mail address, and no address in the book starts with it \
+                 (`beckon-agent helpers` lists them)"
             ),
             many => bail!(
                 "{given:?} could be any of {}: give more of it",

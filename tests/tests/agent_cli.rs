@@ -48,7 +48,7 @@ fn invite_save_list_expire_resend_delete_and_log() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("expires in 60 minutes"),
+        text(&out.stderr).contains("expires in 1 hour, at 20"),
         "{}",
         text(&out.stderr)
     );
@@ -89,6 +89,21 @@ fn invite_save_list_expire_resend_delete_and_log() {
     let out = agent(&data, &["delete", &invitation.id], "");
     assert!(out.status.success());
     assert_eq!(listed(&data)[0]["state"], "deleted");
+
+    // People read dates and durations, not Unix times.
+    let table = text(&agent(&data, &["invitations"], "").stdout);
+    assert!(
+        table.contains("just now")
+            && (table.contains("in 59 minutes") || table.contains("in 1 hour")),
+        "{table}"
+    );
+    let log = text(&agent(&data, &["log"], "").stdout);
+    assert!(
+        log.lines()
+            .all(|line| line.starts_with("20") && line[..20].ends_with(" UTC")),
+        "{log}"
+    );
+    assert!(!log.contains(&invitation.created.to_string()), "{log}");
 
     let out = agent(&data, &["log", "--json"], "");
     let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -153,7 +168,7 @@ fn the_string_form_and_a_generated_password() {
 #[test]
 fn weak_passwords_and_nonsense_get_clear_reasons() {
     let data = Scratch::new("agent-cli");
-    let cases: [(&[&str], &str, &str); 5] = [
+    let cases: [(&[&str], &str, &str); 6] = [
         (
             &["invite", "--from", "Ada", "--password-stdin", "--string"],
             "Password123!\n",
@@ -191,6 +206,12 @@ fn weak_passwords_and_nonsense_get_clear_reasons() {
             "not a duration",
         ),
         (&["expire", "nope"], "", "no invitation \"nope\""),
+        (
+            &["invite", "--from", "Ada", "--password-stdin"],
+            "",
+            "--email ADDRESS (sent by e-mail), --string (a code to paste into any chat program) or \
+             --save FILE",
+        ),
     ];
     for (args, stdin, expected) in cases {
         let out = agent(&data, args, stdin);
@@ -211,6 +232,70 @@ fn weak_passwords_and_nonsense_get_clear_reasons() {
         listed(&data).as_array().unwrap().is_empty(),
         "nothing was stored"
     );
+}
+
+/// A generated password is shown before delivery is tried: when the e-mail cannot go, the
+/// invitation stays for `resend`, and the sharer still knows its password.
+#[test]
+fn a_failed_delivery_still_shows_the_generated_password_and_listings_end_quietly_in_a_pipe() {
+    let data = Scratch::new("agent-cli");
+    // A port nothing listens on: the SMTP connection is refused at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = agent(
+        &data,
+        &[
+            "invite",
+            "--from",
+            "Ada",
+            "--generate-password",
+            "--email",
+            "grace@example.org",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            &closed.to_string(),
+            "--smtp-security",
+            "none",
+            "--smtp-from",
+            "ada@example.org",
+        ],
+        "",
+    );
+    let said = text(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("was not delivered"), "{said}");
+    let password = said
+        .split("Password (shown once): ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_else(|| panic!("no password shown: {said}"));
+    assert_eq!(
+        beckon_engine::invite::password::check(password, &[]),
+        Ok(())
+    );
+    assert_eq!(listed(&data)[0]["state"], "open");
+
+    // `beckon-agent invitations | head -1`, with the reader gone before the first line.
+    for listing in [&["invitations"][..], &["invitations", "--json"], &["log"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(binary("beckon-agent"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(listing)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{listing:?}: {}",
+            text(&out.stderr)
+        );
+    }
 }
 
 fn mode(path: &std::path::Path) -> u32 {

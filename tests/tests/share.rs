@@ -356,7 +356,10 @@ fn the_sixth_attempt_on_a_locked_invitation_is_refused_before_any_key_exchange()
     for left in (1..=4).rev() {
         let said = refused(&file, "Not-The-Password-99!", &data);
         assert!(
-            said.contains(&format!("wrong password ({left} attempts left)")),
+            said.contains(&format!(
+                "wrong password ({left} attempt{} left)",
+                if left == 1 { "" } else { "s" }
+            )),
             "{said}"
         );
     }

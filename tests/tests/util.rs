@@ -245,7 +245,10 @@ pub fn spawn_with_stdin(command: &mut std::process::Command, stdin: &str) -> std
         .spawn()
         .unwrap_or_else(|e| panic!("{command:?}: {e}"));
     let mut input = child.stdin.take().expect("piped");
-    input.write_all(stdin.as_bytes()).unwrap();
+    // A program that refuses before reading its input (a store others can read) closes it.
+    if let Err(e) = input.write_all(stdin.as_bytes()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{command:?}: {e}");
+    }
     child
 }
 

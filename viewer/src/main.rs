@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use beckon_engine::InvitationRef;
+use beckon_engine::invite::when;
 use beckon_engine::net::drive::{ViewerHooks, view};
 use beckon_engine::net::viewer_endpoint;
 use beckon_engine::session::auth::stretch;
@@ -135,8 +136,8 @@ async fn open(args: &OpenArgs) -> Result<()> {
         invitation.from, invitation.message
     );
     eprintln!(
-        "It expires in {} minutes. Check with {} that they really sent it.",
-        left / 60,
+        "It expires in {}. Check with {} that they really sent it.",
+        when::duration(left),
         invitation.from
     );
     if invitation.is_expired(now()) {

@@ -37,6 +37,7 @@
 
 mod fingerprint;
 pub mod password;
+pub mod when;
 
 pub use fingerprint::Fingerprint;
 

@@ -232,7 +232,8 @@ impl std::fmt::Display for CloseReason {
             }
             CloseReason::Refused(Refusal::WrongPassword { attempts_left }) => write!(
                 f,
-                "wrong password ({attempts_left} attempts left): check it with the sharer"
+                "wrong password ({} left): check it with the sharer",
+                crate::invite::when::count(u64::from(*attempts_left), "attempt", "attempts")
             ),
             CloseReason::Refused(Refusal::Expired) => {
                 f.write_str("the invitation has expired: ask the sharer for a new one")
