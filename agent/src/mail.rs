@@ -80,10 +80,7 @@ pub fn config_path(flag: Option<&Path>) -> Option<PathBuf> {
     if let Some(path) = flag {
         return Some(path.to_path_buf());
     }
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("beckon/agent.toml"))
+    Some(beckon_engine::dirs::config().ok()?.join("agent.toml"))
 }
 
 impl SmtpSettings {

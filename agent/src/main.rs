@@ -15,13 +15,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use beckon_engine::invite::{Invitation, password, when};
+use beckon_engine::invite::when::{self, now};
+use beckon_engine::invite::{Invitation, password};
 use beckon_engine::session::Secret;
 use beckon_engine::session::auth::{Credential, StretchParams, stretch};
 use clap::{Args, Parser, Subcommand};
 use rand_core::{OsRng, RngCore};
 
-use crate::store::{State, Store, data_dir, now};
+use crate::store::{State, Store, data_dir};
 
 /// Beckon remote assistance: the sharer's side.
 #[derive(Debug, Parser)]

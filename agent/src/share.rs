@@ -32,8 +32,9 @@ use beckon_engine::{
 };
 use tokio::sync::mpsc;
 
-use crate::store::{State, Store, now};
+use crate::store::{State, Store};
 use beckon_agent::front::{FrontLink, Notice, Question, Reply, Status};
+use beckon_engine::invite::when::now;
 
 /// Options of `share`.
 #[derive(Debug, clap::Args)]

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use beckon_engine::invite::Invitation;
+use beckon_engine::invite::when::{self, now};
 use beckon_engine::net::AgentIdentity;
 use beckon_engine::session::Secret;
 use beckon_engine::session::auth::Credential;
@@ -89,13 +90,6 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// Seconds since the Unix epoch.
-pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// The data directory: `--data-dir`, else `BECKON_DATA_DIR`, else the XDG one.
 pub fn data_dir(flag: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = flag {
@@ -104,12 +98,7 @@ pub fn data_dir(flag: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("BECKON_DATA_DIR") {
         return Ok(PathBuf::from(dir));
     }
-    if let Some(dir) = std::env::var_os("XDG_DATA_HOME") {
-        return Ok(PathBuf::from(dir).join("beckon"));
-    }
-    let home = std::env::var_os("HOME")
-        .context("neither --data-dir, BECKON_DATA_DIR, XDG_DATA_HOME nor HOME is set")?;
-    Ok(PathBuf::from(home).join(".local/share/beckon"))
+    Ok(beckon_engine::dirs::data()?)
 }
 
 /// The open store.
@@ -223,10 +212,7 @@ impl Store {
         self.log(
             Some(&invitation.id),
             "created",
-            &format!(
-                "expires at {}",
-                beckon_engine::invite::when::utc(invitation.expires)
-            ),
+            &format!("expires at {}", when::utc(invitation.expires)),
         )?;
         Ok(())
     }

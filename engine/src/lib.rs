@@ -49,6 +49,7 @@ pub(crate) use internal_mod;
 pub mod codec;
 pub mod corpus;
 pub mod diff;
+pub mod dirs;
 pub mod frame;
 pub mod invite;
 pub mod motion;

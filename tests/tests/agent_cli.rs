@@ -372,3 +372,37 @@ fn the_store_and_invitations_are_private_and_loose_modes_are_refused() {
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
 }
+
+/// The store follows the XDG conventions: `XDG_DATA_HOME` when set to a full path, else
+/// `~/.local/share`; an empty one counts as unset, never as a folder of the current directory.
+#[test]
+fn the_store_follows_the_xdg_base_directories() {
+    let scratch = Scratch::new("xdg");
+    let (home, cwd, xdg) = (
+        scratch.path().join("home"),
+        scratch.path().join("cwd"),
+        scratch.path().join("xdg"),
+    );
+    std::fs::create_dir_all(&cwd).unwrap();
+    for (data_home, store) in [
+        ("", home.join(".local/share/beckon/agent.db")),
+        ("relative", home.join(".local/share/beckon/agent.db")),
+        (xdg.to_str().unwrap(), xdg.join("beckon/agent.db")),
+    ] {
+        let out = Command::new(binary("beckon-agent"))
+            .arg("invitations")
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", data_home)
+            .env_remove("BECKON_DATA_DIR")
+            .current_dir(&cwd)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            store.exists(),
+            "XDG_DATA_HOME={data_home:?}: no {}",
+            store.display()
+        );
+        assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0, "{data_home:?}");
+    }
+}

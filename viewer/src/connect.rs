@@ -7,13 +7,6 @@ use anyhow::{Context, Result};
 use beckon_engine::invite::Invitation;
 use beckon_engine::net::{Connection, Endpoint, NetError, connect};
 
-/// Seconds since the epoch.
-pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 /// The invitation in `arg`: a file's path, or the `beckon:` string itself.
 ///
 /// # Errors

@@ -1,21 +1,12 @@
 //! `beckon-viewer --install-desktop-entry`: registers the viewer with the desktop (freedesktop.org
 //! conventions), so a file manager opens `.beckon` invitations with it on a double-click.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
 /// The invitation file type (the e-mail attachment's type too).
 pub const MIME_TYPE: &str = "application/x-beckon-invitation";
-
-/// `$XDG_DATA_HOME`, else `~/.local/share`.
-fn data_home() -> Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    let home = std::env::var_os("HOME").context("HOME is not set")?;
-    Ok(PathBuf::from(home).join(".local/share"))
-}
 
 /// The `.desktop` entry for `exe`.
 fn entry(exe: &Path) -> String {
@@ -53,7 +44,7 @@ fn mime_package() -> String {
 /// When the files cannot be written.
 pub fn install() -> Result<()> {
     let exe = std::env::current_exe()?.canonicalize()?;
-    let data = data_home()?;
+    let data = beckon_engine::dirs::user_data()?;
     let applications = data.join("applications");
     let packages = data.join("mime/packages");
     std::fs::create_dir_all(&applications)?;

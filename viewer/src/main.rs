@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use beckon_engine::InvitationRef;
-use beckon_engine::invite::when;
+use beckon_engine::invite::when::{self, now};
 use beckon_engine::net::drive::{ViewerHooks, view};
 use beckon_engine::net::viewer_endpoint;
 use beckon_engine::session::auth::stretch;
@@ -26,7 +26,7 @@ use beckon_engine::{CloseReason, Frame, HelperAction, InputEvent, Party, Timers,
 use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 
-use crate::connect::{now, reach, read_invitation};
+use crate::connect::{reach, read_invitation};
 use crate::keys::keysym;
 
 /// Beckon remote assistance: the helper's side.

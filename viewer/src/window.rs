@@ -18,9 +18,10 @@ use eframe::egui::{self, Key};
 use eframe::egui_wgpu;
 use eframe::wgpu;
 
-use crate::connect::{now, read_invitation};
+use crate::connect::read_invitation;
 use crate::keys;
 use crate::link::{CursorPicture, SessionLink, ToWindow};
+use beckon_engine::invite::when::{self, now};
 
 /// The window's title; tests find the window by it.
 pub const TITLE: &str = "Beckon: helping";
@@ -136,7 +137,7 @@ impl Dialog {
                     ui.label(if invitation.is_expired(now()) {
                         "expired: ask for a new invitation".to_string()
                     } else {
-                        format!("in {} min", left / 60)
+                        format!("in {}", when::duration(left))
                     });
                     ui.end_row();
                 });

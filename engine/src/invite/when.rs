@@ -4,6 +4,13 @@
 use time::OffsetDateTime;
 use time::macros::format_description;
 
+/// Now, in seconds since the Unix epoch (0 on a clock set before 1970).
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// `n` and its noun, singular or plural: "1 minute", "2 minutes".
 pub fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
