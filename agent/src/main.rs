@@ -36,6 +36,10 @@ struct Cli {
     /// ~/.config/beckon/agent.toml).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Show Beckon's debug events on standard error (RUST_LOG chooses others). Events are always
+    /// logged to ~/.local/state/beckon/agent.log.
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -391,6 +395,7 @@ fn invitations(store: &Store, json: bool) -> Result<()> {
 
 fn run() -> Result<()> {
     let cli = Cli::parse();
+    beckon_engine::logging::init("agent", cli.verbose);
     let config = mail::config_path(cli.config.as_deref());
     let smtp = |flags: &mail::SmtpSettings| flags.resolve(config.as_deref(), cli.config.is_some());
     // These two need no store.

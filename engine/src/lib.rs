@@ -52,6 +52,7 @@ pub mod diff;
 pub mod dirs;
 pub mod frame;
 pub mod invite;
+pub mod logging;
 pub mod motion;
 #[cfg(feature = "quic")]
 pub mod net;

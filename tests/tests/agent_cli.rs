@@ -1,16 +1,16 @@
 //! `beckon-agent` on the command line, with a real SQLite store in a scratch directory.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use beckon_engine::invite::Invitation;
 
-use crate::util::{Scratch, binary, run_with_stdin};
+use crate::util::{Scratch, program, run_with_stdin};
 
 const STRONG: &str = "Tamoki-Ruvela-Sipono-47!";
 
 fn agent(data: &Scratch, args: &[&str], stdin: &str) -> Output {
     run_with_stdin(
-        Command::new(binary("beckon-agent"))
+        program("beckon-agent")
             .arg("--data-dir")
             .arg(data.path())
             .args(args),
@@ -283,7 +283,7 @@ fn a_failed_delivery_still_shows_the_generated_password_and_listings_end_quietly
     for listing in [&["invitations"][..], &["invitations", "--json"], &["log"]] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = Command::new(binary("beckon-agent"))
+        let out = program("beckon-agent")
             .arg("--data-dir")
             .arg(data.path())
             .args(listing)
@@ -313,7 +313,7 @@ fn the_store_and_invitations_are_private_and_loose_modes_are_refused() {
     let file = scratch.path().join("help.beckon");
     let invite = |data: &std::path::Path| {
         run_with_stdin(
-            Command::new(binary("beckon-agent"))
+            program("beckon-agent")
                 .arg("--data-dir")
                 .arg(data)
                 .args(["invite", "--from", "Ada", "--password-stdin", "--save"])
@@ -348,7 +348,7 @@ fn the_store_and_invitations_are_private_and_loose_modes_are_refused() {
     // A store others can change: refused too; its one invitation is still there afterwards.
     let db = data.join("agent.db");
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o664)).unwrap();
-    let out = Command::new(binary("beckon-agent"))
+    let out = program("beckon-agent")
         .arg("--data-dir")
         .arg(&data)
         .args(["invitations", "--json"])
@@ -362,7 +362,7 @@ fn the_store_and_invitations_are_private_and_loose_modes_are_refused() {
         "{said}"
     );
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let out = Command::new(binary("beckon-agent"))
+    let out = program("beckon-agent")
         .arg("--data-dir")
         .arg(&data)
         .args(["invitations", "--json"])
@@ -389,7 +389,7 @@ fn the_store_follows_the_xdg_base_directories() {
         ("relative", home.join(".local/share/beckon/agent.db")),
         (xdg.to_str().unwrap(), xdg.join("beckon/agent.db")),
     ] {
-        let out = Command::new(binary("beckon-agent"))
+        let out = program("beckon-agent")
             .arg("invitations")
             .env("HOME", &home)
             .env("XDG_DATA_HOME", data_home)

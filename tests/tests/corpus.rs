@@ -6,7 +6,7 @@ use beckon_engine::corpus::{ClipReader, read_meta};
 use beckon_engine::diff::{CpuLevel, TileDiff};
 use beckon_engine::frame::Frame;
 
-use crate::util::{Scratch, committed_clips, processes_matching, repo};
+use crate::util::{Scratch, committed_clips, processes_matching, program, repo};
 
 #[test]
 fn committed_clips_are_whole_and_large_enough() {
@@ -193,7 +193,7 @@ fn bench_report_writes_tables_plots_and_the_readme_table() {
     let marked = std::fs::read_to_string(repo().join("README.md")).unwrap();
     std::fs::write(&readme, &marked).unwrap();
     let clip = repo().join("corpus/terminal.bgra.zst");
-    let output = Command::new(crate::util::binary("bench-report"))
+    let output = program("bench-report")
         .arg("--anchors")
         .arg(repo().join("docs/bench/anchors.csv"))
         .arg("--out")

@@ -31,7 +31,10 @@ fn ip(args: &[&str]) {
 
 fn in_ns(ns: &str, program: &std::path::Path) -> Command {
     let mut command = Command::new("ip");
-    command.args(["netns", "exec", ns]).arg(program);
+    command
+        .args(["netns", "exec", ns])
+        .arg(program)
+        .env("XDG_STATE_HOME", crate::util::test_state());
     command
 }
 

@@ -10,7 +10,7 @@ use beckon_engine::net::{connect, viewer_endpoint};
 use beckon_engine::session::{InvitationRef, Secret, Timers, ViewerOutput, ViewerSession};
 use beckon_engine::wire::framing;
 
-use crate::util::{Scratch, Xvfb, binary};
+use crate::util::{Scratch, Xvfb, program};
 use crate::x11::sharer;
 
 /// Connections the attack holds open, four from each of fifty loopback addresses.
@@ -184,7 +184,7 @@ fn two_hundred_hostile_connections_cost_little_and_the_real_helper_still_gets_in
     // connections are still open (each has 10 s to prove the password).
     let shot = scratch.path().join("helper.png");
     let helper = crate::util::spawn_with_stdin(
-        Command::new(binary("beckon-viewer"))
+        program("beckon-viewer")
             .args([
                 "open",
                 "--name",

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use beckon_engine::invite::Invitation;
 
-use crate::util::{Scratch, binary, repo, run_with_stdin, write_private};
+use crate::util::{Scratch, program, repo, run_with_stdin, write_private};
 
 const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
 const SMTP_PASSWORD: &str = "smtp-Secret-7731";
@@ -135,7 +135,7 @@ fn agent(
     smtp_password: &str,
 ) -> Output {
     run_with_stdin(
-        Command::new(binary("beckon-agent"))
+        program("beckon-agent")
             .arg("--data-dir")
             .arg(scratch.path().join("data"))
             .arg("--config")

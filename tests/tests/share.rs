@@ -2,12 +2,12 @@
 //! QUIC on loopback, with the store on disk.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use beckon_engine::corpus::ClipReader;
 
-use crate::util::{Scratch, binary, repo, run_with_stdin};
+use crate::util::{Scratch, program, repo, run_with_stdin};
 
 pub const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
 
@@ -29,7 +29,7 @@ pub fn invite(data: &std::path::Path, file: &std::path::Path, port: u16) {
 /// `file`.
 pub fn invite_at(data: &std::path::Path, file: &std::path::Path, address: &str) {
     let out = run_with_stdin(
-        Command::new(binary("beckon-agent"))
+        program("beckon-agent")
             .arg("--data-dir")
             .arg(data)
             .args([
@@ -77,7 +77,14 @@ impl Drop for Agent {
 /// Starts `share` for `sessions` connections and waits until it listens.
 /// Returns the agent and what it has said on its terminal so far.
 fn share(data: &Scratch, port: u16, sessions: u32) -> (Agent, Said) {
-    let mut child = Command::new(binary("beckon-agent"))
+    share_with(data, port, sessions, &[])
+}
+
+/// [`share`] with more environment variables.
+fn share_with(data: &Scratch, port: u16, sessions: u32, env: &[(&str, &str)]) -> (Agent, Said) {
+    let mut child = program("beckon-agent")
+        .envs(env.iter().copied())
+        .env("XDG_STATE_HOME", state_home(data.path()))
         .arg("--data-dir")
         .arg(data.path())
         .args([
@@ -127,6 +134,11 @@ fn serving(sessions: u32) -> (Scratch, std::path::PathBuf, Agent, Said) {
     (data, file, agent, said)
 }
 
+/// The state directory (logs) of the programs a test of the store in `dir` runs.
+fn state_home(dir: &std::path::Path) -> std::path::PathBuf {
+    dir.join("state")
+}
+
 fn open(
     file: &std::path::Path,
     password: &str,
@@ -134,7 +146,8 @@ fn open(
     seconds: u32,
 ) -> std::process::Output {
     run_with_stdin(
-        Command::new(binary("beckon-viewer"))
+        program("beckon-viewer")
+            .env("XDG_STATE_HOME", state_home(file.parent().unwrap()))
             .args([
                 "open",
                 "--name",
@@ -151,7 +164,7 @@ fn open(
 }
 
 fn state_of(data: &Scratch) -> serde_json::Value {
-    let out = Command::new(binary("beckon-agent"))
+    let out = program("beckon-agent")
         .arg("--data-dir")
         .arg(data.path())
         .args(["invitations", "--json"])
@@ -192,7 +205,7 @@ fn invite_share_and_open_across_processes_ends_exact() {
     );
 
     assert_eq!(state_of(&data)["state"], "used");
-    let log = Command::new(binary("beckon-agent"))
+    let log = program("beckon-agent")
         .arg("--data-dir")
         .arg(data.path())
         .args(["log"])
@@ -207,6 +220,69 @@ fn invite_share_and_open_across_processes_ends_exact() {
         "disconnected",
     ] {
         assert!(log.contains(event), "{event} missing from the log:\n{log}");
+    }
+}
+
+/// Both programs log their events to private files in the state directory whatever happens;
+/// `RUST_LOG` and `--verbose` show them on standard error too; no log holds a password.
+#[test]
+fn the_programs_log_privately_and_never_a_password() {
+    use std::os::unix::fs::MetadataExt;
+    let data = Scratch::new("share-logs");
+    let file = data.path().join("invitation.beckon");
+    let port = free_port();
+    invite(data.path(), &file, port);
+    let (mut agent, said) = share_with(&data, port, 2, &[("RUST_LOG", "debug")]);
+    let wrong = "Not-The-Password-99!";
+    assert!(
+        !open(&file, wrong, &data.path().join("x.png"), 10)
+            .status
+            .success()
+    );
+    let out = run_with_stdin(
+        program("beckon-viewer")
+            .env("XDG_STATE_HOME", state_home(data.path()))
+            .args(["open", "--verbose", "--password-stdin", "--seconds", "3"])
+            .arg(&file),
+        &format!("{PASSWORD}\n"),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(agent.wait().unwrap().success());
+    let logs = state_home(data.path()).join("beckon");
+    assert!(
+        stderr.contains(&format!("Logging to {}", logs.join("viewer.log").display()))
+            && stderr.contains("connected; authenticating"),
+        "--verbose shows the events:\n{stderr}"
+    );
+    let said = said.lock().unwrap().clone();
+    assert!(
+        said.contains("helper connected"),
+        "RUST_LOG shows them:\n{said}"
+    );
+
+    assert_eq!(std::fs::metadata(&logs).unwrap().mode() & 0o777, 0o700);
+    for (name, events) in [
+        ("agent.log", &["wrong password", "helper connected"][..]),
+        (
+            "viewer.log",
+            &["connected; authenticating", "session closed"],
+        ),
+    ] {
+        let path = logs.join(name);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().mode() & 0o777,
+            0o600,
+            "{name}"
+        );
+        let log = std::fs::read_to_string(&path).unwrap();
+        for event in events {
+            assert!(log.contains(event), "{event:?} missing from {name}:\n{log}");
+        }
+        assert!(
+            !log.contains(PASSWORD) && !log.contains(wrong),
+            "a password in {name}"
+        );
     }
 }
 
@@ -235,7 +311,7 @@ fn a_wrong_password_across_processes_is_named_and_counted() {
 
 /// Runs `beckon-agent` with `args` on the store in `data`.
 fn agent_cli(data: &Scratch, args: &[&str]) -> std::process::Output {
-    let out = Command::new(binary("beckon-agent"))
+    let out = program("beckon-agent")
         .arg("--data-dir")
         .arg(data.path())
         .args(args)

@@ -92,6 +92,19 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// Where the programs the tests start keep their logs (their state directory), instead of the
+/// user's `~/.local/state/beckon`.
+pub fn test_state() -> PathBuf {
+    repo().join("target/test-state")
+}
+
+/// A program of the workspace, ready to run, logging into [`test_state`].
+pub fn program(name: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(binary(name));
+    command.env("XDG_STATE_HOME", test_state());
+    command
+}
+
 /// A fresh Xvfb on a free display, stopped (with what the test started on it) on drop.
 pub struct Xvfb {
     server: std::process::Child,
@@ -190,6 +203,7 @@ impl Xvfb {
         let mut child = std::process::Command::new(program)
             .args(args)
             .env("DISPLAY", &self.display)
+            .env("XDG_STATE_HOME", test_state())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::util::{Scratch, Xvfb, binary};
+use crate::util::{Scratch, Xvfb, binary, program};
 use crate::x11::{audit_log, grab_sized, screenshot, sharer, wait_until};
 
 /// The sharer's screen and the helper's.
@@ -239,7 +239,7 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
 /// ends with the sharer's exact pixels in the helper's window.
 #[test]
 fn the_headless_demo_runs_the_whole_session_and_ends_exact() {
-    let out = std::process::Command::new(binary("demo"))
+    let out = program("demo")
         .arg("--headless")
         .env_remove("DISPLAY")
         .output()

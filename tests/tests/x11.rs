@@ -8,7 +8,7 @@ use beckon_engine::frame::{Frame, Rect};
 use beckon_engine::net::drive::InputSink;
 use beckon_engine::pipeline::FrameSource;
 
-use crate::util::{Lines, Scratch, Xvfb};
+use crate::util::{Lines, Scratch, Xvfb, program};
 
 const W: u32 = 480;
 const H: u32 = 320;
@@ -225,9 +225,7 @@ pub fn sharer(
     std::path::PathBuf,
 ) {
     use std::io::Write;
-    use std::process::{Command, Stdio};
-
-    use crate::util::binary;
+    use std::process::Stdio;
 
     let typed = scratch.path().join("typed.txt");
     let typed_arg = format!("cat > {}", typed.display());
@@ -265,7 +263,7 @@ pub fn sharer(
     let file = scratch.path().join("invitation.beckon");
     crate::share::invite(&data, &file, port);
 
-    let mut agent = Command::new(binary("beckon-agent"))
+    let mut agent = program("beckon-agent")
         .arg("--data-dir")
         .arg(&data)
         .args(["share", "--x11", "--display", &x.display, "--sessions", "1"])
@@ -311,9 +309,8 @@ fn console_sharer(
 
 /// Starts `beckon-viewer open` on `file` with `args`.
 fn helper(file: &std::path::Path, args: &[&str]) -> std::process::Child {
-    use std::process::Command;
     crate::util::spawn_with_stdin(
-        Command::new(crate::util::binary("beckon-viewer"))
+        program("beckon-viewer")
             .args(["open", "--name", "Grace", "--password-stdin"])
             .args(args)
             .arg(file),
@@ -375,7 +372,7 @@ fn a_helper_with_control_types_into_the_sharers_xterm() {
 
 /// The agent's audit log of the sharer in `scratch`.
 pub fn audit_log(scratch: &Scratch) -> String {
-    let out = std::process::Command::new(crate::util::binary("beckon-agent"))
+    let out = program("beckon-agent")
         .arg("--data-dir")
         .arg(scratch.path().join("data"))
         .arg("log")

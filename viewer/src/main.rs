@@ -49,6 +49,10 @@ struct Cli {
     /// so a file manager opens invitations with it, and exit.
     #[arg(long)]
     install_desktop_entry: bool,
+    /// Show Beckon's debug events on standard error (RUST_LOG chooses others). Events are always
+    /// logged to ~/.local/state/beckon/viewer.log.
+    #[arg(long, short, global = true)]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -273,6 +277,7 @@ async fn open(args: &OpenArgs) -> Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    beckon_engine::logging::init("viewer", cli.verbose);
     let result = match &cli.command {
         _ if cli.install_desktop_entry => desktop::install(),
         None => window::run(cli.invitation.clone(), cli.name.clone()),
