@@ -235,6 +235,43 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
     assert!(log.contains("control ended"), "{log}");
 }
 
+/// `make demo` on a fresh clone: its build line builds every program the demo starts (a
+/// `sibling` it runs), and the demo itself.
+#[test]
+fn the_demo_build_line_builds_every_program_the_demo_runs() {
+    let repo = crate::util::repo();
+    let makefile = std::fs::read_to_string(repo.join("Makefile")).unwrap();
+    let recipe = makefile
+        .split("\ndemo:")
+        .nth(1)
+        .expect("a demo target in the Makefile");
+    let build = recipe
+        .lines()
+        .find(|line| line.contains(" build "))
+        .expect("a build line in the demo recipe");
+    let built: Vec<&str> = build
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .filter(|w| w[0] == "--bin")
+        .map(|w| w[1])
+        .collect();
+    let demo = std::fs::read_to_string(repo.join("benches/src/bin/demo.rs")).unwrap();
+    let run: Vec<&str> = demo
+        .split("sibling(\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .chain(["demo"])
+        .collect();
+    assert!(run.len() >= 3, "{run:?}");
+    for program in run {
+        assert!(
+            built.contains(&program),
+            "`make demo` runs {program} but its build line does not build it: {build}"
+        );
+    }
+}
+
 /// `make demo` without a display: the scripted session on two Xvfb displays runs through and
 /// ends with the sharer's exact pixels in the helper's window.
 #[test]
