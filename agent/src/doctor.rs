@@ -27,37 +27,67 @@ pub struct DoctorArgs {
     /// Skip the self-test from another network namespace.
     #[arg(long)]
     pub no_netns: bool,
+    /// Print the findings as JSON (for scripts) instead of lines.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub smtp: mail::SmtpSettings,
 }
 
-/// What the checks found.
+/// What the checks found, printed as they find it unless it is all printed at the end as JSON.
 #[derive(Debug, Default)]
 struct Report {
-    problems: usize,
+    json: bool,
+    findings: Vec<Finding>,
+    problems: u64,
+}
+
+/// One check's outcome.
+#[derive(Debug, serde::Serialize)]
+struct Finding {
+    /// `ok`, `problem` or `note`.
+    kind: &'static str,
+    what: String,
+    /// For a problem: what to do about it.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    fix: String,
 }
 
 impl Report {
-    fn ok(&self, what: &str) {
-        println!("ok       {what}");
+    fn add(&mut self, kind: &'static str, what: &str, fix: &str) {
+        if !self.json {
+            println!(
+                "{:<8} {what}",
+                if kind == "problem" { "PROBLEM" } else { kind }
+            );
+            if !fix.is_empty() {
+                println!("         {fix}");
+            }
+        }
+        let (what, fix) = (what.to_string(), fix.to_string());
+        self.findings.push(Finding { kind, what, fix });
+    }
+
+    fn ok(&mut self, what: &str) {
+        self.add("ok", what, "");
     }
 
     fn problem(&mut self, what: &str, fix: &str) {
         self.problems += 1;
-        println!("PROBLEM  {what}");
-        if !fix.is_empty() {
-            println!("         {fix}");
-        }
+        self.add("problem", what, fix);
     }
 
-    fn note(&self, what: &str) {
-        println!("note     {what}");
+    fn note(&mut self, what: &str) {
+        self.add("note", what, "");
     }
 }
 
 /// Runs every check; `Ok(true)` when all is well.
 pub fn doctor(args: &DoctorArgs, smtp: &mail::SmtpSettings) -> Result<bool> {
-    let mut report = Report::default();
+    let mut report = Report {
+        json: args.json,
+        ..Report::default()
+    };
     display(&mut report, args.display.as_deref());
     let port = args.listen.port();
     match UdpSocket::bind(args.listen) {
@@ -84,12 +114,17 @@ pub fn doctor(args: &DoctorArgs, smtp: &mail::SmtpSettings) -> Result<bool> {
             "check [smtp] in agent.toml and BECKON_SMTP_PASSWORD",
         ),
     }
-    if report.problems == 0 {
+    let well = report.problems == 0;
+    if report.json {
+        let findings = serde_json::json!({ "ok": well, "findings": report.findings });
+        println!("{}", serde_json::to_string_pretty(&findings)?);
+    } else if well {
         println!("\nAll is well: a helper who can reach this computer's address can connect.");
     } else {
-        println!("\n{} problem(s): see above.", report.problems);
+        let problems = beckon_engine::invite::when::count(report.problems, "problem", "problems");
+        println!("\n{problems}: see above.");
     }
-    Ok(report.problems == 0)
+    Ok(well)
 }
 
 fn display(report: &mut Report, display: Option<&str>) {

@@ -82,7 +82,11 @@ enum Command {
         target: SocketAddr,
     },
     /// List the helpers' addresses invitations were e-mailed to (the address book).
-    Helpers,
+    Helpers {
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the audit log.
     Log {
         /// Print JSON instead of lines.
@@ -131,6 +135,10 @@ struct InviteArgs {
     /// Print the invitation as one string to paste into any chat program.
     #[arg(long)]
     string: bool,
+    /// Print the invitation's id, expiry and delivery as JSON on standard output (for
+    /// scripts). A generated password still goes only to the terminal.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     smtp: mail::SmtpSettings,
 }
@@ -212,8 +220,7 @@ fn deliver(
         store.remember_helper(to)?;
         format!("The e-mail to {to} is in {path}: send it with your mail program.")
     } else {
-        print_out(invitation.to_string_form())?;
-        "Paste the line above into your chat with the helper.".to_string()
+        "Paste the beckon: code into your chat with the helper.".to_string()
     };
     store.log(Some(&invitation.id), "sent", delivery)?;
     Ok(confirmation)
@@ -322,6 +329,17 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result
     if generated {
         eprintln!("Password (shown once): {}", password.expose());
     }
+    if args.json {
+        let created = serde_json::json!({
+            "id": invitation.id, "expires": invitation.expires,
+            "expires_utc": when::utc(invitation.expires), "delivery": delivery,
+            "to": recipient(&delivery),
+            "code": args.string.then(|| invitation.to_string_form()),
+        });
+        print_out(serde_json::to_string_pretty(&created)?)?;
+    } else if args.string {
+        print_out(invitation.to_string_form())?;
+    }
     let delivered = deliver(store, &invitation, &delivery, smtp).with_context(|| {
         format!(
             "invitation {id} is saved but was not delivered; fix the cause, then `beckon-agent \
@@ -413,9 +431,19 @@ fn run() -> Result<()> {
     match &cli.command {
         Command::Probe { .. } | Command::Doctor(_) => Ok(()),
         Command::Invite(args) => invite(&store, args, &smtp(&args.smtp)?),
-        Command::Helpers => {
+        Command::Helpers { json } => {
+            let helpers = store.helpers()?;
+            if *json {
+                let list: Vec<_> = helpers
+                    .iter()
+                    .map(
+                        |(address, at)| serde_json::json!({"address": address, "last_invited": at}),
+                    )
+                    .collect();
+                return print_out(serde_json::to_string_pretty(&list)?);
+            }
             let mut out = std::io::stdout().lock();
-            for (address, last_used) in store.helpers()? {
+            for (address, last_used) in helpers {
                 writeln!(out, "{address}  (last invited {})", when::utc(last_used))?;
             }
             Ok(())
@@ -448,6 +476,9 @@ fn run() -> Result<()> {
                     r.invitation.id,
                     r.state
                 );
+            }
+            if r.delivery == "string" {
+                print_out(r.invitation.to_string_form())?;
             }
             let delivered = deliver(&store, &r.invitation, &r.delivery, &smtp(flags)?)?;
             store.log(Some(&r.invitation.id), "resent", &r.delivery)?;

@@ -279,6 +279,73 @@ fn a_failed_delivery_still_shows_the_generated_password_and_listings_end_quietly
     );
     assert_eq!(listed(&data)[0]["state"], "open");
 
+    // --json for scripts: the invitation made, the address book, the doctor's findings.
+    let out = agent(
+        &data,
+        &[
+            "invite",
+            "--from",
+            "Ada",
+            "--password-stdin",
+            "--string",
+            "--json",
+            "--expires",
+            "30m",
+        ],
+        &format!("{STRONG}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let code = Invitation::parse(made["code"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (
+            made["id"].as_str(),
+            made["expires"].as_u64(),
+            made["delivery"].as_str()
+        ),
+        (Some(code.id.as_str()), Some(code.expires), Some("string"))
+    );
+    assert!(!text(&out.stdout).contains(STRONG));
+    let helpers = agent(&data, &["helpers", "--json"], "");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&helpers.stdout).unwrap(),
+        serde_json::json!([])
+    );
+    let out = agent(
+        &data,
+        &[
+            "doctor",
+            "--json",
+            "--no-netns",
+            "--listen",
+            "127.0.0.1:0",
+            "--display",
+            ":4999",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            &closed.to_string(),
+            "--smtp-security",
+            "none",
+        ],
+        "",
+    );
+    assert!(
+        !out.status.success(),
+        "an SMTP server that refuses is a problem"
+    );
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = found["findings"].as_array().unwrap();
+    let has = |kind: &str, what: &str| {
+        findings
+            .iter()
+            .any(|f| f["kind"] == kind && f["what"].as_str().unwrap().contains(what))
+    };
+    assert!(
+        found["ok"] == false && has("problem", "SMTP") && has("note", "no X display"),
+        "{found}"
+    );
+
     // `beckon-agent invitations | head -1`, with the reader gone before the first line.
     for listing in [&["invitations"][..], &["invitations", "--json"], &["log"]] {
         let (reader, writer) = std::io::pipe().unwrap();

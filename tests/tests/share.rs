@@ -242,7 +242,14 @@ fn the_programs_log_privately_and_never_a_password() {
     let out = run_with_stdin(
         program("beckon-viewer")
             .env("XDG_STATE_HOME", state_home(data.path()))
-            .args(["open", "--verbose", "--password-stdin", "--seconds", "3"])
+            .args([
+                "open",
+                "--verbose",
+                "--json",
+                "--password-stdin",
+                "--seconds",
+                "3",
+            ])
             .arg(&file),
         &format!("{PASSWORD}\n"),
     );
@@ -259,6 +266,24 @@ fn the_programs_log_privately_and_never_a_password() {
     assert!(
         said.contains("helper connected"),
         "RUST_LOG shows them:\n{said}"
+    );
+    // --json: what happened, for scripts, on standard output.
+    let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let size = ClipReader::open(repo().join("corpus/terminal.bgra.zst"))
+        .unwrap()
+        .blank_frame();
+    assert_eq!(
+        (
+            &outcome["from"],
+            &outcome["disconnected_by"],
+            &outcome["screen"]
+        ),
+        (
+            &serde_json::json!("Ada"),
+            &serde_json::json!("helper"),
+            &serde_json::json!([size.width(), size.height()])
+        ),
+        "{outcome}"
     );
 
     assert_eq!(std::fs::metadata(&logs).unwrap().mode() & 0o777, 0o700);

@@ -91,6 +91,10 @@ struct OpenArgs {
     /// With --type: first move the pointer here and click (X,Y in the sharer's screen).
     #[arg(long, value_name = "X,Y")]
     at: Option<String>,
+    /// At the end, print what happened as JSON on standard output (for scripts): the
+    /// invitation, how the session ended, the screen's size, the sharer's chat.
+    #[arg(long)]
+    json: bool,
 }
 
 /// The helper's input for `--type`: pointer first (if `at`), then each character pressed and
@@ -201,6 +205,7 @@ async fn open(args: &OpenArgs) -> Result<()> {
     // The sharer's pointer: its picture's size and its last position.
     let mut pointer = (None, None);
     let mut reason = None;
+    let mut chat = Vec::new();
     while let Some(event) = events_rx.recv().await {
         match event {
             ViewerEvent::Authenticated { sharer } => {
@@ -240,7 +245,10 @@ async fn open(args: &OpenArgs) -> Result<()> {
             ViewerEvent::Screen(change) => {
                 change.paint(screen.get_or_insert_with(|| Frame::filled(1, 1, [0; 4])))
             }
-            ViewerEvent::Chat { text } => eprintln!("sharer: {text}"),
+            ViewerEvent::Chat { text } => {
+                eprintln!("sharer: {text}");
+                chat.push(text);
+            }
             ViewerEvent::CursorShape(picture) => {
                 pointer.0 = Some((picture.width, picture.height));
             }
@@ -257,6 +265,22 @@ async fn open(args: &OpenArgs) -> Result<()> {
     if let (Some(path), Some(frame)) = (&args.screenshot, &screen) {
         save_png(path, frame)?;
         eprintln!("Saved what was shown to {}.", path.display());
+    }
+    if args.json {
+        let by = match &reason {
+            Some(CloseReason::Disconnected { by: Party::Helper }) => Some("helper"),
+            Some(CloseReason::Disconnected { by: Party::Sharer }) => Some("sharer"),
+            _ => None,
+        };
+        let outcome = serde_json::json!({
+            "from": invitation.from, "message": invitation.message,
+            "expires": invitation.expires,
+            "ended": reason.as_ref().map(ToString::to_string), "disconnected_by": by,
+            "screen": screen.as_ref().map(|f| [f.width(), f.height()]),
+            "screenshot": args.screenshot.as_ref().filter(|_| screen.is_some()),
+            "chat": chat,
+        });
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
     }
     match reason {
         Some(CloseReason::Disconnected { by }) => {
