@@ -11,7 +11,7 @@ CLIPS := $(wildcard corpus/*.bgra.zst)
 # load the X and Mesa libraries at run time (lavapipe: Vulkan in software).
 DEB_PACKAGES := build-essential pkg-config nasm libdav1d-dev \
 	python3 python3-aiosmtpd procps zstd ffmpeg less iproute2 nftables \
-	xvfb x11-utils x11-xserver-utils xdotool openbox xterm dillo feh \
+	xvfb x11-utils x11-xserver-utils xdotool xclip openbox xterm dillo feh \
 	fonts-dejavu-core lomiri-wallpapers-20.04 \
 	libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 \
 	mesa-vulkan-drivers libvulkan1 libegl1 libgl1-mesa-dri

@@ -96,6 +96,8 @@ pub enum Notice {
     },
     /// Something the sharer should know ("Session over: ...").
     Info(String),
+    /// The clipboard can be shared with a helper who has control; whether it is now.
+    Clipboard(bool),
     /// Serving has ended: the front-end may close.
     Stopped,
 }
@@ -114,6 +116,8 @@ pub enum Reply {
     StopControl,
     /// Disconnect the helper.
     Disconnect,
+    /// Share the clipboard with a helper who has control (`true`), or stop sharing it.
+    ShareClipboard(bool),
     /// The sharer closed the window: stop serving.
     Quit,
 }

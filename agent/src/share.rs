@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use beckon_agent::platform::clipboard::SharedClipboard;
 use beckon_agent::platform::x11::{EscWatch, InjectedEscs, X11Error, X11Input, X11Source};
 use beckon_engine::net::agent_endpoint;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, serve};
@@ -69,6 +70,10 @@ pub struct ShareArgs {
     /// Disconnect the helper when "Continue sharing?" is unanswered for this many seconds.
     #[arg(long, default_value_t = 5 * 60, value_name = "SECONDS")]
     pub continue_timeout: u64,
+    /// Keep the clipboard to yourself: by default, while the helper has control, what you copy
+    /// goes to them and what they copy comes to you (text only; the window can turn it off).
+    #[arg(long)]
+    pub no_clipboard: bool,
 }
 
 /// Input is printed, not applied: a clip cannot be controlled.
@@ -213,11 +218,18 @@ impl FrameSource for LazySource {
 struct LazySink {
     screen: Screen,
     escs: Option<InjectedEscs>,
+    clipboard: Option<Arc<SharedClipboard>>,
     open: Option<Sink>,
     failed: bool,
 }
 
 impl InputSink for LazySink {
+    fn set_clipboard(&mut self, text: String) {
+        if let Some(clipboard) = &self.clipboard {
+            clipboard.set(text);
+        }
+    }
+
     fn apply(&mut self, event: InputEvent) {
         if self.open.is_none() && !self.failed {
             match self.screen.sink(self.escs.as_ref()) {
@@ -262,6 +274,8 @@ struct Shared {
     gate: Arc<Gate>,
     /// Logins in progress on each invitation ([`Login`]).
     logins: Mutex<HashMap<String, u32>>,
+    /// The sharer's clipboard (X11 only), shared while the helper has control.
+    clipboard: Option<Arc<SharedClipboard>>,
 }
 
 /// A login in progress on an invitation, from the helper's hello to its proof or its end.
@@ -545,6 +559,11 @@ pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
         Some(path) => Screen::Clip(path.clone()),
         None => Screen::X11(args.display.clone()),
     };
+    if let Screen::X11(Some(display)) = &screen {
+        // The window and the clipboard open the display DISPLAY names.
+        // SAFETY: no thread has started yet; nothing reads the environment concurrently.
+        unsafe { std::env::set_var("DISPLAY", display) };
+    }
     // Open the screen once, up front, so a bad clip or display is reported before anyone
     // connects; each session opens its own only once the sharer said Yes.
     screen.source()?;
@@ -570,6 +589,7 @@ pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
         sessions: args.sessions,
         continue_every: Duration::from_secs(args.continue_every.max(1)),
         continue_timeout: Duration::from_secs(args.continue_timeout.max(1)),
+        share_clipboard: !args.no_clipboard,
     };
     match front {
         Front::Console => {
@@ -600,6 +620,7 @@ struct Serving {
     sessions: Option<u32>,
     continue_every: Duration,
     continue_timeout: Duration,
+    share_clipboard: bool,
 }
 
 impl Serving {
@@ -612,6 +633,19 @@ impl Serving {
             .iter()
             .filter(|r| r.state == State::Open)
             .count();
+        let clipboard = match &self.screen {
+            Screen::X11(_) => match SharedClipboard::start(self.share_clipboard) {
+                Ok(clipboard) => {
+                    front.notice(Notice::Clipboard(self.share_clipboard));
+                    Some(Arc::new(clipboard))
+                }
+                Err(e) => {
+                    eprintln!("Copy and paste will not be shared: {e:#}.");
+                    None
+                }
+            },
+            Screen::Clip(_) => None,
+        };
         let shared = Arc::new(Shared {
             store: Mutex::new(self.store),
             active: Mutex::new(None),
@@ -624,6 +658,7 @@ impl Serving {
             continue_timeout: self.continue_timeout,
             gate: Arc::default(),
             logins: Mutex::default(),
+            clipboard,
         });
         if let Screen::X11(display) = &shared.screen {
             // The sharer's Esc on their own keyboard ends control at once, whatever the helper
@@ -745,6 +780,13 @@ fn admit(shared: &Shared, incoming: beckon_engine::net::Incoming) -> Option<Admi
 
 /// Acts on what the sharer said.
 fn answer(shared: &Shared, reply: Reply) {
+    // With or without a helper connected.
+    if let (Reply::ShareClipboard(on), Some(clipboard)) = (&reply, &shared.clipboard) {
+        clipboard.set_enabled(*on);
+        let said = if *on { "shared" } else { "kept private" };
+        shared.audit(None, "copy and paste", said);
+        return;
+    }
     let mut active = shared.active();
     let Some(active) = active.as_mut() else {
         if matches!(&reply, Reply::Line(l) if !l.trim().is_empty())
@@ -799,8 +841,8 @@ fn answer(shared: &Shared, reply: Reply) {
             SharerDecision::Chat(text)
         }
         Reply::StopControl => SharerDecision::Esc,
+        Reply::ShareClipboard(_) | Reply::Line(_) => return,
         Reply::Disconnect | Reply::Quit => SharerDecision::Disconnect,
-        Reply::Line(_) => return,
     };
     // The session may have ended meanwhile: then nothing waits for the decision.
     let _ = active.decisions.send(decision);
@@ -823,6 +865,7 @@ async fn serve_connection(
     let sink = LazySink {
         screen: shared.screen.clone(),
         escs: shared.escs.get().cloned(),
+        clipboard: shared.clipboard.clone(),
         open: None,
         failed: false,
     };
@@ -922,9 +965,18 @@ async fn serve_connection(
             }
             AgentEvent::ControlStarted => {
                 log("control granted", "");
+                if let Some(clipboard) = &shared.clipboard {
+                    let decisions = decisions_tx.clone();
+                    clipboard.watch(move |text| {
+                        let _ = decisions.send(SharerDecision::Clipboard(text));
+                    });
+                }
                 status(Status::Controlling(helper.clone()));
             }
             AgentEvent::ControlEnded { by } => {
+                if let Some(clipboard) = &shared.clipboard {
+                    clipboard.unwatch();
+                }
                 log("control ended", &format!("by the {by:?}").to_lowercase());
                 // A request the helper withdrew no longer needs an answer.
                 shared.withdraw(number, Question::Control);
@@ -948,6 +1000,9 @@ async fn serve_connection(
                 log("sharing stopped", "Continue sharing? unanswered");
             }
             AgentEvent::Closed(reason) => {
+                if let Some(clipboard) = &shared.clipboard {
+                    clipboard.unwatch();
+                }
                 closed = true;
                 let said = if let CloseReason::Refused(_) = reason {
                     log("refused", &reason.to_string());

@@ -78,6 +78,8 @@ struct SharerWindow {
     chat: Vec<(String, String)>,
     draft: String,
     info: Option<String>,
+    /// Whether the clipboard is shared, when it can be.
+    clipboard: Option<bool>,
 }
 
 impl SharerWindow {
@@ -91,6 +93,7 @@ impl SharerWindow {
             chat: Vec::new(),
             draft: String::new(),
             info: None,
+            clipboard: None,
         }
     }
 
@@ -109,6 +112,7 @@ impl SharerWindow {
                 Notice::Status(status) => self.status = status,
                 Notice::Chat { from, text } => self.chat.push((from, text)),
                 Notice::Info(text) => self.info = Some(text),
+                Notice::Clipboard(on) => self.clipboard = Some(on),
                 Notice::Stopped => stop = true,
             }
         }
@@ -157,6 +161,15 @@ impl SharerWindow {
                 self.reply(Reply::Disconnect);
             }
         });
+        if let Some(on) = &mut self.clipboard {
+            let shared = ui
+                .checkbox(on, "Share copy and paste while the helper has control")
+                .changed();
+            if shared {
+                let on = *on;
+                self.reply(Reply::ShareClipboard(on));
+            }
+        }
     }
 
     /// The message field, at the foot of the window.

@@ -368,7 +368,10 @@ pub fn session(data: &[u8]) {
         agent.handle_input(now, AgentInput::Tick { rtt_us: None });
         while let Some(output) = agent.poll_output() {
             match output {
-                AgentOutput::Capture | AgentOutput::SendUpdate(_) | AgentOutput::Apply(_) => {
+                AgentOutput::Capture
+                | AgentOutput::SendUpdate(_)
+                | AgentOutput::Apply(_)
+                | AgentOutput::SetClipboard(_) => {
                     panic!("{output:?} without the sharer's Yes")
                 }
                 AgentOutput::Event(AgentEvent::ViewingStarted | AgentEvent::ControlStarted) => {

@@ -205,10 +205,47 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
         );
     }
 
+    // Copy and paste both ways while in control: what the helper copies reaches the sharer's
+    // clipboard, what the sharer copies reaches the helper's; Ctrl+V is the sharer's key.
+    let copy = |x: &Xvfb, text: &str| {
+        let set = format!("printf %s '{text}' | xclip -selection clipboard >/dev/null 2>&1");
+        x.run("sh", &["-c", &set]);
+    };
+    let pasted = |x: &Xvfb| {
+        let out = std::process::Command::new("xclip")
+            .args(["-selection", "clipboard", "-o"])
+            .env("DISPLAY", &x.display)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    copy(&grace, "copied by Grace");
+    wait_until("the helper's copy on the sharer's clipboard", || {
+        pasted(&ada) == "copied by Grace"
+    });
+    copy(&ada, "copied by Ada");
+    wait_until("the sharer's copy on the helper's clipboard", || {
+        pasted(&grace) == "copied by Ada"
+    });
+    grace.run("xdotool", &["key", "ctrl+v"]);
+    wait_until("Ctrl+V on the sharer's screen", || {
+        xev.text()
+            .lines()
+            .any(|line| line.contains("state 0x4,") && line.contains("(keysym 0x76, v)"))
+    });
+
     // Esc gives control back and is not sent; typing afterwards reaches nothing.
     grace.run("xdotool", &["key", "Escape"]);
     viewer.wait_for("ControlEnded(Helper)");
     said.wait_for("Control ended.");
+    // Control over: nothing more is copied across (the session goes on).
+    copy(&grace, "after control");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        pasted(&ada),
+        "copied by Ada",
+        "the clipboard passed without control"
+    );
     grace.run("xdotool", &["type", "--delay", "20", "not sent"]);
     grace.run("xdotool", &["key", "Return"]);
 

@@ -63,6 +63,8 @@ pub enum ToWindow {
     ControlEnded(Party),
     /// A chat message from the sharer.
     Chat(String),
+    /// The sharer copied this text while the helper has control.
+    Clipboard(String),
     /// Link figures over the last second.
     Stats {
         /// Kilobits a second of screen updates.
@@ -211,6 +213,7 @@ async fn run(
             ViewerEvent::ControlDenied => send(ToWindow::ControlDenied),
             ViewerEvent::ControlEnded { by, .. } => send(ToWindow::ControlEnded(by)),
             ViewerEvent::Chat { text } => send(ToWindow::Chat(text)),
+            ViewerEvent::Clipboard { text } => send(ToWindow::Clipboard(text)),
             ViewerEvent::Closed(r) => reason = Some(closed(&r)),
             _ => {}
         }

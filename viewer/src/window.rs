@@ -202,6 +202,65 @@ impl Dialog {
     }
 }
 
+/// The helper's clipboard, shared with the sharer while in control: what the helper copies
+/// goes (looked at twice a second, and on Ctrl+V), what the sharer copied comes here, and is
+/// not sent back.
+struct Clipboard {
+    system: Option<arboard::Clipboard>,
+    /// The text last sent or received.
+    last: Option<String>,
+    checked: Instant,
+}
+
+impl Clipboard {
+    const POLL: Duration = Duration::from_millis(500);
+
+    fn open() -> Clipboard {
+        let system = arboard::Clipboard::new()
+            .map_err(|e| eprintln!("Copy and paste will not be shared: {e}."))
+            .ok();
+        Clipboard {
+            system,
+            last: None,
+            checked: Instant::now(),
+        }
+    }
+
+    /// Control starts: what was copied before stays private until the helper pastes it.
+    fn start(&mut self) {
+        self.last = self.system.as_mut().and_then(|c| c.get_text().ok());
+    }
+
+    /// The sharer copied `text`.
+    fn put(&mut self, text: String) {
+        if let Some(system) = &mut self.system
+            && let Err(e) = system.set_text(text.as_str())
+        {
+            eprintln!("Could not put the sharer's text on the clipboard: {e}.");
+        }
+        self.last = Some(text);
+    }
+
+    /// `text` when it is not what the sharer has already.
+    fn changed(&mut self, text: String) -> Option<String> {
+        if self.last.as_ref() == Some(&text) {
+            return None;
+        }
+        self.last = Some(text.clone());
+        Some(text)
+    }
+
+    /// What the helper copied since the last look, at most twice a second.
+    fn poll(&mut self) -> Option<String> {
+        if self.checked.elapsed() < Self::POLL {
+            return None;
+        }
+        self.checked = Instant::now();
+        let text = self.system.as_mut()?.get_text().ok()?;
+        self.changed(text)
+    }
+}
+
 /// Where the session stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Standing {
@@ -248,6 +307,8 @@ struct Session {
     drawn: (u64, Option<Instant>, Option<Instant>),
     /// Buttons held down on the sharer's screen, to release on leaving control.
     held: Vec<u8>,
+    /// The helper's clipboard, shared with the sharer while in control.
+    clipboard: Clipboard,
 }
 
 impl Session {
@@ -273,6 +334,7 @@ impl Session {
             drawn: (0, None, None),
             traffic: (0.0, 0),
             held: Vec::new(),
+            clipboard: Clipboard::open(),
         }
     }
 
@@ -323,6 +385,7 @@ impl Session {
             // The session's events also go to standard error, as a transcript.
             match &message {
                 ToWindow::Pixels { .. }
+                | ToWindow::Clipboard(_)
                 | ToWindow::Stats { .. }
                 | ToWindow::CursorShape(_)
                 | ToWindow::CursorMoved { .. } => {}
@@ -353,6 +416,7 @@ impl Session {
                 ToWindow::CursorMoved { at, visible } => self.cursor_at = Some((at, visible)),
                 ToWindow::ControlGranted => {
                     self.standing = Standing::Controlling;
+                    self.clipboard.start();
                     self.notice = Some("You now have control. Press Esc to give it back.".into());
                 }
                 ToWindow::ControlDenied => {
@@ -367,6 +431,7 @@ impl Session {
                         Party::Sharer => format!("{} took control back.", self.sharer()),
                     });
                 }
+                ToWindow::Clipboard(text) => self.clipboard.put(text),
                 ToWindow::Chat(text) => {
                     self.chat.push((self.invitation.from.clone(), text));
                     if !self.chat_open {
@@ -658,6 +723,10 @@ impl Session {
                 y.clamp(0.0, size.1 as f32 - 1.0) as u32,
             )
         };
+        if let Some(text) = self.clipboard.poll() {
+            self.link.act(HelperAction::Clipboard(text));
+        }
+        ui.ctx().request_repaint_after(Clipboard::POLL);
         let events = ui.input(|i| i.events.clone());
         let hovered = response.hovered() || response.dragged();
         let mut sent = Vec::new();
@@ -733,7 +802,16 @@ impl Session {
                 // egui turns Ctrl+C, Ctrl+X and Ctrl+V into these: they are the sharer's keys.
                 egui::Event::Copy => sent.extend(keys::ctrl(Key::C)),
                 egui::Event::Cut => sent.extend(keys::ctrl(Key::X)),
-                egui::Event::Paste(_) => sent.extend(keys::ctrl(Key::V)),
+                // The helper's text first, so the Ctrl+V after it pastes it.
+                egui::Event::Paste(text) => {
+                    if let Some(text) = self.clipboard.changed(text) {
+                        for event in sent.drain(..) {
+                            self.link.act(HelperAction::Input(event));
+                        }
+                        self.link.act(HelperAction::Clipboard(text));
+                    }
+                    sent.extend(keys::ctrl(Key::V));
+                }
                 _ => {}
             }
         }

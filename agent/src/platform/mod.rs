@@ -7,4 +7,5 @@
 //! (ScreenCaptureKit and `CGEvent`) would be further modules implementing the same two traits;
 //! none of them can be built or tested on this project's Linux machines yet.
 
+pub mod clipboard;
 pub mod x11;

@@ -8,6 +8,7 @@ use rand_core::SeedableRng;
 
 use crate::pipeline::PipelineError;
 use crate::session::auth::{AgentLogin, confirmation};
+use crate::session::clipboard::{self, Assembly};
 use crate::session::{CloseReason, Due, Liveness, Secret, Ticket, TicketState, Timers};
 use crate::stream::{Capture, OutgoingUpdate, ScreenSender, SenderOutput, StreamConfig};
 use crate::wire::message::PROTOCOL_VERSION;
@@ -44,6 +45,9 @@ pub enum SharerDecision {
     Disconnect,
     /// The sharer sent a chat message.
     Chat(String),
+    /// The sharer's clipboard holds this text now: it goes to the helper only while they have
+    /// control (the application decides whether the clipboard is shared at all).
+    Clipboard(String),
     /// Yes or No to "Continue sharing your screen with `<helper>`?"
     ContinueSharing(bool),
     /// Another helper already has the sharer's attention: a helper who just proved the password
@@ -145,6 +149,9 @@ pub enum AgentOutput {
     Capture,
     /// Apply this input to the sharer's computer (only ever while the helper has control).
     Apply(InputEvent),
+    /// The helper, who has control, copied this text: put it on the sharer's clipboard, in
+    /// order with the input around it (a Ctrl+V after it pastes it).
+    SetClipboard(String),
     /// Tell the application.
     Event(AgentEvent),
 }
@@ -188,6 +195,8 @@ pub struct AgentSession {
     screen: ScreenSender,
     /// A capture was asked for and not yet handed in.
     capture_asked: bool,
+    /// The helper's clipboard text, part by part.
+    clipboard: Assembly,
     out: VecDeque<AgentOutput>,
 }
 
@@ -216,6 +225,7 @@ impl AgentSession {
             continuing: Continue::Off,
             screen: ScreenSender::new(config.stream),
             capture_asked: false,
+            clipboard: Assembly::default(),
             out: VecDeque::new(),
         }
     }
@@ -507,6 +517,13 @@ impl AgentSession {
             }
             // Input that arrives without control (before the Yes, after an Esc) is dropped.
             (S::AwaitingConsent | S::Viewing | S::ControlRequested, Message::Input(_)) => {}
+            (S::Controlling, Message::Clipboard { part, more }) => {
+                if let Some(text) = self.clipboard.add(&part, more) {
+                    self.out.push_back(AgentOutput::SetClipboard(text));
+                }
+            }
+            // Like input: nothing of the helper's clipboard without control.
+            (S::AwaitingConsent | S::Viewing | S::ControlRequested, Message::Clipboard { .. }) => {}
             (S::Viewing | S::ControlRequested | S::Controlling, Message::Chat { text }) => {
                 let text = crate::wire::text::plain(&text, false);
                 self.event(AgentEvent::Chat { text })
@@ -549,6 +566,7 @@ impl AgentSession {
             (S::AwaitingConsent, SharerDecision::Busy) => self.refuse(Refusal::InUse),
             (S::ControlRequested, SharerDecision::AllowControl(true)) => {
                 self.state = S::Controlling;
+                self.clipboard.clear();
                 self.send(Message::ControlGranted {
                     request: self.request,
                 });
@@ -571,6 +589,11 @@ impl AgentSession {
             }
             (S::Viewing | S::ControlRequested | S::Controlling, SharerDecision::Chat(text)) => {
                 self.send(Message::Chat { text })
+            }
+            (S::Controlling, SharerDecision::Clipboard(text)) => {
+                for part in clipboard::parts(&text) {
+                    self.send(part);
+                }
             }
             // Decisions that no longer apply (a late Yes, Esc without control) change nothing.
             _ => {}
@@ -599,6 +622,7 @@ pub(crate) fn name(message: &Message) -> &'static str {
         Message::CursorShape { .. } => "cursor shape",
         Message::CursorMoved { .. } => "cursor position",
         Message::Chat { .. } => "chat",
+        Message::Clipboard { .. } => "clipboard",
         Message::Ping => "ping",
         Message::Bye { .. } => "goodbye",
     }

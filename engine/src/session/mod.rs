@@ -38,6 +38,7 @@
 
 mod agent;
 pub mod auth;
+mod clipboard;
 mod viewer;
 
 pub use agent::{

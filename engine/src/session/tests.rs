@@ -674,6 +674,8 @@ enum Step {
     Input,
     HelperChat,
     SharerChat,
+    HelperClipboard,
+    SharerClipboard,
     Wait(u64),
 }
 
@@ -688,6 +690,8 @@ fn step_strategy() -> impl Strategy<Value = Step> {
         Just(Step::Input),
         Just(Step::HelperChat),
         Just(Step::SharerChat),
+        Just(Step::HelperClipboard),
+        Just(Step::SharerClipboard),
         (0u64..50_000).prop_map(Step::Wait),
     ]
 }
@@ -733,6 +737,9 @@ proptest! {
                     }
                     p.sharer(SharerDecision::Chat("s".into()));
                 }
+                // The harness asserts neither clipboard passes without control.
+                Step::HelperClipboard => p.helper(HelperAction::Clipboard("h".into())),
+                Step::SharerClipboard => p.sharer(SharerDecision::Clipboard("s".into())),
                 Step::Wait(us) => p.run(us),
             }
         }
@@ -749,6 +756,60 @@ proptest! {
             prop_assert_eq!(agent_controls, viewer_controls, "agent {:?}, viewer {:?}", p.agent.state(), p.viewer.state());
         }
     }
+}
+
+/// The clipboard passes both ways only while the helper has control, a long text in parts; a
+/// hostile viewer's clipboard without control is dropped like its input.
+#[test]
+fn the_clipboard_passes_only_while_the_helper_has_control() {
+    let clipboards = |p: &Pair| {
+        let agent = p.log.clipboard.iter().cloned();
+        let viewer = p.log.viewer.iter().filter_map(|e| match e {
+            ViewerEvent::Clipboard { text } => Some(text.clone()),
+            _ => None,
+        });
+        (agent.collect::<Vec<_>>(), viewer.collect::<Vec<_>>())
+    };
+    let mut p = Pair::viewing();
+    p.helper(HelperAction::Clipboard("too early".into()));
+    p.sharer(SharerDecision::Clipboard("too early".into()));
+    let sneaked = Message::Clipboard {
+        part: "sneaked".into(),
+        more: false,
+    };
+    p.agent
+        .handle_input(p.now, AgentInput::Received(sneaked.clone()));
+    p.run(100_000);
+    assert_eq!(clipboards(&p), (vec![], vec![]));
+
+    p.helper(HelperAction::RequestControl);
+    p.run(100_000);
+    p.sharer(SharerDecision::AllowControl(true));
+    p.run(100_000);
+    let long = "ls -l /var/log\n".repeat(3000);
+    p.helper(HelperAction::Clipboard(long.clone()));
+    p.sharer(SharerDecision::Clipboard("from Ada".into()));
+    p.run(300_000);
+    let parts = p
+        .log
+        .messages_to_agent
+        .iter()
+        .filter(|m| matches!(m, Message::Clipboard { .. }))
+        .count();
+    assert!(parts >= 3, "{parts} parts");
+    assert_eq!(
+        clipboards(&p),
+        (vec![long.clone()], vec!["from Ada".into()])
+    );
+
+    // The sharer's Esc: nothing more either way.
+    p.sharer(SharerDecision::Esc);
+    p.run(100_000);
+    p.helper(HelperAction::Clipboard("too late".into()));
+    p.sharer(SharerDecision::Clipboard("too late".into()));
+    p.agent.handle_input(p.now, AgentInput::Received(sneaked));
+    p.run(100_000);
+    assert_eq!(clipboards(&p), (vec![long], vec!["from Ada".into()]));
 }
 
 /// "Continue sharing?" comes every `continue_every_us` of viewing; a Yes puts it off that long

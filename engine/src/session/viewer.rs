@@ -9,6 +9,7 @@ use rand_core::SeedableRng;
 use crate::frame::Frame;
 use crate::session::agent::name;
 use crate::session::auth::{Answer, ViewerLogin, verify_confirmation};
+use crate::session::clipboard::{self, Assembly};
 use crate::session::{CloseReason, Due, InvitationRef, Liveness, Secret, Timers};
 use crate::stream::{CursorPicture, ScreenChange, ScreenEvent, ScreenReceiver};
 use crate::wire::message::PROTOCOL_VERSION;
@@ -43,6 +44,8 @@ pub enum HelperAction {
     Input(InputEvent),
     /// A chat message.
     Chat(String),
+    /// The helper's clipboard holds this text now (sent only while they have control).
+    Clipboard(String),
     /// The Disconnect button.
     Disconnect,
 }
@@ -101,6 +104,12 @@ pub enum ViewerEvent {
         /// The text.
         text: String,
     },
+    /// The sharer copied this text while the helper has control: put it on the helper's
+    /// clipboard.
+    Clipboard {
+        /// The text.
+        text: String,
+    },
     /// The session is over.
     Closed(CloseReason),
 }
@@ -131,6 +140,8 @@ pub struct ViewerSession {
     timers: Timers,
     live: Liveness,
     screen: ScreenReceiver,
+    /// The sharer's clipboard text, part by part.
+    clipboard: Assembly,
     out: VecDeque<ViewerOutput>,
 }
 
@@ -160,6 +171,7 @@ impl ViewerSession {
             timers,
             live: Liveness::new(now_us),
             screen: ScreenReceiver::new(),
+            clipboard: Assembly::default(),
             out: VecDeque::new(),
         };
         session.send(Message::Hello {
@@ -333,6 +345,7 @@ impl ViewerSession {
                 if request == self.request =>
             {
                 self.state = S::Controlling;
+                self.clipboard.clear();
                 self.event(ViewerEvent::ControlGranted);
             }
             (S::ControlRequested, Message::ControlDenied { request })
@@ -358,6 +371,13 @@ impl ViewerSession {
                 let text = crate::wire::text::plain(&text, false);
                 self.event(ViewerEvent::Chat { text })
             }
+            (S::Controlling, Message::Clipboard { part, more }) => {
+                if let Some(text) = self.clipboard.add(&part, more) {
+                    self.event(ViewerEvent::Clipboard { text });
+                }
+            }
+            // Parts sent before control ended here.
+            (S::Viewing | S::ControlRequested, Message::Clipboard { .. }) => {}
             (
                 S::Viewing | S::ControlRequested | S::Controlling,
                 cursor @ (Message::CursorShape { .. } | Message::CursorMoved { .. }),
@@ -396,6 +416,11 @@ impl ViewerSession {
             (S::Controlling, HelperAction::Input(event)) => self.send(Message::Input(event)),
             (S::Viewing | S::ControlRequested | S::Controlling, HelperAction::Chat(text)) => {
                 self.send(Message::Chat { text })
+            }
+            (S::Controlling, HelperAction::Clipboard(text)) => {
+                for part in clipboard::parts(&text) {
+                    self.send(part);
+                }
             }
             // Input without control, and actions that no longer apply, send nothing.
             _ => {}

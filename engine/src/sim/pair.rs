@@ -84,6 +84,8 @@ pub(crate) struct Log {
     pub(crate) agent: Vec<AgentEvent>,
     pub(crate) viewer: Vec<ViewerEvent>,
     pub(crate) applied: Vec<InputEvent>,
+    /// What the helper's clipboard put on the sharer's.
+    pub(crate) clipboard: Vec<String>,
     pub(crate) captures: usize,
     pub(crate) sent: Vec<SentUpdate>,
     pub(crate) shown: Vec<Shown>,
@@ -227,6 +229,13 @@ impl Pair {
     fn agent_output(&mut self, output: AgentOutput) {
         match output {
             AgentOutput::Send(m) => {
+                if matches!(m, Message::Clipboard { .. }) {
+                    assert_eq!(
+                        self.agent.state(),
+                        &AgentState::Controlling,
+                        "the sharer's clipboard left without control"
+                    );
+                }
                 self.log.messages_to_viewer.push(m.clone());
                 self.net.send_control(self.now, 0, m.encode().unwrap());
             }
@@ -264,6 +273,14 @@ impl Pair {
                     "input applied without control"
                 );
                 self.log.applied.push(event);
+            }
+            AgentOutput::SetClipboard(text) => {
+                assert_eq!(
+                    self.agent.state(),
+                    &AgentState::Controlling,
+                    "the helper's clipboard taken without control"
+                );
+                self.log.clipboard.push(text);
             }
             AgentOutput::Event(e) => self.log.agent.push(e),
         }

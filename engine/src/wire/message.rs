@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Version of the session protocol, sent in the hello.
-pub const PROTOCOL_VERSION: u16 = 4;
+pub const PROTOCOL_VERSION: u16 = 5;
 /// Largest encoded message.
 pub const MAX_MESSAGE: usize = 16 * 1024;
 /// Longest key-exchange message or proof (OPAQUE's answer is 320 bytes).
@@ -18,6 +18,10 @@ pub const MAX_KEY_EXCHANGE: usize = 512;
 pub const MAX_CHAT: usize = 4096;
 /// Longest name or invitation id, in bytes of UTF-8.
 pub const MAX_NAME: usize = 128;
+/// Longest part of a clipboard's text, in bytes of UTF-8.
+pub const MAX_CLIPBOARD_PART: usize = 12 * 1024;
+/// Longest clipboard text shared, in bytes of UTF-8 (in parts).
+pub const MAX_CLIPBOARD: usize = 1 << 20;
 /// Widest and tallest cursor picture.
 pub const MAX_CURSOR: u16 = 256;
 
@@ -175,6 +179,14 @@ pub enum Message {
         /// The text.
         text: String,
     },
+    /// Either way, only while the helper has control: a part of the text on the clipboard
+    /// (at most [`MAX_CLIPBOARD_PART`] bytes); `more` when parts of the same text follow.
+    Clipboard {
+        /// The part.
+        part: String,
+        /// Whether parts follow.
+        more: bool,
+    },
     /// Either way: keeps the connection alive.
     Ping,
     /// Either way: the session ends.
@@ -266,6 +278,9 @@ impl Message {
             }
             Message::Confirm { mac } => bound("confirmation", mac.len(), MAX_KEY_EXCHANGE),
             Message::Chat { text } => bound("chat message", text.len(), MAX_CHAT),
+            Message::Clipboard { part, .. } => {
+                bound("clipboard part", part.len(), MAX_CLIPBOARD_PART)
+            }
             Message::CursorShape {
                 width,
                 height,

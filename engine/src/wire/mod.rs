@@ -20,5 +20,7 @@ pub mod update;
 crate::internal_mod!(varint);
 
 pub use framing::{Deframer, FramingError};
-pub use message::{InputEvent, Message, MessageError, Party, Refusal};
+pub use message::{
+    InputEvent, MAX_CLIPBOARD, MAX_CLIPBOARD_PART, Message, MessageError, Party, Refusal,
+};
 pub use update::{Update, WireError};

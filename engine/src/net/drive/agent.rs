@@ -21,6 +21,12 @@ pub trait InputSink: Send {
     /// Applies one input event (the session core only ever passes input while the helper has
     /// control).
     fn apply(&mut self, event: InputEvent);
+
+    /// Puts the helper's copied text on the sharer's clipboard (only while the helper has
+    /// control, in order with the input). By default the clipboard is not shared.
+    fn set_clipboard(&mut self, text: String) {
+        let _ = text;
+    }
 }
 
 /// A sharer that never grants control has no input to apply.
@@ -206,6 +212,7 @@ impl<S: FrameSource + Send, K: InputSink> Agent<S, K> {
                 AgentOutput::SendUpdate(update) => self.send_update(update),
                 AgentOutput::Capture => self.capture(),
                 AgentOutput::Apply(event) => self.sink.apply(event),
+                AgentOutput::SetClipboard(text) => self.sink.set_clipboard(text),
                 AgentOutput::Event(event) => closed = closed.or(self.tell(event)),
             }
         }
