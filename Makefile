@@ -1,6 +1,7 @@
 # Beckon: two commands do all the set-up on a fresh Debian 12 machine.
 #   make demo   the main job: a live remote-assistance session (see below)
 #   make test   fmt check, clippy -D warnings, every test
+#   make package  the .deb packages of the agent and the viewer, in target/debian/
 # make deps is called first by both; it installs only what is missing.
 
 SHELL := /bin/bash
@@ -12,11 +13,12 @@ CLIPS := $(wildcard corpus/*.bgra.zst)
 DEB_PACKAGES := build-essential pkg-config nasm libdav1d-dev \
 	python3 python3-aiosmtpd procps zstd ffmpeg less iproute2 nftables \
 	xvfb x11-utils x11-xserver-utils xdotool xclip openbox xterm dillo feh \
+	xdg-utils libfile-mimeinfo-perl desktop-file-utils shared-mime-info dpkg-dev \
 	fonts-dejavu-core lomiri-wallpapers-20.04 \
 	libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 \
 	mesa-vulkan-drivers libvulkan1 libegl1 libgl1-mesa-dri
 
-.PHONY: deps demo corpus-report bench-report test bench fuzz fmt clippy check-toolchain
+.PHONY: deps demo corpus-report bench-report test bench fuzz fmt clippy check-toolchain package
 
 deps: check-toolchain
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -28,8 +30,14 @@ deps: check-toolchain
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
+# cargo-deb makes the packages (make package, and the package test of make test): one version,
+# pinned.
+CARGO_DEB_VERSION := 3.8.0
+
 check-toolchain:
 	@command -v $(CARGO) >/dev/null || { echo "make: cargo is missing: install Rust stable (rustup) first"; exit 1; }
+	@$(CARGO) deb --version 2>/dev/null | grep -q ' $(CARGO_DEB_VERSION)$$' || \
+		$(CARGO) install cargo-deb --locked --version $(CARGO_DEB_VERSION)
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
 
@@ -81,6 +89,16 @@ test: deps
 	$(CARGO) build --workspace --locked  # the binaries the end-to-end tests run
 	$(CARGO) test --workspace --locked
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
+
+# The .deb packages, from a release build: stripped binaries, desktop entries, the invitation
+# file type, icons, man pages and shell completions (written by the programs themselves).
+package: deps
+	$(CARGO) build --release --locked -p beckon-agent -p beckon-viewer
+	./target/release/beckon-agent assets target/release/assets
+	./target/release/beckon-viewer assets target/release/assets
+	$(CARGO) deb --no-build --strip -p beckon-agent
+	$(CARGO) deb --no-build --strip -p beckon-viewer
+	@ls -l target/debian/*.deb
 
 bench: deps
 	$(CARGO) bench -p beckon-benches

@@ -93,6 +93,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the man page and shell completions into DIR (for the packages).
+    #[command(hide = true)]
+    Assets {
+        /// Where to write them.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -416,9 +422,13 @@ fn run() -> Result<()> {
     beckon_engine::logging::init("agent", cli.verbose);
     let config = mail::config_path(cli.config.as_deref());
     let smtp = |flags: &mail::SmtpSettings| flags.resolve(config.as_deref(), cli.config.is_some());
-    // These two need no store.
+    // These need no store.
     match &cli.command {
         Command::Probe { target } => return doctor::send_probe(*target),
+        Command::Assets { dir } => {
+            use clap::CommandFactory;
+            return write_assets(Cli::command(), dir);
+        }
         Command::Doctor(args) => {
             if doctor::doctor(args, &smtp(&args.smtp)?)? {
                 return Ok(());
@@ -429,7 +439,7 @@ fn run() -> Result<()> {
     }
     let store = Store::open(&data_dir(cli.data_dir.as_deref())?)?;
     match &cli.command {
-        Command::Probe { .. } | Command::Doctor(_) => Ok(()),
+        Command::Probe { .. } | Command::Doctor(_) | Command::Assets { .. } => Ok(()),
         Command::Invite(args) => invite(&store, args, &smtp(&args.smtp)?),
         Command::Helpers { json } => {
             let helpers = store.helpers()?;
@@ -509,6 +519,25 @@ fn run() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Writes the man pages (one for each command) and the bash, zsh and fish completions of `command` into `dir` (the
+/// packages install them).
+fn write_assets(mut command: clap::Command, dir: &std::path::Path) -> Result<()> {
+    use clap_complete::Shell;
+    std::fs::create_dir_all(dir)?;
+    let name = command.get_name().to_string();
+    clap_mangen::generate_to(command.clone(), dir)?;
+    for (shell, file) in [
+        (Shell::Bash, name.clone()),
+        (Shell::Zsh, format!("_{name}")),
+        (Shell::Fish, format!("{name}.fish")),
+    ] {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command, &name, &mut script);
+        std::fs::write(dir.join(file), script)?;
+    }
+    Ok(())
 }
 
 /// Writes `text` and a line break to standard output: an error, not a panic, when the reader

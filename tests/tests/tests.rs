@@ -8,6 +8,7 @@ mod corpus;
 mod doctor;
 mod hostile;
 mod mail;
+mod package;
 mod share;
 mod stream;
 mod viewer;

@@ -13,6 +13,9 @@ use beckon_engine::net::{Connection, Endpoint, NetError, connect};
 /// When the file cannot be read or the text is no invitation.
 pub fn read_invitation(arg: &str) -> Result<Invitation> {
     let arg = arg.trim();
+    // A file manager may hand the file over as a `file://` URL.
+    let local = arg.strip_prefix("file://").map(percent_decoded);
+    let arg = local.as_deref().unwrap_or(arg);
     let path = PathBuf::from(arg);
     let text = if !arg.starts_with("beckon:") && path.exists() {
         std::fs::read_to_string(&path).with_context(|| format!("reading invitation {arg}"))?
@@ -20,6 +23,40 @@ pub fn read_invitation(arg: &str) -> Result<Invitation> {
         arg.to_string()
     };
     Ok(Invitation::parse(&text)?)
+}
+
+/// `text` with its `%XX` escapes decoded (a URL's path).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+#[test]
+fn file_urls_are_paths() {
+    assert_eq!(
+        percent_decoded("/home/ada/My%20help.beckon"),
+        "/home/ada/My help.beckon"
+    );
+    assert_eq!(percent_decoded("/tmp/100%"), "/tmp/100%");
 }
 
 /// Connects to the first of the invitation's addresses that answers with the invitation's

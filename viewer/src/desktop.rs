@@ -8,33 +8,25 @@ use anyhow::{Context, Result};
 /// The invitation file type (the e-mail attachment's type too).
 pub const MIME_TYPE: &str = "application/x-beckon-invitation";
 
-/// The `.desktop` entry for `exe`.
-fn entry(exe: &Path) -> String {
-    format!(
-        "[Desktop Entry]\n\
-         Type=Application\n\
-         Name=Beckon Viewer\n\
-         GenericName=Remote assistance\n\
-         Comment=Help someone who invited you: see their screen, chat, take control\n\
-         Exec=\"{}\" %f\n\
-         Terminal=false\n\
-         Categories=Network;RemoteAccess;\n\
-         MimeType={MIME_TYPE};\n",
-        exe.display()
-    )
-}
+/// The packages' entry (`packaging/`), which runs the installed `beckon-viewer`.
+const ENTRY: &str = include_str!("../../packaging/beckon-viewer.desktop");
 
-/// The shared-mime-info package declaring `*.beckon`.
-fn mime_package() -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <mime-info xmlns=\"http://www.freedesktop.org/standards/shared-mime-info\">\n  \
-         <mime-type type=\"{MIME_TYPE}\">\n    \
-         <comment>Beckon invitation</comment>\n    \
-         <glob pattern=\"*.beckon\"/>\n  \
-         </mime-type>\n\
-         </mime-info>\n"
-    )
+/// The shared-mime-info package declaring `*.beckon`, as the packages install it.
+const MIME_PACKAGE: &str = include_str!("../../packaging/beckon.xml");
+
+/// The `.desktop` entry for `exe`: the packages' one, run from where `exe` is. The path is
+/// quoted only when it must be (some launchers refuse a quoted one).
+fn entry(exe: &Path) -> String {
+    let path = exe.display().to_string();
+    let plain = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c));
+    let exec = if plain {
+        path
+    } else {
+        format!("\"{}\"", path.replace('\\', "\\\\").replace('"', "\\\""))
+    };
+    ENTRY.replace("Exec=beckon-viewer ", &format!("Exec={exec} "))
 }
 
 /// Writes the entry and the file type, then refreshes the desktop's caches when their tools
@@ -53,7 +45,7 @@ pub fn install() -> Result<()> {
     std::fs::write(&desktop, entry(&exe))
         .with_context(|| format!("writing {}", desktop.display()))?;
     let package = packages.join("beckon.xml");
-    std::fs::write(&package, mime_package())
+    std::fs::write(&package, MIME_PACKAGE)
         .with_context(|| format!("writing {}", package.display()))?;
     println!("Wrote {} and {}.", desktop.display(), package.display());
     let refresh: [(&str, Vec<std::ffi::OsString>); 3] = [
@@ -85,8 +77,15 @@ mod tests {
     #[test]
     fn the_entry_opens_invitations_with_this_viewer() {
         let text = entry(Path::new("/opt/beckon/beckon-viewer"));
-        assert!(text.contains("Exec=\"/opt/beckon/beckon-viewer\" %f\n"));
-        assert!(text.contains("MimeType=application/x-beckon-invitation;\n"));
-        assert!(mime_package().contains("<glob pattern=\"*.beckon\"/>"));
+        assert!(
+            text.contains("Exec=/opt/beckon/beckon-viewer %u\n"),
+            "{text}"
+        );
+        let spaced = entry(Path::new("/home/ada/my tools/beckon-viewer"));
+        assert!(spaced.contains("Exec=\"/home/ada/my tools/beckon-viewer\" %u\n"));
+        assert!(
+            text.contains("MimeType=application/x-beckon-invitation;x-scheme-handler/beckon;\n")
+        );
+        assert!(MIME_PACKAGE.contains("<glob pattern=\"*.beckon\"/>"));
     }
 }
