@@ -140,6 +140,10 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
         }
     }
     let (ox, oy) = corner.unwrap();
+    assert!(
+        !viewer.text().contains("shown fitted"),
+        "a smaller screen shows at 1:1"
+    );
     screenshot(&grace, HELPER, "viewer-2-viewing");
 
     // Take Control, in the toolbar; the sharer says Yes on the console.
@@ -270,6 +274,109 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
     );
     let log = audit_log(&scratch);
     assert!(log.contains("control ended"), "{log}");
+}
+
+/// The helper's form as a newcomer meets it: the `beckon:` code pasted (Ctrl+V, Shift+Insert,
+/// a middle click), a wrong password turned away back to the form with the reason, Try again
+/// connects in the same window; the name given is remembered for the next time. The sharer's
+/// screen, larger than the window, starts fitted.
+#[test]
+fn the_helper_pastes_the_code_is_turned_away_tries_again_and_is_remembered() {
+    use beckon_engine::invite::Invitation;
+    let scratch = Scratch::new("viewer-form");
+    let mut ada = Xvfb::start(1600, 1000);
+    ada.start_window_manager();
+    let args = ["--console", "--yes", "--sessions", "4"];
+    let (mut agent, said, file, _) = sharer(&mut ada, &scratch, "+10+20", &args, |_| None);
+    let code = |file: &std::path::Path| {
+        Invitation::from_toml(&std::fs::read_to_string(file).unwrap())
+            .unwrap()
+            .to_string_form()
+    };
+    let mut grace = Xvfb::start(HELPER.0, HELPER.1);
+    grace.start_window_manager();
+    let state = format!("XDG_STATE_HOME={}", scratch.path().join("grace").display());
+    let viewer_path = binary("beckon-viewer");
+    let viewer_path = viewer_path.to_str().unwrap();
+    let copy = |x: &Xvfb, selection: &str, text: &str| {
+        let set = format!("printf %s '{text}' | xclip -selection {selection} >/dev/null 2>&1");
+        x.run("sh", &["-c", &set]);
+    };
+    let key = |x: &Xvfb, keys: &[&str]| {
+        x.run("xdotool", &[&["key", "--delay", "80"][..], keys].concat());
+    };
+    let window = |x: &Xvfb| {
+        let found = x.run(
+            "timeout",
+            &[
+                "20",
+                "xdotool",
+                "search",
+                "--sync",
+                "--name",
+                "Beckon: helping",
+            ],
+        );
+        // The first frames are drawn and the invitation field has the focus.
+        std::thread::sleep(Duration::from_millis(1500));
+        String::from_utf8(found).unwrap().trim().to_string()
+    };
+
+    // Ctrl+V pastes the code; a wrong password; the form again, with the reason.
+    let first = grace.spawn_followed(
+        std::path::Path::new("/usr/bin/env"),
+        &[&state, viewer_path, "--name", "Grace"],
+    );
+    let shown = window(&grace);
+    copy(&grace, "clipboard", &code(&file));
+    key(&grace, &["ctrl+v"]);
+    std::thread::sleep(Duration::from_millis(500));
+    grace.run(
+        "xdotool",
+        &["type", "--delay", "20", "Not-The-Password-99!"],
+    );
+    key(&grace, &["Return"]);
+    first.wait_for("rong password (4 attempts left)");
+    std::thread::sleep(Duration::from_millis(800));
+    screenshot(&grace, HELPER, "viewer-6-turned-away");
+    // Try again, in the same window: the password field has the focus again, and Shift+Insert
+    // pastes into it.
+    copy(&grace, "clipboard", crate::share::PASSWORD);
+    key(&grace, &["shift+Insert", "Return"]);
+    first.wait_for("Viewing");
+    said.wait_for("Grace is connecting");
+    first.wait_for("larger than the window: shown fitted");
+    // Disconnect, in the toolbar, then close the window.
+    grace.run(
+        "xdotool",
+        &["mousemove", "--window", &shown, "146", "12", "click", "1"],
+    );
+    said.wait_for("Session over: the helper disconnected.");
+    grace.run("xdotool", &["windowclose", &shown]);
+
+    // The next time, no --name: the form has Grace's name. A middle click on the invitation
+    // field pastes another code from the selection.
+    let second = scratch.path().join("second.beckon");
+    let address = Invitation::from_toml(&std::fs::read_to_string(&file).unwrap())
+        .unwrap()
+        .addresses[0]
+        .to_string();
+    crate::share::invite_at(&scratch.path().join("data"), &second, &address);
+    let next = grace.spawn_followed(std::path::Path::new("/usr/bin/env"), &[&state, viewer_path]);
+    window(&grace);
+    copy(&grace, "primary", &code(&second));
+    grace.run("xdotool", &["mousemove", "330", "87", "click", "2"]);
+    std::thread::sleep(Duration::from_millis(500));
+    grace.run(
+        "xdotool",
+        &["type", "--delay", "20", crate::share::PASSWORD],
+    );
+    key(&grace, &["Return"]);
+    next.wait_for("Viewing");
+    wait_until("Grace's name, remembered", || {
+        said.text().matches("Grace is connecting").count() == 2
+    });
+    let _ = agent.0.kill();
 }
 
 /// `make demo` on a fresh clone: its build line builds every program the demo starts (a

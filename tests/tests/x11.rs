@@ -209,7 +209,7 @@ fn draw_point(display: &str, x: i16, y: i16) {
 use crate::share::PASSWORD;
 
 /// A sharer on the Xvfb: an xterm at `xterm_at` writing what is typed into `typed.txt`, an
-/// invitation, and `beckon-agent share --x11 --sessions 1 ARGS`; `answer` may reply to each
+/// invitation, and `beckon-agent share --x11 --sessions 1 ARGS` (ARGS may give --sessions); `answer` may reply to each
 /// line the agent writes, on its standard input. Returns the agent, its lines, the invitation
 /// and the xterm's file.
 pub fn sharer(
@@ -266,7 +266,12 @@ pub fn sharer(
     let mut agent = program("beckon-agent")
         .arg("--data-dir")
         .arg(&data)
-        .args(["share", "--x11", "--display", &x.display, "--sessions", "1"])
+        .args(["share", "--x11", "--display", &x.display])
+        .args(if args.contains(&"--sessions") {
+            &[][..]
+        } else {
+            &["--sessions", "1"]
+        })
         .args(args)
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))

@@ -42,9 +42,9 @@ struct Cli {
     command: Option<Command>,
     /// The invitation to open in the window (a file, or the beckon: string).
     invitation: Option<String>,
-    /// Your name, as the sharer will see it.
-    #[arg(long, default_value = "Helper")]
-    name: String,
+    /// Your name, as the sharer will see it (default: the one you gave last time).
+    #[arg(long)]
+    name: Option<String>,
     /// Register the viewer with the desktop (a .desktop entry and the invitation file type),
     /// so a file manager opens invitations with it, and exit.
     #[arg(long)]

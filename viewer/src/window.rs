@@ -31,7 +31,7 @@ pub const TITLE: &str = "Beckon: helping";
 ///
 /// # Errors
 /// When the window cannot be shown (no display, no graphics).
-pub fn run(invitation: Option<String>, name: String) -> Result<()> {
+pub fn run(invitation: Option<String>, name: Option<String>) -> Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title(TITLE)
@@ -46,7 +46,8 @@ pub fn run(invitation: Option<String>, name: String) -> Result<()> {
         options,
         Box::new(move |cc| {
             let mut dialog = Dialog {
-                name,
+                name: name.or_else(remembered_name).unwrap_or_default(),
+                focus_source: invitation.is_none(),
                 ..Dialog::default()
             };
             if let Some(text) = invitation {
@@ -58,6 +59,8 @@ pub fn run(invitation: Option<String>, name: String) -> Result<()> {
                 .ok_or("the window has no wgpu renderer")?;
             Ok(Box::new(ViewerWindow {
                 stage: Stage::Dialog(Box::new(dialog)),
+                form: None,
+                clipboard: None,
                 render,
             }))
         }),
@@ -75,6 +78,10 @@ enum Stage {
 
 struct ViewerWindow {
     stage: Stage,
+    /// The form, kept while a session runs, to come back to if it is turned away.
+    form: Option<Box<Dialog>>,
+    /// For the form's pastes, opened at the first.
+    clipboard: Option<arboard::Clipboard>,
     render: egui_wgpu::RenderState,
 }
 
@@ -84,9 +91,33 @@ struct Dialog {
     source: String,
     invitation: Option<Result<Invitation, String>>,
     password: String,
+    show_password: bool,
     name: String,
+    /// Why the last try failed; the button then says Try again.
     error: Option<String>,
     focus_password: bool,
+    focus_source: bool,
+}
+
+/// Where the helper's name is remembered between runs.
+fn name_file() -> Option<std::path::PathBuf> {
+    Some(beckon_engine::dirs::state().ok()?.join("helper-name"))
+}
+
+/// The name the helper gave last time.
+pub fn remembered_name() -> Option<String> {
+    let name = std::fs::read_to_string(name_file()?).ok()?;
+    let name = name.trim();
+    (!name.is_empty() && name.len() <= 128).then(|| name.to_string())
+}
+
+fn remember_name(name: &str) {
+    if let Some(file) = name_file()
+        && let Some(dir) = file.parent()
+        && std::fs::create_dir_all(dir).is_ok()
+    {
+        let _ = std::fs::write(file, name);
+    }
 }
 
 impl Dialog {
@@ -111,6 +142,10 @@ impl Dialog {
                     .hint_text("path/to/invitation.beckon or beckon:…")
                     .desired_width(520.0),
             );
+            // Nothing opened yet: pasting the code is the first thing to do.
+            if std::mem::take(&mut self.focus_source) {
+                field.request_focus();
+            }
             if field.changed() {
                 self.set_source(text);
             }
@@ -156,9 +191,10 @@ impl Dialog {
                 ui.label("Password:");
                 let field = ui.add(
                     egui::TextEdit::singleline(&mut self.password)
-                        .password(true)
+                        .password(!self.show_password)
                         .desired_width(260.0),
                 );
+                ui.checkbox(&mut self.show_password, "Show");
                 // With the invitation read, the password is the next thing to type.
                 if std::mem::take(&mut self.focus_password) {
                     field.request_focus();
@@ -166,15 +202,24 @@ impl Dialog {
                 enter = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
                 ui.end_row();
                 ui.label("Your name:");
-                ui.add(egui::TextEdit::singleline(&mut self.name).desired_width(260.0));
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.name)
+                        .hint_text("as the sharer will see it")
+                        .desired_width(260.0),
+                );
                 ui.end_row();
             });
         ui.add_space(8.0);
         let can = ready.is_some() && !self.password.is_empty();
+        let label = if self.error.is_some() {
+            "Try again"
+        } else {
+            "Connect"
+        };
         let clicked = ui
             .add_enabled(
                 can,
-                egui::Button::new("Connect").min_size(egui::vec2(100.0, 28.0)),
+                egui::Button::new(label).min_size(egui::vec2(100.0, 28.0)),
             )
             .clicked();
         if (clicked || (enter && can))
@@ -189,7 +234,9 @@ impl Dialog {
                 let name = if self.name.trim().is_empty() {
                     "Helper".to_string()
                 } else {
-                    self.name.trim().to_string()
+                    let name = self.name.trim().to_string();
+                    remember_name(&name);
+                    name
                 };
                 start = Some((invitation, std::mem::take(&mut self.password), name));
             }
@@ -288,6 +335,9 @@ struct Session {
     closed: Option<String>,
     screen: Option<Screen>,
     fit: bool,
+    /// Whether the first picture has chosen between actual size and fit (fit when the sharer's
+    /// screen is larger than the room for it).
+    fit_chosen: bool,
     cursor: Option<(CursorPicture, egui::TextureHandle)>,
     cursor_at: Option<((u32, u32), bool)>,
     chat: Vec<(String, String)>,
@@ -321,6 +371,7 @@ impl Session {
             closed: None,
             screen: None,
             fit: false,
+            fit_chosen: false,
             cursor: None,
             cursor_at: None,
             chat: Vec::new(),
@@ -649,6 +700,13 @@ impl Session {
         };
         let ppp = ui.ctx().pixels_per_point();
         let natural = egui::vec2(screen.size.0 as f32, screen.size.1 as f32) / ppp;
+        if !std::mem::replace(&mut self.fit_chosen, true) {
+            let room = ui.available_size();
+            self.fit = natural.x > room.x || natural.y > room.y;
+            if self.fit {
+                eprintln!("The sharer's screen is larger than the window: shown fitted.");
+            }
+        }
         let (id, size) = if self.fit {
             let room = ui.available_size();
             let scale = (room.x / natural.x).min(room.y / natural.y).min(1.0);
@@ -821,7 +879,38 @@ impl Session {
     }
 }
 
+/// Shift+Insert pastes the clipboard in the form's fields, as in other X programs (egui-winit
+/// does it only on Windows; Ctrl+V, and a middle click for the selection, it does itself).
+fn shift_insert_pastes(raw: &mut egui::RawInput, clipboard: &mut Option<arboard::Clipboard>) {
+    let shift_insert = |event: &egui::Event| {
+        matches!(event, egui::Event::Key { key: Key::Insert, pressed: true, modifiers, .. }
+            if modifiers.shift_only())
+    };
+    if !raw.events.iter().any(shift_insert) {
+        return;
+    }
+    let text = match clipboard {
+        Some(c) => c.get_text().ok(),
+        None => arboard::Clipboard::new()
+            .ok()
+            .and_then(|c| clipboard.insert(c).get_text().ok()),
+    };
+    for event in &mut raw.events {
+        if shift_insert(event)
+            && let Some(text) = &text
+        {
+            *event = egui::Event::Paste(text.clone());
+        }
+    }
+}
+
 impl eframe::App for ViewerWindow {
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw: &mut egui::RawInput) {
+        if matches!(self.stage, Stage::Dialog(_)) {
+            shift_insert_pastes(raw, &mut self.clipboard);
+        }
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         match &mut self.stage {
@@ -833,11 +922,24 @@ impl eframe::App for ViewerWindow {
                     let link = crate::link::start(invitation.clone(), password, name, move || {
                         wake.request_repaint();
                     });
+                    self.form = Some(Box::new(std::mem::take(&mut **dialog)));
                     self.stage = Stage::Session(Box::new(Session::new(link, invitation)));
                 }
             }
             Stage::Session(session) => {
                 session.read(&ctx, &self.render);
+                // Turned away before seeing anything (a wrong password, a No, an expired
+                // invitation, no answer): back to the form, with the reason and Try again.
+                if let Some(reason) = &session.closed
+                    && matches!(session.standing, Standing::Connecting | Standing::Waiting)
+                {
+                    let mut form = self.form.take().unwrap_or_default();
+                    form.error = Some(reason.clone());
+                    form.focus_password = true;
+                    self.stage = Stage::Dialog(form);
+                    ctx.request_repaint();
+                    return;
+                }
                 egui::Panel::top("toolbar").show(ui, |ui| session.toolbar(ui));
                 if session.chat_open {
                     egui::Panel::right("chat")
