@@ -127,29 +127,35 @@ fn the_packages_install_run_open_invitations_and_come_off_again() {
     ]));
     assert_eq!(default.trim(), "beckon-viewer.desktop");
 
-    // A double click, as the desktop does it: xdg-open starts the installed viewer on it.
+    // A double click, as the desktop does it, and a beckon: link: xdg-open starts the
+    // installed viewer on each.
+    let code = std::fs::read_to_string(&file).unwrap();
+    let code = beckon_engine::invite::Invitation::from_toml(&code)
+        .unwrap()
+        .to_string_form();
     let mut x = Xvfb::start(800, 600);
-    x.spawn(
-        "sh",
-        &["-c", &format!("exec xdg-open '{}'", file.display())],
-    );
-    let window = String::from_utf8(x.run(
-        "timeout",
-        &[
+    for target in [file.display().to_string(), code] {
+        x.spawn("sh", &["-c", &format!("exec xdg-open '{target}'")]);
+        let search = [
             "20",
             "xdotool",
             "search",
             "--sync",
             "--name",
             "Beckon: helping",
-        ],
-    ))
-    .unwrap();
-    let window = window.lines().next().unwrap().trim().to_string();
-    let pid = String::from_utf8(x.run("xdotool", &["getwindowpid", &window])).unwrap();
-    let exe = std::fs::read_link(format!("/proc/{}/exe", pid.trim())).unwrap();
-    assert_eq!(exe, Path::new("/usr/bin/beckon-viewer"));
-    run(Command::new("kill").arg(pid.trim()));
+        ];
+        let window = String::from_utf8(x.run("timeout", &search)).unwrap();
+        let window = window.lines().next().unwrap().trim().to_string();
+        let pid = String::from_utf8(x.run("xdotool", &["getwindowpid", &window])).unwrap();
+        let pid = pid.trim().to_string();
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+        assert_eq!(exe, Path::new("/usr/bin/beckon-viewer"), "{target}");
+        run(Command::new("kill").arg(&pid));
+        // Gone before the next one is looked for.
+        crate::x11::wait_until("the viewer to close", || {
+            !Path::new(&format!("/proc/{pid}")).exists()
+        });
+    }
     drop(x);
     drop(_installed);
     for package in PACKAGES {
