@@ -427,7 +427,7 @@ fn run() -> Result<()> {
         Command::Probe { target } => return doctor::send_probe(*target),
         Command::Assets { dir } => {
             use clap::CommandFactory;
-            return write_assets(Cli::command(), dir);
+            return beckon_engine::assets::write(Cli::command(), dir).map_err(Into::into);
         }
         Command::Doctor(args) => {
             if doctor::doctor(args, &smtp(&args.smtp)?)? {
@@ -519,25 +519,6 @@ fn run() -> Result<()> {
             Ok(())
         }
     }
-}
-
-/// Writes the man pages (one for each command) and the bash, zsh and fish completions of `command` into `dir` (the
-/// packages install them).
-fn write_assets(mut command: clap::Command, dir: &std::path::Path) -> Result<()> {
-    use clap_complete::Shell;
-    std::fs::create_dir_all(dir)?;
-    let name = command.get_name().to_string();
-    clap_mangen::generate_to(command.clone(), dir)?;
-    for (shell, file) in [
-        (Shell::Bash, name.clone()),
-        (Shell::Zsh, format!("_{name}")),
-        (Shell::Fish, format!("{name}.fish")),
-    ] {
-        let mut script = Vec::new();
-        clap_complete::generate(shell, &mut command, &name, &mut script);
-        std::fs::write(dir.join(file), script)?;
-    }
-    Ok(())
 }
 
 /// Writes `text` and a line break to standard output: an error, not a panic, when the reader

@@ -46,6 +46,8 @@ macro_rules! internal_mod {
 }
 pub(crate) use internal_mod;
 
+#[cfg(feature = "assets")]
+pub mod assets;
 pub mod codec;
 pub mod corpus;
 pub mod diff;

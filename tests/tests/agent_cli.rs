@@ -129,6 +129,20 @@ fn invite_save_list_expire_resend_delete_and_log() {
     assert!(!db.windows(STRONG.len()).any(|w| w == STRONG.as_bytes()));
 }
 
+/// The password `invite --generate-password` showed in `said`, checked to be a strong one.
+fn generated_password(said: &str) -> &str {
+    let password = said
+        .split("Password (shown once): ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_else(|| panic!("no password shown: {said}"));
+    assert_eq!(
+        beckon_engine::invite::password::check(password, &[]),
+        Ok(())
+    );
+    password
+}
+
 #[test]
 fn the_string_form_and_a_generated_password() {
     let data = Scratch::new("agent-cli");
@@ -150,17 +164,7 @@ fn the_string_form_and_a_generated_password() {
     let invitation = Invitation::parse(line.trim()).unwrap();
     assert_eq!(invitation.expires - invitation.created, 1800);
     let stderr = text(&out.stderr);
-    let password = stderr
-        .split("Password (shown once): ")
-        .nth(1)
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap();
-    assert_eq!(
-        beckon_engine::invite::password::check(password, &[]),
-        Ok(())
-    );
+    let password = generated_password(&stderr);
     // Shown once: nowhere in the store or the listing.
     assert!(!text(&agent(&data, &["invitations"], "").stdout).contains(password));
 }
@@ -268,15 +272,7 @@ fn a_failed_delivery_still_shows_the_generated_password_and_listings_end_quietly
     let said = text(&out.stderr);
     assert!(!out.status.success(), "{said}");
     assert!(said.contains("was not delivered"), "{said}");
-    let password = said
-        .split("Password (shown once): ")
-        .nth(1)
-        .and_then(|rest| rest.lines().next())
-        .unwrap_or_else(|| panic!("no password shown: {said}"));
-    assert_eq!(
-        beckon_engine::invite::password::check(password, &[]),
-        Ok(())
-    );
+    generated_password(&said);
     assert_eq!(listed(&data)[0]["state"], "open");
 
     // --json for scripts: the invitation made, the address book, the doctor's findings.

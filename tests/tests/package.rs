@@ -136,16 +136,7 @@ fn the_packages_install_run_open_invitations_and_come_off_again() {
     let mut x = Xvfb::start(800, 600);
     for target in [file.display().to_string(), code] {
         x.spawn("sh", &["-c", &format!("exec xdg-open '{target}'")]);
-        let search = [
-            "20",
-            "xdotool",
-            "search",
-            "--sync",
-            "--name",
-            "Beckon: helping",
-        ];
-        let window = String::from_utf8(x.run("timeout", &search)).unwrap();
-        let window = window.lines().next().unwrap().trim().to_string();
+        let window = x.window("--name", "Beckon: helping");
         let pid = String::from_utf8(x.run("xdotool", &["getwindowpid", &window])).unwrap();
         let pid = pid.trim().to_string();
         let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();

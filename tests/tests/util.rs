@@ -153,6 +153,22 @@ impl Xvfb {
         panic!("no free X display");
     }
 
+    /// Waits (up to 20 s) until a window shows whose `--name` or `--class` (`by`) matches
+    /// `pattern`; the first one's id.
+    pub fn window(&self, by: &str, pattern: &str) -> String {
+        let search = [
+            "20",
+            "xdotool",
+            "search",
+            "--sync",
+            "--onlyvisible",
+            by,
+            pattern,
+        ];
+        let found = String::from_utf8(self.run("timeout", &search)).unwrap();
+        found.lines().next().unwrap_or_default().trim().to_string()
+    }
+
     /// Runs `program args` on this display, stopped with the server.
     pub fn spawn(&mut self, program: &str, args: &[&str]) {
         let child = std::process::Command::new(program)

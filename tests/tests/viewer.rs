@@ -77,18 +77,7 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
             "exec xev -event keyboard -geometry 200x100+260+180 >&2",
         ],
     );
-    ada.run(
-        "timeout",
-        &[
-            "20",
-            "xdotool",
-            "search",
-            "--sync",
-            "--onlyvisible",
-            "--name",
-            "Event Tester",
-        ],
-    );
+    ada.window("--name", "Event Tester");
     // The sharer's pointer out of the way, in the bottom-right corner.
     ada.run("xdotool", &["mousemove", "470", "310"]);
     screenshot(&ada, SHARER, "viewer-0-sharers-screen");
@@ -99,13 +88,7 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
         &binary("beckon-viewer"),
         &["--name", "Grace", file.to_str().unwrap()],
     );
-    let window = String::from_utf8(grace.run(
-        "xdotool",
-        &["search", "--sync", "--name", "Beckon: helping"],
-    ))
-    .unwrap()
-    .trim()
-    .to_string();
+    let window = grace.window("--name", "Beckon: helping");
     let click = |at: (u32, u32)| {
         let (x, y) = (at.0.to_string(), at.1.to_string());
         grace.run(
@@ -306,20 +289,10 @@ fn the_helper_pastes_the_code_is_turned_away_tries_again_and_is_remembered() {
         x.run("xdotool", &[&["key", "--delay", "80"][..], keys].concat());
     };
     let window = |x: &Xvfb| {
-        let found = x.run(
-            "timeout",
-            &[
-                "20",
-                "xdotool",
-                "search",
-                "--sync",
-                "--name",
-                "Beckon: helping",
-            ],
-        );
+        let found = x.window("--name", "Beckon: helping");
         // The first frames are drawn and the invitation field has the focus.
         std::thread::sleep(Duration::from_millis(1500));
-        String::from_utf8(found).unwrap().trim().to_string()
+        found
     };
 
     // Ctrl+V pastes the code; a wrong password; the form again, with the reason.

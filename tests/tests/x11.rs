@@ -241,18 +241,7 @@ pub fn sharer(
         ],
     );
     // Until the xterm shows (a window manager may still be starting).
-    x.run(
-        "timeout",
-        &[
-            "20",
-            "xdotool",
-            "search",
-            "--sync",
-            "--onlyvisible",
-            "--class",
-            "xterm",
-        ],
-    );
+    x.window("--class", "xterm");
     std::thread::sleep(Duration::from_millis(300));
     let port = std::net::UdpSocket::bind("127.0.0.1:0")
         .unwrap()
@@ -451,10 +440,7 @@ fn the_sharers_window_asks_allows_control_chats_and_disconnects_when_unanswered(
     x.start_window_manager();
     let args = ["--continue-every", "14", "--continue-timeout", "3"];
     let (mut agent, lines, file, typed) = sharer(&mut x, &scratch, "+500+300", &args, |_| None);
-    let window = String::from_utf8(x.run("xdotool", &["search", "--sync", "--name", TITLE]))
-        .unwrap()
-        .trim()
-        .to_string();
+    let window = x.window("--name", TITLE);
     // Clicks at a spot of the sharer's window (its own coordinates).
     let click = |x: &Xvfb, at: (u32, u32)| {
         let (cx, cy) = (at.0.to_string(), at.1.to_string());

@@ -305,25 +305,6 @@ async fn open(args: &OpenArgs) -> Result<()> {
     }
 }
 
-/// Writes the man pages (one for each command) and the bash, zsh and fish completions of `command` into `dir` (the
-/// packages install them).
-fn write_assets(mut command: clap::Command, dir: &std::path::Path) -> Result<()> {
-    use clap_complete::Shell;
-    std::fs::create_dir_all(dir)?;
-    let name = command.get_name().to_string();
-    clap_mangen::generate_to(command.clone(), dir)?;
-    for (shell, file) in [
-        (Shell::Bash, name.clone()),
-        (Shell::Zsh, format!("_{name}")),
-        (Shell::Fish, format!("{name}.fish")),
-    ] {
-        let mut script = Vec::new();
-        clap_complete::generate(shell, &mut command, &name, &mut script);
-        std::fs::write(dir.join(file), script)?;
-    }
-    Ok(())
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     beckon_engine::logging::init("viewer", cli.verbose);
@@ -331,7 +312,7 @@ fn main() -> ExitCode {
         _ if cli.install_desktop_entry => desktop::install(),
         Some(Command::Assets { dir }) => {
             use clap::CommandFactory;
-            write_assets(Cli::command(), dir)
+            beckon_engine::assets::write(Cli::command(), dir).map_err(Into::into)
         }
         None => window::run(cli.invitation.clone(), cli.name.clone()),
         Some(Command::Open(args)) => tokio::runtime::Builder::new_multi_thread()
