@@ -262,15 +262,18 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
 /// The helper's form as a newcomer meets it: the `beckon:` code pasted (Ctrl+V, Shift+Insert,
 /// a middle click), a wrong password turned away back to the form with the reason, Try again
 /// connects in the same window; the name given is remembered for the next time. The sharer's
-/// screen, larger than the window, starts fitted.
+/// screen, larger than the window, starts fitted. This sharer keeps the clipboard to itself.
 #[test]
 fn the_helper_pastes_the_code_is_turned_away_tries_again_and_is_remembered() {
     use beckon_engine::invite::Invitation;
     let scratch = Scratch::new("viewer-form");
     let mut ada = Xvfb::start(1600, 1000);
     ada.start_window_manager();
-    let args = ["--console", "--yes", "--sessions", "4"];
-    let (mut agent, said, file, _) = sharer(&mut ada, &scratch, "+10+20", &args, |_| None);
+    let args = ["--console", "--yes", "--sessions", "4", "--no-clipboard"];
+    let (mut agent, said, file, _) = sharer(&mut ada, &scratch, "+10+20", &args, |line| {
+        line.contains("would like to share control")
+            .then_some("y\n")
+    });
     let code = |file: &std::path::Path| {
         Invitation::from_toml(&std::fs::read_to_string(file).unwrap())
             .unwrap()
@@ -336,7 +339,7 @@ fn the_helper_pastes_the_code_is_turned_away_tries_again_and_is_remembered() {
         .to_string();
     crate::share::invite_at(&scratch.path().join("data"), &second, &address);
     let next = grace.spawn_followed(std::path::Path::new("/usr/bin/env"), &[&state, viewer_path]);
-    window(&grace);
+    let shown = window(&grace);
     copy(&grace, "primary", &code(&second));
     grace.run("xdotool", &["mousemove", "330", "87", "click", "2"]);
     std::thread::sleep(Duration::from_millis(500));
@@ -349,6 +352,21 @@ fn the_helper_pastes_the_code_is_turned_away_tries_again_and_is_remembered() {
     wait_until("Grace's name, remembered", || {
         said.text().matches("Grace is connecting").count() == 2
     });
+
+    // --no-clipboard: with control, what the helper copies stays on the helper's side.
+    grace.run(
+        "xdotool",
+        &["mousemove", "--window", &shown, "53", "12", "click", "1"],
+    );
+    next.wait_for("ControlGranted");
+    copy(&grace, "clipboard", "kept by Grace");
+    std::thread::sleep(Duration::from_millis(2000));
+    let out = std::process::Command::new("xclip")
+        .args(["-selection", "clipboard", "-o"])
+        .env("DISPLAY", &ada.display)
+        .output()
+        .unwrap();
+    assert_ne!(String::from_utf8_lossy(&out.stdout), "kept by Grace");
     let _ = agent.0.kill();
 }
 
