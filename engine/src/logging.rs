@@ -6,7 +6,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -62,19 +61,23 @@ pub fn init(program: &str, verbose: bool) -> Option<PathBuf> {
 
 /// Opens `DIR/PROGRAM.log` for appending, the sharer's alone, after rotating a long one.
 fn open(dir: &Path, program: &str) -> std::io::Result<(PathBuf, File)> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    // Elsewhere the user's profile folder is private already.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        folder.mode(0o700);
+        options.mode(0o600);
+    }
+    folder.create(dir)?;
     let path = dir.join(format!("{program}.log"));
     if std::fs::metadata(&path).is_ok_and(|m| m.len() >= ROTATE_AT) {
         std::fs::rename(&path, dir.join(format!("{program}.log.1")))?;
     }
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(&path)?;
+    let mut file = options.open(&path)?;
     writeln!(
         file,
         "-- {program} {} started, pid {}",
