@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Result;
 use x11rb::connection::RequestConnection;
 
-use crate::mail;
+use beckon_agent::mail;
 
 /// Options of `doctor`.
 #[derive(Debug, clap::Args)]

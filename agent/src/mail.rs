@@ -15,7 +15,15 @@
 //! ```
 //!
 //! The SMTP password comes from `BECKON_SMTP_PASSWORD`, or `password` in the file; it is never
-//! logged.
+//! logged. The sharer's window writes the `[smtp]` section from its settings form, keeping the
+//! file's other sections.
+//!
+//! The same file holds the sharer's policy (`[policy]`), which the window cannot change:
+//!
+//! ```toml
+//! [policy]
+//! max_expiry = "4h"          # the longest an invitation may stay valid (default 24h)
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,10 +35,10 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// How the SMTP connection is protected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Security {
     /// Plain connection upgraded with STARTTLS, which is required (port 587).
@@ -42,37 +50,99 @@ pub enum Security {
 }
 
 /// The `[smtp]` settings, from the file and the flags.
-#[derive(Clone, Debug, Default, Deserialize, clap::Args)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpSettings {
     /// SMTP server for --email.
     #[arg(id = "smtp-host", long = "smtp-host")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     /// SMTP port (default: 587 with starttls, 465 with tls, 25 with none).
     #[arg(id = "smtp-port", long = "smtp-port")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     /// starttls (default), tls or none.
     #[arg(id = "smtp-security", long = "smtp-security", value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub security: Option<Security>,
     /// SMTP user name (the password comes from BECKON_SMTP_PASSWORD).
     #[arg(id = "smtp-user", long = "smtp-user")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// The sender's address, e.g. "Ada <ada@example.org>".
     #[arg(id = "smtp-from", long = "smtp-from")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// An extra certificate authority (PEM) to trust for the SMTP server.
     #[arg(id = "smtp-ca", long = "smtp-ca")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ca_file: Option<PathBuf>,
     /// Only from the file (prefer BECKON_SMTP_PASSWORD).
     #[arg(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
 }
 
+/// What the sharer decided in advance, and no window can change.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// The longest an invitation may stay valid, as `30m`, `4h`, `2d`.
+    pub max_expiry: Option<String>,
+}
+
+/// `agent.toml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ConfigFile {
+pub struct Config {
+    /// `[smtp]`.
     #[serde(default)]
-    smtp: SmtpSettings,
+    pub smtp: SmtpSettings,
+    /// `[policy]`.
+    #[serde(default)]
+    pub policy: Policy,
+}
+
+impl Config {
+    /// Reads `file` (a missing file is the defaults, unless `named`: then it is an error). The
+    /// file and its folder must be the sharer's alone: it may hold the SMTP password.
+    ///
+    /// # Errors
+    /// When it cannot be read, is readable by others, or is not a valid `agent.toml`.
+    pub fn load(file: Option<&Path>, named: bool) -> Result<Config> {
+        let Some(path) = file.filter(|path| path.exists() || named) else {
+            return Ok(Config::default());
+        };
+        if let Some(dir) = path.parent().filter(|d| d.exists()) {
+            crate::private::dir(dir)?;
+        }
+        crate::private::file(path)?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid agent.toml", path.display()))
+    }
+}
+
+/// Writes `settings` as the `[smtp]` section of `file`, keeping its other sections; the file
+/// and its folder are made the sharer's alone.
+///
+/// # Errors
+/// When the file cannot be read or written.
+pub fn save_settings(file: &Path, settings: &SmtpSettings) -> Result<()> {
+    // Checked first: a file others can read is refused, not quietly filled with a password.
+    Config::load(Some(file), false)?;
+    let mut table = match std::fs::read_to_string(file) {
+        Ok(text) => toml::from_str::<toml::Table>(&text)
+            .with_context(|| format!("{} is not a valid agent.toml", file.display()))?,
+        Err(_) => toml::Table::new(),
+    };
+    let smtp = toml::Table::try_from(settings).context("writing the SMTP settings")?;
+    table.insert("smtp".into(), toml::Value::Table(smtp));
+    if let Some(dir) = file.parent() {
+        crate::private::dir(dir)?;
+    }
+    crate::private::write(file, toml::to_string(&table)?.as_bytes())
 }
 
 /// The configuration file: `--config`, else the XDG one.
@@ -86,21 +156,12 @@ pub fn config_path(flag: Option<&Path>) -> Option<PathBuf> {
 impl SmtpSettings {
     /// The flags over the file's `[smtp]` section (a missing file is no error unless named).
     pub fn resolve(&self, file: Option<&Path>, named: bool) -> Result<SmtpSettings> {
-        let from_file = match file {
-            Some(path) if path.exists() || named => {
-                if let Some(dir) = path.parent().filter(|d| d.exists()) {
-                    crate::private::dir(dir)?;
-                }
-                crate::private::file(path)?;
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                toml::from_str::<ConfigFile>(&text)
-                    .with_context(|| format!("{} is not a valid agent.toml", path.display()))?
-                    .smtp
-            }
-            _ => SmtpSettings::default(),
-        };
-        Ok(SmtpSettings {
+        Ok(self.over(Config::load(file, named)?.smtp))
+    }
+
+    /// These settings over `from_file`'s, with the password from `BECKON_SMTP_PASSWORD` first.
+    pub fn over(&self, from_file: SmtpSettings) -> SmtpSettings {
+        SmtpSettings {
             host: self.host.clone().or(from_file.host),
             port: self.port.or(from_file.port),
             security: self.security.or(from_file.security),
@@ -110,7 +171,7 @@ impl SmtpSettings {
             password: std::env::var("BECKON_SMTP_PASSWORD")
                 .ok()
                 .or(from_file.password),
-        })
+        }
     }
 }
 
@@ -164,6 +225,27 @@ pub fn message(invitation: &Invitation, from: &str, to: &str) -> Result<Message>
                 .singlepart(attachment),
         )
         .context("building the e-mail")
+}
+
+/// A short e-mail from the sender to themselves: whether the settings deliver (the window's
+/// "Send a test e-mail").
+pub fn test_message(settings: &SmtpSettings) -> Result<Message> {
+    let from = settings
+        .from
+        .as_deref()
+        .context("fill in your e-mail address first")?;
+    let mailbox: Mailbox = from
+        .parse()
+        .with_context(|| format!("{from:?} is not an e-mail address"))?;
+    Message::builder()
+        .from(mailbox.clone())
+        .to(mailbox)
+        .subject("Beckon test e-mail")
+        .singlepart(SinglePart::plain(
+            "Beckon can send e-mail with these settings: invitations will reach your helpers.\n"
+                .to_string(),
+        ))
+        .context("building the test e-mail")
 }
 
 /// Sends `message` with `settings`.
@@ -231,4 +313,29 @@ fn transport(settings: &SmtpSettings) -> Result<(SmtpTransport, String)> {
         _ => {}
     }
     Ok((transport.build(), host.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_settings_keep_the_policy_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("beckon-mail-{}", std::process::id()));
+        crate::private::dir(&dir).unwrap();
+        let file = dir.join("agent.toml");
+        crate::private::write(&file, b"[policy]\nmax_expiry = \"2h\"\n").unwrap();
+        let settings = SmtpSettings {
+            host: Some("smtp.example.org".into()),
+            port: Some(2525),
+            security: Some(Security::Tls),
+            from: Some("Ada <ada@example.org>".into()),
+            ..SmtpSettings::default()
+        };
+        save_settings(&file, &settings).unwrap();
+        let read = Config::load(Some(&file), true).unwrap();
+        assert_eq!(read.smtp, settings);
+        assert_eq!(read.policy.max_expiry.as_deref(), Some("2h"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

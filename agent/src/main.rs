@@ -4,10 +4,7 @@
 //! by id; `log` shows the audit log. Everything lives in the store (see [`store`]).
 
 mod doctor;
-mod mail;
-mod private;
 mod share;
-mod store;
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
@@ -15,14 +12,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use beckon_engine::invite::password;
 use beckon_engine::invite::when::{self, now};
-use beckon_engine::invite::{Invitation, password};
 use beckon_engine::session::Secret;
-use beckon_engine::session::auth::{Credential, StretchParams, stretch};
 use clap::{Args, Parser, Subcommand};
-use rand_core::{OsRng, RngCore};
+use rand_core::OsRng;
 
-use crate::store::{State, Store, data_dir};
+use beckon_agent::store::{State, Store, data_dir};
+use beckon_agent::{desk, mail};
 
 /// Beckon remote assistance: the sharer's side.
 #[derive(Debug, Parser)]
@@ -40,12 +37,16 @@ struct Cli {
     /// logged to ~/.local/state/beckon/agent.log.
     #[arg(long, short, global = true)]
     verbose: bool,
+    /// What to do; without one, the sharer's window opens.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open the sharer's window: ask for help, follow your invitations, and let your helper in
+    /// (the default).
+    Window(share::WindowArgs),
     /// Create an invitation for a helper.
     Invite(InviteArgs),
     /// List every invitation with its state.
@@ -112,9 +113,10 @@ struct InviteArgs {
     /// How long the invitation stays valid: 30m, 1h (the default, and the recommended most), 4h.
     #[arg(long, default_value = "1h")]
     expires: String,
-    /// The longest validity allowed.
-    #[arg(long, default_value = "24h")]
-    max_expiry: String,
+    /// The longest validity allowed (never more than `[policy] max_expiry` in agent.toml, 24h
+    /// when it is not set).
+    #[arg(long)]
+    max_expiry: Option<String>,
     /// Make a strong password and show it once.
     #[arg(long, conflicts_with = "password_stdin")]
     generate_password: bool,
@@ -149,26 +151,6 @@ struct InviteArgs {
     smtp: mail::SmtpSettings,
 }
 
-/// Parses `90s`, `30m`, `1h`, `2d`.
-fn parse_duration(text: &str) -> Result<u64> {
-    let text = text.trim();
-    let (number, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let n: u64 = number
-        .parse()
-        .with_context(|| format!("{text:?} is not a duration like 30m, 1h or 2d"))?;
-    let scale = match unit {
-        "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => bail!("{text:?} is not a duration like 30m, 1h or 2d"),
-    };
-    Ok(n * scale)
-}
-
 fn read_password(args: &InviteArgs, known: &[&str]) -> Result<(Secret<String>, bool)> {
     if args.generate_password {
         return Ok((password::generate(&mut OsRng), true));
@@ -196,73 +178,18 @@ fn read_password(args: &InviteArgs, known: &[&str]) -> Result<(Secret<String>, b
     Ok((Secret::new(password), false))
 }
 
-/// Delivers an invitation: `file:PATH`, `string`, `email:ADDRESS` or `eml:ADDRESS:PATH`.
-/// Returns the confirmation to show.
-fn deliver(
-    store: &Store,
-    invitation: &Invitation,
-    delivery: &str,
-    smtp: &mail::SmtpSettings,
-) -> Result<String> {
-    let confirmation = if let Some(path) = delivery.strip_prefix("file:") {
-        private::write(path.as_ref(), invitation.to_toml().as_bytes())?;
-        format!("Saved to {path}.")
-    } else if let Some(to) = delivery.strip_prefix("email:") {
-        let from = smtp
-            .from
-            .as_deref()
-            .context("no sender address: set [smtp] from in agent.toml or give --smtp-from")?;
-        mail::send(smtp, &mail::message(invitation, from, to)?)?;
-        store.remember_helper(to)?;
-        format!("E-mailed to {to}.")
-    } else if let Some(rest) = delivery.strip_prefix("eml:") {
-        let (to, path) = rest.split_once(':').context("a damaged delivery record")?;
-        let from = smtp
-            .from
-            .clone()
-            .unwrap_or_else(|| format!("{} <beckon@localhost>", invitation.from));
-        let message = mail::message(invitation, &from, to)?;
-        private::write(path.as_ref(), &message.formatted())?;
-        store.remember_helper(to)?;
-        format!("The e-mail to {to} is in {path}: send it with your mail program.")
-    } else {
-        "Paste the beckon: code into your chat with the helper.".to_string()
-    };
-    store.log(Some(&invitation.id), "sent", delivery)?;
-    Ok(confirmation)
-}
-
-/// This computer's addresses for an invitation: the one its default routes go out from (IPv4,
-/// then IPv6; found by connecting UDP sockets, which sends nothing), then loopback for a helper
-/// on this same computer.
-fn default_addresses(port: u16) -> Vec<SocketAddr> {
-    let outgoing = |bind: &str, probe: &str| {
-        let socket = std::net::UdpSocket::bind(bind).ok()?;
-        socket.connect(probe).ok()?;
-        let ip = socket.local_addr().ok()?.ip();
-        (!ip.is_unspecified() && !ip.is_loopback()).then_some(SocketAddr::new(ip, port))
-    };
-    // Documentation prefixes (RFC 5737, RFC 3849): routable in form, never used.
-    let mut addresses: Vec<SocketAddr> = [
-        outgoing("0.0.0.0:0", "192.0.2.1:9"),
-        outgoing("[::]:0", "[2001:db8::1]:9"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    addresses.push(SocketAddr::from(([127, 0, 0, 1], port)));
-    addresses
-}
-
-fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result<()> {
+fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings, policy: u64) -> Result<()> {
     if args.save.is_none() && args.email.is_none() && !args.string {
         bail!(
             "say how the invitation reaches the helper: --email ADDRESS (sent by e-mail), \
              --string (a code to paste into any chat program) or --save FILE (a file to pass on)"
         );
     }
-    let validity = parse_duration(&args.expires)?;
-    let max = parse_duration(&args.max_expiry)?;
+    let validity = desk::parse_duration(&args.expires)?;
+    let max = match &args.max_expiry {
+        Some(text) => desk::parse_duration(text)?.min(policy),
+        None => policy,
+    };
     if validity < 60 {
         bail!(
             "an invitation must stay valid for at least a minute (--expires {})",
@@ -271,47 +198,16 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result
     }
     if validity > max {
         bail!(
-            "--expires {} is longer than the {} allowed (raise it with --max-expiry)",
+            "--expires {} is longer than the {} allowed (--max-expiry, and [policy] max_expiry \
+             in agent.toml)",
             args.expires,
-            args.max_expiry
+            when::duration(max)
         );
     }
-    // The helper's viewer refuses what it could not show faithfully: say so before anything
-    // is made.
     beckon_engine::invite::check_text(&args.from, &args.message)
         .map_err(|e| anyhow::anyhow!("{e} (--from and --message)"))?;
     let known = [args.from.as_str(), args.message.as_str()];
     let (password, generated) = read_password(args, &known)?;
-    let stretch_params = StretchParams::generate(&mut OsRng);
-    // Only the credential is kept: it cannot log in, even from a copy of the store.
-    let credential =
-        Credential::register(&stretch(password.expose(), &stretch_params)?, &mut OsRng);
-    let identity = store.identity()?;
-    let mut id_bytes = [0u8; 9];
-    OsRng.fill_bytes(&mut id_bytes);
-    let id: String = id_bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()[..12]
-        .to_string();
-    let created = now();
-    let addresses = if args.addresses.is_empty() {
-        default_addresses(args.port)
-    } else {
-        args.addresses.clone()
-    };
-    let invitation = Invitation {
-        id: format!("{}-{}", &id[..6], &id[6..]),
-        from: args.from.clone(),
-        message: args.message.clone(),
-        created,
-        expires: created + validity,
-        stretch: stretch_params,
-        addresses,
-        fingerprint: identity.fingerprint(),
-    };
-    // Check it as a helper will read it, before anything is stored.
-    Invitation::parse(&invitation.to_toml()).context("the invitation would not be readable")?;
     let delivery = match (&args.save, &args.email, &args.eml) {
         (Some(path), _, _) => format!("file:{}", path.display()),
         (None, Some(to), eml) => {
@@ -323,7 +219,22 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result
         }
         (None, None, _) => "string".to_string(),
     };
-    store.add(&invitation, &credential, &delivery)?;
+    let invitation = desk::create(
+        store,
+        &desk::Request {
+            from: &args.from,
+            message: &args.message,
+            validity,
+            max_validity: max,
+            password: &password,
+            addresses: if args.addresses.is_empty() {
+                desk::default_addresses(args.port)
+            } else {
+                args.addresses.clone()
+            },
+            delivery: delivery.clone(),
+        },
+    )?;
     eprintln!(
         "Invitation {} created; it expires in {}, at {}.",
         invitation.id,
@@ -339,14 +250,14 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result
         let created = serde_json::json!({
             "id": invitation.id, "expires": invitation.expires,
             "expires_utc": when::utc(invitation.expires), "delivery": delivery,
-            "to": recipient(&delivery),
+            "to": desk::recipient(&delivery),
             "code": args.string.then(|| invitation.to_string_form()),
         });
         print_out(serde_json::to_string_pretty(&created)?)?;
     } else if args.string {
         print_out(invitation.to_string_form())?;
     }
-    let delivered = deliver(store, &invitation, &delivery, smtp).with_context(|| {
+    let delivered = desk::deliver(store, &invitation, &delivery, smtp).with_context(|| {
         format!(
             "invitation {id} is saved but was not delivered; fix the cause, then `beckon-agent \
              resend {id}`",
@@ -360,18 +271,6 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings) -> Result
     Ok(())
 }
 
-/// Who an invitation went to, from its delivery: the address it was e-mailed to, the file it
-/// was saved in, or `string`.
-fn recipient(delivery: &str) -> &str {
-    if let Some(to) = delivery.strip_prefix("email:") {
-        to
-    } else if let Some(rest) = delivery.strip_prefix("eml:") {
-        rest.split_once(':').map_or(rest, |(to, _)| to)
-    } else {
-        delivery.strip_prefix("file:").unwrap_or(delivery)
-    }
-}
-
 fn invitations(store: &Store, json: bool) -> Result<()> {
     let records = store.list()?;
     if json {
@@ -381,7 +280,8 @@ fn invitations(store: &Store, json: bool) -> Result<()> {
                 serde_json::json!({
                     "id": r.invitation.id, "from": r.invitation.from, "state": r.state.to_string(),
                     "created": r.invitation.created, "expires": r.invitation.expires,
-                    "attempts": r.attempts, "to": recipient(&r.delivery), "delivery": r.delivery,
+                    "attempts": r.attempts, "to": desk::recipient(&r.delivery), "delivery": r.delivery,
+                    "helper": r.helper,
                     "last_activity": r.last_activity,
                 })
             })
@@ -396,22 +296,23 @@ fn invitations(store: &Store, json: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<14} {:<8} {:>20} {:>20} {:>8} {:>20}  to",
-        "id", "state", "created", "expires", "attempts", "last activity"
+        "{:<14} {:<8} {:>20} {:>20} {:>8} {:>20}  {:<16} to",
+        "id", "state", "created", "expires", "attempts", "last activity", "helper"
     )?;
     let now = now();
     for r in records {
         let ago = |t: u64| when::relative(t, now);
         writeln!(
             out,
-            "{:<14} {:<8} {:>20} {:>20} {:>8} {:>20}  {}",
+            "{:<14} {:<8} {:>20} {:>20} {:>8} {:>20}  {:<16} {}",
             r.invitation.id,
             r.state,
             ago(r.invitation.created),
             ago(r.invitation.expires),
             r.attempts,
             ago(r.last_activity),
-            recipient(&r.delivery)
+            r.helper.as_deref().unwrap_or("-"),
+            desk::recipient(&r.delivery)
         )?;
     }
     Ok(())
@@ -421,9 +322,12 @@ fn run() -> Result<()> {
     let cli = Cli::parse();
     beckon_engine::logging::init("agent", cli.verbose);
     let config = mail::config_path(cli.config.as_deref());
+    let command = cli
+        .command
+        .unwrap_or(Command::Window(share::WindowArgs::default()));
     let smtp = |flags: &mail::SmtpSettings| flags.resolve(config.as_deref(), cli.config.is_some());
     // These need no store.
-    match &cli.command {
+    match &command {
         Command::Probe { target } => return doctor::send_probe(*target),
         Command::Assets { dir } => {
             use clap::CommandFactory;
@@ -437,10 +341,20 @@ fn run() -> Result<()> {
         }
         _ => {}
     }
-    let store = Store::open(&data_dir(cli.data_dir.as_deref())?)?;
-    match &cli.command {
-        Command::Probe { .. } | Command::Doctor(_) | Command::Assets { .. } => Ok(()),
-        Command::Invite(args) => invite(&store, args, &smtp(&args.smtp)?),
+    let data_dir = data_dir(cli.data_dir.as_deref())?;
+    if let Command::Window(args) = &command {
+        return share::window(data_dir, config, args);
+    }
+    let store = Store::open(&data_dir)?;
+    match &command {
+        Command::Probe { .. }
+        | Command::Doctor(_)
+        | Command::Assets { .. }
+        | Command::Window(_) => Ok(()),
+        Command::Invite(args) => {
+            let policy = mail::Config::load(config.as_deref(), cli.config.is_some())?.policy;
+            invite(&store, args, &smtp(&args.smtp)?, desk::max_expiry(&policy)?)
+        }
         Command::Helpers { json } => {
             let helpers = store.helpers()?;
             if *json {
@@ -490,7 +404,7 @@ fn run() -> Result<()> {
             if r.delivery == "string" {
                 print_out(r.invitation.to_string_form())?;
             }
-            let delivered = deliver(&store, &r.invitation, &r.delivery, &smtp(flags)?)?;
+            let delivered = desk::deliver(&store, &r.invitation, &r.delivery, &smtp(flags)?)?;
             store.log(Some(&r.invitation.id), "resent", &r.delivery)?;
             eprintln!("Invitation {} sent again. {delivered}", r.invitation.id);
             Ok(())
@@ -560,27 +474,5 @@ mod tests {
     fn the_command_line_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn default_addresses_end_with_loopback_and_use_the_port() {
-        let addresses = default_addresses(47_611);
-        assert_eq!(
-            addresses.last(),
-            Some(&SocketAddr::from(([127, 0, 0, 1], 47_611)))
-        );
-        assert!(addresses.iter().all(|a| a.port() == 47_611));
-        assert!(
-            addresses[..addresses.len() - 1]
-                .iter()
-                .all(|a| !a.ip().is_loopback())
-        );
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90s").unwrap(), 90);
-        assert_eq!(parse_duration("2h").unwrap(), 7200);
-        assert!(parse_duration("soon").is_err());
     }
 }

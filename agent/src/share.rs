@@ -33,8 +33,8 @@ use beckon_engine::{
 };
 use tokio::sync::mpsc;
 
-use crate::store::{State, Store};
 use beckon_agent::front::{FrontLink, Notice, Question, Reply, Status};
+use beckon_agent::store::{State, Store};
 use beckon_engine::invite::when::now;
 
 /// Options of `share`.
@@ -74,6 +74,68 @@ pub struct ShareArgs {
     /// goes to them and what they copy comes to you (text only; the window can turn it off).
     #[arg(long)]
     pub no_clipboard: bool,
+}
+
+/// Options of the sharer's window (`beckon-agent window`, or no command at all).
+#[derive(Debug, clap::Args)]
+pub struct WindowArgs {
+    /// The UDP address to wait for helpers on while an invitation is open; invitations made in
+    /// the window name it (or this computer's addresses, when it is 0.0.0.0).
+    #[arg(long, default_value = "0.0.0.0:47600")]
+    pub listen: SocketAddr,
+    /// The X display to share and show the window on (default: DISPLAY).
+    #[arg(long)]
+    pub display: Option<String>,
+}
+
+impl Default for WindowArgs {
+    fn default() -> WindowArgs {
+        WindowArgs {
+            listen: SocketAddr::from(([0, 0, 0, 0], 47600)),
+            display: None,
+        }
+    }
+}
+
+/// The sharer's window with the whole flow: serving starts whenever an invitation is open.
+pub fn window(data_dir: PathBuf, config: Option<PathBuf>, args: &WindowArgs) -> Result<()> {
+    let display = args
+        .display
+        .clone()
+        .or_else(|| std::env::var("DISPLAY").ok().filter(|d| !d.is_empty()))
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "the sharer's window needs a desktop (DISPLAY is not set); on a terminal, use \
+                 `beckon-agent invite` and `beckon-agent share --x11 --console`"
+            )
+        })?;
+    // SAFETY: no thread has started yet; nothing reads the environment concurrently.
+    unsafe { std::env::set_var("DISPLAY", &display) };
+    let screen = Screen::X11(Some(display.clone()));
+    screen.sink(None)?;
+    let places = beckon_agent::window::Places {
+        data_dir: data_dir.clone(),
+        config,
+        listen: args.listen,
+    };
+    let listen = args.listen;
+    let start = move |link: FrontLink, replies| {
+        let (screen, data_dir) = (screen.clone(), data_dir.clone());
+        std::thread::spawn(move || {
+            let serving = Serving {
+                store: Store::open(&data_dir)?,
+                screen,
+                yes: false,
+                listen,
+                sessions: None,
+                continue_every: Duration::from_secs(30 * 60),
+                continue_timeout: Duration::from_secs(5 * 60),
+                share_clipboard: true,
+            };
+            serving.run(link, replies)
+        })
+    };
+    beckon_agent::window::home(Some(&display), places, Box::new(start))
 }
 
 /// Input is printed, not applied: a clip cannot be controlled.
@@ -665,9 +727,14 @@ impl Serving {
             // does.
             let mut watch = EscWatch::connect(display.as_deref())?;
             let _ = shared.escs.set(watch.injected());
-            let shared = shared.clone();
+            // Serving may end before the sharer presses Esc again (the window stops it when no
+            // invitation is open): then the next Esc ends this thread.
+            let shared = Arc::downgrade(&shared);
             std::thread::spawn(move || {
                 while watch.wait().is_ok() {
+                    let Some(shared) = shared.upgrade() else {
+                        break;
+                    };
                     if let Some(active) = shared.active().as_ref() {
                         let _ = active.decisions.send(SharerDecision::Esc);
                     }

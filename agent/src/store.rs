@@ -75,6 +75,8 @@ pub struct Record {
     pub delivery: String,
     /// Last event, seconds since the Unix epoch.
     pub last_activity: u64,
+    /// The name the last helper who proved the password gave.
+    pub helper: Option<String>,
 }
 
 /// One line of the audit log.
@@ -235,7 +237,10 @@ impl Store {
     /// Every invitation, newest first, with expiry applied.
     pub fn list(&self) -> Result<Vec<Record>> {
         let mut stmt = self.db.prepare(
-            "SELECT text, state, credential, attempts, delivery, last_activity FROM invitations ORDER BY rowid DESC",
+            "SELECT text, state, credential, attempts, delivery, last_activity,
+                (SELECT detail FROM audit WHERE audit.invitation = invitations.id
+                    AND event = 'consent asked' ORDER BY seq DESC LIMIT 1)
+             FROM invitations ORDER BY rowid DESC",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -245,12 +250,13 @@ impl Store {
                 r.get::<_, u32>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, u64>(5)?,
+                r.get::<_, Option<String>>(6)?,
             ))
         })?;
         let now = now();
         let mut out = Vec::new();
         for row in rows {
-            let (text, state, credential, attempts, delivery, last_activity) = row?;
+            let (text, state, credential, attempts, delivery, last_activity, helper) = row?;
             let invitation =
                 Invitation::from_toml(&text).context("a stored invitation does not parse")?;
             let mut state = State::parse(&state);
@@ -269,6 +275,7 @@ impl Store {
                 attempts,
                 delivery,
                 last_activity,
+                helper,
             });
         }
         Ok(out)

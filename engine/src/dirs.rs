@@ -52,3 +52,31 @@ pub fn state() -> Result<PathBuf, NoHome> {
 pub fn user_data() -> Result<PathBuf, NoHome> {
     Ok(BaseDirs::new().ok_or(NoHome)?.data_dir().to_path_buf())
 }
+
+/// The user's home folder.
+///
+/// # Errors
+/// When there is no home directory.
+pub fn home() -> Result<PathBuf, NoHome> {
+    Ok(BaseDirs::new().ok_or(NoHome)?.home_dir().to_path_buf())
+}
+
+/// The user's Documents folder (`XDG_DOCUMENTS_DIR`), when they have one that exists.
+///
+/// # Errors
+/// When there is none.
+pub fn documents() -> Result<PathBuf, NoHome> {
+    existing(directories::UserDirs::new().and_then(|u| u.document_dir().map(PathBuf::from)))
+}
+
+/// The user's Desktop folder (`XDG_DESKTOP_DIR`), when they have one that exists.
+///
+/// # Errors
+/// When there is none.
+pub fn desktop() -> Result<PathBuf, NoHome> {
+    existing(directories::UserDirs::new().and_then(|u| u.desktop_dir().map(PathBuf::from)))
+}
+
+fn existing(dir: Option<PathBuf>) -> Result<PathBuf, NoHome> {
+    dir.filter(|d| d.is_dir()).ok_or(NoHome)
+}

@@ -194,7 +194,7 @@ fn weak_passwords_and_nonsense_get_clear_reasons() {
                 "48h",
             ],
             "",
-            "longer than the 24h allowed",
+            "longer than the 1 day allowed",
         ),
         (
             &[
@@ -222,6 +222,35 @@ fn weak_passwords_and_nonsense_get_clear_reasons() {
         assert!(!out.status.success(), "{args:?} succeeded");
         assert!(
             text(&out.stderr).contains(expected),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    // The sharer's policy caps the validity; no flag raises it.
+    let config = data.path().join("agent.toml");
+    crate::util::write_private(&config, "[policy]\nmax_expiry = \"30m\"\n");
+    let config = config.to_str().unwrap();
+    for expires in [
+        &["--expires", "1h"][..],
+        &["--expires", "1h", "--max-expiry", "48h"],
+    ] {
+        let args = [
+            &[
+                "--config",
+                config,
+                "invite",
+                "--from",
+                "Ada",
+                "--password-stdin",
+                "--string",
+            ][..],
+            expires,
+        ]
+        .concat();
+        let out = agent(&data, &args, &format!("{STRONG}\n"));
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            text(&out.stderr).contains("longer than the 30 minutes allowed"),
             "{args:?}: {}",
             text(&out.stderr)
         );

@@ -12,7 +12,7 @@ use beckon_engine::invite::Invitation;
 use crate::util::{Scratch, program, repo, run_with_stdin, write_private};
 
 const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
-const SMTP_PASSWORD: &str = "smtp-Secret-7731";
+pub(crate) const SMTP_PASSWORD: &str = "smtp-Secret-7731";
 
 fn pem(label: &str, der: &[u8]) -> String {
     use base64::Engine;
@@ -29,14 +29,14 @@ fn pem(label: &str, der: &[u8]) -> String {
 }
 
 /// The SMTP server, stopped (its stdin closed, then killed) on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     out: PathBuf,
     port: u16,
 }
 
 impl Server {
-    fn start(scratch: &Scratch, mode: &str) -> Server {
+    pub(crate) fn start(scratch: &Scratch, mode: &str) -> Server {
         let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
         let (cert_pem, key_pem) = (
             scratch.path().join("cert.pem"),
@@ -75,7 +75,7 @@ impl Server {
     }
 
     /// The `n`th message received (1-based), waiting for it a while.
-    fn received(&self, n: usize) -> serde_json::Value {
+    pub(crate) fn received(&self, n: usize) -> serde_json::Value {
         let path = self.out.join(format!("{n}.json"));
         let deadline = Instant::now() + Duration::from_secs(10);
         while !path.exists() {
@@ -113,7 +113,7 @@ impl Drop for Server {
     }
 }
 
-fn config(scratch: &Scratch, server: &Server, security: &str) -> PathBuf {
+pub(crate) fn config(scratch: &Scratch, server: &Server, security: &str) -> PathBuf {
     let path = scratch.path().join("agent.toml");
     write_private(
         &path,

@@ -357,7 +357,7 @@ fn invitation_id(file: &std::path::Path) -> String {
 }
 
 /// Opens `file` with `password`, expecting a refusal; returns what the viewer said.
-fn refused(file: &std::path::Path, password: &str, scratch: &Scratch) -> String {
+pub(crate) fn refused(file: &std::path::Path, password: &str, scratch: &Scratch) -> String {
     let out = open(file, password, &scratch.path().join("never.png"), 10);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!out.status.success(), "admitted: {stderr}");

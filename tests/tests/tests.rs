@@ -10,6 +10,7 @@ mod hostile;
 mod mail;
 mod package;
 mod share;
+mod sharer_window;
 mod stream;
 mod viewer;
 mod x11;

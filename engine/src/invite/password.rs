@@ -60,13 +60,7 @@ pub fn check(password: &str, known: &[&str]) -> Result<(), WeakPassword> {
     if !password.chars().any(|c| !c.is_alphanumeric()) {
         return Err(WeakPassword::MissingClass("special character"));
     }
-    // Whole inputs and each of their words: "Ada Lovelace" makes "lovelace" a known word.
-    let words: Vec<String> = known
-        .iter()
-        .flat_map(|k| {
-            std::iter::once(k.to_lowercase()).chain(k.split_whitespace().map(str::to_lowercase))
-        })
-        .collect();
+    let words = known_words(known);
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let entropy = zxcvbn::zxcvbn(password, &words);
     if (entropy.score() as u8) < MIN_SCORE {
@@ -78,6 +72,24 @@ pub fn check(password: &str, known: &[&str]) -> Result<(), WeakPassword> {
         return Err(WeakPassword::Guessable { hint });
     }
     Ok(())
+}
+
+/// Whole inputs and each of their words: "Ada Lovelace" makes "lovelace" a known word.
+fn known_words(known: &[&str]) -> Vec<String> {
+    known
+        .iter()
+        .flat_map(|k| {
+            std::iter::once(k.to_lowercase()).chain(k.split_whitespace().map(str::to_lowercase))
+        })
+        .collect()
+}
+
+/// zxcvbn's estimate of how hard `password` is to guess, from 0 (trivial) to 4 (very hard),
+/// `known` counting as words an attacker tries first; for a strength meter beside [`check`].
+pub fn score(password: &str, known: &[&str]) -> u8 {
+    let words = known_words(known);
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    zxcvbn::zxcvbn(password, &words).score() as u8
 }
 
 /// Checks that two entries match, then the rules.
