@@ -35,13 +35,16 @@ pub fn parse_duration(text: &str) -> Result<u64> {
     );
     let n: u64 = number
         .parse()
-        .with_context(|| format!("{text:?} is not a duration like 30m, 1h or 2d"))?;
+        .with_context(|| crate::t!("duration-invalid", text = format!("{text:?}")))?;
     let scale = match unit {
         "s" => 1,
         "m" | "min" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => bail!("{text:?} is not a duration like 30m, 1h or 2d"),
+        _ => bail!(
+            "{}",
+            crate::t!("duration-invalid", text = format!("{text:?}"))
+        ),
     };
     Ok(n * scale)
 }
@@ -115,13 +118,16 @@ pub struct Request<'a> {
 /// helper, or the store cannot be written.
 pub fn create(store: &Store, request: &Request<'_>) -> Result<Invitation> {
     if request.validity < 60 {
-        bail!("an invitation must stay valid for at least a minute");
+        bail!("{}", crate::t!("expiry-too-short"));
     }
     if request.validity > request.max_validity {
         bail!(
-            "an invitation may stay valid for at most {}, not {}",
-            when::duration(request.max_validity),
-            when::duration(request.validity)
+            "{}",
+            crate::t!(
+                "expiry-too-long",
+                most = when::duration(request.max_validity),
+                asked = when::duration(request.validity)
+            )
         );
     }
     // The helper's viewer refuses what it could not show faithfully: say so before anything
@@ -149,7 +155,7 @@ pub fn create(store: &Store, request: &Request<'_>) -> Result<Invitation> {
         fingerprint: identity.fingerprint(),
     };
     // Check it as a helper will read it, before anything is stored.
-    Invitation::parse(&invitation.to_toml()).context("the invitation would not be readable")?;
+    Invitation::parse(&invitation.to_toml()).with_context(|| crate::t!("invitation-unreadable"))?;
     store.add(&invitation, &credential, &request.delivery)?;
     Ok(invitation)
 }
@@ -167,17 +173,19 @@ pub fn deliver(
 ) -> Result<String> {
     let confirmation = if let Some(path) = delivery.strip_prefix("file:") {
         crate::private::write(path.as_ref(), invitation.to_toml().as_bytes())?;
-        format!("Saved to {path}.")
+        crate::t!("delivered-file", file = path)
     } else if let Some(to) = delivery.strip_prefix("email:") {
         let from = smtp
             .from
             .as_deref()
-            .context("no sender address: set [smtp] from in agent.toml or give --smtp-from")?;
+            .with_context(|| crate::t!("no-sender"))?;
         mail::send(smtp, &mail::message(invitation, from, to)?)?;
         store.remember_helper(to)?;
-        format!("E-mailed to {to}.")
+        crate::t!("delivered-email", to = to)
     } else if let Some(rest) = delivery.strip_prefix("eml:") {
-        let (to, path) = rest.split_once(':').context("a damaged delivery record")?;
+        let (to, path) = rest
+            .split_once(':')
+            .with_context(|| crate::t!("delivery-damaged"))?;
         let from = smtp
             .from
             .clone()
@@ -185,9 +193,9 @@ pub fn deliver(
         let message = mail::message(invitation, &from, to)?;
         crate::private::write(path.as_ref(), &message.formatted())?;
         store.remember_helper(to)?;
-        format!("The e-mail to {to} is in {path}: send it with your mail program.")
+        crate::t!("delivered-eml", to = to, file = path)
     } else {
-        "Paste the beckon: code into your chat with the helper.".to_string()
+        crate::t!("delivered-code")
     };
     store.log(Some(&invitation.id), "sent", delivery)?;
     Ok(confirmation)
@@ -215,9 +223,9 @@ pub fn file_name(folder: &Path, from: &str) -> std::path::PathBuf {
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     let name = name.trim_start_matches('.');
     let stem = if name.is_empty() {
-        "Beckon invitation".to_string()
+        crate::t!("file-stem")
     } else {
-        format!("Beckon invitation from {name}")
+        crate::t!("file-stem-from", from = name)
     };
     (1..)
         .map(|n| match n {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Result;
 use x11rb::connection::RequestConnection;
 
-use beckon_agent::mail;
+use beckon_agent::{mail, t};
 
 /// Options of `doctor`.
 #[derive(Debug, clap::Args)]
@@ -56,10 +56,12 @@ struct Finding {
 impl Report {
     fn add(&mut self, kind: &'static str, what: &str, fix: &str) {
         if !self.json {
-            println!(
-                "{:<8} {what}",
-                if kind == "problem" { "PROBLEM" } else { kind }
-            );
+            let label = match kind {
+                "problem" => t!("doctor-problem"),
+                "ok" => t!("doctor-ok"),
+                _ => t!("doctor-note"),
+            };
+            println!("{label:<8} {what}");
             if !fix.is_empty() {
                 println!("         {fix}");
             }
@@ -91,15 +93,17 @@ pub fn doctor(args: &DoctorArgs, smtp: &mail::SmtpSettings) -> Result<bool> {
     display(&mut report, args.display.as_deref());
     let port = args.listen.port();
     match UdpSocket::bind(args.listen) {
-        Ok(_) => report.ok(&format!("UDP {} can be bound", args.listen)),
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => report.note(&format!(
-            "UDP {} is in use: fine if `beckon-agent share` runs; otherwise stop what holds it \
-             or use --listen with another port",
-            args.listen
-        )),
+        Ok(_) => report.ok(&t!("doctor-bind-ok", address = args.listen.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            report.note(&t!("doctor-bind-in-use", address = args.listen.to_string()))
+        }
         Err(e) => report.problem(
-            &format!("UDP {} cannot be bound: {e}", args.listen),
-            "use --listen with an address of this computer and a port above 1023",
+            &t!(
+                "doctor-bind-failed",
+                address = args.listen.to_string(),
+                why = e.to_string()
+            ),
+            &t!("doctor-bind-fix"),
         ),
     }
     firewall(&mut report, port);
@@ -107,11 +111,11 @@ pub fn doctor(args: &DoctorArgs, smtp: &mail::SmtpSettings) -> Result<bool> {
         reachability(&mut report, port);
     }
     match (&smtp.host, mail::check(smtp)) {
-        (None, _) => report.note("no SMTP server set: invitations go by file or string"),
-        (Some(_), Ok(host)) => report.ok(&format!("SMTP: {host} answers and accepts the login")),
+        (None, _) => report.note(&t!("doctor-smtp-none")),
+        (Some(_), Ok(host)) => report.ok(&t!("doctor-smtp-ok", host = host)),
         (Some(_), Err(e)) => report.problem(
-            &format!("SMTP: {e:#}"),
-            "check [smtp] in agent.toml and BECKON_SMTP_PASSWORD",
+            &t!("doctor-smtp-failed", why = format!("{e:#}")),
+            &t!("doctor-smtp-fix"),
         ),
     }
     let well = report.problems == 0;
@@ -119,10 +123,9 @@ pub fn doctor(args: &DoctorArgs, smtp: &mail::SmtpSettings) -> Result<bool> {
         let findings = serde_json::json!({ "ok": well, "findings": report.findings });
         println!("{}", serde_json::to_string_pretty(&findings)?);
     } else if well {
-        println!("\nAll is well: a helper who can reach this computer's address can connect.");
+        println!("\n{}", t!("doctor-all-well"));
     } else {
-        let problems = beckon_engine::invite::when::count(report.problems, "problem", "problems");
-        println!("\n{problems}: see above.");
+        println!("\n{}", t!("doctor-problems", n = report.problems));
     }
     Ok(well)
 }
@@ -133,29 +136,32 @@ fn display(report: &mut Report, display: Option<&str>) {
         String::from,
     );
     let Ok((conn, _)) = x11rb::connect(display) else {
-        report.note(&format!(
-            "no X display ({name:?}): `share --x11` needs one (Wayland is not supported yet); \
-             `share --clip` works without"
-        ));
+        report.note(&t!("doctor-no-display", name = format!("{name:?}")));
         return;
     };
-    report.ok(&format!("X display {name} opens"));
+    report.ok(&t!("doctor-display-ok", name = name));
     for (extension, needed) in [
-        ("DAMAGE", "to see what changed"),
-        ("XFIXES", "for the pointer"),
-        ("XTEST", "for the helper's input"),
-        ("XInputExtension", "for the sharer's Esc"),
-        ("RANDR", "to follow screen size changes"),
-        ("MIT-SHM", "for fast capture (GetImage is used without it)"),
+        ("DAMAGE", t!("doctor-need-damage")),
+        ("XFIXES", t!("doctor-need-xfixes")),
+        ("XTEST", t!("doctor-need-xtest")),
+        ("XInputExtension", t!("doctor-need-xinput")),
+        ("RANDR", t!("doctor-need-randr")),
+        ("MIT-SHM", t!("doctor-need-shm")),
     ] {
         match conn.extension_information(extension) {
-            Ok(Some(_)) => report.ok(&format!("X extension {extension}")),
-            _ if extension == "MIT-SHM" || extension == "RANDR" => {
-                report.note(&format!("X extension {extension} missing: {needed}"))
-            }
+            Ok(Some(_)) => report.ok(&t!("doctor-extension-ok", extension = extension)),
+            _ if extension == "MIT-SHM" || extension == "RANDR" => report.note(&t!(
+                "doctor-extension-optional",
+                extension = extension,
+                needed = needed
+            )),
             _ => report.problem(
-                &format!("X extension {extension} missing: needed {needed}"),
-                "use an X server that has it (Xorg and Xvfb do)",
+                &t!(
+                    "doctor-extension-missing",
+                    extension = extension,
+                    needed = needed
+                ),
+                &t!("doctor-extension-fix"),
             ),
         }
     }
@@ -189,9 +195,7 @@ pub fn nft_blocking(ruleset: &str, port: u16) -> Vec<Blocking> {
         |found: &mut Vec<Blocking>, table: &str, chain: &str, drop: bool, accepted: bool| {
             if drop && !accepted {
                 found.push(Blocking {
-                    rule: format!(
-                        "nftables: chain {table} {chain} drops everything it does not accept"
-                    ),
+                    rule: t!("doctor-nft-policy", table = table, chain = chain),
                     fix: format!("nft insert rule {table} {chain} udp dport {port} accept"),
                 });
             }
@@ -271,22 +275,22 @@ fn firewall(report: &mut Report, port: u16) {
         looked = true;
         if status.contains("Status: active") && !status.contains(&format!("{port}/udp")) {
             blocking.push(Blocking {
-                rule: format!("ufw is active and does not allow {port}/udp"),
+                rule: t!("doctor-ufw", port = port),
                 fix: format!("ufw allow {port}/udp"),
             });
         }
     }
     if blocking.is_empty() {
         if looked {
-            report.ok(&format!("no local firewall rule drops UDP port {port}"));
+            report.ok(&t!("doctor-firewall-ok", port = port));
         } else {
-            report.note("could not read the firewall (nft, iptables, ufw: missing, or not root)");
+            report.note(&t!("doctor-firewall-unread"));
         }
     }
     for b in blocking {
         report.problem(
-            &format!("{} (drops UDP port {port})", b.rule),
-            &format!("allow it: {}", b.fix),
+            &t!("doctor-rule-drops", rule = b.rule.as_str(), port = port),
+            &t!("doctor-rule-fix", fix = b.fix.as_str()),
         );
     }
 }
@@ -295,7 +299,7 @@ fn firewall(report: &mut Report, port: u16) {
 /// pair, and waits for it: what a helper on another computer would meet at this firewall.
 fn reachability(report: &mut Report, port: u16) {
     if !is_root() || output("ip", &["-V"]).is_none() {
-        report.note("reachability self-test skipped: it needs root and `ip` (iproute2)");
+        report.note(&t!("doctor-selftest-skipped"));
         return;
     }
     let tag = std::process::id() % 10_000;
@@ -329,46 +333,54 @@ fn reachability(report: &mut Report, port: u16) {
     let result = if made {
         probe(&ns, &host_ip, port)
     } else {
-        Err("could not set up the test namespace".into())
+        Err((false, t!("doctor-selftest-no-namespace")))
     };
     let _ = output("ip", &["link", "del", &host_if]);
     let _ = output("ip", &["netns", "del", &ns]);
     match result {
-        Ok(()) => report.ok(&format!(
-            "UDP port {port} is reachable from another network (a namespace on this computer)"
-        )),
-        Err(e) if e.contains("in use") => report.note(&format!("reachability self-test: {e}")),
-        Err(e) => report.problem(
-            &format!("UDP port {port} is not reachable from another network: {e}"),
-            "a firewall drops it: see the rules above",
+        Ok(()) => report.ok(&t!("doctor-reachable", port = port)),
+        Err((true, e)) => report.note(&t!("doctor-selftest-note", why = e)),
+        Err((false, e)) => report.problem(
+            &t!("doctor-unreachable", port = port, why = e),
+            &t!("doctor-unreachable-fix"),
         ),
     }
 }
 
-/// Listens on `host_ip:port` and sends from the namespace; `Ok` when the datagram arrives.
-fn probe(ns: &str, host_ip: &str, port: u16) -> Result<(), String> {
+/// Listens on `host_ip:port` and sends from the namespace; `Ok` when the datagram arrives, else
+/// why not, and whether because the port is in use (not a problem: `share` may hold it).
+fn probe(ns: &str, host_ip: &str, port: u16) -> Result<(), (bool, String)> {
+    let failed = |e: std::io::Error| (false, e.to_string());
     let socket = UdpSocket::bind((host_ip, port)).map_err(|e| {
-        format!("cannot listen on {host_ip}:{port} to test ({e}): the port is in use")
+        let address = format!("{host_ip}:{port}");
+        (
+            true,
+            t!(
+                "doctor-selftest-in-use",
+                address = address,
+                why = e.to_string()
+            ),
+        )
     })?;
     socket
         .set_read_timeout(Some(Duration::from_secs(2)))
-        .map_err(|e| e.to_string())?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        .map_err(failed)?;
+    let exe = std::env::current_exe().map_err(failed)?;
     let target = format!("{host_ip}:{port}");
     let sent = Command::new("ip")
         .args(["netns", "exec", ns])
         .arg(exe)
         .args(["probe", &target])
         .status()
-        .map_err(|e| e.to_string())?;
+        .map_err(failed)?;
     if !sent.success() {
-        return Err("the test datagram could not be sent".into());
+        return Err((false, t!("doctor-selftest-not-sent")));
     }
     let mut buffer = [0u8; 64];
     match socket.recv_from(&mut buffer) {
         Ok((n, _)) if &buffer[..n] == PROBE => Ok(()),
-        Ok(_) => Err("something else answered".into()),
-        Err(_) => Err("the test datagram never arrived".into()),
+        Ok(_) => Err((false, t!("doctor-selftest-other"))),
+        Err(_) => Err((false, t!("doctor-selftest-lost"))),
     }
 }
 

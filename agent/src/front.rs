@@ -18,28 +18,31 @@ pub enum Question {
 
 impl Question {
     /// The question as the sharer reads it: what happens, then what to decide.
-    pub fn lines(self, helper: &str) -> (String, &'static str) {
+    pub fn lines(self, helper: &str) -> (String, String) {
         match self {
             Question::Connection => (
-                format!("{helper} wants to connect to your computer."),
-                "Allow?",
+                crate::t!("ask-connection", helper = helper),
+                crate::t!("ask-allow"),
             ),
             Question::Control => (
-                format!("{helper} would like to share control of your computer."),
-                "Allow?",
+                crate::t!("ask-control", helper = helper),
+                crate::t!("ask-allow"),
             ),
             Question::Continue => (
-                format!("Continue sharing your screen with {helper}?"),
-                "If nobody answers, the helper is disconnected.",
+                crate::t!("ask-continue", helper = helper),
+                crate::t!("ask-continue-unanswered"),
             ),
         }
     }
 
     /// The question on one line, for the terminal.
     pub fn text(self, helper: &str) -> String {
-        match self.lines(helper) {
-            (what, "Allow?") => format!("{what} Allow?"),
-            (what, _) => what,
+        match self {
+            Question::Continue => self.lines(helper).0,
+            _ => {
+                let (what, decide) = self.lines(helper);
+                format!("{what} {decide}")
+            }
         }
     }
 }
@@ -61,12 +64,10 @@ impl Status {
     /// The status line.
     pub fn text(&self) -> String {
         match self {
-            Status::Waiting => "Waiting for a helper to connect.".into(),
-            Status::Connecting(helper) => format!("{helper} is connecting."),
-            Status::Viewing(helper) => format!("{helper} is viewing your screen."),
-            Status::Controlling(helper) => {
-                format!("{helper} has control: press Esc to stop.")
-            }
+            Status::Waiting => crate::t!("status-waiting"),
+            Status::Connecting(helper) => crate::t!("status-connecting", helper = helper),
+            Status::Viewing(helper) => crate::t!("status-viewing", helper = helper),
+            Status::Controlling(helper) => crate::t!("status-controlling", helper = helper),
         }
     }
 }

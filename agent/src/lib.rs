@@ -9,3 +9,20 @@ pub mod platform;
 pub mod private;
 pub mod store;
 pub mod window;
+
+/// The agent's texts in English and Spanish (`agent/locales/`); see [`beckon_engine::i18n`].
+pub static TEXTS: beckon_engine::i18n::Catalogue = beckon_engine::i18n::Catalogue::new(
+    include_str!("../locales/en.ftl"),
+    include_str!("../locales/es.ftl"),
+);
+
+/// One of the agent's texts in the sharer's language: `t!("id")` or `t!("id", name = value)`.
+#[macro_export]
+macro_rules! t {
+    (in $language:expr; $($args:tt)*) => {
+        beckon_engine::tr!(in $language; $crate::TEXTS, $($args)*)
+    };
+    ($($args:tt)*) => {
+        beckon_engine::tr!($crate::TEXTS, $($args)*)
+    };
+}

@@ -117,10 +117,10 @@ impl Config {
             crate::private::dir(dir)?;
         }
         crate::private::file(path)?;
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| crate::t!("io-reading", file = path.display().to_string()))?;
         toml::from_str(&text)
-            .with_context(|| format!("{} is not a valid agent.toml", path.display()))
+            .with_context(|| crate::t!("config-invalid", file = path.display().to_string()))
     }
 }
 
@@ -134,10 +134,11 @@ pub fn save_settings(file: &Path, settings: &SmtpSettings) -> Result<()> {
     Config::load(Some(file), false)?;
     let mut table = match std::fs::read_to_string(file) {
         Ok(text) => toml::from_str::<toml::Table>(&text)
-            .with_context(|| format!("{} is not a valid agent.toml", file.display()))?,
+            .with_context(|| crate::t!("config-invalid", file = file.display().to_string()))?,
         Err(_) => toml::Table::new(),
     };
-    let smtp = toml::Table::try_from(settings).context("writing the SMTP settings")?;
+    let smtp =
+        toml::Table::try_from(settings).with_context(|| crate::t!("smtp-settings-unwritable"))?;
     table.insert("smtp".into(), toml::Value::Table(smtp));
     if let Some(dir) = file.parent() {
         crate::private::dir(dir)?;
@@ -182,32 +183,26 @@ pub const ATTACHMENT_NAME: &str = "invitation.beckon";
 pub fn message(invitation: &Invitation, from: &str, to: &str) -> Result<Message> {
     let from: Mailbox = from
         .parse()
-        .with_context(|| format!("{from:?} is not an e-mail address (--smtp-from)"))?;
+        .with_context(|| crate::t!("email-bad-from", address = format!("{from:?}")))?;
     let to: Mailbox = to
         .parse()
-        .with_context(|| format!("{to:?} is not an e-mail address"))?;
+        .with_context(|| crate::t!("email-bad-address", address = format!("{to:?}")))?;
     let validity = when::duration(invitation.expires.saturating_sub(invitation.created));
     let wants = if invitation.message.trim().is_empty() {
         String::new()
     } else {
-        format!(
-            "\n{} writes:\n\n    {}\n",
-            invitation.from, invitation.message
-        )
+        let writes = crate::t!("email-writes", from = invitation.from.as_str());
+        format!("\n{writes}\n\n    {}\n", invitation.message)
     };
-    let body = format!(
-        "{from_name} is asking for your help with Beckon remote assistance.\n{wants}\n\
-         The invitation is attached ({ATTACHMENT_NAME}). It expires at {expires} ({validity} \
-         after it was made).\n\n\
-         To help:\n\
-         1. Check with {from_name} (by phone or in person) that they really sent this.\n\
-         2. Save the attachment and double-click it: Beckon's helper window opens. (Or run: \
-         beckon-viewer {ATTACHMENT_NAME})\n\
-         3. Enter the password {from_name} gives you. It is not in this e-mail, on purpose.\n\n\
-         {from_name} will be asked to allow your connection before you see anything.\n",
-        from_name = invitation.from,
+    let intro = crate::t!("email-intro", from = invitation.from.as_str());
+    let steps = crate::t!(
+        "email-steps",
+        from = invitation.from.as_str(),
+        attachment = ATTACHMENT_NAME,
         expires = when::utc(invitation.expires),
+        validity = validity
     );
+    let body = format!("{intro}\n{wants}\n{steps}\n");
     let attachment = Attachment::new(ATTACHMENT_NAME.to_string()).body(
         invitation.to_toml(),
         ContentType::parse("application/x-beckon-invitation").expect("a valid MIME type"),
@@ -215,16 +210,13 @@ pub fn message(invitation: &Invitation, from: &str, to: &str) -> Result<Message>
     Message::builder()
         .from(from)
         .to(to)
-        .subject(format!(
-            "{} asks for your help (Beckon remote assistance)",
-            invitation.from
-        ))
+        .subject(crate::t!("email-subject", from = invitation.from.as_str()))
         .multipart(
             MultiPart::mixed()
                 .singlepart(SinglePart::plain(body))
                 .singlepart(attachment),
         )
-        .context("building the e-mail")
+        .with_context(|| crate::t!("email-unbuildable"))
 }
 
 /// A short e-mail from the sender to themselves: whether the settings deliver (the window's
@@ -233,27 +225,30 @@ pub fn test_message(settings: &SmtpSettings) -> Result<Message> {
     let from = settings
         .from
         .as_deref()
-        .context("fill in your e-mail address first")?;
+        .with_context(|| crate::t!("email-test-no-from"))?;
     let mailbox: Mailbox = from
         .parse()
-        .with_context(|| format!("{from:?} is not an e-mail address"))?;
+        .with_context(|| crate::t!("email-bad-address", address = format!("{from:?}")))?;
     Message::builder()
         .from(mailbox.clone())
         .to(mailbox)
-        .subject("Beckon test e-mail")
-        .singlepart(SinglePart::plain(
-            "Beckon can send e-mail with these settings: invitations will reach your helpers.\n"
-                .to_string(),
-        ))
-        .context("building the test e-mail")
+        .subject(crate::t!("email-test-subject"))
+        .singlepart(SinglePart::plain(format!(
+            "{}\n",
+            crate::t!("email-test-body")
+        )))
+        .with_context(|| crate::t!("email-unbuildable"))
 }
 
 /// Sends `message` with `settings`.
 pub fn send(settings: &SmtpSettings, message: &Message) -> Result<()> {
     let (transport, host) = transport(settings)?;
-    transport
-        .send(message)
-        .map_err(|e| anyhow::anyhow!("{host} did not take the e-mail: {e}"))?;
+    transport.send(message).map_err(|e| {
+        anyhow::anyhow!(
+            "{}",
+            crate::t!("smtp-refused", host = host.as_str(), why = e.to_string())
+        )
+    })?;
     Ok(())
 }
 
@@ -266,7 +261,7 @@ pub fn check(settings: &SmtpSettings) -> Result<String> {
     let (transport, host) = transport(settings)?;
     match transport.test_connection() {
         Ok(true) => Ok(host),
-        Ok(false) => bail!("{host} did not answer as an SMTP server"),
+        Ok(false) => bail!("{}", crate::t!("smtp-not-smtp", host = host)),
         Err(e) => bail!("{host}: {e}"),
     }
 }
@@ -274,28 +269,25 @@ pub fn check(settings: &SmtpSettings) -> Result<String> {
 /// The transport the settings describe, and the host's name.
 fn transport(settings: &SmtpSettings) -> Result<(SmtpTransport, String)> {
     let Some(host) = settings.host.as_deref() else {
-        bail!(
-            "no SMTP server: set [smtp] host in agent.toml or give --smtp-host \
-             (or write the message with --eml FILE and send it yourself)"
-        );
+        bail!("{}", crate::t!("smtp-none"));
     };
     let security = settings.security.unwrap_or(Security::Starttls);
     let local = matches!(host, "127.0.0.1" | "::1" | "localhost");
     if security == Security::None && !local {
-        bail!(
-            "--smtp-security none sends your SMTP password and the invitation unencrypted: \
-             it is only allowed for a relay on this computer"
-        );
+        bail!("{}", crate::t!("smtp-none-remote"));
     }
     let mut tls = TlsParameters::builder(host.to_string());
     if let Some(ca) = &settings.ca_file {
-        let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
+        let pem = std::fs::read(ca)
+            .with_context(|| crate::t!("io-reading", file = ca.display().to_string()))?;
         tls = tls.add_root_certificate(
             Certificate::from_pem(&pem)
-                .with_context(|| format!("{} holds no PEM certificate", ca.display()))?,
+                .with_context(|| crate::t!("smtp-no-pem", file = ca.display().to_string()))?,
         );
     }
-    let tls = tls.build_rustls().context("setting up TLS for SMTP")?;
+    let tls = tls
+        .build_rustls()
+        .with_context(|| crate::t!("smtp-tls-failed"))?;
     let (tls, port) = match security {
         Security::Starttls => (Tls::Required(tls), 587),
         Security::Tls => (Tls::Wrapper(tls), 465),
@@ -309,7 +301,7 @@ fn transport(settings: &SmtpSettings) -> Result<(SmtpTransport, String)> {
         (Some(user), Some(password)) => {
             transport = transport.credentials(Credentials::new(user.clone(), password.clone()));
         }
-        (Some(_), None) => bail!("--smtp-user is set but BECKON_SMTP_PASSWORD is not"),
+        (Some(_), None) => bail!("{}", crate::t!("smtp-no-password")),
         _ => {}
     }
     Ok((transport.build(), host.to_string()))

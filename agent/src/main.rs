@@ -19,7 +19,7 @@ use clap::{Args, Parser, Subcommand};
 use rand_core::OsRng;
 
 use beckon_agent::store::{State, Store, data_dir};
-use beckon_agent::{desk, mail};
+use beckon_agent::{desk, mail, t};
 
 /// Beckon remote assistance: the sharer's side.
 #[derive(Debug, Parser)]
@@ -160,18 +160,16 @@ fn read_password(args: &InviteArgs, known: &[&str]) -> Result<(Secret<String>, b
         std::io::stdin()
             .lock()
             .read_line(&mut line)
-            .context("reading the password from standard input")?;
+            .with_context(|| t!("cli-password-stdin"))?;
         let line = line.trim_end_matches(['\n', '\r']).to_string();
         password::check(&line, known)?;
         line
     } else {
         if !std::io::stdin().is_terminal() {
-            bail!(
-                "a password is required: use --generate-password, or --password-stdin for scripts"
-            );
+            bail!("{}", t!("cli-password-required"));
         }
-        let first = rpassword::prompt_password("Password for this invitation: ")?;
-        let second = rpassword::prompt_password("The same password again: ")?;
+        let first = rpassword::prompt_password(format!("{} ", t!("cli-password-prompt")))?;
+        let second = rpassword::prompt_password(format!("{} ", t!("cli-password-again")))?;
         password::check_twice(&first, &second, known)?;
         first
     };
@@ -180,10 +178,7 @@ fn read_password(args: &InviteArgs, known: &[&str]) -> Result<(Secret<String>, b
 
 fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings, policy: u64) -> Result<()> {
     if args.save.is_none() && args.email.is_none() && !args.string {
-        bail!(
-            "say how the invitation reaches the helper: --email ADDRESS (sent by e-mail), \
-             --string (a code to paste into any chat program) or --save FILE (a file to pass on)"
-        );
+        bail!("{}", t!("cli-no-delivery"));
     }
     let validity = desk::parse_duration(&args.expires)?;
     let max = match &args.max_expiry {
@@ -192,20 +187,22 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings, policy: u
     };
     if validity < 60 {
         bail!(
-            "an invitation must stay valid for at least a minute (--expires {})",
-            args.expires
+            "{}",
+            t!("cli-expires-short", expires = args.expires.as_str())
         );
     }
     if validity > max {
         bail!(
-            "--expires {} is longer than the {} allowed (--max-expiry, and [policy] max_expiry \
-             in agent.toml)",
-            args.expires,
-            when::duration(max)
+            "{}",
+            t!(
+                "cli-expires-long",
+                expires = args.expires.as_str(),
+                most = when::duration(max)
+            )
         );
     }
     beckon_engine::invite::check_text(&args.from, &args.message)
-        .map_err(|e| anyhow::anyhow!("{e} (--from and --message)"))?;
+        .map_err(|e| anyhow::anyhow!("{}", t!("cli-bad-text", why = e.to_string())))?;
     let known = [args.from.as_str(), args.message.as_str()];
     let (password, generated) = read_password(args, &known)?;
     let delivery = match (&args.save, &args.email, &args.eml) {
@@ -236,15 +233,21 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings, policy: u
         },
     )?;
     eprintln!(
-        "Invitation {} created; it expires in {}, at {}.",
-        invitation.id,
-        when::duration(validity),
-        when::utc(invitation.expires)
+        "{}",
+        t!(
+            "cli-created",
+            id = invitation.id.as_str(),
+            span = when::duration(validity),
+            at = when::utc(invitation.expires)
+        )
     );
     // Before delivery is tried: an invitation whose delivery failed is resent later, and
     // nobody could open it without this password.
     if generated {
-        eprintln!("Password (shown once): {}", password.expose());
+        eprintln!(
+            "{}",
+            t!("cli-generated", password = password.expose().as_str())
+        );
     }
     if args.json {
         let created = serde_json::json!({
@@ -257,17 +260,10 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings, policy: u
     } else if args.string {
         print_out(invitation.to_string_form())?;
     }
-    let delivered = desk::deliver(store, &invitation, &delivery, smtp).with_context(|| {
-        format!(
-            "invitation {id} is saved but was not delivered; fix the cause, then `beckon-agent \
-             resend {id}`",
-            id = invitation.id
-        )
-    })?;
+    let delivered = desk::deliver(store, &invitation, &delivery, smtp)
+        .with_context(|| t!("cli-not-delivered", id = invitation.id.as_str()))?;
     eprintln!("{delivered}");
-    eprintln!(
-        "Give the helper the password by another way than the invitation (phone, in person)."
-    );
+    eprintln!("{}", t!("cli-password-reminder"));
     Ok(())
 }
 
@@ -290,23 +286,30 @@ fn invitations(store: &Store, json: bool) -> Result<()> {
         return Ok(());
     }
     if records.is_empty() {
-        print_out("No invitations yet: `beckon-agent invite --from NAME --save FILE` makes one.")?;
+        print_out(t!("cli-no-invitations"))?;
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<14} {:<8} {:>20} {:>20} {:>8} {:>20}  {:<16} to",
-        "id", "state", "created", "expires", "attempts", "last activity", "helper"
+        "{:<14} {:<10} {:>24} {:>24} {:>8} {:>24}  {:<16} {}",
+        t!("column-id"),
+        t!("column-state"),
+        t!("column-created"),
+        t!("column-expires"),
+        t!("column-attempts"),
+        t!("column-activity"),
+        t!("column-helper"),
+        t!("column-to")
     )?;
     let now = now();
     for r in records {
         let ago = |t: u64| when::relative(t, now);
         writeln!(
             out,
-            "{:<14} {:<8} {:>20} {:>20} {:>8} {:>20}  {:<16} {}",
+            "{:<14} {:<10} {:>24} {:>24} {:>8} {:>24}  {:<16} {}",
             r.invitation.id,
-            r.state,
+            state_word(r.state),
             ago(r.invitation.created),
             ago(r.invitation.expires),
             r.attempts,
@@ -318,8 +321,15 @@ fn invitations(store: &Store, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// The `--help` texts in Spanish (English is the doc comments); see
+/// [`beckon_engine::assets::localized`].
+static HELP: beckon_engine::i18n::Catalogue =
+    beckon_engine::i18n::Catalogue::new("", include_str!("../locales/help.es.ftl"));
+
 fn run() -> Result<()> {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = beckon_engine::assets::localized(Cli::command(), &HELP).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     beckon_engine::logging::init("agent", cli.verbose);
     let config = mail::config_path(cli.config.as_deref());
     let command = cli
@@ -368,7 +378,11 @@ fn run() -> Result<()> {
             }
             let mut out = std::io::stdout().lock();
             for (address, last_used) in helpers {
-                writeln!(out, "{address}  (last invited {})", when::utc(last_used))?;
+                writeln!(
+                    out,
+                    "{address}  ({})",
+                    t!("cli-last-invited", at = when::utc(last_used))
+                )?;
             }
             Ok(())
         }
@@ -377,28 +391,25 @@ fn run() -> Result<()> {
         Command::Expire { id } => {
             let r = store.get(id)?;
             store.set_state(&r.invitation.id, State::Expired, "expired by the sharer")?;
-            eprintln!(
-                "Invitation {} expired: it can no longer be used.",
-                r.invitation.id
-            );
+            eprintln!("{}", t!("status-expired", id = r.invitation.id.as_str()));
             Ok(())
         }
         Command::Delete { id } => {
             let r = store.get(id)?;
             store.set_state(&r.invitation.id, State::Deleted, "deleted by the sharer")?;
-            eprintln!(
-                "Invitation {} deleted: it can no longer be used.",
-                r.invitation.id
-            );
+            eprintln!("{}", t!("status-deleted", id = r.invitation.id.as_str()));
             Ok(())
         }
         Command::Resend { id, smtp: flags } => {
             let r = store.get(id)?;
             if r.state != State::Open {
                 bail!(
-                    "invitation {} is {}: make a new one with `beckon-agent invite`",
-                    r.invitation.id,
-                    r.state
+                    "{}",
+                    t!(
+                        "cli-not-open",
+                        id = r.invitation.id.as_str(),
+                        state = state_word(r.state)
+                    )
                 );
             }
             if r.delivery == "string" {
@@ -406,7 +417,14 @@ fn run() -> Result<()> {
             }
             let delivered = desk::deliver(&store, &r.invitation, &r.delivery, &smtp(flags)?)?;
             store.log(Some(&r.invitation.id), "resent", &r.delivery)?;
-            eprintln!("Invitation {} sent again. {delivered}", r.invitation.id);
+            eprintln!(
+                "{}",
+                t!(
+                    "status-resent",
+                    id = r.invitation.id.as_str(),
+                    said = delivered
+                )
+            );
             Ok(())
         }
         Command::Log { json } => {
@@ -432,6 +450,17 @@ fn run() -> Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// An invitation's state as the sharer reads it, in lower case for a table or a sentence.
+fn state_word(state: State) -> String {
+    match state {
+        State::Open => t!("cli-state-open"),
+        State::Used => t!("cli-state-used"),
+        State::Expired => t!("cli-state-expired"),
+        State::Locked => t!("cli-state-locked"),
+        State::Deleted => t!("cli-state-deleted"),
     }
 }
 
@@ -474,5 +503,17 @@ mod tests {
     fn the_command_line_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_and_option_has_its_help_in_spanish() {
+        use beckon_engine::i18n::Language;
+        use clap::CommandFactory;
+        let missing =
+            beckon_engine::assets::missing_help(&Cli::command(), &HELP, Language::Spanish);
+        assert!(
+            missing.is_empty(),
+            "not in locales/help.es.ftl: {missing:#?}"
+        );
     }
 }

@@ -24,7 +24,7 @@ pub fn dir(dir: &Path) -> Result<()> {
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .with_context(|| format!("creating {}", dir.display()))?;
+            .with_context(|| crate::t!("io-creating", file = dir.display().to_string()))?;
     }
     check(dir, 0o700)
 }
@@ -53,7 +53,9 @@ pub fn create(file: &Path) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self::file(file),
-        Err(e) => Err(e).with_context(|| format!("creating {}", file.display())),
+        Err(e) => {
+            Err(e).with_context(|| crate::t!("io-creating", file = file.display().to_string()))
+        }
     }
 }
 
@@ -69,35 +71,58 @@ pub fn write(file: &Path, contents: &[u8]) -> Result<()> {
         .truncate(true)
         .mode(0o600)
         .open(file)
-        .with_context(|| format!("writing {}", file.display()))?;
+        .with_context(|| crate::t!("io-writing", file = file.display().to_string()))?;
     // An existing file keeps its mode on open.
     out.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("writing {}", file.display()))?;
+        .with_context(|| crate::t!("io-writing", file = file.display().to_string()))?;
     out.write_all(contents)
-        .with_context(|| format!("writing {}", file.display()))
+        .with_context(|| crate::t!("io-writing", file = file.display().to_string()))
+}
+
+/// Whether others may change a file of this mode (not only read it).
+fn mode_bits_writable(mode: u32) -> bool {
+    mode & 0o022 != 0
 }
 
 fn check(path: &Path, wanted: u32) -> Result<()> {
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let meta = std::fs::metadata(path)
+        .with_context(|| crate::t!("io-reading", file = path.display().to_string()))?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     if meta.uid() != me {
         bail!(
-            "{} belongs to another user (uid {}), and holds your secrets: run `chown {me} {}` \
-             as that user or root, then try again",
-            path.display(),
-            meta.uid(),
-            shell_quote(path)
+            "{}",
+            crate::t!(
+                "private-owner",
+                file = path.display().to_string(),
+                uid = meta.uid(),
+                command = format!("chown {me} {}", shell_quote(path))
+            )
         );
     }
     let mode = meta.mode() & 0o777;
     if mode & OTHERS != 0 {
+        let command = format!("chmod {wanted:o} {}", shell_quote(path));
+        let (file, mode) = (path.display().to_string(), format!("{mode:04o}"));
+        if mode_bits_writable(meta.mode()) {
+            bail!(
+                "{}",
+                crate::t!(
+                    "private-writable",
+                    file = file,
+                    mode = mode,
+                    command = command
+                )
+            );
+        }
         bail!(
-            "{} can be {} by other users (mode {mode:04o}), and it holds your secrets: run \
-             `chmod {wanted:o} {}`, then try again",
-            path.display(),
-            if mode & 0o022 != 0 { "changed" } else { "read" },
-            shell_quote(path)
+            "{}",
+            crate::t!(
+                "private-readable",
+                file = file,
+                mode = mode,
+                command = command
+            )
         );
     }
     Ok(())

@@ -35,6 +35,7 @@ use tokio::sync::mpsc;
 
 use beckon_agent::front::{FrontLink, Notice, Question, Reply, Status};
 use beckon_agent::store::{State, Store};
+use beckon_agent::t;
 use beckon_engine::invite::when::now;
 
 /// Options of `share`.
@@ -103,12 +104,7 @@ pub fn window(data_dir: PathBuf, config: Option<PathBuf>, args: &WindowArgs) -> 
         .display
         .clone()
         .or_else(|| std::env::var("DISPLAY").ok().filter(|d| !d.is_empty()))
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "the sharer's window needs a desktop (DISPLAY is not set); on a terminal, use \
-                 `beckon-agent invite` and `beckon-agent share --x11 --console`"
-            )
-        })?;
+        .ok_or_else(|| anyhow::anyhow!("{}", t!("share-no-desktop")))?;
     // SAFETY: no thread has started yet; nothing reads the environment concurrently.
     unsafe { std::env::set_var("DISPLAY", &display) };
     let screen = Screen::X11(Some(display.clone()));
@@ -143,7 +139,10 @@ struct PrintInput;
 
 impl InputSink for PrintInput {
     fn apply(&mut self, event: InputEvent) {
-        eprintln!("(input from the helper: {event:?})");
+        eprintln!(
+            "{}",
+            t!("share-input-printed", event = format!("{event:?}"))
+        );
     }
 }
 
@@ -298,7 +297,7 @@ impl InputSink for LazySink {
                 Ok(sink) => self.open = Some(sink),
                 Err(e) => {
                     self.failed = true;
-                    eprintln!("The helper's input cannot reach the screen: {e:#}.");
+                    eprintln!("{}", t!("share-input-failed", why = format!("{e:#}")));
                 }
             }
         }
@@ -483,7 +482,10 @@ impl Shared {
     fn audit(&self, id: Option<&str>, event: &str, detail: &str) {
         if let Err(e) = self.store().log(id, event, detail) {
             tracing::error!(error = %e, event, "the audit log could not be written");
-            eprintln!("Could not write \"{event}\" to the audit log: {e:#}.");
+            eprintln!(
+                "{}",
+                t!("share-audit-failed", event = event, why = format!("{e:#}"))
+            );
         }
     }
 
@@ -579,7 +581,7 @@ impl Shared {
 
     fn put(&self, active: &mut Active, question: Question) {
         active.asking = Some(question);
-        eprintln!("{} [y/N]", question.text(&active.helper));
+        eprintln!("{} {}", question.text(&active.helper), t!("share-yes-no"));
         self.front
             .notice(Notice::Ask(question, active.helper.clone()));
     }
@@ -637,7 +639,7 @@ pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
     let front = match (&window_display, args.console) {
         (Some(_), false) => Front::Window,
         (None, false) => {
-            eprintln!("No display to show the sharer's window on: asking on this terminal.");
+            eprintln!("{}", t!("share-no-display"));
             Front::Console
         }
         (_, true) => Front::Console,
@@ -702,7 +704,7 @@ impl Serving {
                     Some(Arc::new(clipboard))
                 }
                 Err(e) => {
-                    eprintln!("Copy and paste will not be shared: {e:#}.");
+                    eprintln!("{}", t!("share-no-clipboard", why = format!("{e:#}")));
                     None
                 }
             },
@@ -749,8 +751,13 @@ impl Serving {
             let endpoint = agent_endpoint(self.listen, &identity)?;
             let address = endpoint.local_addr()?.to_string();
             eprintln!(
-                "Waiting for helpers on UDP {address} (certificate {}); {open} open invitation(s).",
-                identity.fingerprint()
+                "{}",
+                t!(
+                    "share-waiting",
+                    address = address.as_str(),
+                    fingerprint = identity.fingerprint().to_string(),
+                    open = open
+                )
             );
             shared.front.notice(Notice::Listening { address, open });
             shared.front.notice(Notice::Status(Status::Waiting));
@@ -768,7 +775,7 @@ impl Serving {
                             let connection = match connecting.await {
                                 Ok(Ok(connection)) => connection,
                                 Ok(Err(e)) => {
-                                    eprintln!("A connection attempt failed: {e}.");
+                                    eprintln!("{}", t!("share-attempt-failed", why = e.to_string()));
                                     return;
                                 }
                                 Err(_) => return,
@@ -777,7 +784,7 @@ impl Serving {
                             let counts = match serve_connection(connection, &shared, number, pass).await {
                                 Ok(tried) => tried,
                                 Err(e) => {
-                                    eprintln!("A helper's connection failed: {e:#}.");
+                                    eprintln!("{}", t!("share-connection-failed", why = format!("{e:#}")));
                                     true
                                 }
                             };
@@ -859,7 +866,7 @@ fn answer(shared: &Shared, reply: Reply) {
         if matches!(&reply, Reply::Line(l) if !l.trim().is_empty())
             || matches!(reply, Reply::Chat(_))
         {
-            eprintln!("(no helper is connected)");
+            eprintln!("{}", t!("share-nobody"));
         }
         return;
     };
@@ -867,7 +874,7 @@ fn answer(shared: &Shared, reply: Reply) {
         Reply::Line(line) => {
             let word = line.trim().to_lowercase();
             match (active.asking, word.as_str()) {
-                (Some(_), "y" | "yes") => Reply::Answer(true),
+                (Some(_), "y" | "yes" | "s" | "si" | "sí") => Reply::Answer(true),
                 (Some(_), "n" | "no" | "") => Reply::Answer(false),
                 (_, "q") => Reply::Disconnect,
                 (_, "esc") => Reply::StopControl,
@@ -902,7 +909,7 @@ fn answer(shared: &Shared, reply: Reply) {
         }
         Reply::Chat(text) => {
             shared.front.notice(Notice::Chat {
-                from: "You".into(),
+                from: t!("share-you"),
                 text: text.clone(),
             });
             SharerDecision::Chat(text)
@@ -993,7 +1000,7 @@ async fn serve_connection(
                 log("consent asked", &helper);
                 status(Status::Connecting(helper.clone()));
                 if shared.yes {
-                    eprintln!("{helper} is connecting (allowed by --yes).");
+                    eprintln!("{}", t!("share-allowed-by-yes", helper = helper.as_str()));
                     log("consent given", "--yes");
                     // The session may have ended meanwhile: then nothing waits for the Yes.
                     let _ = decisions_tx.send(SharerDecision::AllowConnection(true));
@@ -1008,10 +1015,7 @@ async fn serve_connection(
                         .store()
                         .count_wrong_password(id, DEFAULT_MAX_ATTEMPTS)?;
                     if locked {
-                        let said = format!(
-                            "Invitation {id} is now locked after {attempts} wrong passwords: \
-                             nobody can use it. Make a new one if you still need help."
-                        );
+                        let said = t!("share-locked", id = id.as_str(), attempts = attempts);
                         eprintln!("{said}");
                         shared.front.notice(Notice::Info(said));
                     }
@@ -1023,7 +1027,7 @@ async fn serve_connection(
                         .store()
                         .set_state(id, State::Used, "viewing started")?;
                 }
-                eprintln!("The helper sees your screen. Type q and Enter to disconnect.");
+                eprintln!("{}", t!("share-viewing"));
                 status(Status::Viewing(helper.clone()));
             }
             AgentEvent::HelperWantsControl { helper } => {
@@ -1047,14 +1051,14 @@ async fn serve_connection(
                 log("control ended", &format!("by the {by:?}").to_lowercase());
                 // A request the helper withdrew no longer needs an answer.
                 shared.withdraw(number, Question::Control);
-                eprintln!("Control ended.");
+                eprintln!("{}", t!("share-control-ended"));
                 status(Status::Viewing(helper.clone()));
             }
             AgentEvent::Chat { text } => {
                 if !std::mem::replace(&mut chatted, true) {
                     log("chat started", "");
                 }
-                eprintln!("helper: {text}");
+                eprintln!("{}", t!("share-chat", text = text.as_str()));
                 shared.front.notice(Notice::Chat {
                     from: helper.clone(),
                     text,
@@ -1063,7 +1067,10 @@ async fn serve_connection(
             AgentEvent::AskContinue { .. } => shared.ask(number, Question::Continue),
             AgentEvent::ContinueUnanswered => {
                 shared.withdraw(number, Question::Continue);
-                eprintln!("Nobody answered \"Continue sharing?\": disconnecting {helper}.");
+                eprintln!(
+                    "{}",
+                    t!("share-continue-unanswered", helper = helper.as_str())
+                );
                 log("sharing stopped", "Continue sharing? unanswered");
             }
             AgentEvent::Closed(reason) => {
@@ -1073,15 +1080,15 @@ async fn serve_connection(
                 closed = true;
                 let said = if let CloseReason::Refused(_) = reason {
                     log("refused", &reason.to_string());
-                    format!("A helper was turned away: {reason}.")
+                    t!("share-turned-away", reason = reason.to_string())
                 } else if pass.is_some() {
                     // It never proved the password.
                     abandoned = true;
                     log("abandoned", &reason.to_string());
-                    format!("A connection ended before proving the password: {reason}.")
+                    t!("share-abandoned", reason = reason.to_string())
                 } else {
                     log("disconnected", &reason.to_string());
-                    format!("Session over: {reason}.")
+                    t!("share-over", reason = reason.to_string())
                 };
                 eprintln!("{said}");
                 shared.front.notice(Notice::Info(said));

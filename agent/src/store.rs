@@ -121,7 +121,8 @@ impl Store {
         for journal in ["agent.db-wal", "agent.db-shm"] {
             crate::private::file(&dir.join(journal))?;
         }
-        let db = Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let db = Connection::open(&path)
+            .with_context(|| crate::t!("io-opening", file = path.display().to_string()))?;
         db.busy_timeout(Duration::from_secs(5))?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.execute_batch(
@@ -258,15 +259,15 @@ impl Store {
         for row in rows {
             let (text, state, credential, attempts, delivery, last_activity, helper) = row?;
             let invitation =
-                Invitation::from_toml(&text).context("a stored invitation does not parse")?;
+                Invitation::from_toml(&text).with_context(|| crate::t!("store-unparsable"))?;
             let mut state = State::parse(&state);
             if state == State::Open && invitation.is_expired(now) {
                 state = State::Expired;
             }
             if Credential::from_bytes(&credential).is_err() {
                 bail!(
-                    "the stored credential of invitation {} is damaged: delete it and make a new one",
-                    invitation.id
+                    "{}",
+                    crate::t!("store-damaged", id = invitation.id.as_str())
                 );
             }
             out.push(Record {
@@ -294,9 +295,12 @@ impl Store {
             .filter(|r| r.invitation.id.starts_with(id))
             .collect();
         match matches.len() {
-            0 => bail!("no invitation {id:?}: `beckon-agent invitations` lists them"),
+            0 => bail!("{}", crate::t!("store-no-such", id = format!("{id:?}"))),
             1 => Ok(matches.into_iter().next().expect("one")),
-            n => bail!("{n} invitations start with {id:?}: give more of the id"),
+            n => bail!(
+                "{}",
+                crate::t!("store-ambiguous", n = n, id = format!("{id:?}"))
+            ),
         }
     }
 
@@ -334,7 +338,7 @@ impl Store {
             |r| r.get(0),
         )?;
         Credential::from_bytes(&bytes)
-            .map_err(|_| anyhow::anyhow!("the stored credential of invitation {id} is damaged"))
+            .map_err(|_| anyhow::anyhow!("{}", crate::t!("store-damaged", id = id)))
     }
 
     /// Adds `address` to the helpers' address book, or marks it used now.
@@ -371,12 +375,16 @@ impl Store {
         match known.as_slice() {
             [one] => Ok(one.clone()),
             [] => bail!(
-                "{given:?} is not an e-mail address, and no address in the book starts with it \
-                 (`beckon-agent helpers` lists them)"
+                "{}",
+                crate::t!("book-unknown", given = format!("{given:?}"))
             ),
             many => bail!(
-                "{given:?} could be any of {}: give more of it",
-                many.join(", ")
+                "{}",
+                crate::t!(
+                    "book-ambiguous",
+                    given = format!("{given:?}"),
+                    known = many.join(", ")
+                )
             ),
         }
     }

@@ -8,7 +8,7 @@ use directories::{BaseDirs, ProjectDirs};
 
 /// Why no directory could be found.
 #[derive(Debug, thiserror::Error)]
-#[error("no home directory: set HOME (or give the folder on the command line)")]
+#[error("{}", crate::t!("no-home"))]
 pub struct NoHome;
 
 fn project() -> Result<ProjectDirs, NoHome> {

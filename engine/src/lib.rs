@@ -46,6 +46,17 @@ macro_rules! internal_mod {
 }
 pub(crate) use internal_mod;
 
+/// One of the engine's texts in the reader's language (see [`i18n`]).
+macro_rules! t {
+    (in $language:expr; $($args:tt)*) => {
+        $crate::tr!(in $language; $crate::i18n::TEXTS, $($args)*)
+    };
+    ($($args:tt)*) => {
+        $crate::tr!($crate::i18n::TEXTS, $($args)*)
+    };
+}
+pub(crate) use t;
+
 #[cfg(feature = "assets")]
 pub mod assets;
 pub mod codec;
@@ -53,6 +64,7 @@ pub mod corpus;
 pub mod diff;
 pub mod dirs;
 pub mod frame;
+pub mod i18n;
 pub mod invite;
 pub mod logging;
 pub mod motion;

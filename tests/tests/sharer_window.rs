@@ -33,14 +33,14 @@ fn at(said: &Lines, widget: &str) -> (i32, i32) {
 }
 
 /// The sharer's window on its own X server, and what it says.
-struct Window<'a> {
-    x: &'a Xvfb,
-    id: String,
-    said: Lines,
+pub(crate) struct Window<'a> {
+    pub(crate) x: &'a Xvfb,
+    pub(crate) id: String,
+    pub(crate) said: Lines,
 }
 
 impl Window<'_> {
-    fn click(&self, widget: &str) {
+    pub(crate) fn click(&self, widget: &str) {
         let (cx, cy) = at(&self.said, widget);
         self.x.run(
             "xdotool",
@@ -59,7 +59,7 @@ impl Window<'_> {
     }
 
     /// Clicks a field and types into it.
-    fn fill(&self, widget: &str, text: &str) {
+    pub(crate) fn fill(&self, widget: &str, text: &str) {
         self.click(widget);
         self.x
             .run("xdotool", &["type", "--delay", "15", "--", text]);
@@ -67,13 +67,13 @@ impl Window<'_> {
     }
 
     /// The passwords, typed twice.
-    fn passwords(&self) {
+    pub(crate) fn passwords(&self) {
         self.fill("password", PASSWORD);
         self.fill("again", PASSWORD);
     }
 
     /// The line the window says after `after` lines, containing `needle`.
-    fn line(&self, needle: &str) -> String {
+    pub(crate) fn line(&self, needle: &str) -> String {
         self.said.wait_for(needle);
         let text = self.said.text();
         text.lines()

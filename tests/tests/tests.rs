@@ -7,6 +7,7 @@ mod codec;
 mod corpus;
 mod doctor;
 mod hostile;
+mod i18n;
 mod mail;
 mod package;
 mod share;

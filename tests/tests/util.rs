@@ -137,7 +137,8 @@ impl Xvfb {
                 .spawn()
                 .expect("Xvfb (make deps installs xvfb)");
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            while !socket.exists() {
+            // Until it takes a connection: its socket shows before it answers on a busy machine.
+            while !socket.exists() || x11rb::connect(Some(&display)).is_err() {
                 assert!(
                     std::time::Instant::now() < deadline,
                     "Xvfb {display} did not start"

@@ -18,7 +18,7 @@ pub fn read_invitation(arg: &str) -> Result<Invitation> {
     let arg = local.as_deref().unwrap_or(arg);
     let path = PathBuf::from(arg);
     let text = if !arg.starts_with("beckon:") && path.exists() {
-        std::fs::read_to_string(&path).with_context(|| format!("reading invitation {arg}"))?
+        std::fs::read_to_string(&path).with_context(|| t!("connect-reading", file = arg))?
     } else {
         arg.to_string()
     };
@@ -81,7 +81,7 @@ pub async fn reach(endpoint: &Endpoint, invitation: &Invitation) -> Result<Conne
         }
     }
     Err(last_error.map_or_else(
-        || anyhow::anyhow!("the invitation lists no address"),
+        || anyhow::anyhow!("{}", t!("connect-no-address")),
         Into::into,
     ))
 }

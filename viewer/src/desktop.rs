@@ -43,11 +43,18 @@ pub fn install() -> Result<()> {
     std::fs::create_dir_all(&packages)?;
     let desktop = applications.join("beckon-viewer.desktop");
     std::fs::write(&desktop, entry(&exe))
-        .with_context(|| format!("writing {}", desktop.display()))?;
+        .with_context(|| t!("io-writing", file = desktop.display().to_string()))?;
     let package = packages.join("beckon.xml");
     std::fs::write(&package, MIME_PACKAGE)
-        .with_context(|| format!("writing {}", package.display()))?;
-    println!("Wrote {} and {}.", desktop.display(), package.display());
+        .with_context(|| t!("io-writing", file = package.display().to_string()))?;
+    println!(
+        "{}",
+        t!(
+            "desktop-wrote",
+            entry = desktop.display().to_string(),
+            package = package.display().to_string()
+        )
+    );
     let refresh: [(&str, Vec<std::ffi::OsString>); 3] = [
         ("update-mime-database", vec![data.join("mime").into()]),
         ("update-desktop-database", vec![applications.into()]),
@@ -60,10 +67,10 @@ pub fn install() -> Result<()> {
     ];
     for (tool, args) in refresh {
         match std::process::Command::new(tool).args(&args).status() {
-            Ok(status) if status.success() => println!("Ran {tool}."),
-            Ok(_) => println!("{tool} failed; the entry is written all the same."),
+            Ok(status) if status.success() => println!("{}", t!("desktop-ran", tool = tool)),
+            Ok(_) => println!("{}", t!("desktop-tool-failed", tool = tool)),
             Err(_) => {
-                println!("{tool} is not installed; the desktop may need a log-out to notice.")
+                println!("{}", t!("desktop-tool-missing", tool = tool))
             }
         }
     }

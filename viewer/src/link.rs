@@ -114,7 +114,12 @@ pub fn start(
             .build()
         {
             Ok(runtime) => runtime,
-            Err(e) => return send(ToWindow::Closed(format!("Cannot start: {e}."))),
+            Err(e) => {
+                return send(ToWindow::Closed(t!(
+                    "link-cannot-start",
+                    why = e.to_string()
+                )));
+            }
         };
         let reason = runtime.block_on(run(invitation, password, name, actions_rx, &send));
         send(ToWindow::Closed(reason));
@@ -133,8 +138,8 @@ async fn run(
     let params = invitation.stretch.clone();
     let stretched = match tokio::task::spawn_blocking(move || stretch(&password, &params)).await {
         Ok(Ok(stretched)) => stretched,
-        Ok(Err(e)) => return format!("The invitation's password settings are not usable: {e}."),
-        Err(e) => return format!("Stretching the password failed: {e}."),
+        Ok(Err(e)) => return t!("link-bad-stretch", why = e.to_string()),
+        Err(e) => return t!("link-stretch-failed", why = e.to_string()),
     };
     let endpoint = match "0.0.0.0:0"
         .parse()
@@ -142,7 +147,7 @@ async fn run(
         .and_then(|a| Ok(viewer_endpoint(a)?))
     {
         Ok(endpoint) => endpoint,
-        Err(e) => return format!("Cannot open a UDP socket: {e:#}."),
+        Err(e) => return t!("link-no-socket", why = format!("{e:#}")),
     };
     let connection = match reach(&endpoint, &invitation).await {
         Ok(connection) => connection,
@@ -219,7 +224,7 @@ async fn run(
         }
     }
     session.abort();
-    reason.unwrap_or_else(|| "The session ended.".into())
+    reason.unwrap_or_else(|| t!("link-ended"))
 }
 
 /// A screen change as the window takes it.
@@ -234,14 +239,16 @@ fn pixels(change: ScreenChange) -> ToWindow {
 /// Why a session closed, as the helper reads it.
 fn closed(reason: &CloseReason) -> String {
     match reason {
-        CloseReason::Disconnected { by: Party::Helper } => "You disconnected.".into(),
-        CloseReason::Disconnected { by: Party::Sharer } => "The sharer disconnected.".into(),
+        CloseReason::Disconnected { by: Party::Helper } => t!("link-you-disconnected"),
+        CloseReason::Disconnected { by: Party::Sharer } => t!("link-sharer-disconnected"),
         other => {
-            let mut text = other.to_string();
-            if let Some(first) = text.get_mut(0..1) {
-                first.make_ascii_uppercase();
-            }
-            format!("{text}.")
+            let text = other.to_string();
+            let mut chars = text.chars();
+            let first: String = chars
+                .next()
+                .map(|c| c.to_uppercase().collect())
+                .unwrap_or_default();
+            format!("{first}{}.", chars.as_str())
         }
     }
 }

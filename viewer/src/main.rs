@@ -5,6 +5,24 @@
 //! the password, connects, and streams the sharer's screen into a framebuffer; `--screenshot`
 //! saves what it shows at the end.
 
+/// The viewer's texts in English and Spanish (`viewer/locales/`); see [`beckon_engine::i18n`].
+static TEXTS: beckon_engine::i18n::Catalogue = beckon_engine::i18n::Catalogue::new(
+    include_str!("../locales/en.ftl"),
+    include_str!("../locales/es.ftl"),
+);
+
+/// One of the viewer's texts in the helper's language: `t!("id")` or `t!("id", name = value)`.
+macro_rules! t {
+    ($($args:tt)*) => {
+        beckon_engine::tr!(crate::TEXTS, $($args)*)
+    };
+}
+
+/// The `--help` texts in Spanish (English is the doc comments); see
+/// [`beckon_engine::assets::localized`].
+static HELP: beckon_engine::i18n::Catalogue =
+    beckon_engine::i18n::Catalogue::new("", include_str!("../locales/help.es.ftl"));
+
 mod connect;
 mod desktop;
 mod keys;
@@ -111,7 +129,7 @@ fn typing(text: &str, at: Option<&str>) -> Result<Vec<InputEvent>> {
         let (x, y) = at
             .split_once(',')
             .and_then(|(x, y)| Some((x.trim().parse().ok()?, y.trim().parse().ok()?)))
-            .with_context(|| format!("--at {at:?} is not X,Y"))?;
+            .with_context(|| t!("open-bad-at", at = format!("{at:?}")))?;
         // Move there and click, as a helper does to focus a window.
         events.push(InputEvent::PointerMove { x, y });
         for pressed in [true, false] {
@@ -130,8 +148,8 @@ fn save_png(path: &PathBuf, frame: &Frame) -> Result<()> {
         .chunks_exact(4)
         .flat_map(|p| [p[2], p[1], p[0]])
         .collect();
-    let file =
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let file = std::fs::File::create(path)
+        .with_context(|| t!("io-creating", file = path.display().to_string()))?;
     let mut encoder =
         png::Encoder::new(std::io::BufWriter::new(file), frame.width(), frame.height());
     encoder.set_color(png::ColorType::Rgb);
@@ -146,28 +164,32 @@ async fn open(args: &OpenArgs) -> Result<()> {
     let invitation = read_invitation(&args.invitation)?;
     let left = invitation.expires.saturating_sub(now());
     eprintln!(
-        "Invitation from {}: {:?}",
-        invitation.from, invitation.message
+        "{}",
+        t!(
+            "open-from",
+            from = invitation.from.as_str(),
+            message = format!("{:?}", invitation.message)
+        )
     );
     eprintln!(
-        "It expires in {}. Check with {} that they really sent it.",
-        when::duration(left),
-        invitation.from
+        "{}",
+        t!(
+            "open-expires",
+            span = when::duration(left),
+            from = invitation.from.as_str()
+        )
     );
     if invitation.is_expired(now()) {
-        bail!(
-            "the invitation has expired: ask {} for a new one",
-            invitation.from
-        );
+        bail!("{}", t!("open-expired", from = invitation.from.as_str()));
     }
     let password = if args.password_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\n', '\r']).to_string()
     } else if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("Password: ")?
+        rpassword::prompt_password(format!("{} ", t!("open-password-prompt")))?
     } else {
-        bail!("a password is required: type it at the prompt, or use --password-stdin");
+        bail!("{}", t!("open-password-required"));
     };
     let stretched = stretch(&password, &invitation.stretch)?;
     drop(password);
@@ -215,20 +237,20 @@ async fn open(args: &OpenArgs) -> Result<()> {
     while let Some(event) = events_rx.recv().await {
         match event {
             ViewerEvent::Authenticated { sharer } => {
-                eprintln!("Connected. Waiting for {sharer} to allow the connection.")
+                eprintln!("{}", t!("open-connected", sharer = sharer.as_str()))
             }
             ViewerEvent::Accepted => {
-                eprintln!("You can see the sharer's screen.");
+                eprintln!("{}", t!("open-viewing"));
                 for text in &args.say {
                     let _ = actions_tx.send(HelperAction::Chat(text.clone()));
                 }
                 if typed.is_some() {
-                    eprintln!("Asking for control.");
+                    eprintln!("{}", t!("open-asking-control"));
                     let _ = actions_tx.send(HelperAction::RequestControl);
                 }
             }
             ViewerEvent::ControlGranted => {
-                eprintln!("You have control.");
+                eprintln!("{}", t!("open-control"));
                 let (texts, tx, pause) = (
                     typed.take().unwrap_or_default(),
                     actions_tx.clone(),
@@ -246,13 +268,13 @@ async fn open(args: &OpenArgs) -> Result<()> {
                     let _ = tx.send(HelperAction::ReleaseControl);
                 });
             }
-            ViewerEvent::ControlDenied => eprintln!("The sharer did not allow control."),
-            ViewerEvent::ControlEnded { .. } => eprintln!("Control ended."),
+            ViewerEvent::ControlDenied => eprintln!("{}", t!("open-control-denied")),
+            ViewerEvent::ControlEnded { .. } => eprintln!("{}", t!("open-control-ended")),
             ViewerEvent::Screen(change) => {
                 change.paint(screen.get_or_insert_with(|| Frame::filled(1, 1, [0; 4])))
             }
             ViewerEvent::Chat { text } => {
-                eprintln!("sharer: {text}");
+                eprintln!("{}", t!("open-chat", text = text.as_str()));
                 chat.push(text);
             }
             ViewerEvent::CursorShape(picture) => {
@@ -265,12 +287,24 @@ async fn open(args: &OpenArgs) -> Result<()> {
     }
     let _ = session.await;
     if let (Some((width, height)), Some((x, y, visible))) = pointer {
-        let shown = if visible { "shown" } else { "hidden" };
-        eprintln!("The sharer's pointer ({width}x{height}, {shown}) was last at {x},{y}.");
+        let shown = if visible {
+            t!("open-shown")
+        } else {
+            t!("open-hidden")
+        };
+        eprintln!(
+            "{}",
+            t!(
+                "open-pointer",
+                size = format!("{width}x{height}"),
+                shown = shown,
+                at = format!("{x},{y}")
+            )
+        );
     }
     if let (Some(path), Some(frame)) = (&args.screenshot, &screen) {
         save_png(path, frame)?;
-        eprintln!("Saved what was shown to {}.", path.display());
+        eprintln!("{}", t!("open-saved", file = path.display().to_string()));
     }
     if args.json {
         let by = match &reason {
@@ -291,22 +325,24 @@ async fn open(args: &OpenArgs) -> Result<()> {
     match reason {
         Some(CloseReason::Disconnected { by }) => {
             eprintln!(
-                "Disconnected by the {}.",
+                "{}",
                 if by == Party::Helper {
-                    "helper"
+                    t!("open-disconnected-helper")
                 } else {
-                    "sharer"
+                    t!("open-disconnected-sharer")
                 }
             );
             Ok(())
         }
         Some(other) => bail!("{other}"),
-        None => bail!("the session ended without a reason"),
+        None => bail!("{}", t!("open-no-reason")),
     }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = beckon_engine::assets::localized(Cli::command(), &HELP).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     beckon_engine::logging::init("viewer", cli.verbose);
     let result = match &cli.command {
         _ if cli.install_desktop_entry => desktop::install(),
@@ -328,5 +364,23 @@ fn main() -> ExitCode {
             eprintln!("beckon-viewer: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_and_option_has_its_help_in_spanish() {
+        use beckon_engine::i18n::Language;
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let missing =
+            beckon_engine::assets::missing_help(&Cli::command(), &HELP, Language::Spanish);
+        assert!(
+            missing.is_empty(),
+            "not in locales/help.es.ftl: {missing:#?}"
+        );
     }
 }

@@ -23,9 +23,6 @@ use crate::keys;
 use crate::link::{CursorPicture, SessionLink, ToWindow};
 use beckon_engine::invite::when::{self, now};
 
-/// The window's title; tests find the window by it.
-pub const TITLE: &str = "Beckon: helping";
-
 /// Shows the window until it is closed; `invitation` (a path or a `beckon:` string) fills the
 /// connect dialog.
 ///
@@ -34,7 +31,7 @@ pub const TITLE: &str = "Beckon: helping";
 pub fn run(invitation: Option<String>, name: Option<String>) -> Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
-            .with_title(TITLE)
+            .with_title(t!("title"))
             .with_inner_size([1024.0, 720.0])
             .with_min_inner_size([480.0, 320.0]),
         // Dithering would change the sharer's pixels: text must stay exact.
@@ -42,7 +39,7 @@ pub fn run(invitation: Option<String>, name: Option<String>) -> Result<()> {
         ..Default::default()
     };
     eframe::run_native(
-        TITLE,
+        &t!("title"),
         options,
         Box::new(move |cc| {
             let mut dialog = Dialog {
@@ -65,9 +62,7 @@ pub fn run(invitation: Option<String>, name: Option<String>) -> Result<()> {
             }))
         }),
     )
-    .map_err(|e| {
-        anyhow!("cannot show the viewer's window ({e}); `beckon-viewer open` works without one")
-    })
+    .map_err(|e| anyhow!("{}", t!("window-failed", why = e.to_string())))
 }
 
 /// What the window shows.
@@ -131,15 +126,15 @@ impl Dialog {
     /// Shows the dialog; returns the session to start when Connect is pressed.
     fn show(&mut self, ui: &mut egui::Ui) -> Option<(Invitation, String, String)> {
         let mut start = None;
-        ui.heading("Help someone");
-        ui.label("Open the invitation you were sent (its file, or the beckon: text).");
+        ui.heading(t!("dialog-title"));
+        ui.label(t!("dialog-intro"));
         ui.add_space(8.0);
         ui.horizontal(|ui| {
-            ui.label("Invitation:");
+            ui.label(t!("dialog-invitation"));
             let mut text = self.source.clone();
             let field = ui.add(
                 egui::TextEdit::singleline(&mut text)
-                    .hint_text("path/to/invitation.beckon or beckon:…")
+                    .hint_text(t!("dialog-invitation-hint"))
                     .desired_width(520.0),
             );
             // Nothing opened yet: pasting the code is the first thing to do.
@@ -156,30 +151,27 @@ impl Dialog {
             Some(Err(e)) => {
                 ui.colored_label(
                     ui.visuals().error_fg_color,
-                    format!("Not an invitation: {e}"),
+                    t!("dialog-not-invitation", why = e.as_str()),
                 );
             }
             Some(Ok(invitation)) => {
                 egui::Grid::new("invitation").num_columns(2).show(ui, |ui| {
-                    ui.label("From:");
+                    ui.label(t!("dialog-from"));
                     ui.label(egui::RichText::new(&invitation.from).strong());
                     ui.end_row();
-                    ui.label("Message:");
+                    ui.label(t!("dialog-message"));
                     ui.label(&invitation.message);
                     ui.end_row();
-                    ui.label("Expires:");
+                    ui.label(t!("dialog-expires"));
                     let left = invitation.expires.saturating_sub(now());
                     ui.label(if invitation.is_expired(now()) {
-                        "expired: ask for a new invitation".to_string()
+                        t!("dialog-expired")
                     } else {
-                        format!("in {}", when::duration(left))
+                        when::relative(now() + left, now())
                     });
                     ui.end_row();
                 });
-                ui.label(format!(
-                    "Check with {} (by phone, say) that they really sent it; they give you the password.",
-                    invitation.from
-                ));
+                ui.label(t!("dialog-check", from = invitation.from.as_str()));
                 ready = Some(invitation.clone());
             }
         }
@@ -188,23 +180,23 @@ impl Dialog {
         egui::Grid::new("credentials")
             .num_columns(2)
             .show(ui, |ui| {
-                ui.label("Password:");
+                ui.label(t!("dialog-password"));
                 let field = ui.add(
                     egui::TextEdit::singleline(&mut self.password)
                         .password(!self.show_password)
                         .desired_width(260.0),
                 );
-                ui.checkbox(&mut self.show_password, "Show");
+                ui.checkbox(&mut self.show_password, t!("dialog-show"));
                 // With the invitation read, the password is the next thing to type.
                 if std::mem::take(&mut self.focus_password) {
                     field.request_focus();
                 }
                 enter = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
                 ui.end_row();
-                ui.label("Your name:");
+                ui.label(t!("dialog-name"));
                 ui.add(
                     egui::TextEdit::singleline(&mut self.name)
-                        .hint_text("as the sharer will see it")
+                        .hint_text(t!("dialog-name-hint"))
                         .desired_width(260.0),
                 );
                 ui.end_row();
@@ -212,9 +204,9 @@ impl Dialog {
         ui.add_space(8.0);
         let can = ready.is_some() && !self.password.is_empty();
         let label = if self.error.is_some() {
-            "Try again"
+            t!("dialog-try-again")
         } else {
-            "Connect"
+            t!("dialog-connect")
         };
         let clicked = ui
             .add_enabled(
@@ -226,13 +218,10 @@ impl Dialog {
             && let Some(invitation) = ready
         {
             if invitation.is_expired(now()) {
-                self.error = Some(format!(
-                    "The invitation has expired: ask {} for a new one.",
-                    invitation.from
-                ));
+                self.error = Some(t!("dialog-expired-ask", from = invitation.from.as_str()));
             } else {
                 let name = if self.name.trim().is_empty() {
-                    "Helper".to_string()
+                    t!("dialog-default-name")
                 } else {
                     let name = self.name.trim().to_string();
                     remember_name(&name);
@@ -264,7 +253,7 @@ impl Clipboard {
 
     fn open() -> Clipboard {
         let system = arboard::Clipboard::new()
-            .map_err(|e| eprintln!("Copy and paste will not be shared: {e}."))
+            .map_err(|e| eprintln!("{}", t!("clipboard-unshared", why = e.to_string())))
             .ok();
         Clipboard {
             system,
@@ -283,7 +272,7 @@ impl Clipboard {
         if let Some(system) = &mut self.system
             && let Err(e) = system.set_text(text.as_str())
         {
-            eprintln!("Could not put the sharer's text on the clipboard: {e}.");
+            eprintln!("{}", t!("clipboard-put-failed", why = e.to_string()));
         }
         self.last = Some(text);
     }
@@ -468,18 +457,18 @@ impl Session {
                 ToWindow::ControlGranted => {
                     self.standing = Standing::Controlling;
                     self.clipboard.start();
-                    self.notice = Some("You now have control. Press Esc to give it back.".into());
+                    self.notice = Some(t!("notice-control"));
                 }
                 ToWindow::ControlDenied => {
                     self.standing = Standing::Viewing;
-                    self.notice = Some(format!("{} did not allow control.", self.sharer()));
+                    self.notice = Some(t!("notice-control-denied", sharer = self.sharer()));
                 }
                 ToWindow::ControlEnded(by) => {
                     self.standing = Standing::Viewing;
                     self.held.clear();
                     self.notice = Some(match by {
-                        Party::Helper => "You gave control back.".into(),
-                        Party::Sharer => format!("{} took control back.", self.sharer()),
+                        Party::Helper => t!("notice-gave-back"),
+                        Party::Sharer => t!("notice-taken-back", sharer = self.sharer()),
                     });
                 }
                 ToWindow::Clipboard(text) => self.clipboard.put(text),
@@ -577,42 +566,42 @@ impl Session {
             let live = self.closed.is_none();
             match self.standing {
                 Standing::Controlling => {
-                    if ui.button("Release control (Esc)").clicked() {
+                    if ui.button(t!("toolbar-release")).clicked() {
                         self.release();
                     }
                 }
                 Standing::Asking => {
-                    ui.add_enabled(false, egui::Button::new("Take Control"));
+                    ui.add_enabled(false, egui::Button::new(t!("toolbar-take-control")));
                 }
                 _ => {
                     let can = live && self.standing == Standing::Viewing;
                     if ui
-                        .add_enabled(can, egui::Button::new("Take Control"))
+                        .add_enabled(can, egui::Button::new(t!("toolbar-take-control")))
                         .clicked()
                     {
                         self.standing = Standing::Asking;
-                        self.notice = Some(format!(
-                            "Waiting for {} to allow control…",
-                            self.invitation.from
+                        self.notice = Some(t!(
+                            "notice-asking-control",
+                            sharer = self.invitation.from.as_str()
                         ));
                         self.link.act(HelperAction::RequestControl);
                     }
                 }
             }
             if ui
-                .add_enabled(live, egui::Button::new("Disconnect"))
+                .add_enabled(live, egui::Button::new(t!("toolbar-disconnect")))
                 .clicked()
             {
                 self.link.act(HelperAction::Disconnect);
             }
             ui.separator();
-            ui.selectable_value(&mut self.fit, false, "Actual size");
-            ui.selectable_value(&mut self.fit, true, "Fit to window");
+            ui.selectable_value(&mut self.fit, false, t!("toolbar-actual-size"));
+            ui.selectable_value(&mut self.fit, true, t!("toolbar-fit"));
             ui.separator();
             let chat = if self.unread > 0 {
-                format!("Chat ({} new)", self.unread)
+                t!("toolbar-chat-unread", n = self.unread)
             } else {
-                "Chat".into()
+                t!("toolbar-chat")
             };
             if ui.selectable_label(self.chat_open, chat).clicked() {
                 self.chat_open = !self.chat_open;
@@ -621,19 +610,12 @@ impl Session {
         });
         let standing = match (&self.closed, self.standing) {
             (Some(reason), _) => reason.clone(),
-            (None, Standing::Connecting) => "Connecting…".into(),
-            (None, Standing::Waiting) => {
-                format!("Waiting for {} to allow the connection…", self.sharer())
-            }
+            (None, Standing::Connecting) => t!("standing-connecting"),
+            (None, Standing::Waiting) => t!("standing-waiting", sharer = self.sharer()),
             (None, Standing::Viewing | Standing::Asking) => {
-                format!("Viewing {}'s screen.", self.sharer())
+                t!("standing-viewing", sharer = self.sharer())
             }
-            (None, Standing::Controlling) => {
-                format!(
-                    "Controlling {}'s screen: Esc gives control back.",
-                    self.sharer()
-                )
-            }
+            (None, Standing::Controlling) => t!("standing-controlling", sharer = self.sharer()),
         };
         let (kbps, fps, rtt) = self.stats;
         let mut sorted = self.presented.clone();
@@ -642,8 +624,12 @@ impl Session {
         ui.horizontal(|ui| {
             ui.label(egui::RichText::new(standing).strong());
             ui.separator();
-            ui.label(format!(
-                "round trip {rtt:.0} ms · {kbps:.0} kbit/s · {fps:.0} updates/s · shown {present:.1} ms after arrival"
+            ui.label(t!(
+                "toolbar-stats",
+                rtt = format!("{rtt:.0}"),
+                kbps = format!("{kbps:.0}"),
+                fps = format!("{fps:.0}"),
+                present = format!("{present:.1}")
             ));
         });
         // Always a line, so the screen below never moves.
@@ -651,7 +637,7 @@ impl Session {
     }
 
     fn chat_panel(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Chat");
+        ui.heading(t!("toolbar-chat"));
         let live = self.closed.is_none()
             && matches!(
                 self.standing,
@@ -662,7 +648,7 @@ impl Session {
             let field = ui.add_enabled(
                 live,
                 egui::TextEdit::singleline(&mut self.draft)
-                    .hint_text("Message, then Enter")
+                    .hint_text(t!("chat-hint"))
                     .desired_width(f32::INFINITY),
             );
             if field.lost_focus()
@@ -670,8 +656,9 @@ impl Session {
                 && !self.draft.trim().is_empty()
             {
                 let text = std::mem::take(&mut self.draft);
-                eprintln!("You: {text}");
-                self.chat.push(("You".into(), text.clone()));
+                let you = t!("chat-you");
+                eprintln!("{you}: {text}");
+                self.chat.push((you, text.clone()));
                 self.link.act(HelperAction::Chat(text));
                 field.request_focus();
             }
@@ -694,7 +681,7 @@ impl Session {
     fn screen(&mut self, ui: &mut egui::Ui) {
         let Some(screen) = &self.screen else {
             ui.centered_and_justified(|ui| {
-                ui.label("The sharer's screen shows here once they allow the connection.");
+                ui.label(t!("screen-waiting"));
             });
             return;
         };
@@ -704,7 +691,7 @@ impl Session {
             let room = ui.available_size();
             self.fit = natural.x > room.x || natural.y > room.y;
             if self.fit {
-                eprintln!("The sharer's screen is larger than the window: shown fitted.");
+                eprintln!("{}", t!("screen-fitted"));
             }
         }
         let (id, size) = if self.fit {

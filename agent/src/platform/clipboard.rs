@@ -52,8 +52,8 @@ impl SharedClipboard {
             })?;
         opened
             .recv()
-            .context("the clipboard thread ended")?
-            .context("cannot open the clipboard")?;
+            .with_context(|| crate::t!("clipboard-failed"))?
+            .with_context(|| crate::t!("clipboard-failed"))?;
         Ok(SharedClipboard { commands, enabled })
     }
 

@@ -205,7 +205,7 @@ impl X11Source {
         conn.xfixes_select_cursor_input(root, xfixes::CursorNotifyMask::DISPLAY_CURSOR)?;
         conn.damage_query_version(1, 1)?
             .reply()
-            .context("the X server has no DAMAGE extension")?;
+            .with_context(|| crate::t!("x11-no-extension", extension = "DAMAGE"))?;
         let damage = conn.generate_id()?;
         conn.damage_create(damage, root, ReportLevel::RAW_RECTANGLES)?;
         if conn.randr_query_version(1, 2).is_ok() {
@@ -511,11 +511,12 @@ impl EscWatch {
     /// # Errors
     /// When the display cannot be opened or lacks XInput 2.
     pub fn connect(display: Option<&str>) -> Result<EscWatch> {
-        let (conn, screen) = x11rb::connect(display).context("cannot open the X display")?;
+        let (conn, screen) =
+            x11rb::connect(display).with_context(|| crate::t!("x11-no-display"))?;
         let root = conn.setup().roots[screen].root;
         conn.xinput_xi_query_version(2, 0)?
             .reply()
-            .context("the X server has no XInput 2")?;
+            .with_context(|| crate::t!("x11-no-extension", extension = "XInput 2"))?;
         let (min, max) = (conn.setup().min_keycode, conn.setup().max_keycode);
         let mapping = conn.get_keyboard_mapping(min, max - min + 1)?.reply()?;
         let per = usize::from(mapping.keysyms_per_keycode.max(1));
@@ -592,11 +593,12 @@ impl X11Input {
     /// # Errors
     /// When the display cannot be opened or lacks the XTEST extension.
     pub fn connect(display: Option<&str>) -> Result<X11Input> {
-        let (conn, screen) = x11rb::connect(display).context("cannot open the X display")?;
+        let (conn, screen) =
+            x11rb::connect(display).with_context(|| crate::t!("x11-no-display"))?;
         let root = conn.setup().roots[screen].root;
         conn.xtest_get_version(2, 2)?
             .reply()
-            .context("the X server has no XTEST extension")?;
+            .with_context(|| crate::t!("x11-no-extension", extension = "XTEST"))?;
         let (min_keycode, max_keycode) = (conn.setup().min_keycode, conn.setup().max_keycode);
         let mut input = X11Input {
             conn,
@@ -646,7 +648,10 @@ impl X11Input {
             .chunks(per)
             .rposition(|syms| syms.iter().all(|s| *s == 0))
         else {
-            bail!("no spare keycode for key symbol {keysym:#x}");
+            bail!(
+                "{}",
+                crate::t!("x11-no-keycode", keysym = format!("{keysym:#x}"))
+            );
         };
         let code = self.min_keycode + spare as u8;
         let mut syms = vec![keysym; per];
@@ -731,7 +736,7 @@ impl X11Input {
 impl InputSink for X11Input {
     fn apply(&mut self, event: InputEvent) {
         if let Err(e) = self.apply_event(event) {
-            eprintln!("could not apply the helper's input: {e:#}");
+            eprintln!("{}", crate::t!("x11-input-failed", why = format!("{e:#}")));
         }
     }
 }

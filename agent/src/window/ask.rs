@@ -16,6 +16,7 @@ use super::{Places, mark};
 use crate::desk;
 use crate::mail::{self, Security, SmtpSettings};
 use crate::store::Store;
+use crate::t;
 
 /// Where the page sends the sharer next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +113,7 @@ impl SmtpForm {
             self.testing = None;
         }
         egui::Grid::new("smtp").num_columns(2).show(ui, |ui| {
-            let field = |ui: &mut egui::Ui, label: &str, name, value: &mut String, hint| {
+            let field = |ui: &mut egui::Ui, label: String, name, value: &mut String, hint| {
                 ui.label(label);
                 let edit = ui.add(egui::TextEdit::singleline(value).hint_text(hint));
                 mark(ui, name, &edit);
@@ -120,58 +121,53 @@ impl SmtpForm {
             };
             field(
                 ui,
-                "Your e-mail address",
+                t!("smtp-from"),
                 "smtp-from",
                 &mut self.from,
                 "Ada <ada@example.org>",
             );
             field(
                 ui,
-                "Mail server (SMTP)",
+                t!("smtp-host"),
                 "smtp-host",
                 &mut self.host,
                 "smtp.example.org",
             );
-            field(ui, "Port", "smtp-port", &mut self.port, "587");
+            field(ui, t!("smtp-port"), "smtp-port", &mut self.port, "587");
             field(
                 ui,
-                "User name",
+                t!("smtp-user"),
                 "smtp-user",
                 &mut self.username,
                 "ada@example.org",
             );
-            ui.label("Password");
+            ui.label(t!("smtp-password"));
             let password = ui.add(egui::TextEdit::singleline(&mut self.password).password(true));
             mark(ui, "smtp-password", &password);
             ui.end_row();
-            ui.label("Security");
+            ui.label(t!("smtp-security"));
             ui.horizontal(|ui| {
                 ui.radio_value(&mut self.security, Security::Starttls, "STARTTLS");
                 ui.radio_value(&mut self.security, Security::Tls, "TLS");
-                let none = ui.radio_value(&mut self.security, Security::None, "None");
+                let none =
+                    ui.radio_value(&mut self.security, Security::None, t!("smtp-security-none"));
                 mark(ui, "smtp-none", &none);
             });
             ui.end_row();
         });
         if let Some(ca) = &self.ca_file {
-            ui.label(format!(
-                "Also trusting the certificate authority in {}.",
-                ca.display()
-            ));
+            ui.label(t!("smtp-ca", file = ca.display().to_string()));
         }
         if self.security == Security::None {
-            ui.label("No encryption is allowed only for a mail relay on this computer.");
+            ui.label(t!("smtp-none-local"));
         }
         ui.horizontal(|ui| {
-            let save = ui.button("Save settings");
+            let save = ui.button(t!("smtp-save"));
             mark(ui, "smtp-save", &save);
             if save.clicked() {
                 self.note = Some(self.save(places));
             }
-            let test = ui.add_enabled(
-                self.testing.is_none(),
-                egui::Button::new("Send a test e-mail"),
-            );
+            let test = ui.add_enabled(self.testing.is_none(), egui::Button::new(t!("smtp-test")));
             mark(ui, "smtp-test", &test);
             if test.clicked() {
                 self.note = None;
@@ -183,12 +179,12 @@ impl SmtpForm {
                         let to = s.from.clone().unwrap_or_default();
                         mail::test_message(&s)
                             .and_then(|m| mail::send(&s, &m))
-                            .map(|()| format!("A test e-mail went to {to}: check your inbox."))
+                            .map(|()| t!("smtp-test-sent", to = to))
                             .map_err(|e| format!("{e:#}"))
                     });
                     match &sent {
                         Ok(said) => eprintln!("{said}"),
-                        Err(why) => eprintln!("The test e-mail failed: {why}."),
+                        Err(why) => eprintln!("{}", t!("smtp-test-failed", why = why.as_str())),
                     }
                     let _ = done.send(sent);
                     wake.request_repaint();
@@ -214,14 +210,12 @@ impl SmtpForm {
         let file = places
             .config
             .as_deref()
-            .ok_or("there is no place for the settings: set HOME or XDG_CONFIG_HOME")?;
+            .ok_or_else(|| t!("smtp-no-place"))?;
         let settings = self.settings()?;
         mail::save_settings(file, &settings).map_err(|e| format!("{e:#}"))?;
-        eprintln!("E-mail settings saved to {}.", file.display());
-        Ok(format!(
-            "Saved in {} (only you can read it).",
-            file.display()
-        ))
+        let file = file.display().to_string();
+        eprintln!("{}", t!("smtp-saved-log", file = file.as_str()));
+        Ok(t!("smtp-saved", file = file))
     }
 }
 
@@ -267,7 +261,7 @@ impl AskForm {
         }
         for (secs, words) in &mut expiries {
             if *secs == desk::DEFAULT_EXPIRY {
-                words.push_str(" (recommended)");
+                *words = t!("ask-expiry-recommended", span = words.as_str());
             }
         }
         let expiry = desk::DEFAULT_EXPIRY.min(cap);
@@ -355,7 +349,7 @@ impl AskForm {
         let mut dismissed = false;
         egui::Frame::group(ui.style()).show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.label("The password for this invitation (write it down; the helper needs it):");
+            ui.label(t!("generated-intro"));
             ui.label(
                 egui::RichText::new(generated)
                     .monospace()
@@ -363,12 +357,12 @@ impl AskForm {
                     .strong(),
             );
             ui.horizontal(|ui| {
-                let copy = ui.button("Copy the password");
+                let copy = ui.button(t!("generated-copy"));
                 mark(ui, "copy-password", &copy);
                 if copy.clicked() {
                     ui.ctx().copy_text(generated.clone());
                 }
-                let done = ui.button("I have noted it");
+                let done = ui.button(t!("generated-dismiss"));
                 mark(ui, "dismiss-password", &done);
                 dismissed = done.clicked();
             });
@@ -380,24 +374,19 @@ impl AskForm {
     }
 
     fn form(&mut self, ui: &mut egui::Ui, places: &Places) {
-        ui.label(
-            egui::RichText::new("Invite someone you trust to help you")
-                .strong()
-                .size(17.0),
-        );
+        ui.label(egui::RichText::new(t!("ask-title")).strong().size(17.0));
         ui.add_space(4.0);
         egui::Grid::new("ask").num_columns(2).show(ui, |ui| {
-            ui.label("Your name");
-            let from = ui.add(
-                egui::TextEdit::singleline(&mut self.from).hint_text("as the helper will see it"),
-            );
+            ui.label(t!("ask-name"));
+            let from =
+                ui.add(egui::TextEdit::singleline(&mut self.from).hint_text(t!("ask-name-hint")));
             mark(ui, "from", &from);
             ui.end_row();
-            ui.label("What do you need help with?");
+            ui.label(t!("ask-message"));
             let message = ui.add(egui::TextEdit::multiline(&mut self.message).desired_rows(2));
             mark(ui, "message", &message);
             ui.end_row();
-            ui.label("The invitation expires after");
+            ui.label(t!("ask-expiry"));
             let chosen = self
                 .expiries
                 .iter()
@@ -413,25 +402,25 @@ impl AskForm {
                 });
             mark(ui, "expiry", &combo.response);
             ui.end_row();
-            ui.label("Password");
+            ui.label(t!("ask-password"));
             let first = ui
                 .add(egui::TextEdit::singleline(&mut self.password).password(!self.show_password));
             mark(ui, "password", &first);
             ui.end_row();
-            ui.label("The same password again");
+            ui.label(t!("ask-password-again"));
             let again =
                 ui.add(egui::TextEdit::singleline(&mut self.again).password(!self.show_password));
             mark(ui, "again", &again);
             ui.end_row();
         });
-        ui.label(format!(
-            "One hour or less is safest; at most {} is allowed.",
-            when::duration(self.max_validity)
+        ui.label(t!(
+            "ask-expiry-advice",
+            most = when::duration(self.max_validity)
         ));
         self.strength(ui);
         ui.horizontal(|ui| {
-            ui.checkbox(&mut self.show_password, "Show the password");
-            let generate = ui.button("Generate a password");
+            ui.checkbox(&mut self.show_password, t!("ask-show-password"));
+            let generate = ui.button(t!("ask-generate"));
             mark(ui, "generate", &generate);
             if generate.clicked() {
                 let made = password::generate(&mut OsRng);
@@ -441,15 +430,11 @@ impl AskForm {
             }
         });
         ui.separator();
-        ui.label(egui::RichText::new("How should the invitation reach your helper?").strong());
+        ui.label(egui::RichText::new(t!("ask-how")).strong());
         for (how, name, words) in [
-            (How::Email, "how-email", "By e-mail: Beckon sends it"),
-            (
-                How::Code,
-                "how-code",
-                "As a code to paste into any chat program",
-            ),
-            (How::File, "how-file", "As a file to pass on another way"),
+            (How::Email, "how-email", t!("ask-how-email")),
+            (How::Code, "how-code", t!("ask-how-code")),
+            (How::File, "how-file", t!("ask-how-file")),
         ] {
             let choice = ui.radio_value(&mut self.how, how, words);
             mark(ui, name, &choice);
@@ -458,16 +443,16 @@ impl AskForm {
         match self.how {
             How::Email => self.email(ui, places),
             How::Code => {
-                ui.label("The code is copied for you: paste it into your chat with the helper.");
+                ui.label(t!("ask-code-explained"));
             }
             How::File => self.file(ui),
         }
         ui.add_space(6.0);
         ui.horizontal(|ui| {
             let words = match self.how {
-                How::Email => "Create and send the invitation",
-                How::Code => "Create the invitation and copy the code",
-                How::File => "Create and save the invitation",
+                How::Email => t!("ask-create-email"),
+                How::Code => t!("ask-create-code"),
+                How::File => t!("ask-create-file"),
             };
             let create = ui.add_enabled(self.working.is_none(), egui::Button::new(words));
             mark(ui, "create", &create);
@@ -486,16 +471,16 @@ impl AskForm {
     /// The password's strength, live, in plain words.
     fn strength(&self, ui: &mut egui::Ui) {
         if self.password.is_empty() {
-            ui.label("Choose a password of at least 10 characters, or let Beckon make one.");
+            ui.label(t!("strength-empty", min = password::MIN_LENGTH));
             return;
         }
         let known = [self.from.as_str(), self.message.as_str()];
         let score = password::score(&self.password, &known);
         let verdict = password::check_twice(&self.password, &self.again, &known);
         let words = match &verdict {
-            Ok(()) => "Strong: a good password.".to_string(),
+            Ok(()) => t!("strength-good"),
             Err(WeakPassword::Mismatch) if self.again.is_empty() => {
-                "Type the same password again in the second field.".into()
+                t!("strength-again")
             }
             Err(weak) => plain(weak),
         };
@@ -515,14 +500,14 @@ impl AskForm {
 
     fn email(&mut self, ui: &mut egui::Ui, places: &Places) {
         ui.horizontal(|ui| {
-            ui.label("Your helper's e-mail address");
+            ui.label(t!("ask-to"));
             let to =
                 ui.add(egui::TextEdit::singleline(&mut self.to).hint_text("grace@example.org"));
             mark(ui, "to", &to);
         });
         if !self.helpers.is_empty() {
             ui.horizontal_wrapped(|ui| {
-                ui.label("Earlier helpers:");
+                ui.label(t!("ask-earlier-helpers"));
                 for helper in &self.helpers {
                     if ui.small_button(helper).clicked() {
                         self.to = helper.clone();
@@ -531,7 +516,7 @@ impl AskForm {
             });
         }
         let open = self.smtp_open || !self.smtp.configured();
-        let header = egui::CollapsingHeader::new("E-mail settings")
+        let header = egui::CollapsingHeader::new(t!("smtp-title"))
             .open(Some(open))
             .show(ui, |ui| self.smtp.show(ui, places));
         mark(ui, "smtp-settings", &header.header_response);
@@ -542,15 +527,15 @@ impl AskForm {
 
     fn file(&mut self, ui: &mut egui::Ui) {
         egui::Grid::new("file").num_columns(2).show(ui, |ui| {
-            ui.label("Folder");
+            ui.label(t!("file-folder"));
             ui.horizontal(|ui| {
                 let folder =
                     ui.add(egui::TextEdit::singleline(&mut self.folder).desired_width(260.0));
                 mark(ui, "folder", &folder);
                 for (name, place) in [
-                    ("Desktop", beckon_engine::dirs::desktop()),
-                    ("Documents", beckon_engine::dirs::documents()),
-                    ("Home", beckon_engine::dirs::home()),
+                    (t!("file-desktop"), beckon_engine::dirs::desktop()),
+                    (t!("file-documents"), beckon_engine::dirs::documents()),
+                    (t!("file-home"), beckon_engine::dirs::home()),
                 ] {
                     if let Ok(place) = place
                         && ui.small_button(name).clicked()
@@ -560,7 +545,7 @@ impl AskForm {
                 }
             });
             ui.end_row();
-            ui.label("File name");
+            ui.label(t!("file-name"));
             if self.file_name.is_empty() {
                 self.file_name = default_name(&self.folder, &self.from);
             }
@@ -574,7 +559,7 @@ impl AskForm {
     fn start(&mut self, ctx: &egui::Context, places: &Places) -> Result<(), String> {
         let from = self.from.trim().to_string();
         if from.is_empty() {
-            return Err("Write your name: the helper sees who is asking.".into());
+            return Err(t!("ask-need-name"));
         }
         let known = [from.as_str(), self.message.as_str()];
         password::check_twice(&self.password, &self.again, &known).map_err(|e| plain(&e))?;
@@ -583,15 +568,10 @@ impl AskForm {
             How::Email => {
                 let to = self.to.trim();
                 if to.parse::<lettre::message::Mailbox>().is_err() {
-                    return Err(
-                        "Write your helper's e-mail address, such as grace@example.org.".into(),
-                    );
+                    return Err(t!("ask-need-to"));
                 }
                 if !self.smtp.configured() {
-                    return Err(
-                        "Fill in the e-mail settings first: your address and your mail server."
-                            .into(),
-                    );
+                    return Err(t!("ask-need-smtp"));
                 }
                 (format!("email:{to}"), self.smtp.sending()?)
             }
@@ -599,21 +579,15 @@ impl AskForm {
             How::File => {
                 let folder = PathBuf::from(self.folder.trim());
                 if !folder.is_dir() {
-                    return Err(format!(
-                        "There is no folder {}: choose another.",
-                        folder.display()
-                    ));
+                    return Err(t!("file-no-folder", folder = folder.display().to_string()));
                 }
                 let name = self.file_name.trim();
                 if name.is_empty() || name.contains('/') {
-                    return Err("Write a file name, such as invitation.beckon.".into());
+                    return Err(t!("file-need-name"));
                 }
                 let path = folder.join(name);
                 if path.exists() {
-                    return Err(format!(
-                        "{} already exists: choose another name.",
-                        path.display()
-                    ));
+                    return Err(t!("file-exists", file = path.display().to_string()));
                 }
                 (format!("file:{}", path.display()), SmtpSettings::default())
             }
@@ -658,28 +632,21 @@ impl AskForm {
         let now = when::now();
         match &made.delivered {
             Ok(said) => {
-                ui.label(
-                    egui::RichText::new("Your invitation is on its way")
-                        .strong()
-                        .size(17.0),
-                );
+                ui.label(egui::RichText::new(t!("sent-title")).strong().size(17.0));
                 let what = match made.how {
-                    How::Code => {
-                        "The code is copied: paste it into your chat with the helper (Ctrl+V)."
-                            .to_string()
-                    }
+                    How::Code => t!("sent-code"),
                     _ => said.clone(),
                 };
                 ui.label(what);
             }
             Err(why) => {
                 ui.label(
-                    egui::RichText::new("The invitation was made but not delivered")
+                    egui::RichText::new(t!("sent-failed-title"))
                         .strong()
                         .size(17.0),
                 );
                 ui.colored_label(ui.visuals().error_fg_color, why);
-                ui.label("Fix the cause, then press Resend in Invitation status: the invitation and its password stay as they are.");
+                ui.label(t!("sent-failed-next"));
             }
         }
         if let Some(code) = &made.code {
@@ -689,30 +656,28 @@ impl AskForm {
                     .desired_rows(2)
                     .desired_width(f32::INFINITY),
             );
-            let copy = ui.button("Copy the code again");
+            let copy = ui.button(t!("sent-copy-again"));
             mark(ui, "copy-code", &copy);
             if copy.clicked() {
                 ui.ctx().copy_text(code.clone());
             }
         }
-        ui.label(format!(
-            "Invitation {} expires at {} ({}).",
-            made.id,
-            when::utc(made.expires),
-            when::relative(made.expires, now)
+        ui.label(t!(
+            "sent-expires",
+            id = made.id.as_str(),
+            at = when::utc(made.expires),
+            when = when::relative(made.expires, now)
         ));
         ui.add_space(6.0);
-        ui.label(egui::RichText::new(
-            "Now give your helper the password by phone or in person: never in the same message as the invitation.",
-        ).strong());
+        ui.label(egui::RichText::new(t!("sent-password-reminder")).strong());
         ui.add_space(6.0);
         ui.horizontal(|ui| {
-            let status = ui.button("Invitation status");
+            let status = ui.button(t!("tab-invitations"));
             mark(ui, "status", &status);
             if status.clicked() {
                 next = Next::Status;
             }
-            let another = ui.button("Invite someone else");
+            let another = ui.button(t!("sent-another"));
             mark(ui, "another", &another);
             if another.clicked() {
                 self.made = None;
@@ -745,15 +710,25 @@ fn make(data_dir: &Path, request: &desk::Request<'_>, smtp: &SmtpSettings, how: 
         Err(e) => return failed(format!("{e:#}")),
     };
     eprintln!(
-        "Invitation {} created; it expires at {}.",
-        invitation.id,
-        when::utc(invitation.expires)
+        "{}",
+        t!(
+            "log-created",
+            id = invitation.id.as_str(),
+            at = when::utc(invitation.expires)
+        )
     );
     let delivered =
         desk::deliver(&store, &invitation, &request.delivery, smtp).map_err(|e| format!("{e:#}"));
     match &delivered {
         Ok(said) => eprintln!("{said}"),
-        Err(why) => eprintln!("Invitation {} was not delivered: {why}.", invitation.id),
+        Err(why) => eprintln!(
+            "{}",
+            t!(
+                "log-not-delivered",
+                id = invitation.id.as_str(),
+                why = why.as_str()
+            )
+        ),
     }
     Made {
         id: invitation.id.clone(),
@@ -775,20 +750,12 @@ fn default_name(folder: &str, from: &str) -> String {
 /// Why a password is refused, in the window's words.
 fn plain(weak: &WeakPassword) -> String {
     match weak {
-        WeakPassword::TooShort(n) => format!(
-            "Too short: {} of the {} needed.",
-            when::count(*n as u64, "character", "characters"),
-            password::MIN_LENGTH
-        ),
-        WeakPassword::MissingClass(class) => {
-            format!(
-                "Add a {class}: a password needs letters, digits and a special character such as ! # % or -."
-            )
-        }
-        WeakPassword::Guessable { hint } => {
-            format!("Too easy to guess{hint}. Add unrelated words, or press Generate a password.")
-        }
-        WeakPassword::Mismatch => "The two passwords differ: type the same password twice.".into(),
+        WeakPassword::TooShort(n) => t!("strength-short", n = *n, min = password::MIN_LENGTH),
+        WeakPassword::MissingClass("letter") => t!("strength-no-letter"),
+        WeakPassword::MissingClass("digit") => t!("strength-no-digit"),
+        WeakPassword::MissingClass(_) => t!("strength-no-special"),
+        WeakPassword::Guessable { hint } => t!("strength-guessable", hint = hint.as_str()),
+        WeakPassword::Mismatch => t!("strength-mismatch"),
         other => format!("{other}."),
     }
 }

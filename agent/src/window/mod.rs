@@ -28,9 +28,9 @@ use crate::front::{FrontLink, Reply, Status};
 use crate::store::{State, Store};
 use session::SessionView;
 
-/// The window's title while serving (`share`); tests find the window by it.
+/// The window's title while serving (`share`), in English; tests find the window by it.
 pub const TITLE: &str = "Beckon: sharing your screen";
-/// The window's title in [`home`].
+/// The window's title in [`home`], in English.
 pub const HOME_TITLE: &str = "Beckon: ask for help";
 
 /// Shows the session window on `display` (default: `DISPLAY`) until it is closed or serving
@@ -48,9 +48,10 @@ pub fn run(
     let quit = replies.clone();
     let mut serving = None;
     let serving_slot = &mut serving;
+    let title = crate::t!("title-sharing");
     let shown = eframe::run_native(
-        TITLE,
-        options(TITLE, [440.0, 400.0]),
+        &title,
+        options(&title, [440.0, 400.0]),
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
             let (link, notices) = FrontLink::new(move || ctx.request_repaint());
@@ -67,11 +68,14 @@ pub fn run(
     let served = match serving.take() {
         Some(handle) => handle
             .join()
-            .unwrap_or_else(|_| Err(anyhow!("serving stopped unexpectedly"))),
+            .unwrap_or_else(|_| Err(anyhow!("{}", crate::t!("home-serving-crashed")))),
         None => Ok(()),
     };
     shown.map_err(|e| {
-        anyhow!("cannot show the sharer's window ({e}): use --console to answer on the terminal")
+        anyhow!(
+            "{}",
+            crate::t!("window-failed-console", why = e.to_string())
+        )
     })?;
     served
 }
@@ -105,12 +109,13 @@ pub fn home(display: Option<&str>, places: Places, start: StartServing) -> Resul
         session: SessionView::new(),
         home: Some(home),
     });
+    let title = crate::t!("title-home");
     let shown = eframe::run_native(
-        HOME_TITLE,
-        options(HOME_TITLE, [640.0, 760.0]),
+        &title,
+        options(&title, [640.0, 760.0]),
         Box::new(move |_| Ok(Box::new(window.take().expect("made once")))),
     );
-    shown.map_err(|e| anyhow!("cannot show the sharer's window ({e})"))
+    shown.map_err(|e| anyhow!("{}", crate::t!("window-failed", why = e.to_string())))
 }
 
 fn use_display(display: Option<&str>) {
@@ -251,11 +256,11 @@ impl Home {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
                     let why = format!("{e:#}");
-                    eprintln!("Cannot wait for helpers: {why}.");
+                    eprintln!("{}", crate::t!("home-cannot-serve-log", why = why.as_str()));
                     self.failed = Some((why, now + Duration::from_secs(10)));
                 }
                 Err(_) => {
-                    self.failed = Some(("serving stopped unexpectedly".into(), now));
+                    self.failed = Some((crate::t!("home-serving-crashed"), now));
                 }
             }
         }
@@ -280,7 +285,7 @@ impl Home {
                     && session.status == Status::Waiting
                     && session.asking.is_none() =>
             {
-                eprintln!("No open invitation: no longer waiting for helpers.");
+                eprintln!("{}", crate::t!("home-stopped-log"));
                 let _ = serving.replies.send(Reply::Quit);
                 serving.stopping = true;
             }
@@ -291,21 +296,20 @@ impl Home {
     /// One line on whether helpers can connect now.
     fn listening_line(&self, session: &SessionView) -> String {
         if let Some((why, _)) = &self.failed {
-            return format!("Helpers cannot connect: {why}.");
+            return crate::t!("home-cannot-serve", why = why.as_str());
         }
         if session.status != Status::Waiting {
-            return "Your helper is connected: see Session.".into();
+            return crate::t!("home-connected");
         }
         match (&self.serving, self.open) {
-            (Some(_), 0) => "No invitation is open: helpers can no longer connect.".into(),
+            (Some(_), 0) => crate::t!("home-closing"),
             (Some(_), open) => match &session.listening {
-                Some((address, _)) => format!(
-                    "Waiting for your helper on UDP {address}: {}.",
-                    open_invitations(open)
-                ),
-                None => "Getting ready for your helper.".into(),
+                Some((address, _)) => {
+                    crate::t!("home-waiting", address = address.as_str(), open = open)
+                }
+                None => crate::t!("home-getting-ready"),
             },
-            (None, _) => "No invitation is open: ask for help to let a helper connect.".to_string(),
+            (None, _) => crate::t!("home-idle"),
         }
     }
 
@@ -314,13 +318,6 @@ impl Home {
             let _ = serving.replies.send(Reply::Quit);
             let _ = serving.handle.join();
         }
-    }
-}
-
-fn open_invitations(n: usize) -> String {
-    match n {
-        1 => "1 open invitation".into(),
-        n => format!("{n} open invitations"),
     }
 }
 
@@ -338,9 +335,13 @@ impl SharerWindow {
         };
         ui.horizontal(|ui| {
             for (page, name, label) in [
-                (Page::Ask, "tab-ask", "Ask for help"),
-                (Page::Invitations, "tab-invitations", "Invitation status"),
-                (Page::Session, "tab-session", "Session"),
+                (Page::Ask, "tab-ask", crate::t!("tab-ask")),
+                (
+                    Page::Invitations,
+                    "tab-invitations",
+                    crate::t!("tab-invitations"),
+                ),
+                (Page::Session, "tab-session", crate::t!("tab-session")),
             ] {
                 let tab = ui.selectable_value(&mut home.page, page, label);
                 mark(ui, name, &tab);

@@ -99,13 +99,13 @@ impl SessionView {
                 ui.label(decide);
                 ui.horizontal(|ui| {
                     let size = egui::vec2(90.0, 28.0);
-                    let yes = ui.add_sized(size, egui::Button::new("Yes"));
+                    let yes = ui.add_sized(size, egui::Button::new(crate::t!("yes")));
                     super::mark(ui, "yes", &yes);
                     if yes.clicked() {
                         self.reply(Reply::Answer(true));
                         self.asking = None;
                     }
-                    let no = ui.add_sized(size, egui::Button::new("No"));
+                    let no = ui.add_sized(size, egui::Button::new(crate::t!("no")));
                     super::mark(ui, "no", &no);
                     if no.clicked() {
                         self.reply(Reply::Answer(false));
@@ -120,22 +120,26 @@ impl SessionView {
         let controlling = matches!(self.status, Status::Controlling(_));
         ui.horizontal(|ui| {
             if ui
-                .add_enabled(controlling, egui::Button::new("Stop control (Esc)"))
+                .add_enabled(
+                    controlling,
+                    egui::Button::new(crate::t!("session-stop-control")),
+                )
                 .clicked()
             {
                 self.reply(Reply::StopControl);
             }
             if ui
-                .add_enabled(connected, egui::Button::new("Disconnect"))
+                .add_enabled(
+                    connected,
+                    egui::Button::new(crate::t!("session-disconnect")),
+                )
                 .clicked()
             {
                 self.reply(Reply::Disconnect);
             }
         });
         if let Some(on) = &mut self.clipboard {
-            let shared = ui
-                .checkbox(on, "Share copy and paste while the helper has control")
-                .changed();
+            let shared = ui.checkbox(on, crate::t!("session-clipboard")).changed();
             if shared {
                 let on = *on;
                 self.reply(Reply::ShareClipboard(on));
@@ -150,12 +154,12 @@ impl SessionView {
             let field = ui.add_enabled(
                 connected,
                 egui::TextEdit::singleline(&mut self.draft)
-                    .hint_text("Type a message and press Enter")
+                    .hint_text(crate::t!("session-chat-hint"))
                     .desired_width(ui.available_width() - 60.0),
             );
             let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let send = ui
-                .add_enabled(connected, egui::Button::new("Send"))
+                .add_enabled(connected, egui::Button::new(crate::t!("session-send")))
                 .clicked();
             if (entered || send) && !self.draft.trim().is_empty() {
                 let text = std::mem::take(&mut self.draft);
@@ -166,7 +170,7 @@ impl SessionView {
     }
 
     pub(super) fn chat(&self, ui: &mut egui::Ui) {
-        ui.label(egui::RichText::new("Chat").strong());
+        ui.label(egui::RichText::new(crate::t!("session-chat")).strong());
         egui::ScrollArea::vertical()
             .stick_to_bottom(true)
             .auto_shrink([false, false])
@@ -187,8 +191,10 @@ impl SessionView {
     pub(super) fn page(&mut self, ui: &mut egui::Ui, listening: bool) {
         ui.label(egui::RichText::new(self.status.text()).strong().size(17.0));
         if let Some((address, open)) = self.listening.as_ref().filter(|_| listening) {
-            ui.label(format!(
-                "Listening on UDP {address}; {open} open invitation(s)."
+            ui.label(crate::t!(
+                "session-listening",
+                address = address.as_str(),
+                open = *open
             ));
         }
         ui.add_space(6.0);

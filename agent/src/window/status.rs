@@ -11,6 +11,7 @@ use super::ask::AskForm;
 use super::{Places, mark, shows};
 use crate::desk;
 use crate::store::{Record, State, Store};
+use crate::t;
 
 /// What the sharer may do to an invitation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,31 +22,29 @@ enum Action {
 }
 
 impl Action {
-    fn words(self) -> &'static str {
+    fn words(self) -> String {
         match self {
-            Action::Expire => "Expire",
-            Action::Resend => "Resend",
-            Action::Delete => "Delete",
+            Action::Expire => t!("status-expire"),
+            Action::Resend => t!("status-resend"),
+            Action::Delete => t!("status-delete"),
+        }
+    }
+
+    /// The name tests click it by.
+    fn name(self) -> &'static str {
+        match self {
+            Action::Expire => "expire",
+            Action::Resend => "resend",
+            Action::Delete => "delete",
         }
     }
 
     /// The question before doing it, and the button that does.
-    fn question(self, id: &str) -> (String, &'static str) {
+    fn question(self, id: &str) -> (String, String) {
         match self {
-            Action::Expire => (
-                format!("Expire invitation {id}? Nobody can use it afterwards."),
-                "Yes, expire it",
-            ),
-            Action::Resend => (
-                format!("Send invitation {id} again, the same way as before?"),
-                "Yes, send it again",
-            ),
-            Action::Delete => (
-                format!(
-                    "Delete invitation {id}? Nobody can use it afterwards, and it leaves this list."
-                ),
-                "Yes, delete it",
-            ),
+            Action::Expire => (t!("status-expire-ask", id = id), t!("status-expire-yes")),
+            Action::Resend => (t!("status-resend-ask", id = id), t!("status-resend-yes")),
+            Action::Delete => (t!("status-delete-ask", id = id), t!("status-delete-yes")),
         }
     }
 }
@@ -102,7 +101,7 @@ impl StatusList {
             None => {}
         }
         if records.is_empty() {
-            ui.label("No invitations yet: Ask for help makes one.");
+            ui.label(t!("status-none"));
             return;
         }
         let now = when::now();
@@ -132,32 +131,46 @@ impl StatusList {
             ui.set_width(ui.available_width());
             ui.horizontal_wrapped(|ui| {
                 ui.label(egui::RichText::new(state_words(record.state)).strong());
-                ui.label(format!("invitation {id}, {}", delivered(&record.delivery)));
+                ui.label(t!(
+                    "status-which",
+                    id = id,
+                    how = delivered(&record.delivery)
+                ));
             });
-            ui.label(format!(
-                "Made {} ({}); {} {} ({}).",
+            let (made, made_when) = (
                 when::utc(invitation.created),
                 when::relative(invitation.created, now),
-                if invitation.expires > now {
-                    "expires"
-                } else {
-                    "expired"
-                },
+            );
+            let (ends, ends_when) = (
                 when::utc(invitation.expires),
-                when::relative(invitation.expires, now)
-            ));
+                when::relative(invitation.expires, now),
+            );
+            ui.label(if invitation.expires > now {
+                t!(
+                    "status-times",
+                    made = made,
+                    made_when = made_when,
+                    expires = ends,
+                    expires_when = ends_when
+                )
+            } else {
+                t!(
+                    "status-times-past",
+                    made = made,
+                    made_when = made_when,
+                    expires = ends,
+                    expires_when = ends_when
+                )
+            });
             let helper = match &record.helper {
-                Some(name) => format!("Helper: {name}"),
-                None => "No helper has connected".to_string(),
+                Some(name) => t!("status-helper", helper = name.as_str()),
+                None => t!("status-no-helper"),
             };
-            let activity = format!(
-                "{helper}; {}; last activity {}.",
-                when::count(
-                    u64::from(record.attempts),
-                    "wrong password",
-                    "wrong passwords"
-                ),
-                when::relative(record.last_activity, now)
+            let activity = t!(
+                "status-activity",
+                helper = helper,
+                attempts = record.attempts,
+                last = when::relative(record.last_activity, now)
             );
             ui.label(&activity);
             let state = state_words(record.state);
@@ -179,7 +192,7 @@ impl StatusList {
                         self.confirm = None;
                         self.act(ui.ctx(), action, record, store, places, ask);
                     }
-                    let cancel = ui.button("Cancel");
+                    let cancel = ui.button(t!("status-cancel"));
                     mark(ui, "cancel", &cancel);
                     if cancel.clicked() {
                         self.confirm = None;
@@ -195,7 +208,7 @@ impl StatusList {
                     (Action::Delete, true),
                 ] {
                     let button = ui.add_enabled(enabled, egui::Button::new(action.words()));
-                    let name = format!("{}-{id}", action.words().to_lowercase());
+                    let name = format!("{}-{id}", action.name());
                     mark(ui, &name, &button);
                     if button.clicked() {
                         self.confirm = Some((action, id.to_string()));
@@ -218,10 +231,10 @@ impl StatusList {
         let done = match action {
             Action::Expire => store
                 .set_state(&id, State::Expired, "expired by the sharer")
-                .map(|()| format!("Invitation {id} expired: it can no longer be used.")),
+                .map(|()| t!("status-expired", id = id.as_str())),
             Action::Delete => store
                 .set_state(&id, State::Deleted, "deleted by the sharer")
-                .map(|()| format!("Invitation {id} deleted: it can no longer be used.")),
+                .map(|()| t!("status-deleted", id = id.as_str())),
             Action::Resend => {
                 let smtp = match record.delivery.starts_with("email:") {
                     true => match ask.smtp() {
@@ -248,15 +261,19 @@ impl StatusList {
                             Ok(said)
                         })
                         .map(|said| match record.delivery.as_str() {
-                            "string" => format!(
-                                "The code of invitation {} is copied again: paste it into your \
-                                 chat with the helper.",
-                                record.invitation.id
+                            "string" => t!("status-code-again", id = record.invitation.id.as_str()),
+                            _ => t!(
+                                "status-resent",
+                                id = record.invitation.id.as_str(),
+                                said = said
                             ),
-                            _ => format!("Invitation {} sent again. {said}", record.invitation.id),
                         })
                         .map_err(|e| {
-                            format!("Invitation {} was not sent: {e:#}", record.invitation.id)
+                            t!(
+                                "status-not-resent",
+                                id = record.invitation.id.as_str(),
+                                why = format!("{e:#}")
+                            )
                         });
                     match &said {
                         Ok(said) | Err(said) => eprintln!("{said}"),
@@ -277,13 +294,13 @@ impl StatusList {
     }
 }
 
-fn state_words(state: State) -> &'static str {
+fn state_words(state: State) -> String {
     match state {
-        State::Open => "Open",
-        State::Used => "Used",
-        State::Expired => "Expired",
-        State::Locked => "Locked after too many wrong passwords",
-        State::Deleted => "Deleted",
+        State::Open => t!("state-open"),
+        State::Used => t!("state-used"),
+        State::Expired => t!("state-expired"),
+        State::Locked => t!("state-locked"),
+        State::Deleted => t!("state-deleted"),
     }
 }
 
@@ -291,10 +308,10 @@ fn state_words(state: State) -> &'static str {
 fn delivered(delivery: &str) -> String {
     let to = desk::recipient(delivery);
     if delivery.starts_with("email:") || delivery.starts_with("eml:") {
-        format!("e-mailed to {to}")
+        t!("status-emailed", to = to)
     } else if delivery.starts_with("file:") {
-        format!("saved as {to}")
+        t!("status-saved", file = to)
     } else {
-        "a code to paste".to_string()
+        t!("status-code")
     }
 }

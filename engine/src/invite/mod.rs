@@ -46,7 +46,6 @@ use std::net::SocketAddr;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
 use crate::session::auth::StretchParams;
 
@@ -104,18 +103,16 @@ struct Fields {
     fingerprint: String,
 }
 
-/// What is wrong with an invitation.
-#[derive(Debug, Error, PartialEq, Eq)]
+/// What is wrong with an invitation (said in the reader's language).
+#[derive(Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InviteError {
     /// The text is not an invitation at all.
-    #[error("this is not a Beckon invitation: {reason}")]
     NotAnInvitation {
         /// Why.
         reason: String,
     },
     /// A field is missing or wrong.
-    #[error("the invitation's {field} is invalid: {reason}")]
     InvalidField {
         /// The field.
         field: &'static str,
@@ -123,11 +120,29 @@ pub enum InviteError {
         reason: String,
     },
     /// A newer format.
-    #[error(
-        "the invitation is version {0}, this Beckon reads version {INVITATION_VERSION}: update Beckon"
-    )]
     Version(u32),
 }
+
+impl std::fmt::Display for InviteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = match self {
+            InviteError::NotAnInvitation { reason } => {
+                crate::t!("invite-not-one", reason = reason.as_str())
+            }
+            InviteError::InvalidField { field, reason } => {
+                crate::t!("invite-field", field = *field, reason = reason.as_str())
+            }
+            InviteError::Version(version) => crate::t!(
+                "invite-version",
+                version = *version,
+                supported = INVITATION_VERSION
+            ),
+        };
+        f.write_str(&text)
+    }
+}
+
+impl std::error::Error for InviteError {}
 
 fn field(field: &'static str, reason: impl Into<String>) -> InviteError {
     InviteError::InvalidField {
@@ -198,7 +213,7 @@ impl Invitation {
     pub fn from_toml(text: &str) -> Result<Invitation, InviteError> {
         if text.len() > MAX_SIZE {
             return Err(InviteError::NotAnInvitation {
-                reason: format!("{} bytes is too large", text.len()),
+                reason: crate::t!("invite-too-large", bytes = text.len()),
             });
         }
         let fields: Fields = toml::from_str(text).map_err(|e| InviteError::NotAnInvitation {
@@ -228,23 +243,23 @@ impl Invitation {
         };
         if rest.len() > MAX_SIZE {
             return Err(InviteError::NotAnInvitation {
-                reason: "the string is too long".into(),
+                reason: crate::t!("invite-string-too-long"),
             });
         }
         let compact: String = rest.chars().filter(|c| !c.is_whitespace()).collect();
         let bytes = URL_SAFE_NO_PAD.decode(compact.as_bytes()).map_err(|_| {
             InviteError::NotAnInvitation {
-                reason: "the text after beckon: is damaged (was it copied whole?)".into(),
+                reason: crate::t!("invite-damaged"),
             }
         })?;
         let (fields, extra) = postcard::take_from_bytes::<Fields>(&bytes).map_err(|_| {
             InviteError::NotAnInvitation {
-                reason: "the text after beckon: is damaged (was it copied whole?)".into(),
+                reason: crate::t!("invite-damaged"),
             }
         })?;
         if !extra.is_empty() {
             return Err(InviteError::NotAnInvitation {
-                reason: "extra data after the invitation".into(),
+                reason: crate::t!("invite-extra"),
             });
         }
         Invitation::check(fields)
@@ -257,37 +272,34 @@ impl Invitation {
         if !(8..=64).contains(&f.id.len())
             || !f.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
-            return Err(field("id", "8 to 64 letters, digits or dashes expected"));
+            return Err(field("id", crate::t!("invite-id")));
         }
         check_text(&f.from, &f.message)?;
         let from = f.from.trim();
         if f.expires <= f.created {
-            return Err(field("expires", "not after the creation time"));
+            return Err(field("expires", crate::t!("invite-expires-early")));
         }
         if f.expires - f.created > MAX_VALIDITY_S {
-            return Err(field(
-                "expires",
-                "more than 30 days after the creation time",
-            ));
+            return Err(field("expires", crate::t!("invite-expires-late")));
         }
         let salt = parse_hex(&f.argon2_salt)
             .filter(|s| s.len() == 16)
-            .ok_or_else(|| field("argon2_salt", "32 hexadecimal digits expected"))?;
+            .ok_or_else(|| field("argon2_salt", crate::t!("invite-salt")))?;
         // A crafted invitation must not make the helper's computer spend gigabytes or
         // minutes stretching a password: a narrow range around what invitations use.
         if !ARGON2_MEMORY_KIB.contains(&f.argon2_memory_kib) {
-            return Err(field("argon2_memory_kib", "16 MiB to 256 MiB expected"));
+            return Err(field("argon2_memory_kib", crate::t!("invite-memory")));
         }
         if !ARGON2_PASSES.contains(&f.argon2_passes) {
-            return Err(field("argon2_passes", "1 to 8 expected"));
+            return Err(field("argon2_passes", crate::t!("invite-passes")));
         }
         if !ARGON2_LANES.contains(&f.argon2_lanes) {
-            return Err(field("argon2_lanes", "1 to 4 expected"));
+            return Err(field("argon2_lanes", crate::t!("invite-lanes")));
         }
         if f.addresses.is_empty() || f.addresses.len() > MAX_ADDRESSES {
             return Err(field(
                 "addresses",
-                format!("1 to {MAX_ADDRESSES} addresses expected"),
+                crate::t!("invite-address-count", max = MAX_ADDRESSES),
             ));
         }
         let addresses = f
@@ -295,22 +307,26 @@ impl Invitation {
             .iter()
             .map(|a| {
                 a.parse::<SocketAddr>()
-                    .map_err(|_| field("addresses", format!("{a:?} is not an address and port")))
+                    .map_err(|_| {
+                        field(
+                            "addresses",
+                            crate::t!("invite-not-address", text = format!("{a:?}")),
+                        )
+                    })
                     .and_then(|s| {
                         if s.port() == 0 {
-                            Err(field("addresses", format!("{a:?} has no port")))
+                            Err(field(
+                                "addresses",
+                                crate::t!("invite-no-port", text = format!("{a:?}")),
+                            ))
                         } else {
                             Ok(s)
                         }
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let fingerprint = Fingerprint::parse(&f.fingerprint).ok_or_else(|| {
-            field(
-                "fingerprint",
-                "64 hexadecimal digits (colons allowed) expected",
-            )
-        })?;
+        let fingerprint = Fingerprint::parse(&f.fingerprint)
+            .ok_or_else(|| field("fingerprint", crate::t!("invite-fingerprint")))?;
         Ok(Invitation {
             id: f.id,
             from: from.to_string(),
@@ -350,25 +366,19 @@ pub fn check_text(from: &str, message: &str) -> Result<(), InviteError> {
         || from.chars().count() > MAX_FROM
         || from.chars().any(|c| c.is_control() || shady(c))
     {
-        return Err(field(
-            "from",
-            format!("a name of 1 to {MAX_FROM} printable characters expected"),
-        ));
+        return Err(field("from", crate::t!("invite-from", max = MAX_FROM)));
     }
     if message.chars().count() > MAX_MESSAGE {
         return Err(field(
             "message",
-            format!("longer than {MAX_MESSAGE} characters"),
+            crate::t!("invite-message-long", max = MAX_MESSAGE),
         ));
     }
     if message
         .chars()
         .any(|c| (c.is_control() && c != '\n') || shady(c))
     {
-        return Err(field(
-            "message",
-            "control or invisible characters (only line breaks may be in a message)",
-        ));
+        return Err(field("message", crate::t!("invite-message-invisible")));
     }
     Ok(())
 }

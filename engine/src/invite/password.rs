@@ -7,7 +7,6 @@
 //! scores low.
 
 use rand_core::{CryptoRng, RngCore};
-use thiserror::Error;
 
 use crate::session::Secret;
 
@@ -16,29 +15,62 @@ pub const MIN_LENGTH: usize = 10;
 /// Lowest zxcvbn score accepted (0 to 4).
 pub const MIN_SCORE: u8 = 3;
 
-/// Why a password is refused, in words for the sharer.
-#[derive(Debug, Error, PartialEq, Eq)]
+/// Why a password is refused, in words for the sharer (in their language).
+#[derive(Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WeakPassword {
     /// Too short.
-    #[error("the password has {0} characters; use at least {MIN_LENGTH}")]
     TooShort(usize),
-    /// A character class is missing.
-    #[error(
-        "the password needs letters, digits and a special character (such as ! # % or -); it has no {0}"
-    )]
+    /// A character class is missing: `"letter"`, `"digit"` or `"special character"`.
     MissingClass(&'static str),
     /// Easy to guess despite the rule.
-    #[error(
-        "the password is too easy to guess{hint}; add unrelated words or use --generate-password"
-    )]
     Guessable {
-        /// zxcvbn's warning, if any, as ": ...".
+        /// zxcvbn's warning, if any, as ": ..." in the reader's language.
         hint: String,
     },
     /// The two entries differ.
-    #[error("the two passwords differ; type the same password twice")]
     Mismatch,
+}
+
+impl std::fmt::Display for WeakPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = match self {
+            WeakPassword::TooShort(n) => {
+                crate::t!("password-too-short", n = *n, min = MIN_LENGTH)
+            }
+            WeakPassword::MissingClass("letter") => crate::t!("password-missing-letter"),
+            WeakPassword::MissingClass("digit") => crate::t!("password-missing-digit"),
+            WeakPassword::MissingClass(_) => crate::t!("password-missing-special"),
+            WeakPassword::Guessable { hint } => {
+                crate::t!("password-guessable", hint = hint.as_str())
+            }
+            WeakPassword::Mismatch => crate::t!("password-mismatch"),
+        };
+        f.write_str(&text)
+    }
+}
+
+impl std::error::Error for WeakPassword {}
+
+/// zxcvbn's warning in the reader's language.
+fn warning(warning: zxcvbn::feedback::Warning) -> String {
+    use zxcvbn::feedback::Warning as W;
+    match warning {
+        W::StraightRowsOfKeysAreEasyToGuess => crate::t!("zxcvbn-straight-rows"),
+        W::ShortKeyboardPatternsAreEasyToGuess => crate::t!("zxcvbn-keyboard-patterns"),
+        W::RepeatsLikeAaaAreEasyToGuess => crate::t!("zxcvbn-repeats"),
+        W::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess => crate::t!("zxcvbn-repeated-words"),
+        W::ThisIsATop10Password => crate::t!("zxcvbn-top10"),
+        W::ThisIsATop100Password => crate::t!("zxcvbn-top100"),
+        W::ThisIsACommonPassword => crate::t!("zxcvbn-common"),
+        W::ThisIsSimilarToACommonlyUsedPassword => crate::t!("zxcvbn-similar"),
+        W::SequencesLikeAbcAreEasyToGuess => crate::t!("zxcvbn-sequences"),
+        W::RecentYearsAreEasyToGuess => crate::t!("zxcvbn-recent-years"),
+        W::AWordByItselfIsEasyToGuess => crate::t!("zxcvbn-word"),
+        W::DatesAreOftenEasyToGuess => crate::t!("zxcvbn-dates"),
+        W::NamesAndSurnamesByThemselvesAreEasyToGuess => crate::t!("zxcvbn-names"),
+        W::CommonNamesAndSurnamesAreEasyToGuess => crate::t!("zxcvbn-common-names"),
+    }
 }
 
 /// Checks a password; `known` holds words an attacker would try first (the sharer's name, the
@@ -67,7 +99,7 @@ pub fn check(password: &str, known: &[&str]) -> Result<(), WeakPassword> {
         let hint = entropy
             .feedback()
             .and_then(|f| f.warning())
-            .map(|w| format!(": {}", w.to_string().trim_end_matches('.').to_lowercase()))
+            .map(|w| format!(": {}", warning(w)))
             .unwrap_or_default();
         return Err(WeakPassword::Guessable { hint });
     }

@@ -41,7 +41,7 @@ const SERVER_NAME: &str = "beckon-agent";
 #[non_exhaustive]
 pub enum NetError {
     /// The UDP socket could not be opened.
-    #[error("cannot open UDP port {addr}: {source}")]
+    #[error("{}", crate::t!("net-bind", addr = .addr.to_string(), why = .source.to_string()))]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -49,10 +49,7 @@ pub enum NetError {
         source: std::io::Error,
     },
     /// The sharer's computer did not answer.
-    #[error(
-        "no answer from {addr}: the sharer's computer is off, unreachable, or a firewall drops UDP port {port} \
-         (on the sharer's side, `beckon-agent doctor` checks)"
-    )]
+    #[error("{}", crate::t!("net-unreachable", addr = .addr.to_string(), port = *.port))]
     Unreachable {
         /// The address tried.
         addr: SocketAddr,
@@ -60,42 +57,40 @@ pub enum NetError {
         port: u16,
     },
     /// The certificate is not the one the invitation names.
-    #[error(
-        "the computer at {addr} is not the one the invitation names (certificate mismatch): do not continue"
-    )]
+    #[error("{}", crate::t!("net-wrong-certificate", addr = .addr.to_string()))]
     WrongCertificate {
         /// The address.
         addr: SocketAddr,
     },
     /// A connection could not be started.
-    #[error("cannot connect: {0}")]
+    #[error("{}", crate::t!("net-connect", why = .0.to_string()))]
     Connect(#[from] quinn::ConnectError),
     /// The connection failed or broke.
-    #[error("the connection failed: {0}")]
+    #[error("{}", crate::t!("net-failed", why = .0.to_string()))]
     Connection(#[from] quinn::ConnectionError),
     /// The peer opened no control stream in time.
-    #[error("the helper's side opened no control stream in time")]
+    #[error("{}", crate::t!("net-no-control"))]
     NoControlStream,
     /// The control stream broke.
-    #[error("the control stream broke: {0}")]
+    #[error("{}", crate::t!("net-read", why = .0.to_string()))]
     Read(#[from] quinn::ReadError),
     /// Writing the control stream failed.
-    #[error("writing the control stream failed: {0}")]
+    #[error("{}", crate::t!("net-write", why = .0.to_string()))]
     Write(#[from] quinn::WriteError),
     /// The peer broke the framing or sent a malformed message.
-    #[error("the other side sent a malformed message: {0}")]
+    #[error("{}", crate::t!("net-framing", why = .0.to_string()))]
     Framing(#[from] crate::wire::FramingError),
     /// TLS set-up failed.
-    #[error("TLS set-up failed: {0}")]
+    #[error("{}", crate::t!("net-tls", why = .0.to_string()))]
     Tls(#[from] rustls::Error),
     /// The TLS configuration does not suit QUIC.
-    #[error("TLS set-up failed: {0}")]
+    #[error("{}", crate::t!("net-tls", why = .0.to_string()))]
     QuicTls(#[from] quinn::crypto::rustls::NoInitialCipherSuite),
     /// The agent's certificate could not be made.
-    #[error("the agent's certificate could not be made: {0}")]
+    #[error("{}", crate::t!("net-certificate", why = .0.to_string()))]
     Certificate(#[from] rcgen::Error),
     /// The connection offers no keying-material exporter to bind the session to.
-    #[error("the connection offers no keying material to bind the session to")]
+    #[error("{}", crate::t!("net-no-exporter"))]
     NoExporter,
 }
 

@@ -227,50 +227,32 @@ pub enum CloseReason {
 
 impl std::fmt::Display for CloseReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
+        let text = match self {
             CloseReason::Refused(Refusal::WrongPassword { attempts_left: 0 }) => {
-                f.write_str("wrong password: the invitation is now locked; ask the sharer for a new one")
+                t!("close-locked-now")
             }
-            CloseReason::Refused(Refusal::WrongPassword { attempts_left }) => write!(
-                f,
-                "wrong password ({} left): check it with the sharer",
-                crate::invite::when::count(u64::from(*attempts_left), "attempt", "attempts")
-            ),
-            CloseReason::Refused(Refusal::Expired) => {
-                f.write_str("the invitation has expired: ask the sharer for a new one")
+            CloseReason::Refused(Refusal::WrongPassword { attempts_left }) => {
+                t!("close-wrong-password", left = *attempts_left)
             }
-            CloseReason::Refused(Refusal::Deleted) => f.write_str("the sharer deleted this invitation"),
-            CloseReason::Refused(Refusal::Locked) => f.write_str(
-                "the invitation is locked after too many wrong passwords: ask the sharer for a new one",
-            ),
-            CloseReason::Refused(Refusal::InUse) => {
-                f.write_str("another helper is already connected with this invitation")
+            CloseReason::Refused(Refusal::Expired) => t!("close-expired"),
+            CloseReason::Refused(Refusal::Deleted) => t!("close-deleted"),
+            CloseReason::Refused(Refusal::Locked) => t!("close-locked"),
+            CloseReason::Refused(Refusal::InUse) => t!("close-in-use"),
+            CloseReason::Refused(Refusal::AlreadyUsed) => t!("close-used"),
+            CloseReason::Refused(Refusal::InvitationChanged) => t!("close-changed"),
+            CloseReason::Refused(Refusal::UnknownInvitation) => t!("close-unknown"),
+            CloseReason::Refused(Refusal::Refused) => t!("close-refused"),
+            CloseReason::AgentNotAuthentic => t!("close-not-authentic"),
+            CloseReason::TimedOut => t!("close-timed-out"),
+            CloseReason::Disconnected { by: Party::Sharer } => t!("close-sharer-left"),
+            CloseReason::Disconnected { by: Party::Helper } => t!("close-helper-left"),
+            CloseReason::VersionMismatch { ours, theirs } => {
+                t!("close-version", ours = *ours, theirs = *theirs)
             }
-            CloseReason::Refused(Refusal::AlreadyUsed) => f.write_str(
-                "this invitation was already used: ask the sharer for a new one",
-            ),
-            CloseReason::Refused(Refusal::InvitationChanged) => f.write_str(
-                "this invitation was changed after it was made: ask the sharer to send it again",
-            ),
-            CloseReason::Refused(Refusal::UnknownInvitation) => {
-                f.write_str("the sharer's computer does not know this invitation")
-            }
-            CloseReason::Refused(Refusal::Refused) => f.write_str("the sharer did not allow the connection"),
-            CloseReason::AgentNotAuthentic => f.write_str(
-                "the other side could not prove it holds this invitation: do not trust this connection",
-            ),
-            CloseReason::TimedOut => f.write_str("the other side stopped answering"),
-            CloseReason::Disconnected { by: Party::Sharer } => f.write_str("the sharer disconnected"),
-            CloseReason::Disconnected { by: Party::Helper } => f.write_str("the helper disconnected"),
-            CloseReason::VersionMismatch { ours, theirs } => write!(
-                f,
-                "the other side speaks protocol version {theirs}, this one {ours}: update both"
-            ),
-            CloseReason::ProtocolError(detail) => write!(f, "protocol error: {detail}"),
-            CloseReason::ScreenFailed(detail) => {
-                write!(f, "the sharer's screen could not be shared: {detail}")
-            }
-        }
+            CloseReason::ProtocolError(detail) => t!("close-protocol", detail = detail.as_str()),
+            CloseReason::ScreenFailed(detail) => t!("close-screen", detail = detail.as_str()),
+        };
+        f.write_str(&text)
     }
 }
 
