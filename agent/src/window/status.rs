@@ -3,6 +3,7 @@
 //! activity; Expire, Resend and Delete, each confirmed first.
 
 use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
 
 use beckon_engine::invite::when;
 use eframe::egui;
@@ -58,6 +59,9 @@ pub(super) struct StatusList {
     said: Option<Result<String, String>>,
     resending: Option<Receiver<Result<String, String>>>,
     changed: bool,
+    /// The invitations as last read, and when: read again once a second, not on every frame
+    /// (a moving mouse repaints many times a second).
+    read: Option<(Instant, Vec<Record>)>,
 }
 
 impl StatusList {
@@ -78,19 +82,33 @@ impl StatusList {
         {
             self.said = Some(said);
             self.resending = None;
+            self.read = None;
         }
-        let records = match store.list() {
-            Ok(records) => records,
-            Err(e) => {
-                ui.colored_label(ui.visuals().error_fg_color, format!("{e:#}"));
-                return;
+        let stale = self
+            .read
+            .as_ref()
+            .is_none_or(|(at, _)| at.elapsed() >= Duration::from_secs(1));
+        if stale {
+            match store.list() {
+                // Deleted invitations are kept for the audit log, not shown.
+                Ok(records) => {
+                    let shown = records
+                        .into_iter()
+                        .filter(|r| r.state != State::Deleted)
+                        .collect();
+                    self.read = Some((Instant::now(), shown));
+                }
+                Err(e) => {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("{e:#}"));
+                    return;
+                }
             }
-        };
-        // Deleted invitations are kept for the audit log, not shown.
-        let records: Vec<Record> = records
-            .into_iter()
-            .filter(|r| r.state != State::Deleted)
-            .collect();
+        }
+        let records = self
+            .read
+            .as_ref()
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default();
         match &self.said {
             Some(Ok(said)) => {
                 ui.label(said);
@@ -291,6 +309,7 @@ impl StatusList {
         }
         self.said = Some(done);
         self.changed = true;
+        self.read = None;
     }
 }
 
