@@ -12,7 +12,8 @@ CLIPS := $(wildcard corpus/*.bgra.zst)
 # load the X and Mesa libraries at run time (lavapipe: Vulkan in software).
 DEB_PACKAGES := build-essential pkg-config nasm libdav1d-dev \
 	python3 python3-aiosmtpd procps zstd ffmpeg less iproute2 nftables \
-	xvfb x11-utils x11-xserver-utils xdotool xclip openbox xterm dillo feh \
+	xvfb xserver-xorg-core xserver-xorg-video-dummy x11-utils x11-xserver-utils xdotool xclip \
+	openbox xterm dillo feh \
 	xdg-utils libfile-mimeinfo-perl desktop-file-utils shared-mime-info dpkg-dev \
 	fonts-dejavu-core lomiri-wallpapers-20.04 \
 	libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 \

@@ -9,6 +9,7 @@ arg-verbose = Mostrar los eventos de depuración de Beckon en la salida de error
 about-window = Abrir la ventana de quien pide ayuda: pedir ayuda, seguir tus invitaciones y dejar entrar a quien te ayuda (lo predeterminado)
 arg-window-listen = La dirección UDP donde esperar a quien ayuda mientras haya una invitación abierta; las invitaciones creadas en la ventana la indican (o las direcciones de este equipo, si es 0.0.0.0)
 arg-window-display = La pantalla X que se comparte y donde se muestra la ventana (por defecto: DISPLAY)
+arg-monitor = Compartir solo este monitor: su número (desde 1) o su nombre, como los lista `beckon-agent doctor` (por defecto: la pantalla entera, todos los monitores)
 
 about-invite = Crear una invitación para quien te ayuda
 arg-invite-from = Tu nombre, como lo verá quien te ayude («De»)

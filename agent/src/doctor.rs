@@ -140,6 +140,24 @@ fn display(report: &mut Report, display: Option<&str>) {
         return;
     };
     report.ok(&t!("doctor-display-ok", name = name));
+    match beckon_agent::platform::x11::monitors(display) {
+        Ok(monitors) if !monitors.is_empty() => {
+            let listed: Vec<String> = monitors
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let primary = if m.primary {
+                        t!("doctor-primary")
+                    } else {
+                        String::new()
+                    };
+                    format!("{} ({m}{primary})", i + 1)
+                })
+                .collect();
+            report.note(&t!("doctor-monitors", monitors = listed.join(", ")));
+        }
+        _ => report.note(&t!("doctor-no-monitors")),
+    }
     for (extension, needed) in [
         ("DAMAGE", t!("doctor-need-damage")),
         ("XFIXES", t!("doctor-need-xfixes")),

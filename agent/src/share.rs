@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use beckon_agent::platform::clipboard::SharedClipboard;
-use beckon_agent::platform::x11::{EscWatch, InjectedEscs, X11Error, X11Input, X11Source};
+use beckon_agent::platform::x11::{
+    EscWatch, InjectedEscs, Monitor, X11Error, X11Input, X11Source, choose_monitor, monitors,
+};
 use beckon_engine::net::agent_endpoint;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, serve};
 use beckon_engine::session::{DEFAULT_MAX_ATTEMPTS, TicketState};
@@ -51,6 +53,10 @@ pub struct ShareArgs {
     /// The X display for --x11 (default: DISPLAY).
     #[arg(long, requires = "x11")]
     pub display: Option<String>,
+    /// Share only this monitor: its number (from 1) or name, as `beckon-agent doctor` lists
+    /// them (default: the whole screen, every monitor).
+    #[arg(long, requires = "x11")]
+    pub monitor: Option<String>,
     /// Show this recorded clip (NAME.bgra.zst) as the screen instead (demos, tests).
     #[arg(long)]
     pub clip: Option<PathBuf>,
@@ -87,6 +93,10 @@ pub struct WindowArgs {
     /// The X display to share and show the window on (default: DISPLAY).
     #[arg(long)]
     pub display: Option<String>,
+    /// Share only this monitor: its number (from 1) or name, as `beckon-agent doctor` lists
+    /// them (default: the whole screen, every monitor).
+    #[arg(long)]
+    pub monitor: Option<String>,
 }
 
 impl Default for WindowArgs {
@@ -94,6 +104,7 @@ impl Default for WindowArgs {
         WindowArgs {
             listen: SocketAddr::from(([0, 0, 0, 0], 47600)),
             display: None,
+            monitor: None,
         }
     }
 }
@@ -107,7 +118,10 @@ pub fn window(data_dir: PathBuf, config: Option<PathBuf>, args: &WindowArgs) -> 
         .ok_or_else(|| anyhow::anyhow!("{}", t!("share-no-desktop")))?;
     // SAFETY: no thread has started yet; nothing reads the environment concurrently.
     unsafe { std::env::set_var("DISPLAY", &display) };
-    let screen = Screen::X11(Some(display.clone()));
+    let screen = Screen::X11 {
+        display: Some(display.clone()),
+        monitor: args.monitor.clone(),
+    };
     screen.sink(None)?;
     let places = beckon_agent::window::Places {
         data_dir: data_dir.clone(),
@@ -146,10 +160,14 @@ impl InputSink for PrintInput {
     }
 }
 
-/// What is shared: an X display or a recorded clip.
+/// What is shared: an X display (one of its monitors, or all) or a recorded clip.
 #[derive(Clone, Debug)]
 enum Screen {
-    X11(Option<String>),
+    X11 {
+        display: Option<String>,
+        /// A monitor's number (from 1) or name; `None`: the whole screen.
+        monitor: Option<String>,
+    },
     Clip(PathBuf),
 }
 
@@ -214,16 +232,37 @@ impl Screen {
     /// A fresh source of the screen.
     fn source(&self) -> Result<Source> {
         Ok(match self {
-            Screen::X11(display) => Source::X11(Box::new(X11Source::connect(display.as_deref())?)),
+            Screen::X11 { display, .. } => {
+                let mut source = X11Source::connect(display.as_deref())?;
+                source.share_monitor(self.monitor()?);
+                Source::X11(Box::new(source))
+            }
             Screen::Clip(path) => Source::Clip(ClipReader::open(path)?),
         })
+    }
+
+    /// The monitor shared, as the X server places it now; `None`: the whole screen.
+    fn monitor(&self) -> Result<Option<Monitor>> {
+        match self {
+            Screen::X11 {
+                display,
+                monitor: Some(wanted),
+            } => Ok(Some(choose_monitor(
+                &monitors(display.as_deref())?,
+                wanted,
+            )?)),
+            _ => Ok(None),
+        }
     }
 
     /// The input sink (injecting literal Escs into the `escs` ledger, when given).
     fn sink(&self, escs: Option<&InjectedEscs>) -> Result<Sink> {
         Ok(match self {
-            Screen::X11(display) => {
+            Screen::X11 { display, .. } => {
                 let mut input = X11Input::connect(display.as_deref())?;
+                if let Some(monitor) = self.monitor()? {
+                    input.set_origin(monitor.x, monitor.y);
+                }
                 if let Some(escs) = escs {
                     input.inject_escs(escs.clone());
                 }
@@ -236,7 +275,7 @@ impl Screen {
     /// Captures a second.
     fn fps(&self) -> Result<u32> {
         Ok(match self {
-            Screen::X11(_) => 30,
+            Screen::X11 { .. } => 30,
             Screen::Clip(path) => beckon_engine::corpus::read_meta(path)?.fps,
         })
     }
@@ -621,9 +660,16 @@ enum Front {
 pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
     let screen = match &args.clip {
         Some(path) => Screen::Clip(path.clone()),
-        None => Screen::X11(args.display.clone()),
+        None => Screen::X11 {
+            display: args.display.clone(),
+            monitor: args.monitor.clone(),
+        },
     };
-    if let Screen::X11(Some(display)) = &screen {
+    if let Screen::X11 {
+        display: Some(display),
+        ..
+    } = &screen
+    {
         // The window and the clipboard open the display DISPLAY names.
         // SAFETY: no thread has started yet; nothing reads the environment concurrently.
         unsafe { std::env::set_var("DISPLAY", display) };
@@ -633,7 +679,10 @@ pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
     screen.source()?;
     screen.sink(None)?;
     let window_display = match &screen {
-        Screen::X11(Some(display)) => Some(display.clone()),
+        Screen::X11 {
+            display: Some(display),
+            ..
+        } => Some(display.clone()),
         _ => std::env::var("DISPLAY").ok().filter(|d| !d.is_empty()),
     };
     let front = match (&window_display, args.console) {
@@ -698,7 +747,7 @@ impl Serving {
             .filter(|r| r.state == State::Open)
             .count();
         let clipboard = match &self.screen {
-            Screen::X11(_) => match SharedClipboard::start(self.share_clipboard) {
+            Screen::X11 { .. } => match SharedClipboard::start(self.share_clipboard) {
                 Ok(clipboard) => {
                     front.notice(Notice::Clipboard(self.share_clipboard));
                     Some(Arc::new(clipboard))
@@ -724,7 +773,7 @@ impl Serving {
             logins: Mutex::default(),
             clipboard,
         });
-        if let Screen::X11(display) = &shared.screen {
+        if let Screen::X11 { display, .. } = &shared.screen {
             // The sharer's Esc on their own keyboard ends control at once, whatever the helper
             // does.
             let mut watch = EscWatch::connect(display.as_deref())?;

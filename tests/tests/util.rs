@@ -113,8 +113,66 @@ pub struct Xvfb {
 }
 
 impl Xvfb {
-    /// Starts `Xvfb :N -screen 0 WxHx24` on the first free N from 140 and waits for its socket.
+    /// Starts `Xvfb :N -screen 0 WxHx24` on the first free N from 140 and waits until it takes
+    /// a connection.
     pub fn start(width: u32, height: u32) -> Xvfb {
+        Xvfb::launch(|display| {
+            let mut command = std::process::Command::new("Xvfb");
+            command.args([
+                display,
+                "-screen",
+                "0",
+                &format!("{width}x{height}x24"),
+                "-nolisten",
+                "tcp",
+            ]);
+            command.stderr(std::process::Stdio::null());
+            command
+        })
+    }
+
+    /// Starts Xorg with the dummy video driver on a `width` x `height` screen instead (its
+    /// config and log in `dir`): unlike Xvfb, it keeps the monitors `xrandr --setmonitor`
+    /// defines, so tests can split one screen into several monitors.
+    pub fn start_xorg(width: u32, height: u32, dir: &Path) -> Xvfb {
+        let config = dir.join("xorg.conf");
+        let mode = format!("{width}x{height}");
+        // A 60 Hz mode: the monitor section accepts up to 200.
+        let clock = f64::from((width + 120) * (height + 20)) * 60.0 / 1e6;
+        std::fs::write(
+            &config,
+            format!(
+                "Section \"Device\"\n  Identifier \"dummy\"\n  Driver \"dummy\"\n  VideoRam 65536\nEndSection\n\
+                 Section \"Monitor\"\n  Identifier \"monitor\"\n  HorizSync 5.0-1000.0\n  VertRefresh 5.0-200.0\n\
+                 \x20 Modeline \"{mode}\" {clock:.2} {width} {} {} {} {height} {} {} {}\nEndSection\n\
+                 Section \"Screen\"\n  Identifier \"screen\"\n  Device \"dummy\"\n  Monitor \"monitor\"\n  DefaultDepth 24\n\
+                 \x20 SubSection \"Display\"\n    Depth 24\n    Modes \"{mode}\"\n    Virtual {width} {height}\n  EndSubSection\nEndSection\n\
+                 Section \"ServerFlags\"\n  Option \"AutoAddDevices\" \"false\"\n  Option \"AutoEnableDevices\" \"false\"\nEndSection\n",
+                width + 20,
+                width + 60,
+                width + 120,
+                height + 10,
+                height + 15,
+                height + 20,
+            ),
+        )
+        .unwrap();
+        let log = dir.join("xorg.log");
+        Xvfb::launch(|display| {
+            let mut command = std::process::Command::new("Xorg");
+            command
+                .args([display, "-noreset", "-nolisten", "tcp", "-config"])
+                .arg(&config)
+                .arg("-logfile")
+                .arg(&log)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::fs::File::create(dir.join("xorg.err")).unwrap());
+            command
+        })
+    }
+
+    /// Starts the server `command` makes for a display on the first free number from 140.
+    fn launch(mut command: impl FnMut(&str) -> std::process::Command) -> Xvfb {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         for _ in 0..50 {
             let n =
@@ -124,25 +182,15 @@ impl Xvfb {
                 continue;
             }
             let display = format!(":{n}");
-            let server = std::process::Command::new("Xvfb")
-                .args([
-                    &display,
-                    "-screen",
-                    "0",
-                    &format!("{width}x{height}x24"),
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stderr(std::process::Stdio::null())
+            let server = command(&display)
                 .spawn()
-                .expect("Xvfb (make deps installs xvfb)");
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                .expect("the X server (make deps installs xvfb and xserver-xorg-video-dummy)");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
             // Until it takes a connection: its socket shows before it answers on a busy machine.
             while !socket.exists() || x11rb::connect(Some(&display)).is_err() {
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "Xvfb {display} did not start"
-                );
+                if std::time::Instant::now() > deadline {
+                    panic!("the X server {display} did not start");
+                }
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             return Xvfb {

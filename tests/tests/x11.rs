@@ -502,3 +502,135 @@ fn the_sharers_window_asks_allows_control_chats_and_disconnects_when_unanswered(
     assert!(log.contains("consent given"), "{log}");
     assert!(log.contains("control granted"), "{log}");
 }
+
+/// One monitor of several: a screen split into two monitors (Xorg's dummy driver keeps the
+/// monitors `xrandr --setmonitor` defines), the right one shared. Its pixels are exactly the
+/// right half of the screen's, before and after an application draws; the pointer is placed
+/// and hidden as it leaves the monitor; the helper's pointer lands on it; a monitor that is not
+/// there is refused with the list of those that are.
+#[test]
+fn one_monitor_is_shared_with_its_pixels_pointer_and_input() {
+    use beckon_agent::platform::x11::{choose_monitor, monitors};
+    const SCREEN: (u32, u32) = (640, 240);
+    let scratch = Scratch::new("x11-monitors");
+    let mut x = Xvfb::start_xorg(SCREEN.0, SCREEN.1, scratch.path());
+    for (name, at) in [("left", "+0+0"), ("right", "+320+0")] {
+        x.run(
+            "xrandr",
+            &["--setmonitor", name, &format!("320/85x240/64{at}"), "none"],
+        );
+    }
+    let listed = monitors(Some(&x.display)).unwrap();
+    let right = choose_monitor(&listed, "right").unwrap();
+    assert_eq!(
+        (right.x, right.y, right.width, right.height),
+        (320, 0, 320, 240)
+    );
+    assert_eq!(choose_monitor(&listed, "RIGHT").unwrap(), right);
+    let numbered = listed.iter().position(|m| m.name == "right").unwrap() + 1;
+    assert_eq!(
+        choose_monitor(&listed, &numbered.to_string()).unwrap(),
+        right
+    );
+    let refused = choose_monitor(&listed, "nowhere").unwrap_err().to_string();
+    assert!(
+        refused.contains("left 320x240+0+0") && refused.contains("right 320x240+320+0"),
+        "{refused}"
+    );
+
+    x.run("xsetroot", &["-solid", "#336699"]);
+    let typed = scratch.path().join("typed.txt");
+    let typed_arg = format!("cat > {}", typed.display());
+    x.spawn(
+        "xterm",
+        &["-geometry", "20x5+360+40", "-e", "sh", "-c", &typed_arg],
+    );
+    let mut whole = X11Source::connect(Some(&x.display)).unwrap();
+    let mut one = X11Source::connect(Some(&x.display)).unwrap();
+    one.share_monitor(Some(right.clone()));
+    let (mut screen, mut shared) = (Frame::filled(1, 1, [0; 4]), Frame::filled(1, 1, [0; 4]));
+    let right_half = |screen: &Frame| -> Vec<u8> {
+        let stride = screen.stride();
+        (0..screen.height() as usize)
+            .flat_map(|y| screen.data()[y * stride + 320 * 4..y * stride + 640 * 4].to_vec())
+            .collect()
+    };
+    let matches = |shared: &Frame, screen: &Frame| {
+        shared.width() == 320 && shared.height() == 240 && same_picture(shared, &right_half(screen))
+    };
+    wait_until("the xterm on the right monitor, shared exactly", || {
+        whole.next_frame(&mut screen).unwrap();
+        one.next_frame(&mut shared).unwrap();
+        let xterm_drawn =
+            screen.data()[(60 * screen.stride() + 400 * 4)..][..4] != [0x99, 0x66, 0x33, 0xff];
+        xterm_drawn && matches(&shared, &screen)
+    });
+    // Typing redraws part of the xterm: the damage, in the monitor's coordinates, keeps it exact.
+    x.run(
+        "xdotool",
+        &[
+            "mousemove",
+            "400",
+            "60",
+            "click",
+            "1",
+            "type",
+            "--delay",
+            "30",
+            "hello",
+        ],
+    );
+    wait_until("the typed text on the shared monitor", || {
+        whole.next_frame(&mut screen).unwrap();
+        one.next_frame(&mut shared).unwrap();
+        let inside = one.damage().is_none_or(|rects| {
+            rects
+                .iter()
+                .all(|r| r.x + r.width <= 320 && r.y + r.height <= 240)
+        });
+        assert!(inside, "{:?}", one.damage());
+        std::fs::read_to_string(&typed).is_ok_and(|t| t.contains("hello"))
+            || matches(&shared, &screen)
+    });
+    wait_until("the monitor exact after typing", || {
+        whole.next_frame(&mut screen).unwrap();
+        one.next_frame(&mut shared).unwrap();
+        matches(&shared, &screen)
+    });
+
+    // The pointer, in the monitor's coordinates; hidden when it is on the other monitor.
+    x.run("xdotool", &["mousemove", "380", "100"]);
+    let pointer = one.pointer().unwrap();
+    assert_eq!((pointer.x, pointer.y, pointer.visible), (60, 100, true));
+    x.run("xdotool", &["mousemove", "100", "100"]);
+    assert!(!one.pointer().unwrap().visible);
+
+    // The helper's pointer is placed on the shared monitor.
+    let mut input = X11Input::connect(Some(&x.display)).unwrap();
+    input.set_origin(right.x, right.y);
+    input.apply(InputEvent::PointerMove { x: 10, y: 20 });
+    let location = String::from_utf8(x.run("xdotool", &["getmouselocation"])).unwrap();
+    assert!(location.starts_with("x:330 y:20 "), "{location}");
+
+    // The command line refuses a monitor that is not there, naming those that are.
+    let out = program("beckon-agent")
+        .args(["--data-dir", scratch.path().join("data").to_str().unwrap()])
+        .args([
+            "share",
+            "--x11",
+            "--display",
+            &x.display,
+            "--monitor",
+            "9",
+            "--console",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && said.contains("there is no monitor 9")
+            && said.contains("right 320x240+320+0"),
+        "{said}"
+    );
+}

@@ -146,6 +146,115 @@ impl Drop for ShmSegment {
     }
 }
 
+/// One monitor of an X screen (RandR 1.5), in the root window's coordinates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Monitor {
+    /// Its name, as `xrandr --listmonitors` shows it (`DP-1`, `HDMI-1`, ...).
+    pub name: String,
+    /// Its left edge on the screen.
+    pub x: i16,
+    /// Its top edge on the screen.
+    pub y: i16,
+    /// Its width in pixels.
+    pub width: u16,
+    /// Its height in pixels.
+    pub height: u16,
+    /// Whether it is the primary monitor.
+    pub primary: bool,
+}
+
+impl std::fmt::Display for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}x{}+{}+{}",
+            self.name, self.width, self.height, self.x, self.y
+        )
+    }
+}
+
+/// The monitors of `display` (default: `DISPLAY`), as RandR 1.5 lists them; empty when the
+/// server has no RandR 1.5.
+///
+/// # Errors
+/// When the display cannot be opened.
+pub fn monitors(display: Option<&str>) -> Result<Vec<Monitor>> {
+    let (conn, screen) = x11rb::connect(display).with_context(|| crate::t!("x11-no-display"))?;
+    let root = conn.setup().roots[screen].root;
+    Ok(list_monitors(&conn, root))
+}
+
+fn list_monitors(conn: &RustConnection, root: Window) -> Vec<Monitor> {
+    let supported = conn
+        .randr_query_version(1, 5)
+        .ok()
+        .and_then(|c| c.reply().ok())
+        .is_some_and(|v| (v.major_version, v.minor_version) >= (1, 5));
+    if !supported {
+        return Vec::new();
+    }
+    let Some(reply) = conn
+        .randr_get_monitors(root, true)
+        .ok()
+        .and_then(|c| c.reply().ok())
+    else {
+        return Vec::new();
+    };
+    reply
+        .monitors
+        .iter()
+        .map(|m| Monitor {
+            name: conn
+                .get_atom_name(m.name)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .map(|n| String::from_utf8_lossy(&n.name).into_owned())
+                .unwrap_or_default(),
+            x: m.x,
+            y: m.y,
+            width: m.width,
+            height: m.height,
+            primary: m.primary,
+        })
+        .collect()
+}
+
+/// The monitor `wanted` names among `monitors`: its number (from 1) or its name (any case).
+///
+/// # Errors
+/// When none matches: the sentence lists the monitors there are.
+pub fn choose_monitor(monitors: &[Monitor], wanted: &str) -> Result<Monitor> {
+    let by_number = wanted
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| monitors.get(i));
+    let by_name = monitors
+        .iter()
+        .find(|m| m.name.eq_ignore_ascii_case(wanted));
+    match by_number.or(by_name) {
+        Some(monitor) => Ok(monitor.clone()),
+        None if monitors.is_empty() => {
+            bail!("{}", crate::t!("x11-no-monitors", wanted = wanted))
+        }
+        None => {
+            let known: Vec<String> = monitors
+                .iter()
+                .enumerate()
+                .map(|(i, m)| format!("{} ({m})", i + 1))
+                .collect();
+            bail!(
+                "{}",
+                crate::t!(
+                    "x11-no-such-monitor",
+                    wanted = wanted,
+                    known = known.join(", ")
+                )
+            )
+        }
+    }
+}
+
 /// The screen of an X display, captured as frames.
 pub struct X11Source {
     conn: RustConnection,
@@ -166,6 +275,8 @@ pub struct X11Source {
     cursor_changed: bool,
     /// The areas the last frame fetched (`None`: the whole screen).
     fetched: Option<Vec<Rect>>,
+    /// The monitor shared (`None`: the whole screen).
+    monitor: Option<Monitor>,
 }
 
 impl std::fmt::Debug for X11Source {
@@ -232,9 +343,29 @@ impl X11Source {
             try_shm,
             cursor_changed: true,
             fetched: None,
+            monitor: None,
         };
         source.resize_shm();
         Ok(source)
+    }
+
+    /// Shares only `monitor` (`None`: the whole screen again); the next frame is whole.
+    pub fn share_monitor(&mut self, monitor: Option<Monitor>) {
+        self.monitor = monitor;
+        self.whole = true;
+    }
+
+    /// The part of the screen shared: `(x, y, width, height)` in the root window.
+    fn view(&self) -> (i16, i16, u16, u16) {
+        match &self.monitor {
+            Some(m) => {
+                let width = (i32::from(self.width) - i32::from(m.x)).clamp(0, i32::from(m.width));
+                let height =
+                    (i32::from(self.height) - i32::from(m.y)).clamp(0, i32::from(m.height));
+                (m.x, m.y, width as u16, height as u16)
+            }
+            None => (0, 0, self.width, self.height),
+        }
     }
 
     /// Image requests made so far (one per fetched area).
@@ -283,6 +414,12 @@ impl X11Source {
                     self.height = n.height;
                     self.whole = true;
                     self.resize_shm();
+                    // The shared monitor may have moved, or gone (then the whole screen).
+                    if let Some(name) = self.monitor.as_ref().map(|m| m.name.clone()) {
+                        self.monitor = list_monitors(&self.conn, self.root)
+                            .into_iter()
+                            .find(|m| m.name == name);
+                    }
                 }
                 Event::XfixesCursorNotify(_) => self.cursor_changed = true,
                 _ => {}
@@ -291,15 +428,21 @@ impl X11Source {
         Ok(())
     }
 
-    /// Copies `area` of the root window into `frame`; returns the part of the screen it covered.
+    /// Copies `area` of the root window, as far as it is shared, into `frame` (whose origin is
+    /// the shared part's); returns the part of the frame it covered.
     fn fetch(&mut self, frame: &mut Frame, (x, y, w, h): Area) -> Result<Option<Rect>, X11Error> {
-        let x0 = x.max(0) as u16;
-        let y0 = y.max(0) as u16;
-        let x1 = ((i32::from(x) + i32::from(w)).min(i32::from(self.width))).max(0) as u16;
-        let y1 = ((i32::from(y) + i32::from(h)).min(i32::from(self.height))).max(0) as u16;
+        let (vx, vy, vw, vh) = self.view();
+        let (vx, vy) = (i32::from(vx), i32::from(vy));
+        let x0 = i32::from(x).max(vx).max(0);
+        let y0 = i32::from(y).max(vy).max(0);
+        let x1 = (i32::from(x) + i32::from(w)).min(vx + i32::from(vw));
+        let y1 = (i32::from(y) + i32::from(h)).min(vy + i32::from(vh));
         if x1 <= x0 || y1 <= y0 {
             return Ok(None);
         }
+        // Where the area lands in the frame.
+        let (fx, fy) = ((x0 - vx) as usize, (y0 - vy) as usize);
+        let (x0, y0, x1, y1) = (x0 as u16, y0 as u16, x1 as u16, y1 as u16);
         let (w, h) = (x1 - x0, y1 - y0);
         self.requests += 1;
         let (x, y) = (x0 as i16, y0 as i16);
@@ -347,14 +490,14 @@ impl X11Source {
         let stride = frame.stride();
         let data = frame.data_mut();
         for (r, line) in bytes.chunks_exact(row).take(usize::from(h)).enumerate() {
-            let at = (usize::from(y0) + r) * stride + usize::from(x0) * 4;
+            let at = (fy + r) * stride + fx * 4;
             let dst = &mut data[at..at + row];
             dst.copy_from_slice(line);
             for alpha in dst.iter_mut().skip(3).step_by(4) {
                 *alpha = 255;
             }
         }
-        Ok(Some(Rect::new(x0.into(), y0.into(), w.into(), h.into())))
+        Ok(Some(Rect::new(fx as u32, fy as u32, w.into(), h.into())))
     }
 }
 
@@ -363,7 +506,8 @@ impl FrameSource for X11Source {
 
     fn next_frame(&mut self, frame: &mut Frame) -> Result<bool, X11Error> {
         self.poll()?;
-        let (w, h) = (u32::from(self.width), u32::from(self.height));
+        let view = self.view();
+        let (w, h) = (u32::from(view.2).max(1), u32::from(view.3).max(1));
         if frame.width() != w || frame.height() != h {
             *frame = Frame::filled(w, h, [0, 0, 0, 255]);
             self.whole = true;
@@ -371,7 +515,7 @@ impl FrameSource for X11Source {
         if std::mem::take(&mut self.whole) {
             self.damaged.clear();
             self.fetched = None;
-            self.fetch(frame, (0, 0, self.width, self.height))?;
+            self.fetch(frame, view)?;
             return Ok(true);
         }
         // Many small areas: one request for their bounding box is cheaper than each.
@@ -418,10 +562,16 @@ impl FrameSource for X11Source {
         } else {
             None
         };
+        let (vx, vy, vw, vh) = self.view();
+        let (x, y) = (
+            i32::from(position.root_x) - i32::from(vx),
+            i32::from(position.root_y) - i32::from(vy),
+        );
+        let inside = (0..i32::from(vw)).contains(&x) && (0..i32::from(vh)).contains(&y);
         Some(Pointer {
-            x: position.root_x.max(0) as u32,
-            y: position.root_y.max(0) as u32,
-            visible: position.same_screen,
+            x: x.max(0) as u32,
+            y: y.max(0) as u32,
+            visible: position.same_screen && inside,
             shape,
         })
     }
@@ -576,6 +726,8 @@ pub struct X11Input {
     shifted: Vec<u8>,
     /// Set: literal Escs are injected and recorded here; unset: Esc is never injected.
     injected: Option<InjectedEscs>,
+    /// Where the shared part of the screen starts: the helper's pointer is relative to it.
+    origin: (i16, i16),
 }
 
 impl std::fmt::Debug for X11Input {
@@ -609,9 +761,16 @@ impl X11Input {
             keysyms: Vec::new(),
             shifted: Vec::new(),
             injected: None,
+            origin: (0, 0),
         };
         input.reload_mapping()?;
         Ok(input)
+    }
+
+    /// The helper sees only the part of the screen that starts at `(x, y)` (a monitor): their
+    /// pointer positions are moved by it.
+    pub fn set_origin(&mut self, x: i16, y: i16) {
+        self.origin = (x, y);
     }
 
     /// Lets the helper's literal Esc through, recorded in the [`EscWatch`]'s ledger so it does
@@ -672,7 +831,10 @@ impl X11Input {
     fn apply_event(&mut self, event: InputEvent) -> Result<()> {
         match event {
             InputEvent::PointerMove { x, y } => {
-                let (x, y) = (x.min(i16::MAX as u32) as i16, y.min(i16::MAX as u32) as i16);
+                let at = |v: u32, origin: i16| {
+                    (i64::from(v) + i64::from(origin)).clamp(0, i64::from(i16::MAX)) as i16
+                };
+                let (x, y) = (at(x, self.origin.0), at(y, self.origin.1));
                 self.fake(xproto::MOTION_NOTIFY_EVENT, 0, x, y)?;
             }
             InputEvent::Button { button, pressed } => {
