@@ -205,17 +205,26 @@ impl Xvfb {
     /// Waits (up to 20 s) until a window shows whose `--name` or `--class` (`by`) matches
     /// `pattern`; the first one's id.
     pub fn window(&self, by: &str, pattern: &str) -> String {
-        let search = [
-            "20",
-            "xdotool",
-            "search",
-            "--sync",
-            "--onlyvisible",
-            by,
-            pattern,
-        ];
-        let found = String::from_utf8(self.run("timeout", &search)).unwrap();
-        found.lines().next().unwrap_or_default().trim().to_string()
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            // Searched again rather than with --sync: a window that closes while xdotool walks
+            // the tree makes that search fail (BadWindow).
+            let out = std::process::Command::new("xdotool")
+                .args(["search", "--onlyvisible", by, pattern])
+                .env("DISPLAY", &self.display)
+                .output()
+                .expect("xdotool (make deps installs it)");
+            let found = String::from_utf8_lossy(&out.stdout);
+            if let Some(first) = found.lines().next().filter(|_| out.status.success()) {
+                return first.trim().to_string();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no window whose {by} matches {pattern:?} on {}",
+                self.display
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
 
     /// Runs `program args` on this display, stopped with the server.
