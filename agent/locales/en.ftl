@@ -325,3 +325,6 @@ x11-no-such-monitor = there is no monitor { $wanted }; the monitors are: { $know
 doctor-monitors = monitors (`share --monitor N` shares one): { $monitors }
 doctor-primary = , primary
 doctor-no-monitors = this X server lists no monitors (RandR 1.5): the whole screen is shared
+doctor-wayland = this is a Wayland session: Beckon shares X11 only for now, so a helper would see the X11 (XWayland) windows and nothing else
+doctor-wayland-fix = log in to an X11 session ("GNOME on Xorg", "Plasma (X11)") to be helped
+share-wayland = This is a Wayland session: your helper sees only X11 (XWayland) windows. To share your whole screen, log in to an X11 session ("GNOME on Xorg", "Plasma (X11)").

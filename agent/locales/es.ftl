@@ -325,3 +325,6 @@ x11-no-such-monitor = no hay ningún monitor { $wanted }; los monitores son: { $
 doctor-monitors = monitores (`share --monitor N` comparte uno): { $monitors }
 doctor-primary = , principal
 doctor-no-monitors = este servidor X no lista monitores (RandR 1.5): se comparte la pantalla entera
+doctor-wayland = esta es una sesión Wayland: por ahora Beckon solo comparte X11, así que quien ayude vería las ventanas X11 (XWayland) y nada más
+doctor-wayland-fix = inicia una sesión X11 («GNOME sobre Xorg», «Plasma (X11)») para recibir ayuda
+share-wayland = Esta es una sesión Wayland: quien te ayuda solo ve las ventanas X11 (XWayland). Para compartir toda tu pantalla, inicia una sesión X11 («GNOME sobre Xorg», «Plasma (X11)»).

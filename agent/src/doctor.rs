@@ -130,7 +130,19 @@ pub fn doctor(args: &DoctorArgs, smtp: &mail::SmtpSettings) -> Result<bool> {
     Ok(well)
 }
 
+/// Whether this is a Wayland session (`XDG_SESSION_TYPE`, else `WAYLAND_DISPLAY`), where
+/// Beckon, sharing X11 only for now, sees the X11 (XWayland) windows and nothing else.
+pub fn wayland_session(get: impl Fn(&str) -> Option<String>) -> bool {
+    match get("XDG_SESSION_TYPE").filter(|t| !t.is_empty()) {
+        Some(kind) => kind.eq_ignore_ascii_case("wayland"),
+        None => get("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty()),
+    }
+}
+
 fn display(report: &mut Report, display: Option<&str>) {
+    if wayland_session(|name| std::env::var(name).ok()) {
+        report.problem(&t!("doctor-wayland"), &t!("doctor-wayland-fix"));
+    }
     let name = display.map_or_else(
         || std::env::var("DISPLAY").unwrap_or_default(),
         String::from,
@@ -426,6 +438,24 @@ fn is_root() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wayland_session_is_told_from_the_environment() {
+        let with = |vars: &'static [(&'static str, &'static str)]| {
+            wayland_session(move |name| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            })
+        };
+        assert!(with(&[("XDG_SESSION_TYPE", "wayland")]));
+        assert!(with(&[("WAYLAND_DISPLAY", "wayland-0")]));
+        assert!(!with(&[
+            ("XDG_SESSION_TYPE", "x11"),
+            ("WAYLAND_DISPLAY", "wayland-0")
+        ]));
+        assert!(!with(&[("DISPLAY", ":0")]));
+    }
 
     const RULESET: &str = "table inet filter { # handle 1
 	chain input { # handle 1

@@ -746,6 +746,13 @@ impl Serving {
             .iter()
             .filter(|r| r.state == State::Open)
             .count();
+        if matches!(self.screen, Screen::X11 { .. })
+            && crate::doctor::wayland_session(|name| std::env::var(name).ok())
+        {
+            let said = t!("share-wayland");
+            eprintln!("{said}");
+            front.notice(Notice::Info(said));
+        }
         let clipboard = match &self.screen {
             Screen::X11 { .. } => match SharedClipboard::start(self.share_clipboard) {
                 Ok(clipboard) => {

@@ -127,6 +127,8 @@ fn a_firewall_rule_dropping_the_port_is_named_and_its_fix_lets_the_helper_in() {
     // The doctor names the rule and the command that allows the port.
     let doctor = || {
         in_ns(a, &binary("beckon-agent"))
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("XDG_SESSION_TYPE")
             .args(["doctor", "--no-netns", "--listen"])
             .arg(format!("{agent_ip}:{port}"))
             .output()
@@ -168,4 +170,34 @@ fn a_firewall_rule_dropping_the_port_is_named_and_its_fix_lets_the_helper_in() {
         "{said_helper}"
     );
     assert!(agent.wait().unwrap().success(), "{}", said.text());
+}
+
+/// On a Wayland session the doctor says that the helper would see only the X11 windows, and
+/// what to do; on an X11 session it says nothing of the kind.
+#[test]
+fn the_doctor_tells_a_wayland_session_what_a_helper_would_see() {
+    let findings = |session: &str| -> Vec<serde_json::Value> {
+        let out = crate::util::program("beckon-agent")
+            .env("XDG_SESSION_TYPE", session)
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("DISPLAY")
+            .args(["doctor", "--no-netns", "--json", "--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["findings"].as_array().unwrap().clone()
+    };
+    let wayland = |findings: &[serde_json::Value]| {
+        findings
+            .iter()
+            .find(|f| f["what"].as_str().unwrap().contains("Wayland session"))
+            .cloned()
+    };
+    let said = wayland(&findings("wayland")).expect("no word on the Wayland session");
+    assert_eq!(said["kind"], "problem", "{said}");
+    assert!(
+        said["fix"].as_str().unwrap().contains("X11 session"),
+        "{said}"
+    );
+    assert!(wayland(&findings("x11")).is_none());
 }
