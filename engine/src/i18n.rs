@@ -130,39 +130,22 @@ impl Catalogue {
 
     /// Message `id` in `language` exactly: none when that catalogue lacks it.
     pub fn exact(&self, language: Language, id: &str) -> Option<String> {
+        format(self.bundle(language), id, None)
+    }
+
+    fn bundle(&self, language: Language) -> &FluentBundle<FluentResource> {
         let bundles = self.bundles();
-        let bundle = match language {
+        match language {
             Language::English => &bundles.english,
             Language::Spanish => &bundles.spanish,
-        };
-        let pattern = bundle.get_message(id)?.value()?;
-        let mut errors = Vec::new();
-        Some(
-            bundle
-                .format_pattern(pattern, None, &mut errors)
-                .into_owned(),
-        )
+        }
     }
 
     /// Message `id` in `language` (English when that catalogue lacks it; the id itself when
     /// both do).
     pub fn text_in(&self, language: Language, id: &str, args: Option<&FluentArgs<'_>>) -> String {
-        let bundles = self.bundles();
-        let first = match language {
-            Language::English => &bundles.english,
-            Language::Spanish => &bundles.spanish,
-        };
-        [first, &bundles.english]
-            .into_iter()
-            .find_map(|bundle| {
-                let pattern = bundle.get_message(id)?.value()?;
-                let mut errors = Vec::new();
-                Some(
-                    bundle
-                        .format_pattern(pattern, args, &mut errors)
-                        .into_owned(),
-                )
-            })
+        format(self.bundle(language), id, args)
+            .or_else(|| format(self.bundle(Language::English), id, args))
             .unwrap_or_else(|| id.to_string())
     }
 }
@@ -180,6 +163,21 @@ pub fn check_source(source: &str) -> Result<(), String> {
             .collect::<Vec<_>>()
             .join("\n")),
     }
+}
+
+/// Message `id` of `bundle` with `args`, if the bundle has it.
+fn format(
+    bundle: &FluentBundle<FluentResource>,
+    id: &str,
+    args: Option<&FluentArgs<'_>>,
+) -> Option<String> {
+    let pattern = bundle.get_message(id)?.value()?;
+    let mut errors = Vec::new();
+    Some(
+        bundle
+            .format_pattern(pattern, args, &mut errors)
+            .into_owned(),
+    )
 }
 
 fn bundle(language: Language, source: &str) -> FluentBundle<FluentResource> {

@@ -244,6 +244,9 @@ pub(super) struct AskForm {
     created: bool,
     error: Option<String>,
     max_validity: u64,
+    /// The last strength verdict (score, strong enough, in words), and what it weighed: the
+    /// two passwords, the name and the message.
+    strength: Option<([String; 4], (u8, bool, String))>,
 }
 
 impl AskForm {
@@ -296,6 +299,7 @@ impl AskForm {
             created: false,
             error: None,
             max_validity: cap,
+            strength: None,
         })
     }
 
@@ -469,26 +473,32 @@ impl AskForm {
     }
 
     /// The password's strength, live, in plain words.
-    fn strength(&self, ui: &mut egui::Ui) {
+    fn strength(&mut self, ui: &mut egui::Ui) {
         if self.password.is_empty() {
             ui.label(t!("strength-empty", min = password::MIN_LENGTH));
             return;
         }
-        let known = [self.from.as_str(), self.message.as_str()];
-        let score = password::score(&self.password, &known);
-        let verdict = password::check_twice(&self.password, &self.again, &known);
-        let words = match &verdict {
-            Ok(()) => t!("strength-good"),
-            Err(WeakPassword::Mismatch) if self.again.is_empty() => {
-                t!("strength-again")
-            }
-            Err(weak) => plain(weak),
+        // zxcvbn again only when something it weighs changed, not on every repaint.
+        let weighed = [&self.password, &self.again, &self.from, &self.message].map(String::clone);
+        if self.strength.as_ref().is_none_or(|(of, _)| *of != weighed) {
+            let known = [self.from.as_str(), self.message.as_str()];
+            let score = password::score(&self.password, &known);
+            let verdict = password::check_twice(&self.password, &self.again, &known);
+            let words = match &verdict {
+                Ok(()) => t!("strength-good"),
+                Err(WeakPassword::Mismatch) if self.again.is_empty() => t!("strength-again"),
+                Err(weak) => plain(weak),
+            };
+            self.strength = Some((weighed, (score, verdict.is_ok(), words)));
+        }
+        let Some((_, (score, strong, words))) = self.strength.clone() else {
+            return;
         };
         ui.horizontal(|ui| {
             ui.add(
                 egui::ProgressBar::new(f32::from(score + 1) / 5.0)
                     .desired_width(120.0)
-                    .fill(if verdict.is_ok() {
+                    .fill(if strong {
                         egui::Color32::from_rgb(40, 140, 60)
                     } else {
                         egui::Color32::from_rgb(190, 110, 30)
