@@ -44,6 +44,7 @@ arg-delete-id = El identificador de la invitación (basta un comienzo que no se 
 about-share = Servir las invitaciones: esperar a quien ayuda y preguntarte antes de que vea nada
 arg-share-listen = La dirección UDP donde escuchar
 arg-share-x11 = Compartir esta pantalla X (por defecto: DISPLAY), aplicando la entrada de quien ayuda con XTEST mientras tenga el control
+arg-share-wayland = Compartir este escritorio Wayland (WAYLAND_DISPLAY) de sway u otro compositor wlroots, aplicando la entrada de quien ayuda con su puntero y teclado virtuales
 arg-share-display = La pantalla X para --x11 (por defecto: DISPLAY)
 arg-share-clip = Mostrar este clip grabado (NOMBRE.bgra.zst) como pantalla (demostraciones, pruebas)
 arg-share-yes = Permitir las conexiones sin preguntar (scripts y demostraciones)

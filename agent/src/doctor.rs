@@ -130,8 +130,9 @@ pub fn doctor(args: &DoctorArgs, smtp: &mail::SmtpSettings) -> Result<bool> {
     Ok(well)
 }
 
-/// Whether this is a Wayland session (`XDG_SESSION_TYPE`, else `WAYLAND_DISPLAY`), where
-/// Beckon, sharing X11 only for now, sees the X11 (XWayland) windows and nothing else.
+/// Whether this is a Wayland session (`XDG_SESSION_TYPE`, else `WAYLAND_DISPLAY`): Beckon
+/// shares it through a wlroots compositor's protocols, and where there are none (GNOME, KDE)
+/// sees the X11 (XWayland) windows and nothing else.
 pub fn wayland_session(get: impl Fn(&str) -> Option<String>) -> bool {
     match get("XDG_SESSION_TYPE").filter(|t| !t.is_empty()) {
         Some(kind) => kind.eq_ignore_ascii_case("wayland"),
@@ -139,9 +140,49 @@ pub fn wayland_session(get: impl Fn(&str) -> Option<String>) -> bool {
     }
 }
 
+/// What the Wayland compositor offers Beckon: capture, input, the sharer's Esc, the outputs.
+fn wayland(report: &mut Report) {
+    use beckon_agent::platform::wayland;
+    let offers = match wayland::offers(None) {
+        Ok(offers) if offers.screencopy => offers,
+        Ok(_) => {
+            report.problem(&t!("doctor-wayland"), &t!("doctor-wayland-fix"));
+            return;
+        }
+        Err(e) => {
+            report.problem(
+                &t!("doctor-wayland-unreachable", why = format!("{e:#}")),
+                &t!("doctor-wayland-fix"),
+            );
+            return;
+        }
+    };
+    report.ok(&t!("doctor-wayland-capture"));
+    if offers.pointer && offers.keyboard {
+        report.ok(&t!("doctor-wayland-input"));
+    } else {
+        report.problem(
+            &t!("doctor-wayland-no-input"),
+            &t!("doctor-wayland-input-fix"),
+        );
+    }
+    if beckon_agent::platform::sway::SwayEsc::from_env().is_some() {
+        report.ok(&t!("doctor-wayland-esc"));
+    } else {
+        report.note(&t!("doctor-wayland-no-esc"));
+    }
+    let listed: Vec<String> = offers
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("{} ({m})", i + 1))
+        .collect();
+    report.note(&t!("doctor-monitors", monitors = listed.join(", ")));
+}
+
 fn display(report: &mut Report, display: Option<&str>) {
-    if wayland_session(|name| std::env::var(name).ok()) {
-        report.problem(&t!("doctor-wayland"), &t!("doctor-wayland-fix"));
+    if display.is_none() && wayland_session(|name| std::env::var(name).ok()) {
+        wayland(report);
     }
     let name = display.map_or_else(
         || std::env::var("DISPLAY").unwrap_or_default(),

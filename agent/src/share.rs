@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use beckon_agent::platform::clipboard::SharedClipboard;
+use beckon_agent::platform::sway::SwayEsc;
+use beckon_agent::platform::wayland::{self, WaylandError, WaylandInput, WaylandSource};
 use beckon_agent::platform::x11::{
     EscWatch, InjectedEscs, Monitor, X11Error, X11Input, X11Source, choose_monitor, monitors,
 };
@@ -48,14 +50,18 @@ pub struct ShareArgs {
     pub listen: SocketAddr,
     /// Share this X display (default: DISPLAY), with the helper's input applied through XTEST
     /// while they have control.
-    #[arg(long, conflicts_with = "clip", required_unless_present = "clip")]
+    #[arg(long, conflicts_with_all = ["clip", "wayland"], required_unless_present_any = ["clip", "wayland"])]
     pub x11: bool,
+    /// Share this Wayland desktop (WAYLAND_DISPLAY) of sway or another wlroots compositor,
+    /// with the helper's input applied through its virtual pointer and keyboard.
+    #[arg(long, conflicts_with = "clip")]
+    pub wayland: bool,
     /// The X display for --x11 (default: DISPLAY).
     #[arg(long, requires = "x11")]
     pub display: Option<String>,
     /// Share only this monitor: its number (from 1) or name, as `beckon-agent doctor` lists
     /// them (default: the whole screen, every monitor).
-    #[arg(long, requires = "x11")]
+    #[arg(long, conflicts_with = "clip")]
     pub monitor: Option<String>,
     /// Show this recorded clip (NAME.bgra.zst) as the screen instead (demos, tests).
     #[arg(long)]
@@ -118,11 +124,8 @@ pub fn window(data_dir: PathBuf, config: Option<PathBuf>, args: &WindowArgs) -> 
         .ok_or_else(|| anyhow::anyhow!("{}", t!("share-no-desktop")))?;
     // SAFETY: no thread has started yet; nothing reads the environment concurrently.
     unsafe { std::env::set_var("DISPLAY", &display) };
-    let screen = Screen::X11 {
-        display: Some(display.clone()),
-        monitor: args.monitor.clone(),
-    };
-    screen.sink(None)?;
+    let screen = Screen::of_session(args.display.clone(), args.monitor.clone());
+    screen.sink(None, None)?;
     let places = beckon_agent::window::Places {
         data_dir: data_dir.clone(),
         config,
@@ -160,12 +163,17 @@ impl InputSink for PrintInput {
     }
 }
 
-/// What is shared: an X display (one of its monitors, or all) or a recorded clip.
+/// What is shared: an X display or a wlroots compositor (one of its monitors, or all), or a
+/// recorded clip.
 #[derive(Clone, Debug)]
 enum Screen {
     X11 {
         display: Option<String>,
         /// A monitor's number (from 1) or name; `None`: the whole screen.
+        monitor: Option<String>,
+    },
+    Wayland {
+        /// An output's number (from 1) or name; `None`: every output.
         monitor: Option<String>,
     },
     Clip(PathBuf),
@@ -174,6 +182,7 @@ enum Screen {
 /// A frame source of either kind.
 enum Source {
     X11(Box<X11Source>),
+    Wayland(Box<WaylandSource>),
     Clip(ClipReader),
 }
 
@@ -182,6 +191,8 @@ enum Source {
 enum SourceError {
     #[error(transparent)]
     X11(#[from] X11Error),
+    #[error(transparent)]
+    Wayland(#[from] WaylandError),
     #[error(transparent)]
     Clip(#[from] beckon_engine::corpus::CorpusError),
     #[error("the screen could not be opened: {0}")]
@@ -194,6 +205,7 @@ impl FrameSource for Source {
     fn next_frame(&mut self, frame: &mut beckon_engine::frame::Frame) -> Result<bool, SourceError> {
         Ok(match self {
             Source::X11(s) => s.next_frame(frame)?,
+            Source::Wayland(s) => s.next_frame(frame)?,
             Source::Clip(s) => s.next_frame(frame)?,
         })
     }
@@ -201,6 +213,7 @@ impl FrameSource for Source {
     fn damage(&self) -> Option<&[beckon_engine::frame::Rect]> {
         match self {
             Source::X11(s) => s.damage(),
+            Source::Wayland(s) => s.damage(),
             Source::Clip(s) => s.damage(),
         }
     }
@@ -208,14 +221,16 @@ impl FrameSource for Source {
     fn pointer(&mut self) -> Option<beckon_engine::pipeline::Pointer> {
         match self {
             Source::X11(s) => s.pointer(),
+            Source::Wayland(s) => s.pointer(),
             Source::Clip(s) => s.pointer(),
         }
     }
 }
 
-/// The helper's input goes to the X display, or is printed for a clip.
+/// The helper's input goes to the desktop, or is printed for a clip.
 enum Sink {
     X11(Box<X11Input>),
+    Wayland(Box<WaylandInput>),
     Print(PrintInput),
 }
 
@@ -223,12 +238,26 @@ impl InputSink for Sink {
     fn apply(&mut self, event: InputEvent) {
         match self {
             Sink::X11(s) => s.apply(event),
+            Sink::Wayland(s) => s.apply(event),
             Sink::Print(s) => s.apply(event),
         }
     }
 }
 
 impl Screen {
+    /// The sharer's desktop: a wlroots compositor's when this is a Wayland session (no X
+    /// display named) whose compositor lets programs copy the screen, else the X display.
+    fn of_session(display: Option<String>, monitor: Option<String>) -> Screen {
+        let wayland = display.is_none()
+            && crate::doctor::wayland_session(|name| std::env::var(name).ok())
+            && wayland::offers(None).is_ok_and(|o| o.screencopy);
+        if wayland {
+            Screen::Wayland { monitor }
+        } else {
+            Screen::X11 { display, monitor }
+        }
+    }
+
     /// A fresh source of the screen.
     fn source(&self) -> Result<Source> {
         Ok(match self {
@@ -236,6 +265,9 @@ impl Screen {
                 let mut source = X11Source::connect(display.as_deref())?;
                 source.share_monitor(self.monitor()?);
                 Source::X11(Box::new(source))
+            }
+            Screen::Wayland { monitor } => {
+                Source::Wayland(Box::new(WaylandSource::connect(None, monitor.as_deref())?))
             }
             Screen::Clip(path) => Source::Clip(ClipReader::open(path)?),
         })
@@ -255,8 +287,9 @@ impl Screen {
         }
     }
 
-    /// The input sink (injecting literal Escs into the `escs` ledger, when given).
-    fn sink(&self, escs: Option<&InjectedEscs>) -> Result<Sink> {
+    /// The input sink (injecting literal Escs into the `escs` ledger, or past sway's Esc
+    /// binding, when given).
+    fn sink(&self, escs: Option<&InjectedEscs>, sway: Option<&Arc<SwayEsc>>) -> Result<Sink> {
         Ok(match self {
             Screen::X11 { display, .. } => {
                 let mut input = X11Input::connect(display.as_deref())?;
@@ -268,6 +301,13 @@ impl Screen {
                 }
                 Sink::X11(Box::new(input))
             }
+            Screen::Wayland { monitor } => {
+                let mut input = WaylandInput::connect(None, monitor.as_deref())?;
+                if let Some(sway) = sway {
+                    input.let_esc_through(sway.clone());
+                }
+                Sink::Wayland(Box::new(input))
+            }
             Screen::Clip(_) => Sink::Print(PrintInput),
         })
     }
@@ -275,7 +315,7 @@ impl Screen {
     /// Captures a second.
     fn fps(&self) -> Result<u32> {
         Ok(match self {
-            Screen::X11 { .. } => 30,
+            Screen::X11 { .. } | Screen::Wayland { .. } => 30,
             Screen::Clip(path) => beckon_engine::corpus::read_meta(path)?.fps,
         })
     }
@@ -318,6 +358,7 @@ impl FrameSource for LazySource {
 struct LazySink {
     screen: Screen,
     escs: Option<InjectedEscs>,
+    sway: Option<Arc<SwayEsc>>,
     clipboard: Option<Arc<SharedClipboard>>,
     open: Option<Sink>,
     failed: bool,
@@ -332,7 +373,7 @@ impl InputSink for LazySink {
 
     fn apply(&mut self, event: InputEvent) {
         if self.open.is_none() && !self.failed {
-            match self.screen.sink(self.escs.as_ref()) {
+            match self.screen.sink(self.escs.as_ref(), self.sway.as_ref()) {
                 Ok(sink) => self.open = Some(sink),
                 Err(e) => {
                     self.failed = true;
@@ -368,6 +409,8 @@ struct Shared {
     front: FrontLink,
     /// The Esc watch's ledger of the helper's literal Escs (X11 only).
     escs: std::sync::OnceLock<InjectedEscs>,
+    /// sway's Esc binding, held while the helper has control (sway only).
+    sway: Option<Arc<SwayEsc>>,
     continue_every: Duration,
     continue_timeout: Duration,
     /// Connections that have not proved the password yet.
@@ -660,6 +703,9 @@ enum Front {
 pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
     let screen = match &args.clip {
         Some(path) => Screen::Clip(path.clone()),
+        None if args.wayland => Screen::Wayland {
+            monitor: args.monitor.clone(),
+        },
         None => Screen::X11 {
             display: args.display.clone(),
             monitor: args.monitor.clone(),
@@ -677,7 +723,7 @@ pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
     // Open the screen once, up front, so a bad clip or display is reported before anyone
     // connects; each session opens its own only once the sharer said Yes.
     screen.source()?;
-    screen.sink(None)?;
+    screen.sink(None, None)?;
     let window_display = match &screen {
         Screen::X11 {
             display: Some(display),
@@ -754,18 +800,29 @@ impl Serving {
             front.notice(Notice::Info(said));
         }
         let clipboard = match &self.screen {
-            Screen::X11 { .. } => match SharedClipboard::start(self.share_clipboard) {
-                Ok(clipboard) => {
-                    front.notice(Notice::Clipboard(self.share_clipboard));
-                    Some(Arc::new(clipboard))
+            Screen::X11 { .. } | Screen::Wayland { .. } => {
+                match SharedClipboard::start(self.share_clipboard) {
+                    Ok(clipboard) => {
+                        front.notice(Notice::Clipboard(self.share_clipboard));
+                        Some(Arc::new(clipboard))
+                    }
+                    Err(e) => {
+                        eprintln!("{}", t!("share-no-clipboard", why = format!("{e:#}")));
+                        None
+                    }
                 }
-                Err(e) => {
-                    eprintln!("{}", t!("share-no-clipboard", why = format!("{e:#}")));
-                    None
-                }
-            },
+            }
             Screen::Clip(_) => None,
         };
+        let sway = match &self.screen {
+            Screen::Wayland { .. } => SwayEsc::from_env().map(Arc::new),
+            _ => None,
+        };
+        if matches!(self.screen, Screen::Wayland { .. }) && sway.is_none() {
+            let said = t!("share-wayland-no-esc");
+            eprintln!("{said}");
+            front.notice(Notice::Info(said));
+        }
         let shared = Arc::new(Shared {
             store: Mutex::new(self.store),
             active: Mutex::new(None),
@@ -774,6 +831,7 @@ impl Serving {
             origin: Instant::now(),
             front,
             escs: std::sync::OnceLock::new(),
+            sway,
             continue_every: self.continue_every,
             continue_timeout: self.continue_timeout,
             gate: Arc::default(),
@@ -787,6 +845,21 @@ impl Serving {
             let _ = shared.escs.set(watch.injected());
             // Serving may end before the sharer presses Esc again (the window stops it when no
             // invitation is open): then the next Esc ends this thread.
+            let shared = Arc::downgrade(&shared);
+            std::thread::spawn(move || {
+                while watch.wait().is_ok() {
+                    let Some(shared) = shared.upgrade() else {
+                        break;
+                    };
+                    if let Some(active) = shared.active().as_ref() {
+                        let _ = active.decisions.send(SharerDecision::Esc);
+                    }
+                }
+            });
+        }
+        if let Some(sway) = &shared.sway {
+            // The same on sway, through its Esc binding while the helper has control.
+            let mut watch = sway.watch()?;
             let shared = Arc::downgrade(&shared);
             std::thread::spawn(move || {
                 while watch.wait().is_ok() {
@@ -995,6 +1068,7 @@ async fn serve_connection(
     let sink = LazySink {
         screen: shared.screen.clone(),
         escs: shared.escs.get().cloned(),
+        sway: shared.sway.clone(),
         clipboard: shared.clipboard.clone(),
         open: None,
         failed: false,
@@ -1092,6 +1166,11 @@ async fn serve_connection(
             }
             AgentEvent::ControlStarted => {
                 log("control granted", "");
+                if let Some(sway) = &shared.sway
+                    && let Err(e) = sway.grab()
+                {
+                    eprintln!("{}", t!("share-wayland-esc-failed", why = format!("{e:#}")));
+                }
                 if let Some(clipboard) = &shared.clipboard {
                     let decisions = decisions_tx.clone();
                     clipboard.watch(move |text| {
@@ -1101,6 +1180,9 @@ async fn serve_connection(
                 status(Status::Controlling(helper.clone()));
             }
             AgentEvent::ControlEnded { by } => {
+                if let Some(sway) = &shared.sway {
+                    let _ = sway.release();
+                }
                 if let Some(clipboard) = &shared.clipboard {
                     clipboard.unwatch();
                 }
@@ -1130,6 +1212,9 @@ async fn serve_connection(
                 log("sharing stopped", "Continue sharing? unanswered");
             }
             AgentEvent::Closed(reason) => {
+                if let Some(sway) = &shared.sway {
+                    let _ = sway.release();
+                }
                 if let Some(clipboard) = &shared.clipboard {
                     clipboard.unwatch();
                 }

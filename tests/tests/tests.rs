@@ -14,4 +14,5 @@ mod share;
 mod sharer_window;
 mod stream;
 mod viewer;
+mod wayland;
 mod x11;

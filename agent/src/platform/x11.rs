@@ -34,6 +34,8 @@ use x11rb::protocol::xproto::{self, ConnectionExt as _, ImageFormat, Window};
 use x11rb::protocol::xtest::ConnectionExt as _;
 use x11rb::rust_connection::RustConnection;
 
+pub use super::{Monitor, choose_monitor};
+
 /// What went wrong while capturing the X display.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -146,33 +148,6 @@ impl Drop for ShmSegment {
     }
 }
 
-/// One monitor of an X screen (RandR 1.5), in the root window's coordinates.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Monitor {
-    /// Its name, as `xrandr --listmonitors` shows it (`DP-1`, `HDMI-1`, ...).
-    pub name: String,
-    /// Its left edge on the screen.
-    pub x: i16,
-    /// Its top edge on the screen.
-    pub y: i16,
-    /// Its width in pixels.
-    pub width: u16,
-    /// Its height in pixels.
-    pub height: u16,
-    /// Whether it is the primary monitor.
-    pub primary: bool,
-}
-
-impl std::fmt::Display for Monitor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}x{}+{}+{}",
-            self.name, self.width, self.height, self.x, self.y
-        )
-    }
-}
-
 /// The monitors of `display` (default: `DISPLAY`), as RandR 1.5 lists them; empty when the
 /// server has no RandR 1.5.
 ///
@@ -217,42 +192,6 @@ fn list_monitors(conn: &RustConnection, root: Window) -> Vec<Monitor> {
             primary: m.primary,
         })
         .collect()
-}
-
-/// The monitor `wanted` names among `monitors`: its number (from 1) or its name (any case).
-///
-/// # Errors
-/// When none matches: the sentence lists the monitors there are.
-pub fn choose_monitor(monitors: &[Monitor], wanted: &str) -> Result<Monitor> {
-    let by_number = wanted
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| n.checked_sub(1))
-        .and_then(|i| monitors.get(i));
-    let by_name = monitors
-        .iter()
-        .find(|m| m.name.eq_ignore_ascii_case(wanted));
-    match by_number.or(by_name) {
-        Some(monitor) => Ok(monitor.clone()),
-        None if monitors.is_empty() => {
-            bail!("{}", crate::t!("x11-no-monitors", wanted = wanted))
-        }
-        None => {
-            let known: Vec<String> = monitors
-                .iter()
-                .enumerate()
-                .map(|(i, m)| format!("{} ({m})", i + 1))
-                .collect();
-            bail!(
-                "{}",
-                crate::t!(
-                    "x11-no-such-monitor",
-                    wanted = wanted,
-                    known = known.join(", ")
-                )
-            )
-        }
-    }
 }
 
 /// The screen of an X display, captured as frames.

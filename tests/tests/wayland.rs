@@ -1,0 +1,313 @@
+//! The agent's Wayland capture and input against a real headless sway with foot, and the whole
+//! flow (view, Take Control, the sharer's Esc) across processes on it.
+
+use std::time::Duration;
+
+use beckon_agent::platform::wayland::{WaylandInput, WaylandSource, monitors, offers};
+use beckon_engine::InputEvent;
+use beckon_engine::frame::Frame;
+use beckon_engine::net::drive::InputSink;
+use beckon_engine::pipeline::FrameSource;
+
+use crate::util::{Lines, Scratch, Sway, program};
+use crate::x11::wait_until;
+
+const W: u32 = 480;
+const H: u32 = 320;
+
+/// The frame is `grabbed` (grim's picture), colour for colour.
+fn same(frame: &Frame, (w, h, grabbed): &(u32, u32, Vec<u8>)) -> bool {
+    frame.width() == *w
+        && frame.height() == *h
+        && frame
+            .data()
+            .chunks_exact(4)
+            .zip(grabbed.chunks_exact(4))
+            .all(|(a, b)| a[..3] == b[..3])
+}
+
+fn type_text(input: &mut WaylandInput, text: &str) {
+    for c in text.chars() {
+        let keysym = match c {
+            '\n' => xkeysym_return(),
+            c => xkeysym_of(c),
+        };
+        for pressed in [true, false] {
+            input.apply(InputEvent::Key { keysym, pressed });
+        }
+    }
+}
+
+fn xkeysym_return() -> u32 {
+    0xff0d
+}
+
+fn xkeysym_escape() -> u32 {
+    0xff1b
+}
+
+/// The X key symbol of a Latin-1 character (its code point), or of any other (0x1000000 + it).
+fn xkeysym_of(c: char) -> u32 {
+    match c as u32 {
+        code @ 0x20..=0xff => code,
+        code => 0x0100_0000 + code,
+    }
+}
+
+/// Capture on sway matches grim's picture; an idle screen reports no damage; the virtual
+/// keyboard types into foot, symbols the sharer's layout lacks included; after typing the
+/// damage alone keeps the frame exact.
+#[test]
+fn sway_is_captured_exactly_follows_damage_and_takes_typing() {
+    let sway = Sway::start(W, H);
+    let display = sway.socket.display().to_string();
+    let typed = sway.file("typed.txt");
+    sway.foot(&format!("cat > {}", typed.display()));
+
+    let offered = offers(Some(&display)).unwrap();
+    assert!(
+        offered.screencopy && offered.pointer && offered.keyboard,
+        "{offered:?}"
+    );
+    let mut source = WaylandSource::connect(Some(&display), None).unwrap();
+    let mut frame = Frame::filled(1, 1, [0; 4]);
+    wait_until("the first frame, exactly grim's", || {
+        source.next_frame(&mut frame).unwrap();
+        same(&frame, &sway.grab(None))
+    });
+    wait_until("a still screen with no damage", || {
+        source.next_frame(&mut frame).unwrap();
+        source.damage().is_some_and(<[_]>::is_empty)
+    });
+
+    let mut input = WaylandInput::connect(Some(&display), None).unwrap();
+    input.apply(InputEvent::PointerMove { x: 100, y: 60 });
+    type_text(&mut input, "Hello, Grace! ñ€\n");
+    wait_until("the typed line in foot's file", || {
+        std::fs::read_to_string(&typed).is_ok_and(|t| t == "Hello, Grace! ñ€\n")
+    });
+    let mut damaged = false;
+    wait_until("the frame exact after typing, through damage alone", || {
+        source.next_frame(&mut frame).unwrap();
+        damaged |= source.damage().is_some_and(|d| !d.is_empty());
+        damaged && same(&frame, &sway.grab(None))
+    });
+}
+
+/// Two outputs: each is listed with its place, one is shared alone (its own pixels, grim's of
+/// that output), and all of them side by side; an output that is not there is refused.
+#[test]
+fn one_output_or_all_of_them_is_shared() {
+    let sway = Sway::start(W, H);
+    let display = sway.socket.display().to_string();
+    sway.msg(&["create_output"]);
+    sway.msg(&[
+        "output",
+        "HEADLESS-2",
+        "resolution",
+        "320x240",
+        "position",
+        "480",
+        "0",
+    ]);
+    sway.msg(&["output", "HEADLESS-2", "bg", "#993366", "solid_color"]);
+    let typed = sway.file("typed.txt");
+    sway.msg(&["focus", "output", "HEADLESS-2"]);
+    sway.foot(&format!("cat > {}", typed.display()));
+
+    let listed = monitors(Some(&display)).unwrap();
+    let names: Vec<String> = listed.iter().map(ToString::to_string).collect();
+    assert!(
+        names.contains(&"HEADLESS-1 480x320+0+0".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"HEADLESS-2 320x240+480+0".to_string()),
+        "{names:?}"
+    );
+    let refused = WaylandSource::connect(Some(&display), Some("nowhere")).unwrap_err();
+    assert!(refused.to_string().contains("HEADLESS-2"), "{refused}");
+
+    let mut one = WaylandSource::connect(Some(&display), Some("HEADLESS-2")).unwrap();
+    let mut frame = Frame::filled(1, 1, [0; 4]);
+    wait_until("the second output alone, exactly grim's", || {
+        one.next_frame(&mut frame).unwrap();
+        same(&frame, &sway.grab(Some("HEADLESS-2")))
+    });
+
+    let mut all = WaylandSource::connect(Some(&display), None).unwrap();
+    let mut whole = Frame::filled(1, 1, [0; 4]);
+    wait_until("both outputs side by side, exactly grim's", || {
+        all.next_frame(&mut whole).unwrap();
+        same(&whole, &sway.grab(None))
+    });
+    assert_eq!((whole.width(), whole.height()), (800, 320));
+
+    // The helper's pointer and keys land on the shared output: a click there focuses foot.
+    sway.msg(&["focus", "output", "HEADLESS-1"]);
+    let mut input = WaylandInput::connect(Some(&display), Some("HEADLESS-2")).unwrap();
+    input.apply(InputEvent::PointerMove { x: 100, y: 100 });
+    for pressed in [true, false] {
+        input.apply(InputEvent::Button { button: 1, pressed });
+    }
+    type_text(&mut input, "second\n");
+    wait_until("the line typed on the second output", || {
+        std::fs::read_to_string(&typed).is_ok_and(|t| t == "second\n")
+    });
+}
+
+/// The whole flow on sway across processes: `beckon-agent share --wayland` and `beckon-viewer
+/// open --type`; the helper's text, with a literal Esc, lands in foot; the sharer's own Esc
+/// (wtype, a keyboard of their desktop) ends control, and what the helper types after is not
+/// applied; what the helper saw at the end is the sharer's screen, exactly.
+#[test]
+fn a_helper_takes_control_on_sway_and_the_sharers_esc_ends_it() {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let scratch = Scratch::new("wayland-control");
+    let mut sway = Sway::start(W, H);
+    let typed = sway.file("typed.txt");
+    sway.foot(&format!("cat > {}", typed.display()));
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data = scratch.path().join("data");
+    let file = scratch.path().join("invitation.beckon");
+    crate::share::invite(&data, &file, port);
+    let mut agent = program("beckon-agent")
+        .env_remove("DISPLAY")
+        .envs(sway.env())
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "share",
+            "--wayland",
+            "--console",
+            "--yes",
+            "--sessions",
+            "1",
+        ])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut answers = agent.stdin.take().unwrap();
+    let console = Lines::follow(agent.stderr.take().unwrap(), move |line| {
+        if line.contains("would like to share control") {
+            let _ = answers.write_all(b"y\n");
+        }
+    });
+    let mut agent = crate::share::Agent(agent);
+    console.wait_for("Waiting for helpers");
+
+    let shot = scratch.path().join("seen.png");
+    let viewer = crate::util::spawn_with_stdin(
+        program("beckon-viewer")
+            .args([
+                "open",
+                "--name",
+                "Grace",
+                "--password-stdin",
+                "--seconds",
+                "12",
+            ])
+            .args(["--at", "100,60", "--type", "Hello \\efrom Grace\n"])
+            .args(["--type", "second\n", "--pause", "4", "--screenshot"])
+            .arg(&shot)
+            .arg(&file),
+        &format!("{}\n", crate::share::PASSWORD),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    // The helper's literal Esc reaches foot and does not end control.
+    while !std::fs::read_to_string(&typed).is_ok_and(|t| t == "Hello \u{1b}from Grace\n") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the helper's line is not in foot: {:?}; the sharer's console: {}",
+            std::fs::read_to_string(&typed),
+            console.text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    sway.press(xkeysym_escape());
+    let out = viewer.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("You have control."), "{said}");
+    assert!(said.contains("Control ended."), "{said}");
+    // Exact pixels: what the helper saw last is grim's picture of the still screen,
+    // taken before the sharer types again.
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let (w, h, grabbed) = sway.grab(None);
+    assert_eq!((info.width, info.height), (w, h));
+    let step = info.color_type.samples();
+    let exact = pixels
+        .chunks_exact(step)
+        .zip(grabbed.chunks_exact(4))
+        .all(|(seen, real)| seen[0] == real[2] && seen[1] == real[1] && seen[2] == real[0]);
+    assert!(
+        exact,
+        "the helper's last picture differs from the sharer's screen"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let text = std::fs::read_to_string(&typed).unwrap();
+    assert!(!text.contains("second"), "{text:?}");
+    assert!(agent.wait().unwrap().success());
+    // Esc is the sharer's programs' again once control has ended: it reaches foot.
+    sway.press(xkeysym_escape());
+    sway.press(xkeysym_return());
+    wait_until("the sharer's Esc in foot", || {
+        std::fs::read_to_string(&typed).is_ok_and(|t| t.ends_with("\u{1b}\n"))
+    });
+    let console = console.text();
+    assert!(
+        console.contains("Grace would like to share control"),
+        "{console}"
+    );
+}
+
+/// `doctor` on sway says the screen can be copied, a helper can type, Esc ends control, and
+/// lists the outputs; `share` on sway without `--wayland` says what the helper would miss.
+#[test]
+fn the_doctor_reports_what_sway_offers() {
+    let sway = Sway::start(W, H);
+    let out = program("beckon-agent")
+        .env_remove("DISPLAY")
+        .envs(sway.env())
+        .args(["doctor", "--no-netns", "--json", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let said = |needle: &str| {
+        findings
+            .iter()
+            .find(|f| f["what"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("no word on {needle}: {report}"))["kind"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(said("wlr-screencopy"), "ok");
+    assert_eq!(said("virtual pointer and keyboard"), "ok");
+    assert_eq!(said("Esc ends the helper's control"), "ok");
+    assert_eq!(said("1 (HEADLESS-1 480x320+0+0)"), "note");
+
+    // Without sway's socket, Esc cannot be bound: the sharer is told to use the window.
+    let out = program("beckon-agent")
+        .env_remove("DISPLAY")
+        .envs(sway.env())
+        .env_remove("SWAYSOCK")
+        .args(["doctor", "--no-netns", "--json", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("Stop control"), "{report}");
+}
