@@ -99,6 +99,14 @@ pub enum Notice {
     Info(String),
     /// The clipboard can be shared with a helper who has control; whether it is now.
     Clipboard(bool),
+    /// The monitors the sharer may choose among (each one's name, and its name and place as
+    /// the sharer reads it), and the one shown (`None`: all of them).
+    Monitors {
+        /// Name, and description.
+        monitors: Vec<(String, String)>,
+        /// The monitor shown, by name.
+        showing: Option<String>,
+    },
     /// Serving has ended: the front-end may close.
     Stopped,
 }
@@ -119,6 +127,8 @@ pub enum Reply {
     Disconnect,
     /// Share the clipboard with a helper who has control (`true`), or stop sharing it.
     ShareClipboard(bool),
+    /// Show the helper this monitor (its number from 1 or its name), or all of them (`None`).
+    Show(Option<String>),
     /// The sharer closed the window: stop serving.
     Quit,
 }

@@ -321,10 +321,109 @@ impl Screen {
     }
 }
 
+/// The screen shared, with the sharer's choice of monitor, which may change while serving.
+struct Showing {
+    screen: Screen,
+    /// How many times the choice changed, and the monitor chosen (`None`: all of them).
+    chosen: Mutex<(u64, Option<String>)>,
+}
+
+impl Showing {
+    fn new(screen: Screen) -> Showing {
+        let monitor = match &screen {
+            Screen::X11 { monitor, .. } | Screen::Wayland { monitor } => monitor.clone(),
+            Screen::Clip(_) => None,
+        };
+        Showing {
+            screen,
+            chosen: Mutex::new((0, monitor)),
+        }
+    }
+
+    /// The screen as the sharer chose it now, and the choice's number.
+    fn current(&self) -> (u64, Screen) {
+        let (number, monitor) = self
+            .chosen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let screen = match &self.screen {
+            Screen::X11 { display, .. } => Screen::X11 {
+                display: display.clone(),
+                monitor,
+            },
+            Screen::Wayland { .. } => Screen::Wayland { monitor },
+            Screen::Clip(path) => Screen::Clip(path.clone()),
+        };
+        (number, screen)
+    }
+
+    /// The monitors there are now.
+    fn monitors(&self) -> Result<Vec<Monitor>> {
+        match &self.screen {
+            Screen::X11 { display, .. } => monitors(display.as_deref()),
+            Screen::Wayland { .. } => wayland::monitors(None),
+            Screen::Clip(_) => Ok(Vec::new()),
+        }
+    }
+
+    /// Shows `wanted` (a monitor's number from 1 or its name; `None`: all of them) from the
+    /// next capture on. Returns the monitor chosen, named with its place.
+    ///
+    /// # Errors
+    /// When there is no such monitor.
+    fn choose(&self, wanted: Option<&str>) -> Result<Option<Monitor>> {
+        let monitor = match wanted {
+            Some(wanted) => Some(choose_monitor(&self.monitors()?, wanted)?),
+            None => None,
+        };
+        let mut chosen = self.chosen.lock().unwrap_or_else(|e| e.into_inner());
+        *chosen = (chosen.0 + 1, monitor.as_ref().map(|m| m.name.clone()));
+        Ok(monitor)
+    }
+
+    /// The monitor chosen, named with its place as it is now; `None`: all of them.
+    fn described(&self) -> Option<String> {
+        let name = self
+            .chosen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clone()?;
+        let monitors = self.monitors().unwrap_or_default();
+        Some(
+            monitors
+                .iter()
+                .find(|m| m.name == name)
+                .map_or(name, ToString::to_string),
+        )
+    }
+
+    /// What the front-end offers the sharer to choose among.
+    fn notice(&self) -> Option<Notice> {
+        let monitors = self.monitors().ok()?;
+        let showing = self
+            .chosen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clone();
+        Some(Notice::Monitors {
+            monitors: monitors
+                .iter()
+                .map(|m| (m.name.clone(), m.to_string()))
+                .collect(),
+            showing,
+        })
+    }
+}
+
 /// The screen, opened when the session first asks for a capture, which it does only after the
 /// sharer's Yes: a connection that never gets that far touches nothing of the desktop.
 struct LazySource {
-    screen: Screen,
+    showing: Arc<Showing>,
+    /// The number of the sharer's choice the open source follows.
+    chosen: u64,
     open: Option<Source>,
 }
 
@@ -332,13 +431,16 @@ impl FrameSource for LazySource {
     type Error = SourceError;
 
     fn next_frame(&mut self, frame: &mut beckon_engine::frame::Frame) -> Result<bool, SourceError> {
+        let (chosen, screen) = self.showing.current();
+        if chosen != self.chosen {
+            // The sharer chose another monitor: capture it from a fresh source.
+            self.chosen = chosen;
+            self.open = None;
+        }
         let source = match &mut self.open {
             Some(source) => source,
             None => {
-                let source = self
-                    .screen
-                    .source()
-                    .map_err(|e| SourceError::Open(e.into()))?;
+                let source = screen.source().map_err(|e| SourceError::Open(e.into()))?;
                 self.open.insert(source)
             }
         };
@@ -356,7 +458,8 @@ impl FrameSource for LazySource {
 
 /// The helper's input, opened at the first input, which only comes under control.
 struct LazySink {
-    screen: Screen,
+    showing: Arc<Showing>,
+    chosen: u64,
     escs: Option<InjectedEscs>,
     sway: Option<Arc<SwayEsc>>,
     clipboard: Option<Arc<SharedClipboard>>,
@@ -372,8 +475,15 @@ impl InputSink for LazySink {
     }
 
     fn apply(&mut self, event: InputEvent) {
+        let (chosen, screen) = self.showing.current();
+        if chosen != self.chosen {
+            // Another monitor: the helper's pointer moves over it.
+            self.chosen = chosen;
+            self.open = None;
+            self.failed = false;
+        }
         if self.open.is_none() && !self.failed {
-            match self.screen.sink(self.escs.as_ref(), self.sway.as_ref()) {
+            match screen.sink(self.escs.as_ref(), self.sway.as_ref()) {
                 Ok(sink) => self.open = Some(sink),
                 Err(e) => {
                     self.failed = true;
@@ -409,6 +519,8 @@ struct Shared {
     front: FrontLink,
     /// The Esc watch's ledger of the helper's literal Escs (X11 only).
     escs: std::sync::OnceLock<InjectedEscs>,
+    /// The monitor the helper sees.
+    showing: Arc<Showing>,
     /// sway's Esc binding, held while the helper has control (sway only).
     sway: Option<Arc<SwayEsc>>,
     continue_every: Duration,
@@ -823,6 +935,10 @@ impl Serving {
             eprintln!("{said}");
             front.notice(Notice::Info(said));
         }
+        let showing = Arc::new(Showing::new(self.screen.clone()));
+        if let Some(notice) = showing.notice() {
+            front.notice(notice);
+        }
         let shared = Arc::new(Shared {
             store: Mutex::new(self.store),
             active: Mutex::new(None),
@@ -831,6 +947,7 @@ impl Serving {
             origin: Instant::now(),
             front,
             escs: std::sync::OnceLock::new(),
+            showing,
             sway,
             continue_every: self.continue_every,
             continue_timeout: self.continue_timeout,
@@ -983,6 +1100,23 @@ fn admit(shared: &Shared, incoming: beckon_engine::net::Incoming) -> Option<Admi
 
 /// Acts on what the sharer said.
 fn answer(shared: &Shared, reply: Reply) {
+    let reply = match reply {
+        Reply::Line(line) => match line.trim().split_once(' ') {
+            Some((word, wanted)) if word.eq_ignore_ascii_case("monitor") => {
+                let wanted = wanted.trim();
+                let all = ["all", "todos"]
+                    .iter()
+                    .any(|w| wanted.eq_ignore_ascii_case(w));
+                Reply::Show((!all).then(|| wanted.to_string()))
+            }
+            _ => Reply::Line(line),
+        },
+        other => other,
+    };
+    if let Reply::Show(wanted) = &reply {
+        show(shared, wanted.as_deref());
+        return;
+    }
     // With or without a helper connected.
     if let (Reply::ShareClipboard(on), Some(clipboard)) = (&reply, &shared.clipboard) {
         clipboard.set_enabled(*on);
@@ -1044,11 +1178,41 @@ fn answer(shared: &Shared, reply: Reply) {
             SharerDecision::Chat(text)
         }
         Reply::StopControl => SharerDecision::Esc,
-        Reply::ShareClipboard(_) | Reply::Line(_) => return,
+        Reply::ShareClipboard(_) | Reply::Line(_) | Reply::Show(_) => return,
         Reply::Disconnect | Reply::Quit => SharerDecision::Disconnect,
     };
     // The session may have ended meanwhile: then nothing waits for the decision.
     let _ = active.decisions.send(decision);
+}
+
+/// Shows the helper the monitor `wanted` (all of them: `None`), and tells them.
+fn show(shared: &Shared, wanted: Option<&str>) {
+    let monitor = match shared.showing.choose(wanted) {
+        Ok(monitor) => monitor,
+        Err(e) => {
+            let said = format!("{e:#}");
+            eprintln!("{said}");
+            shared.front.notice(Notice::Info(said));
+            return;
+        }
+    };
+    let described = monitor.as_ref().map(ToString::to_string);
+    let said = match &described {
+        Some(monitor) => t!("share-showing-one", monitor = monitor.as_str()),
+        None => t!("share-showing-all"),
+    };
+    eprintln!("{said}");
+    shared.audit(
+        None,
+        "monitor chosen",
+        described.as_deref().unwrap_or("all"),
+    );
+    if let Some(notice) = shared.showing.notice() {
+        shared.front.notice(notice);
+    }
+    if let Some(active) = shared.active().as_ref() {
+        let _ = active.decisions.send(SharerDecision::Showing(described));
+    }
 }
 
 /// One helper's connection, from handshake to goodbye (or refusal); `false` when it ended
@@ -1061,12 +1225,15 @@ async fn serve_connection(
 ) -> Result<bool> {
     let peer = connection.remote_address();
     // Nothing of the desktop is opened here: the session asks for the screen after the Yes.
+    let chosen = shared.showing.current().0;
     let source = LazySource {
-        screen: shared.screen.clone(),
+        showing: shared.showing.clone(),
+        chosen,
         open: None,
     };
     let sink = LazySink {
-        screen: shared.screen.clone(),
+        showing: shared.showing.clone(),
+        chosen,
         escs: shared.escs.get().cloned(),
         sway: shared.sway.clone(),
         clipboard: shared.clipboard.clone(),
@@ -1159,6 +1326,10 @@ async fn serve_connection(
                 }
                 eprintln!("{}", t!("share-viewing"));
                 status(Status::Viewing(helper.clone()));
+                // A helper shown one monitor of several is told which.
+                if let Some(monitor) = shared.showing.described() {
+                    let _ = decisions_tx.send(SharerDecision::Showing(Some(monitor)));
+                }
             }
             AgentEvent::HelperWantsControl { helper } => {
                 log("control asked", &helper);

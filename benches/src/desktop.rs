@@ -1,5 +1,5 @@
 //! Real desktops for the tools that drive real processes (`demo`, `agent-cpu`,
-//! `viewer-present`): Xvfb servers, the binaries built beside them, their output followed line by
+//! `viewer-present`, the Wayland tests and bench): Xvfb servers, a headless sway, the binaries built beside them, their output followed line by
 //! line, xdotool, screen grabs, and finding one screen shown exactly inside another.
 
 use std::io::{BufRead, BufReader, Write};
@@ -284,4 +284,253 @@ pub fn invite(agent: &Path, data: &Path, file: &Path, port: u16, password: &str)
         bail!("beckon-agent invite failed");
     }
     Ok(())
+}
+
+/// The unprivileged user headless sway runs as (sway refuses to run as root), made once.
+///
+/// # Errors
+/// When the user cannot be made.
+fn sway_user() -> Result<(u32, u32)> {
+    static MADE: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    const USER: &str = "beckon-test-sway";
+    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    let known = || {
+        Command::new("id")
+            .arg(USER)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !*made && !known() {
+        let status = Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                USER,
+            ])
+            .status()
+            .context("useradd")?;
+        if !status.success() && !known() {
+            bail!("could not make the user {USER} that sway runs as");
+        }
+    }
+    *made = true;
+    let id = |flag: &str| -> Result<u32> {
+        let out = Command::new("id").args([flag, USER]).output()?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().parse()?)
+    };
+    Ok((id("-u")?, id("-g")?))
+}
+
+/// A headless sway (pixman renderer, no input devices) with one output, `HEADLESS-1`, run as an
+/// unprivileged user with a runtime directory of its own; stopped on drop (its clients end with
+/// it).
+#[derive(Debug)]
+pub struct Sway {
+    server: Child,
+    /// Its runtime directory, which its clients may write into.
+    pub dir: PathBuf,
+    /// The Wayland socket.
+    pub socket: PathBuf,
+    /// The IPC socket (`SWAYSOCK`).
+    pub ipc: PathBuf,
+    uid: u32,
+    gid: u32,
+}
+
+impl Sway {
+    /// Starts sway with an output of `width` x `height` and waits until it answers.
+    ///
+    /// # Errors
+    /// When sway is missing or does not start.
+    pub fn start(width: u32, height: u32) -> Result<Sway> {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        use std::os::unix::fs::DirBuilderExt;
+        let (uid, gid) = sway_user()?;
+        let dir = std::env::temp_dir().join(format!(
+            "beckon-sway-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid))?;
+        let config = dir.join("config");
+        std::fs::write(
+            &config,
+            format!(
+                "output HEADLESS-1 resolution {width}x{height} position 0 0 bg #336699 solid_color\n\
+                 default_border none\nfocus_follows_mouse no\n"
+            ),
+        )?;
+        let server = Command::new("setpriv")
+            .args([
+                &format!("--reuid={uid}"),
+                &format!("--regid={gid}"),
+                "--clear-groups",
+                "env",
+                "-i",
+                "PATH=/usr/local/bin:/usr/bin:/bin",
+            ])
+            .arg(format!("HOME={}", dir.display()))
+            .arg(format!("XDG_RUNTIME_DIR={}", dir.display()))
+            .args([
+                "WLR_BACKENDS=headless",
+                "WLR_LIBINPUT_NO_DEVICES=1",
+                "WLR_RENDERER=pixman",
+                "sway",
+                "-c",
+            ])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("sway (make deps installs it)")?;
+        let find = |prefix: &str| {
+            std::fs::read_dir(&dir).ok()?.flatten().find_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name.starts_with(prefix) && !name.ends_with(".lock")).then(|| e.path())
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let (socket, ipc) = loop {
+            if let (Some(socket), Some(ipc)) = (find("wayland-"), find("sway-ipc.")) {
+                break (socket, ipc);
+            }
+            if Instant::now() > deadline {
+                bail!("sway did not start");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let sway = Sway {
+            server,
+            dir,
+            socket,
+            ipc,
+            uid,
+            gid,
+        };
+        while sway.msg(&["-t", "get_outputs"]).is_err() {
+            if Instant::now() > deadline {
+                bail!("sway does not answer");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(sway)
+    }
+
+    /// The variables a program on this desktop has (a Wayland session, sway's IPC).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("WAYLAND_DISPLAY", self.socket.display().to_string()),
+            ("SWAYSOCK", self.ipc.display().to_string()),
+            ("XDG_SESSION_TYPE", "wayland".to_string()),
+        ]
+    }
+
+    /// `program` with this desktop's variables (and no X display).
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command.env_remove("DISPLAY").envs(self.env());
+        command
+    }
+
+    /// Runs `swaymsg ARGS`; returns its output.
+    ///
+    /// # Errors
+    /// When sway refuses.
+    pub fn msg(&self, args: &[&str]) -> Result<String> {
+        let out = self.command("swaymsg").args(args).output()?;
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            bail!("swaymsg {args:?}: {said}");
+        }
+        Ok(said)
+    }
+
+    /// Starts `foot` running `sh -c SCRIPT` in the sway user's name, and waits until it has
+    /// drawn and its shell runs (keys sent before are lost).
+    ///
+    /// # Errors
+    /// When foot does not show.
+    pub fn foot(&self, script: &str) -> Result<()> {
+        let before = self.grab(None)?;
+        let started = self.dir.join("foot-started");
+        let _ = std::fs::remove_file(&started);
+        self.msg(&[
+            "exec",
+            &format!("foot sh -c ': > {}; {script}'", started.display()),
+        ])?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.grab(None)? == before || !started.exists() {
+            if Instant::now() > deadline {
+                bail!("foot did not show");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        Ok(())
+    }
+
+    /// The screen (or one output) as BGRA, through grim: an independent capture to compare
+    /// with.
+    ///
+    /// # Errors
+    /// When grim fails.
+    pub fn grab(&self, output: Option<&str>) -> Result<(u32, u32, Vec<u8>)> {
+        let mut command = self.command("grim");
+        command.args(["-t", "ppm"]);
+        if let Some(output) = output {
+            command.args(["-o", output]);
+        }
+        let out = command.arg("-").output().context("grim")?;
+        if !out.status.success() {
+            bail!("grim: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        // "P6\n<width> <height>\n255\n", then RGB.
+        let data = out.stdout;
+        let mut fields = Vec::new();
+        let mut at = 0;
+        while fields.len() < 4 {
+            let start = at;
+            while data.get(at).is_some_and(|b| !b.is_ascii_whitespace()) {
+                at += 1;
+            }
+            fields.push(String::from_utf8_lossy(&data[start..at]).into_owned());
+            at += 1;
+        }
+        let (width, height): (u32, u32) = (fields[1].parse()?, fields[2].parse()?);
+        let bgra = data
+            .get(at..)
+            .unwrap_or_default()
+            .chunks_exact(3)
+            .flat_map(|p| [p[2], p[1], p[0], 255])
+            .collect();
+        Ok((width, height, bgra))
+    }
+
+    /// An empty file the sway user's programs may write, in its runtime directory.
+    ///
+    /// # Errors
+    /// When it cannot be made.
+    pub fn file(&self, name: &str) -> Result<PathBuf> {
+        let path = self.dir.join(name);
+        std::fs::write(&path, "")?;
+        std::os::unix::fs::chown(&path, Some(self.uid), Some(self.gid))?;
+        Ok(path)
+    }
+}
+
+impl Drop for Sway {
+    fn drop(&mut self) {
+        // SAFETY: `kill` only sends a signal to the process this value started.
+        unsafe { libc::kill(self.server.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while matches!(self.server.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

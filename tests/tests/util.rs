@@ -386,247 +386,75 @@ impl Lines {
     }
 }
 
-/// The unprivileged user headless sway runs as (sway refuses root), made once.
-fn sway_user() -> (u32, u32) {
-    static MADE: std::sync::Once = std::sync::Once::new();
-    const USER: &str = "beckon-test-sway";
-    MADE.call_once(|| {
-        if !std::process::Command::new("id")
-            .arg(USER)
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            let made = std::process::Command::new("useradd")
-                .args([
-                    "--system",
-                    "--no-create-home",
-                    "--shell",
-                    "/usr/sbin/nologin",
-                    USER,
-                ])
-                .status()
-                .unwrap();
-            assert!(made.success(), "useradd {USER}");
-        }
-    });
-    let id = |flag: &str| -> u32 {
-        let out = std::process::Command::new("id")
-            .args([flag, USER])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
-    };
-    (id("-u"), id("-g"))
-}
-
-/// A headless sway (pixman, no input devices) with one output of `width` x `height`, run as
-/// an unprivileged user with a runtime directory of its own; stopped, with its clients, on drop.
+/// A headless sway with the sharer's own keyboard (see [`beckon_benches::desktop::Sway`]).
 pub struct Sway {
-    server: std::process::Child,
-    /// Its runtime directory, which its clients may write into.
-    pub dir: PathBuf,
-    /// The Wayland socket.
-    pub socket: PathBuf,
-    /// The IPC socket (`SWAYSOCK`).
-    pub ipc: PathBuf,
-    uid: u32,
-    gid: u32,
+    desk: beckon_benches::desktop::Sway,
     /// The sharer's own keyboard and pointer (a virtual pair of this test's).
-    keyboard: Option<beckon_agent::platform::wayland::WaylandInput>,
+    keyboard: beckon_agent::platform::wayland::WaylandInput,
 }
 
 impl Sway {
     pub fn start(width: u32, height: u32) -> Sway {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let (uid, gid) = sway_user();
-        let dir = std::env::temp_dir().join(format!(
-            "beckon-sway-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
-        std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).unwrap();
-        let config = dir.join("config");
-        std::fs::write(
-            &config,
-            format!(
-                "output HEADLESS-1 resolution {width}x{height} position 0 0 bg #336699 solid_color\n\
-                 default_border none\nfocus_follows_mouse no\n"
-            ),
-        )
-        .unwrap();
-        let server = std::process::Command::new("setpriv")
-            .args([
-                &format!("--reuid={uid}"),
-                &format!("--regid={gid}"),
-                "--clear-groups",
-                "env",
-                "-i",
-                "PATH=/usr/local/bin:/usr/bin:/bin",
-            ])
-            .arg(format!("HOME={}", dir.display()))
-            .arg(format!("XDG_RUNTIME_DIR={}", dir.display()))
-            .args([
-                "WLR_BACKENDS=headless",
-                "WLR_LIBINPUT_NO_DEVICES=1",
-                "WLR_RENDERER=pixman",
-                "sway",
-                "-c",
-            ])
-            .arg(&config)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        let find = |prefix: &str| {
-            std::fs::read_dir(&dir).ok()?.flatten().find_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                (name.starts_with(prefix) && !name.ends_with(".lock")).then(|| e.path())
-            })
-        };
-        let (socket, ipc) = loop {
-            if let (Some(socket), Some(ipc)) = (find("wayland-"), find("sway-ipc.")) {
-                break (socket, ipc);
-            }
-            assert!(std::time::Instant::now() < deadline, "sway did not start");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        };
-        let sway = Sway {
-            server,
-            dir,
-            socket,
-            ipc,
-            uid,
-            gid,
-            keyboard: None,
-        };
-        // Until it answers on both sockets.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !sway.try_msg(&["-t", "get_outputs"]).0 {
-            assert!(std::time::Instant::now() < deadline, "sway does not answer");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        let desk = beckon_benches::desktop::Sway::start(width, height).unwrap();
         // A desktop has a keyboard before anyone connects: with none, the seat has no keyboard
         // until the helper's appears, and programs miss the first keys while they take it up.
-        let display = sway.socket.display().to_string();
-        let mut sway = sway;
-        sway.keyboard = Some(
-            beckon_agent::platform::wayland::WaylandInput::connect(Some(&display), None).unwrap(),
-        );
-        sway
+        let display = desk.socket.display().to_string();
+        let keyboard =
+            beckon_agent::platform::wayland::WaylandInput::connect(Some(&display), None).unwrap();
+        Sway { desk, keyboard }
     }
 
     /// The sharer presses and releases the key of `keysym` on their own keyboard.
     pub fn press(&mut self, keysym: u32) {
         use beckon_engine::net::drive::InputSink;
-        let keyboard = self.keyboard.as_mut().unwrap();
         for pressed in [true, false] {
-            keyboard.apply(beckon_engine::InputEvent::Key { keysym, pressed });
+            self.keyboard
+                .apply(beckon_engine::InputEvent::Key { keysym, pressed });
         }
-    }
-
-    /// The variables a program on this desktop has (a Wayland session, sway's IPC).
-    pub fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("WAYLAND_DISPLAY", self.socket.display().to_string()),
-            ("SWAYSOCK", self.ipc.display().to_string()),
-            ("XDG_SESSION_TYPE", "wayland".to_string()),
-        ]
-    }
-
-    /// `command` with this desktop's variables.
-    pub fn command(&self, program: &str) -> std::process::Command {
-        let mut command = std::process::Command::new(program);
-        command.env_remove("DISPLAY").envs(self.env());
-        command
-    }
-
-    fn try_msg(&self, args: &[&str]) -> (bool, Vec<u8>) {
-        let out = self.command("swaymsg").args(args).output().unwrap();
-        (out.status.success(), out.stdout)
     }
 
     /// Runs `swaymsg ARGS`, which must succeed; returns its output.
     pub fn msg(&self, args: &[&str]) -> String {
-        let (ok, out) = self.try_msg(args);
-        let out = String::from_utf8_lossy(&out).into_owned();
-        assert!(ok, "swaymsg {args:?}: {out}");
-        out
+        self.desk.msg(args).unwrap()
     }
 
-    /// Starts `foot` running `sh -c SCRIPT` in the sway user's name, and waits until it has
-    /// drawn and its shell runs (keys sent before are lost).
+    /// Starts foot running `sh -c SCRIPT` and waits until its shell runs.
     pub fn foot(&self, script: &str) {
-        let before = self.grab(None);
-        let started = self.dir.join("foot-started");
-        let _ = std::fs::remove_file(&started);
-        self.msg(&[
-            "exec",
-            &format!("foot sh -c ': > {}; {script}'", started.display()),
-        ]);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while self.grab(None) == before || !started.exists() {
-            assert!(std::time::Instant::now() < deadline, "foot did not show");
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        self.desk.foot(script).unwrap();
     }
 
-    /// The screen (or one output) as BGRA, through grim: an independent capture to compare with.
+    /// The screen (or one output) as BGRA, through grim.
     pub fn grab(&self, output: Option<&str>) -> (u32, u32, Vec<u8>) {
-        let mut command = self.command("grim");
-        command.args(["-t", "ppm"]);
-        if let Some(output) = output {
-            command.args(["-o", output]);
-        }
-        let out = command.arg("-").output().unwrap();
-        assert!(
-            out.status.success(),
-            "grim: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let data = out.stdout;
-        // "P6\n<w> <h>\n255\n" then RGB.
-        let mut fields = Vec::new();
-        let mut at = 0;
-        while fields.len() < 4 {
-            let start = at;
-            while !data[at].is_ascii_whitespace() {
-                at += 1;
-            }
-            fields.push(String::from_utf8_lossy(&data[start..at]).into_owned());
-            at += 1;
-        }
-        let (w, h): (u32, u32) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
-        let bgra = data[at..]
-            .chunks_exact(3)
-            .flat_map(|p| [p[2], p[1], p[0], 255])
-            .collect();
-        (w, h, bgra)
-    }
-
-    /// Makes a file the sway user's programs may write, in its runtime directory.
-    pub fn file(&self, name: &str) -> PathBuf {
-        let path = self.dir.join(name);
-        std::fs::write(&path, "").unwrap();
-        std::os::unix::fs::chown(&path, Some(self.uid), Some(self.gid)).unwrap();
-        path
+        self.desk.grab(output).unwrap()
     }
 }
 
-impl Drop for Sway {
-    fn drop(&mut self) {
-        // Its clients lose their compositor and end with it.
-        let _ = std::process::Command::new("kill")
-            .arg(self.server.id().to_string())
-            .status();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        while matches!(self.server.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        let _ = self.server.kill();
-        let _ = self.server.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+impl std::ops::Deref for Sway {
+    type Target = beckon_benches::desktop::Sway;
+
+    fn deref(&self) -> &Self::Target {
+        &self.desk
     }
+}
+
+/// A PNG the viewer saved (`--screenshot`): its size and its pixels as BGRA.
+pub fn read_screenshot(path: &Path) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let step = info.color_type.samples();
+    let bgra = pixels[..info.buffer_size()]
+        .chunks_exact(step)
+        .flat_map(|p| [p[2], p[1], p[0], 255])
+        .collect();
+    (info.width, info.height, bgra)
+}
+
+/// Two BGRA pictures of the same size have the same colours (alpha aside).
+pub fn same_colours(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && a.chunks_exact(4)
+            .zip(b.chunks_exact(4))
+            .all(|(p, q)| p[..3] == q[..3])
 }

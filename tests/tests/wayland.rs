@@ -9,7 +9,7 @@ use beckon_engine::frame::Frame;
 use beckon_engine::net::drive::InputSink;
 use beckon_engine::pipeline::FrameSource;
 
-use crate::util::{Lines, Scratch, Sway, program};
+use crate::util::{Lines, Scratch, Sway, program, read_screenshot, same_colours};
 use crate::x11::wait_until;
 
 const W: u32 = 480;
@@ -17,13 +17,7 @@ const H: u32 = 320;
 
 /// The frame is `grabbed` (grim's picture), colour for colour.
 fn same(frame: &Frame, (w, h, grabbed): &(u32, u32, Vec<u8>)) -> bool {
-    frame.width() == *w
-        && frame.height() == *h
-        && frame
-            .data()
-            .chunks_exact(4)
-            .zip(grabbed.chunks_exact(4))
-            .all(|(a, b)| a[..3] == b[..3])
+    frame.width() == *w && frame.height() == *h && same_colours(frame.data(), grabbed)
 }
 
 fn type_text(input: &mut WaylandInput, text: &str) {
@@ -61,7 +55,7 @@ fn xkeysym_of(c: char) -> u32 {
 fn sway_is_captured_exactly_follows_damage_and_takes_typing() {
     let sway = Sway::start(W, H);
     let display = sway.socket.display().to_string();
-    let typed = sway.file("typed.txt");
+    let typed = sway.file("typed.txt").unwrap();
     sway.foot(&format!("cat > {}", typed.display()));
 
     let offered = offers(Some(&display)).unwrap();
@@ -111,7 +105,7 @@ fn one_output_or_all_of_them_is_shared() {
         "0",
     ]);
     sway.msg(&["output", "HEADLESS-2", "bg", "#993366", "solid_color"]);
-    let typed = sway.file("typed.txt");
+    let typed = sway.file("typed.txt").unwrap();
     sway.msg(&["focus", "output", "HEADLESS-2"]);
     sway.foot(&format!("cat > {}", typed.display()));
 
@@ -167,7 +161,7 @@ fn a_helper_takes_control_on_sway_and_the_sharers_esc_ends_it() {
 
     let scratch = Scratch::new("wayland-control");
     let mut sway = Sway::start(W, H);
-    let typed = sway.file("typed.txt");
+    let typed = sway.file("typed.txt").unwrap();
     sway.foot(&format!("cat > {}", typed.display()));
     let port = std::net::UdpSocket::bind("127.0.0.1:0")
         .unwrap()
@@ -241,19 +235,9 @@ fn a_helper_takes_control_on_sway_and_the_sharers_esc_ends_it() {
     assert!(said.contains("Control ended."), "{said}");
     // Exact pixels: what the helper saw last is grim's picture of the still screen,
     // taken before the sharer types again.
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    let (w, h, grabbed) = sway.grab(None);
-    assert_eq!((info.width, info.height), (w, h));
-    let step = info.color_type.samples();
-    let exact = pixels
-        .chunks_exact(step)
-        .zip(grabbed.chunks_exact(4))
-        .all(|(seen, real)| seen[0] == real[2] && seen[1] == real[1] && seen[2] == real[0]);
+    let seen = read_screenshot(&shot);
     assert!(
-        exact,
+        seen.0 == W && seen.1 == H && same_colours(&seen.2, &sway.grab(None).2),
         "the helper's last picture differs from the sharer's screen"
     );
     std::thread::sleep(Duration::from_millis(300));
@@ -310,4 +294,89 @@ fn the_doctor_reports_what_sway_offers() {
         .unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("Stop control"), "{report}");
+}
+
+/// On the console, `monitor NAME` switches what a watching helper sees to one output of two:
+/// they are told, and their last picture is that output's, exactly.
+#[test]
+fn the_sharer_shows_one_output_from_the_console_and_the_helper_is_told() {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let scratch = Scratch::new("wayland-monitor");
+    let sway = Sway::start(W, H);
+    sway.msg(&["create_output"]);
+    sway.msg(&[
+        "output",
+        "HEADLESS-2",
+        "resolution",
+        "320x240",
+        "position",
+        "480",
+        "0",
+    ]);
+    sway.msg(&["output", "HEADLESS-2", "bg", "#993366", "solid_color"]);
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data = scratch.path().join("data");
+    let file = scratch.path().join("invitation.beckon");
+    crate::share::invite(&data, &file, port);
+    let mut agent = program("beckon-agent")
+        .env_remove("DISPLAY")
+        .envs(sway.env())
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "share",
+            "--wayland",
+            "--console",
+            "--yes",
+            "--sessions",
+            "1",
+        ])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut answers = agent.stdin.take().unwrap();
+    let console = Lines::follow(agent.stderr.take().unwrap(), move |line| {
+        if line.starts_with("The helper sees your screen") {
+            let _ = answers.write_all(b"monitor HEADLESS-2\n");
+        }
+    });
+    let mut agent = crate::share::Agent(agent);
+    console.wait_for("Waiting for helpers");
+    let shot = scratch.path().join("seen.png");
+    let mut viewer = crate::util::spawn_with_stdin(
+        program("beckon-viewer")
+            .args([
+                "open",
+                "--name",
+                "Grace",
+                "--password-stdin",
+                "--seconds",
+                "6",
+            ])
+            .arg("--screenshot")
+            .arg(&shot)
+            .arg(&file),
+        &format!("{}\n", crate::share::PASSWORD),
+    );
+    let helper = Lines::follow(viewer.stderr.take().unwrap(), |_| {});
+    helper.wait_for("now shows you one monitor: HEADLESS-2 320x240+480+0.");
+    console.wait_for("Your helper now sees one monitor: HEADLESS-2 320x240+480+0.");
+    assert!(viewer.wait().unwrap().success(), "{}", helper.text());
+    assert!(agent.wait().unwrap().success());
+
+    let seen = read_screenshot(&shot);
+    let real = sway.grab(Some("HEADLESS-2"));
+    assert!(
+        (seen.0, seen.1) == (real.0, real.1) && same_colours(&seen.2, &real.2),
+        "the helper's last picture is not the second output's"
+    );
 }

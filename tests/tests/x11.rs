@@ -634,3 +634,104 @@ fn one_monitor_is_shared_with_its_pixels_pointer_and_input() {
         "{said}"
     );
 }
+
+/// The sharer switches monitors in the window while a helper watches: the helper is told which
+/// monitor they now see, and what they see last is that monitor's pixels, exactly.
+#[test]
+fn the_sharer_chooses_a_monitor_in_the_window_and_the_helper_is_told() {
+    const SCREEN: (u32, u32) = (1600, 900);
+    let scratch = Scratch::new("x11-choose-monitor");
+    let mut x = Xvfb::start_xorg(SCREEN.0, SCREEN.1, scratch.path());
+    for (name, at) in [("left", "+0+0"), ("right", "+800+0")] {
+        x.run(
+            "xrandr",
+            &[
+                "--setmonitor",
+                name,
+                &format!("800/212x900/238{at}"),
+                "none",
+            ],
+        );
+    }
+    x.start_window_manager();
+    x.run("xsetroot", &["-solid", "#336699"]);
+    x.spawn("xterm", &["-geometry", "30x6+1000+200"]);
+    x.window("--class", "xterm");
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data = scratch.path().join("data");
+    let file = scratch.path().join("invitation.beckon");
+    crate::share::invite(&data, &file, port);
+    let mut agent = program("beckon-agent")
+        .env("RUST_LOG", "info,beckon_agent::layout=trace")
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "share",
+            "--x11",
+            "--display",
+            &x.display,
+            "--yes",
+            "--sessions",
+            "1",
+        ])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let said = Lines::follow(agent.stderr.take().unwrap(), |_| {});
+    let mut agent = crate::share::Agent(agent);
+    said.wait_for("Waiting for helpers");
+    let window = crate::sharer_window::Window {
+        x: &x,
+        id: x.window("--name", beckon_agent::window::TITLE),
+        said,
+    };
+
+    let shot = scratch.path().join("seen.png");
+    let mut viewer = crate::util::spawn_with_stdin(
+        program("beckon-viewer")
+            .args([
+                "open",
+                "--name",
+                "Grace",
+                "--password-stdin",
+                "--seconds",
+                "10",
+            ])
+            .arg("--screenshot")
+            .arg(&shot)
+            .arg(&file),
+        &format!("{PASSWORD}\n"),
+    );
+    let helper = Lines::follow(viewer.stderr.take().unwrap(), |_| {});
+    window.said.wait_for("The helper sees your screen");
+    window.click("show-right");
+    helper.wait_for("now shows you one monitor: right 800x900+800+0.");
+    window
+        .said
+        .wait_for("Your helper now sees one monitor: right 800x900+800+0.");
+    // The right monitor stays still until the helper leaves (the sharer's window, which
+    // changes then, and the keyboard's focus with it, are on the left).
+    std::thread::sleep(Duration::from_secs(1));
+    let screen = grab_sized(&x, SCREEN);
+    assert!(viewer.wait().unwrap().success(), "{}", helper.text());
+    assert!(agent.wait().unwrap().success());
+    let log = audit_log(&scratch);
+    assert!(log.contains("monitor chosen"), "{log}");
+
+    let (width, height, seen) = crate::util::read_screenshot(&shot);
+    assert_eq!((width, height), (800, 900));
+    let stride = SCREEN.0 as usize * 4;
+    let right: Vec<u8> = (0..900usize)
+        .flat_map(|y| screen[y * stride + 800 * 4..y * stride + 1600 * 4].to_vec())
+        .collect();
+    assert!(
+        crate::util::same_colours(&seen, &right),
+        "the helper's last picture is not the right monitor's"
+    );
+}

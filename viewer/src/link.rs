@@ -63,6 +63,8 @@ pub enum ToWindow {
     ControlEnded(Party),
     /// A chat message from the sharer.
     Chat(String),
+    /// The sharer now shows one monitor (its name and place), or all of them.
+    Showing(Option<String>),
     /// The sharer copied this text while the helper has control.
     Clipboard(String),
     /// Link figures over the last second.
@@ -219,6 +221,7 @@ async fn run(
             ViewerEvent::ControlEnded { by, .. } => send(ToWindow::ControlEnded(by)),
             ViewerEvent::Chat { text } => send(ToWindow::Chat(text)),
             ViewerEvent::Clipboard { text } => send(ToWindow::Clipboard(text)),
+            ViewerEvent::Showing { monitor } => send(ToWindow::Showing(monitor)),
             ViewerEvent::Closed(r) => reason = Some(closed(&r)),
             _ => {}
         }

@@ -277,6 +277,9 @@ async fn open(args: &OpenArgs) -> Result<()> {
                 eprintln!("{}", t!("open-chat", text = text.as_str()));
                 chat.push(text);
             }
+            ViewerEvent::Showing { monitor } => {
+                eprintln!("{}", window::showing(&invitation.from, monitor.as_deref()));
+            }
             ViewerEvent::CursorShape(picture) => {
                 pointer.0 = Some((picture.width, picture.height));
             }

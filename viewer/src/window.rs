@@ -472,6 +472,9 @@ impl Session {
                     });
                 }
                 ToWindow::Clipboard(text) => self.clipboard.put(text),
+                ToWindow::Showing(monitor) => {
+                    self.notice = Some(showing(self.sharer(), monitor.as_deref()));
+                }
                 ToWindow::Chat(text) => {
                     self.chat.push((self.invitation.from.clone(), text));
                     if !self.chat_open {
@@ -965,5 +968,13 @@ impl eframe::App for ViewerWindow {
         }
         // The status line's figures refresh once a second even when nothing else happens.
         ctx.request_repaint_after(Duration::from_secs(1));
+    }
+}
+
+/// "The sharer now shows ...", for the window and the console.
+pub fn showing(sharer: &str, monitor: Option<&str>) -> String {
+    match monitor {
+        Some(monitor) => t!("notice-showing-one", sharer = sharer, monitor = monitor),
+        None => t!("notice-showing-all", sharer = sharer),
     }
 }

@@ -606,9 +606,6 @@ impl std::fmt::Debug for Desk {
 /// How long the first picture of an output may take.
 const FIRST_PICTURE: Duration = Duration::from_secs(5);
 
-/// How long a capture waits for the compositor's answer before saying nothing changed.
-const WAIT_FOR_CHANGE: Duration = Duration::from_millis(10);
-
 /// A wlroots compositor's outputs, captured as frames.
 #[derive(Debug)]
 pub struct WaylandSource {
@@ -647,6 +644,19 @@ impl WaylandSource {
             placed: Vec::new(),
             fetched: Vec::new(),
         })
+    }
+
+    /// Copies every output whole at the next capture (the copies on the way, which wait for a
+    /// change, are called off).
+    pub fn invalidate(&mut self) {
+        for capture in &mut self.desk.state.captures {
+            if let Some(frame) = capture.frame.take() {
+                frame.destroy();
+            }
+            capture.progress = Progress::Idle;
+            capture.whole = true;
+            capture.damage.clear();
+        }
     }
 
     /// The shared outputs and where each goes in the frame, and the frame's size.
@@ -818,63 +828,39 @@ impl FrameSource for WaylandSource {
         self.desk.dispatch(Duration::ZERO)?;
         self.fetched.clear();
         if std::mem::take(&mut self.desk.state.changed) {
-            for capture in &mut self.desk.state.captures {
-                capture.whole = true;
-            }
+            self.invalidate();
         }
         let (placed, width, height) = self.layout();
         self.placed = placed;
-        let mut resized = false;
         if frame.width() != width || frame.height() != height {
             *frame = Frame::filled(width, height, [0, 0, 0, 255]);
-            resized = true;
-            for capture in &mut self.desk.state.captures {
-                capture.whole = true;
-            }
+            self.invalidate();
         }
         self.ask();
-        // A new frame waits for every output's picture; after that a still screen is not
-        // waited for longer than a moment.
-        let first = resized
-            || self
+        // A whole picture waits for every output's copy. After that nothing is waited for:
+        // a change the compositor has not copied yet is taken at the next capture, as X11's
+        // damage is.
+        let whole = self
+            .desk
+            .state
+            .captures
+            .iter()
+            .any(|c| c.whole && c.progress == Progress::Waiting);
+        let deadline = Instant::now() + FIRST_PICTURE;
+        while whole
+            && self
                 .desk
                 .state
                 .captures
                 .iter()
-                .any(|c| c.whole && c.progress != Progress::Ready);
-        let deadline = Instant::now()
-            + if first {
-                FIRST_PICTURE
-            } else {
-                WAIT_FOR_CHANGE
-            };
-        loop {
-            let pending = |state: &State| {
-                self.placed.iter().any(|(g, ..)| {
-                    state
-                        .captures
-                        .iter()
-                        .any(|c| c.global == *g && c.progress == Progress::Waiting)
-                })
-            };
-            let any_ready = self
-                .desk
-                .state
-                .captures
-                .iter()
-                .any(|c| matches!(c.progress, Progress::Ready | Progress::Failed));
-            if !pending(&self.desk.state) || (!first && any_ready) {
-                break;
-            }
+                .any(|c| c.progress == Progress::Waiting)
+        {
             let now = Instant::now();
             if now >= deadline {
-                if first {
-                    return Err(WaylandError::Timeout(
-                        self.monitor.clone().unwrap_or_else(|| "the screen".into()),
-                        FIRST_PICTURE,
-                    ));
-                }
-                break;
+                return Err(WaylandError::Timeout(
+                    self.monitor.clone().unwrap_or_else(|| "the screen".into()),
+                    FIRST_PICTURE,
+                ));
             }
             self.desk.dispatch(deadline - now)?;
         }

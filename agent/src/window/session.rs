@@ -22,6 +22,9 @@ pub(super) struct SessionView {
     info: Option<String>,
     /// Whether the clipboard is shared, when it can be.
     clipboard: Option<bool>,
+    /// The monitors (name, description) and the one shown, when there are several.
+    monitors: Vec<(String, String)>,
+    showing: Option<String>,
 }
 
 impl SessionView {
@@ -36,6 +39,8 @@ impl SessionView {
             draft: String::new(),
             info: None,
             clipboard: None,
+            monitors: Vec::new(),
+            showing: None,
         }
     }
 
@@ -67,6 +72,10 @@ impl SessionView {
                 Notice::Chat { from, text } => self.chat.push((from, text)),
                 Notice::Info(text) => self.info = Some(text),
                 Notice::Clipboard(on) => self.clipboard = Some(on),
+                Notice::Monitors { monitors, showing } => {
+                    self.monitors = monitors;
+                    self.showing = showing;
+                }
                 Notice::Stopped => stop = true,
             }
         }
@@ -138,12 +147,41 @@ impl SessionView {
                 self.reply(Reply::Disconnect);
             }
         });
+        self.monitor_choice(ui);
         if let Some(on) = &mut self.clipboard {
             let shared = ui.checkbox(on, crate::t!("session-clipboard")).changed();
             if shared {
                 let on = *on;
                 self.reply(Reply::ShareClipboard(on));
             }
+        }
+    }
+
+    /// "Show your helper": all monitors or one, when there are several.
+    fn monitor_choice(&mut self, ui: &mut egui::Ui) {
+        if self.monitors.len() < 2 {
+            return;
+        }
+        ui.label(crate::t!("session-show"));
+        let mut chosen = None;
+        ui.horizontal_wrapped(|ui| {
+            let all = ui.radio(self.showing.is_none(), crate::t!("session-show-all"));
+            super::mark(ui, "show-all", &all);
+            if all.clicked() && self.showing.is_some() {
+                chosen = Some(None);
+            }
+            for (i, (name, described)) in self.monitors.iter().enumerate() {
+                let on = self.showing.as_deref() == Some(name.as_str());
+                let one = ui.radio(on, format!("{} ({described})", i + 1));
+                super::mark(ui, &format!("show-{name}"), &one);
+                if one.clicked() && !on {
+                    chosen = Some(Some(name.clone()));
+                }
+            }
+        });
+        if let Some(choice) = chosen {
+            self.showing = choice.clone();
+            self.reply(Reply::Show(choice));
         }
     }
 

@@ -50,6 +50,9 @@ pub enum SharerDecision {
     Clipboard(String),
     /// Yes or No to "Continue sharing your screen with `<helper>`?"
     ContinueSharing(bool),
+    /// The sharer chose what the helper sees: one monitor (its name and place), or `None` for
+    /// all of them. The application has already switched its capture.
+    Showing(Option<String>),
     /// Another helper already has the sharer's attention: a helper who just proved the password
     /// is turned away with [`Refusal::InUse`] instead of being asked about.
     Busy,
@@ -590,6 +593,10 @@ impl AgentSession {
             (S::Viewing | S::ControlRequested | S::Controlling, SharerDecision::Chat(text)) => {
                 self.send(Message::Chat { text })
             }
+            (
+                S::Viewing | S::ControlRequested | S::Controlling,
+                SharerDecision::Showing(monitor),
+            ) => self.send(Message::Showing { monitor }),
             (S::Controlling, SharerDecision::Clipboard(text)) => {
                 for part in clipboard::parts(&text) {
                     self.send(part);
@@ -625,5 +632,6 @@ pub(crate) fn name(message: &Message) -> &'static str {
         Message::Clipboard { .. } => "clipboard",
         Message::Ping => "ping",
         Message::Bye { .. } => "goodbye",
+        Message::Showing { .. } => "monitor choice",
     }
 }

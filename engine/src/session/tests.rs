@@ -88,6 +88,18 @@ fn the_whole_session() {
     assert!(p.log.viewer.contains(&ViewerEvent::Chat {
         text: "which one?".into()
     }));
+    // The sharer shows one monitor, then all: the helper hears of each.
+    p.sharer(SharerDecision::Showing(Some("HDMI-1 1920x1080+0+0".into())));
+    p.sharer(SharerDecision::Showing(None));
+    p.run(100_000);
+    assert!(p.log.viewer.contains(&ViewerEvent::Showing {
+        monitor: Some("HDMI-1 1920x1080+0+0".into())
+    }));
+    assert!(
+        p.log
+            .viewer
+            .contains(&ViewerEvent::Showing { monitor: None })
+    );
     // Denied control goes back to viewing.
     p.helper(HelperAction::RequestControl);
     p.run(100_000);
@@ -651,6 +663,13 @@ fn slow_lossy_link_still_completes_the_session() {
 fn messages_reject_oversized_fields_and_garbage() {
     let long = Message::Chat {
         text: "x".repeat(message::MAX_CHAT + 1),
+    };
+    assert!(matches!(
+        long.encode(),
+        Err(message::MessageError::FieldTooLong { .. })
+    ));
+    let long = Message::Showing {
+        monitor: Some("x".repeat(message::MAX_NAME + 1)),
     };
     assert!(matches!(
         long.encode(),

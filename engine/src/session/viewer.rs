@@ -104,6 +104,11 @@ pub enum ViewerEvent {
         /// The text.
         text: String,
     },
+    /// The sharer now shows one monitor (its name and place), or all of them (`None`).
+    Showing {
+        /// The monitor, or `None`: every monitor.
+        monitor: Option<String>,
+    },
     /// The sharer copied this text while the helper has control: put it on the helper's
     /// clipboard.
     Clipboard {
@@ -370,6 +375,10 @@ impl ViewerSession {
             (S::Viewing | S::ControlRequested | S::Controlling, Message::Chat { text }) => {
                 let text = crate::wire::text::plain(&text, false);
                 self.event(ViewerEvent::Chat { text })
+            }
+            (S::Viewing | S::ControlRequested | S::Controlling, Message::Showing { monitor }) => {
+                let monitor = monitor.map(|m| crate::wire::text::plain(&m, false));
+                self.event(ViewerEvent::Showing { monitor })
             }
             (S::Controlling, Message::Clipboard { part, more }) => {
                 if let Some(text) = self.clipboard.add(&part, more) {

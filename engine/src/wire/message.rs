@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Version of the session protocol, sent in the hello.
-pub const PROTOCOL_VERSION: u16 = 5;
+pub const PROTOCOL_VERSION: u16 = 6;
 /// Largest encoded message.
 pub const MAX_MESSAGE: usize = 16 * 1024;
 /// Longest key-exchange message or proof (OPAQUE's answer is 320 bytes).
@@ -194,6 +194,12 @@ pub enum Message {
         /// Who ended it.
         by: Party,
     },
+    /// Agent -> viewer: the sharer chose what the helper sees: one monitor, by name, or
+    /// `None` for all of them. The pictures that follow show it.
+    Showing {
+        /// The monitor's name and place (`HDMI-1 1920x1080+0+0`), or `None`: every monitor.
+        monitor: Option<String>,
+    },
 }
 
 /// Why bytes are not a message.
@@ -278,6 +284,9 @@ impl Message {
             }
             Message::Confirm { mac } => bound("confirmation", mac.len(), MAX_KEY_EXCHANGE),
             Message::Chat { text } => bound("chat message", text.len(), MAX_CHAT),
+            Message::Showing {
+                monitor: Some(monitor),
+            } => bound("monitor name", monitor.len(), MAX_NAME),
             Message::Clipboard { part, .. } => {
                 bound("clipboard part", part.len(), MAX_CLIPBOARD_PART)
             }
