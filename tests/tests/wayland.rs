@@ -89,7 +89,8 @@ fn sway_is_captured_exactly_follows_damage_and_takes_typing() {
 }
 
 /// Two outputs: each is listed with its place, one is shared alone (its own pixels, grim's of
-/// that output), and all of them side by side; an output that is not there is refused.
+/// that output), and all of them side by side, a third plugged in meanwhile included; an
+/// output that is not there is refused.
 #[test]
 fn one_output_or_all_of_them_is_shared() {
     let sway = Sway::start(W, H);
@@ -136,6 +137,13 @@ fn one_output_or_all_of_them_is_shared() {
         same(&whole, &sway.grab(None))
     });
     assert_eq!((whole.width(), whole.height()), (800, 320));
+    // An output plugged in while sharing joins the picture.
+    sway.msg(&["create_output"]);
+    sway.msg(&["output", "HEADLESS-3", "resolution", "320x200", "position", "800", "0"]);
+    wait_until("three outputs side by side, exactly grim's", || {
+        all.next_frame(&mut whole).unwrap();
+        whole.width() == 1120 && same(&whole, &sway.grab(None))
+    });
 
     // The helper's pointer and keys land on the shared output: a click there focuses foot.
     sway.msg(&["focus", "output", "HEADLESS-1"]);
