@@ -472,14 +472,15 @@ impl Sway {
         Ok(())
     }
 
-    /// The screen (or one output) as BGRA, through grim: an independent capture to compare
-    /// with.
+    /// The screen (or one output) as BGRA, pointer included, through grim: an independent
+    /// capture to compare with.
     ///
     /// # Errors
     /// When grim fails.
     pub fn grab(&self, output: Option<&str>) -> Result<(u32, u32, Vec<u8>)> {
         let mut command = self.command("grim");
-        command.args(["-t", "ppm"]);
+        // With the pointer, as Beckon copies the screen.
+        command.args(["-c", "-t", "ppm"]);
         if let Some(output) = output {
             command.args(["-o", output]);
         }

@@ -50,7 +50,7 @@ fn xkeysym_of(c: char) -> u32 {
 
 /// Capture on sway matches grim's picture; an idle screen reports no damage; the virtual
 /// keyboard types into foot, symbols the sharer's layout lacks included; after typing the
-/// damage alone keeps the frame exact.
+/// damage alone keeps the frame exact; the pointer shows where it is.
 #[test]
 fn sway_is_captured_exactly_follows_damage_and_takes_typing() {
     let sway = Sway::start(W, H);
@@ -86,6 +86,35 @@ fn sway_is_captured_exactly_follows_damage_and_takes_typing() {
         damaged |= source.damage().is_some_and(|d| !d.is_empty());
         damaged && same(&frame, &sway.grab(None))
     });
+
+    // The pointer is in the pictures (wlroots says nowhere else where it is): the helper sees
+    // it where the sharer moved it, and not where it was.
+    let spot = |frame: &Frame, x: u32, y: u32| -> Vec<u8> {
+        (y..y + 12)
+            .flat_map(|row| {
+                let at = row as usize * frame.stride() + x as usize * 4;
+                frame.data()[at..at + 12 * 4].to_vec()
+            })
+            .collect()
+    };
+    input.apply(InputEvent::PointerMove { x: 50, y: 250 });
+    wait_until("the pointer on the left", || {
+        source.next_frame(&mut frame).unwrap();
+        same(&frame, &sway.grab(None))
+    });
+    let empty = spot(&frame, 400, 250);
+    input.apply(InputEvent::PointerMove { x: 400, y: 250 });
+    wait_until("the pointer on the right, in the picture", || {
+        source.next_frame(&mut frame).unwrap();
+        spot(&frame, 400, 250) != empty
+    });
+    let drawn = spot(&frame, 400, 250);
+    input.apply(InputEvent::PointerMove { x: 50, y: 250 });
+    wait_until("the pointer gone from the right", || {
+        source.next_frame(&mut frame).unwrap();
+        spot(&frame, 400, 250) == empty
+    });
+    assert_ne!(drawn, empty);
 }
 
 /// Two outputs: each is listed with its place, one is shared alone (its own pixels, grim's of
@@ -139,7 +168,15 @@ fn one_output_or_all_of_them_is_shared() {
     assert_eq!((whole.width(), whole.height()), (800, 320));
     // An output plugged in while sharing joins the picture.
     sway.msg(&["create_output"]);
-    sway.msg(&["output", "HEADLESS-3", "resolution", "320x200", "position", "800", "0"]);
+    sway.msg(&[
+        "output",
+        "HEADLESS-3",
+        "resolution",
+        "320x200",
+        "position",
+        "800",
+        "0",
+    ]);
     wait_until("three outputs side by side, exactly grim's", || {
         all.next_frame(&mut whole).unwrap();
         whole.width() == 1120 && same(&whole, &sway.grab(None))

@@ -4,10 +4,10 @@
 //! **Capture**: `wlr-screencopy` into shared memory, one output at a time or every output placed
 //! where the compositor puts it. The first picture of an output is copied whole; after that the
 //! compositor answers a copy only once the output changed, and says which areas did (its damage,
-//! used as X11's is: the tile diff looks only there, and an idle screen costs no copy). The
-//! cursor is never painted into the pictures. wlroots tells no client where the pointer is, so
-//! the helper does not see the sharer's pointer on Wayland (they see their own while in
-//! control).
+//! used as X11's is: the tile diff looks only there, and an idle screen costs no copy). wlroots
+//! tells no client where the pointer is or what it looks like, so, unlike on X11, the pointer
+//! travels in the pictures: the compositor paints it into each copy, and the helper sees where
+//! the sharer points.
 //!
 //! **Input**: the virtual pointer (absolute motion over the shared output, or over all of them)
 //! and the virtual keyboard protocols. The keyboard's keymap is Beckon's own: every X key symbol
@@ -722,7 +722,8 @@ impl WaylandSource {
             let capture = &mut state.captures[index];
             if capture.progress == Progress::Idle {
                 capture.offered = None;
-                capture.frame = Some(self.screencopy.capture_output(0, &output.wl, &qh, index));
+                // The pointer painted in (see the module's notes).
+                capture.frame = Some(self.screencopy.capture_output(1, &output.wl, &qh, index));
                 capture.progress = Progress::Waiting;
             }
         }
