@@ -715,6 +715,7 @@ fn the_sharer_chooses_a_monitor_in_the_window_and_the_helper_is_told() {
     window
         .said
         .wait_for("Your helper now sees one monitor: right 800x900+800+0.");
+    screenshot(&x, SCREEN, "sharer-window-monitors");
     // The right monitor stays still until the helper leaves (the sharer's window, which
     // changes then, and the keyboard's focus with it, are on the left).
     std::thread::sleep(Duration::from_secs(1));
