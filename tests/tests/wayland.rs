@@ -425,3 +425,55 @@ fn the_sharer_shows_one_output_from_the_console_and_the_helper_is_told() {
         "the helper's last picture is not the second output's"
     );
 }
+
+/// Scaled outputs (HiDPI, scale 2): the picture is in pixels, each output placed where the
+/// compositor puts it scaled alike, exactly grim's; the helper's pointer lands where they
+/// point in that picture.
+#[test]
+fn scaled_outputs_are_shared_in_pixels_and_the_pointer_lands_where_pointed() {
+    let sway = Sway::start(W, H);
+    let display = sway.socket.display().to_string();
+    sway.msg(&["output", "HEADLESS-1", "scale", "2"]);
+    sway.msg(&["create_output"]);
+    sway.msg(&[
+        "output",
+        "HEADLESS-2",
+        "resolution",
+        "320x240",
+        "scale",
+        "2",
+        "position",
+        "240",
+        "0",
+    ]);
+    let mut all = WaylandSource::connect(Some(&display), None).unwrap();
+    let mut frame = Frame::filled(1, 1, [0; 4]);
+    wait_until("both scaled outputs, exactly grim's", || {
+        all.next_frame(&mut frame).unwrap();
+        frame.width() == W + 320 && same(&frame, &sway.grab(None))
+    });
+
+    let spot = |frame: &Frame, x: u32, y: u32| -> Vec<u8> {
+        (y..y + 10)
+            .flat_map(|row| {
+                let at = row as usize * frame.stride() + x as usize * 4;
+                frame.data()[at..at + 10 * 4].to_vec()
+            })
+            .collect()
+    };
+    let mut input = WaylandInput::connect(Some(&display), None).unwrap();
+    input.apply(InputEvent::PointerMove { x: 100, y: 100 });
+    wait_until("the pointer on the first output", || {
+        all.next_frame(&mut frame).unwrap();
+        same(&frame, &sway.grab(None))
+    });
+    let empty = spot(&frame, 600, 100);
+    input.apply(InputEvent::PointerMove { x: 600, y: 100 });
+    wait_until(
+        "the pointer where the helper pointed on the second output",
+        || {
+            all.next_frame(&mut frame).unwrap();
+            spot(&frame, 600, 100) != empty && same(&frame, &sway.grab(None))
+        },
+    );
+}

@@ -151,6 +151,8 @@ struct OutputInfo {
     /// The current mode's size, in pixels.
     width: i32,
     height: i32,
+    /// Its size in the compositor's coordinates (smaller than in pixels on a scaled output).
+    logical: Option<(i32, i32)>,
 }
 
 #[derive(Debug)]
@@ -326,6 +328,42 @@ impl State {
         self.changed = true;
     }
 
+    /// Where each output `wanted` names (all of them: `None`) goes in a picture of them side by
+    /// side, at its pixel `size`, and the picture's size. The compositor places outputs in its
+    /// own coordinates, where a scaled output is smaller than in pixels: they are scaled by
+    /// the largest scale among them, so outputs of one scale (all 1, or all 2) fit exactly.
+    fn placement(
+        &self,
+        wanted: Option<&str>,
+        size: impl Fn(&Output) -> (u32, u32),
+    ) -> (Vec<(u32, u32, u32)>, u32, u32) {
+        let shared: Vec<&Output> = self
+            .outputs
+            .iter()
+            .filter(|o| wanted.is_none_or(|m| m == o.info.name))
+            .collect();
+        let scale = shared
+            .iter()
+            .map(|o| {
+                let logical = o.info.logical.map_or(o.info.width, |(w, _)| w).max(1);
+                f64::from(size(o).0) / f64::from(logical)
+            })
+            .fold(1.0, f64::max);
+        let x0 = shared.iter().map(|o| o.info.x).min().unwrap_or(0);
+        let y0 = shared.iter().map(|o| o.info.y).min().unwrap_or(0);
+        let mut placed = Vec::new();
+        let (mut width, mut height) = (1, 1);
+        for o in shared {
+            let (w, h) = size(o);
+            let x = (f64::from(o.info.x - x0) * scale).round() as u32;
+            let y = (f64::from(o.info.y - y0) * scale).round() as u32;
+            width = width.max(x + w);
+            height = height.max(y + h);
+            placed.push((o.global, x, y));
+        }
+        (placed, width, height)
+    }
+
     fn output_mut(&mut self, global: u32) -> Option<&mut Output> {
         self.outputs.iter_mut().find(|o| o.global == global)
     }
@@ -440,6 +478,12 @@ impl Dispatch<ZxdgOutputV1, u32> for State {
                 output.logical = true;
                 if (output.info.x, output.info.y) != (x, y) {
                     (output.info.x, output.info.y) = (x, y);
+                    state.changed = true;
+                }
+            }
+            zxdg_output_v1::Event::LogicalSize { width, height } => {
+                if output.info.logical != Some((width, height)) {
+                    output.info.logical = Some((width, height));
                     state.changed = true;
                 }
             }
@@ -661,16 +705,9 @@ impl WaylandSource {
 
     /// The shared outputs and where each goes in the frame, and the frame's size.
     fn layout(&self) -> (Vec<(u32, u32, u32)>, u32, u32) {
-        let shared: Vec<&Output> = self
-            .desk
-            .state
-            .outputs
-            .iter()
-            .filter(|o| self.monitor.as_ref().is_none_or(|m| *m == o.info.name))
-            .collect();
-        let size = |o: &Output| {
-            self.desk
-                .state
+        let state = &self.desk.state;
+        state.placement(self.monitor.as_deref(), |o| {
+            state
                 .captures
                 .iter()
                 .find(|c| c.global == o.global)
@@ -679,19 +716,7 @@ impl WaylandSource {
                     (o.info.width.max(1) as u32, o.info.height.max(1) as u32),
                     |s| (s.width, s.height),
                 )
-        };
-        let x0 = shared.iter().map(|o| o.info.x).min().unwrap_or(0);
-        let y0 = shared.iter().map(|o| o.info.y).min().unwrap_or(0);
-        let mut placed = Vec::new();
-        let (mut width, mut height) = (1, 1);
-        for o in shared {
-            let (w, h) = size(o);
-            let (x, y) = ((o.info.x - x0) as u32, (o.info.y - y0) as u32);
-            width = width.max(x + w);
-            height = height.max(y + h);
-            placed.push((o.global, x, y));
-        }
-        (placed, width, height)
+        })
     }
 
     /// Asks for a copy of every shared output that has none on the way.
@@ -953,21 +978,13 @@ impl WaylandInput {
             }
             Some(_) => bail!("{}", crate::t!("wayland-no-virtual-pointer")),
             None => {
-                let x0 = monitors.iter().map(|m| i32::from(m.x)).min().unwrap_or(0);
-                let y0 = monitors.iter().map(|m| i32::from(m.y)).min().unwrap_or(0);
-                let x1 = monitors
-                    .iter()
-                    .map(|m| i32::from(m.x) + i32::from(m.width))
-                    .max()
-                    .unwrap_or(1);
-                let y1 = monitors
-                    .iter()
-                    .map(|m| i32::from(m.y) + i32::from(m.height))
-                    .max()
-                    .unwrap_or(1);
+                // The picture of every output, as the capture lays it out.
+                let (_, width, height) = desk.state.placement(None, |o| {
+                    (o.info.width.max(1) as u32, o.info.height.max(1) as u32)
+                });
                 (
                     pointers.create_virtual_pointer(Some(&seat), &qh, ()),
-                    ((x1 - x0).max(1) as u32, (y1 - y0).max(1) as u32),
+                    (width, height),
                 )
             }
         };
