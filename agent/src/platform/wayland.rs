@@ -481,11 +481,11 @@ impl Dispatch<ZxdgOutputV1, u32> for State {
                     state.changed = true;
                 }
             }
-            zxdg_output_v1::Event::LogicalSize { width, height } => {
-                if output.info.logical != Some((width, height)) {
-                    output.info.logical = Some((width, height));
-                    state.changed = true;
-                }
+            zxdg_output_v1::Event::LogicalSize { width, height }
+                if output.info.logical != Some((width, height)) =>
+            {
+                output.info.logical = Some((width, height));
+                state.changed = true;
             }
             zxdg_output_v1::Event::Name { name } => output.info.name = name,
             _ => {}
