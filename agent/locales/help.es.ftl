@@ -54,6 +54,7 @@ arg-share-continue-every = Preguntar «¿Sigues compartiendo?» tras estos segun
 arg-share-continue-timeout = Desconectar a quien ayuda si «¿Sigues compartiendo?» queda sin respuesta estos segundos
 arg-share-no-clipboard = Guardarte el portapapeles: por defecto, mientras quien ayuda tiene el control, lo que copias le llega y lo que copia te llega (solo texto; la ventana puede apagarlo)
 
+about-stop-control = Quitar ahora el control a quien te ayuda, como hace Esc: para una combinación de teclas de tu escritorio donde Esc no puede (compositores Wayland que no son sway)
 about-doctor = Comprobar si quien ayuda puede alcanzar este agente, y decir qué hacer si no
 arg-doctor-listen = La dirección UDP en la que escucha `share`
 arg-doctor-display = La pantalla X que se comprueba (por defecto: DISPLAY)

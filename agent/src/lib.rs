@@ -7,6 +7,7 @@ pub mod front;
 pub mod mail;
 pub mod platform;
 pub mod private;
+pub mod stop;
 pub mod store;
 pub mod window;
 

@@ -76,6 +76,9 @@ enum Command {
     Share(share::ShareArgs),
     /// Check whether a helper can reach this agent, and say what to do if not.
     Doctor(doctor::DoctorArgs),
+    /// End the helper's control now, as Esc does: for a key binding of your desktop where
+    /// Esc cannot (Wayland compositors other than sway).
+    StopControl,
     /// Send the doctor's test datagram to ADDR (the doctor runs this in a test namespace).
     #[command(hide = true)]
     Probe {
@@ -339,6 +342,14 @@ fn run() -> Result<()> {
     // These need no store.
     match &command {
         Command::Probe { target } => return doctor::send_probe(*target),
+        Command::StopControl => {
+            let said = match beckon_agent::stop::stop_control()? {
+                beckon_agent::stop::Stopped::Ended => t!("stop-ended"),
+                beckon_agent::stop::Stopped::Nobody => t!("stop-nobody"),
+            };
+            println!("{said}");
+            return Ok(());
+        }
         Command::Assets { dir } => {
             use clap::CommandFactory;
             return beckon_engine::assets::write(Cli::command(), dir).map_err(Into::into);
@@ -358,6 +369,7 @@ fn run() -> Result<()> {
     let store = Store::open(&data_dir)?;
     match &command {
         Command::Probe { .. }
+        | Command::StopControl
         | Command::Doctor(_)
         | Command::Assets { .. }
         | Command::Window(_) => Ok(()),

@@ -507,6 +507,8 @@ struct Active {
     /// A question that waits for the one being asked to be answered.
     queued: Option<Question>,
     helper: String,
+    /// Whether the helper has control.
+    controlling: bool,
 }
 
 /// What every connection's task shares.
@@ -744,6 +746,7 @@ impl Shared {
             decisions: decisions.clone(),
             asking: None,
             queued: None,
+            controlling: false,
             helper: helper.to_string(),
         });
         true
@@ -988,6 +991,25 @@ impl Serving {
                     }
                 }
             });
+        }
+        // `beckon-agent stop-control`, for a key binding where Esc cannot be watched.
+        let stopper = {
+            let shared = Arc::downgrade(&shared);
+            beckon_agent::stop::StopListener::start(move || {
+                let Some(shared) = shared.upgrade() else {
+                    return false;
+                };
+                let active = shared.active();
+                match active.as_ref() {
+                    Some(active) if active.controlling => {
+                        active.decisions.send(SharerDecision::Esc).is_ok()
+                    }
+                    _ => false,
+                }
+            })
+        };
+        if let Err(e) = &stopper {
+            tracing::warn!("`beckon-agent stop-control` will not reach this agent: {e:#}");
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -1337,6 +1359,9 @@ async fn serve_connection(
             }
             AgentEvent::ControlStarted => {
                 log("control granted", "");
+                if let Some(active) = shared.active().as_mut() {
+                    active.controlling = true;
+                }
                 if let Some(sway) = &shared.sway
                     && let Err(e) = sway.grab()
                 {
@@ -1351,6 +1376,9 @@ async fn serve_connection(
                 status(Status::Controlling(helper.clone()));
             }
             AgentEvent::ControlEnded { by } => {
+                if let Some(active) = shared.active().as_mut() {
+                    active.controlling = false;
+                }
                 if let Some(sway) = &shared.sway {
                     let _ = sway.release();
                 }

@@ -477,3 +477,113 @@ fn scaled_outputs_are_shared_in_pixels_and_the_pointer_lands_where_pointed() {
         },
     );
 }
+
+/// On a Wayland compositor whose Esc Beckon cannot bind (no sway socket), the sharer is told
+/// how to end control, and `beckon-agent stop-control` (what a key binding of their desktop
+/// runs) ends it at once: what the helper types afterwards is not applied.
+#[test]
+fn stop_control_ends_control_where_esc_cannot() {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let scratch = Scratch::new("wayland-stop");
+    let runtime = scratch.path().join("runtime");
+    std::fs::create_dir(&runtime).unwrap();
+    let sway = Sway::start(W, H);
+    let typed = sway.file("typed.txt").unwrap();
+    sway.foot(&format!("cat > {}", typed.display()));
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data = scratch.path().join("data");
+    let file = scratch.path().join("invitation.beckon");
+    crate::share::invite(&data, &file, port);
+    let stop = || {
+        program("beckon-agent")
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .arg("stop-control")
+            .output()
+            .unwrap()
+    };
+    let out = stop();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("Beckon is not sharing your screen now"),
+        "{said}"
+    );
+
+    let mut agent = program("beckon-agent")
+        .env_remove("DISPLAY")
+        .envs(sway.env())
+        .env_remove("SWAYSOCK")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "share",
+            "--wayland",
+            "--console",
+            "--yes",
+            "--sessions",
+            "1",
+        ])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut answers = agent.stdin.take().unwrap();
+    let console = Lines::follow(agent.stderr.take().unwrap(), move |line| {
+        if line.contains("would like to share control") {
+            let _ = answers.write_all(b"y\n");
+        }
+    });
+    let mut agent = crate::share::Agent(agent);
+    console.wait_for("Waiting for helpers");
+    assert!(
+        console.text().contains("beckon-agent stop-control"),
+        "{}",
+        console.text()
+    );
+    let out = stop();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("does not have control"));
+
+    let viewer = crate::util::spawn_with_stdin(
+        program("beckon-viewer")
+            .args([
+                "open",
+                "--name",
+                "Grace",
+                "--password-stdin",
+                "--seconds",
+                "10",
+            ])
+            .args(["--at", "100,60", "--type", "first\n", "--type", "second\n"])
+            .args(["--pause", "4"])
+            .arg(&file),
+        &format!("{}\n", crate::share::PASSWORD),
+    );
+    wait_until("the helper's first line in foot", || {
+        std::fs::read_to_string(&typed).is_ok_and(|t| t == "first\n")
+    });
+    let out = stop();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("control has ended"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = viewer.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("Control ended."), "{said}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(std::fs::read_to_string(&typed).unwrap(), "first\n");
+    assert!(agent.wait().unwrap().success());
+    // The socket goes with the agent.
+    assert!(!runtime.join("beckon-agent.sock").exists());
+}
