@@ -120,10 +120,15 @@ pub fn window(data_dir: PathBuf, config: Option<PathBuf>, args: &WindowArgs) -> 
     let display = args
         .display
         .clone()
-        .or_else(|| std::env::var("DISPLAY").ok().filter(|d| !d.is_empty()))
-        .ok_or_else(|| anyhow::anyhow!("{}", t!("share-no-desktop")))?;
-    // SAFETY: no thread has started yet; nothing reads the environment concurrently.
-    unsafe { std::env::set_var("DISPLAY", &display) };
+        .or_else(|| std::env::var("DISPLAY").ok().filter(|d| !d.is_empty()));
+    let wayland = std::env::var("WAYLAND_DISPLAY").is_ok_and(|d| !d.is_empty());
+    match &display {
+        // SAFETY: no thread has started yet; nothing reads the environment concurrently.
+        Some(display) => unsafe { std::env::set_var("DISPLAY", display) },
+        // A Wayland desktop without XWayland: the window is a Wayland one.
+        None if wayland => {}
+        None => anyhow::bail!("{}", t!("share-no-desktop")),
+    }
     let screen = Screen::of_session(args.display.clone(), args.monitor.clone());
     screen.sink(None, None)?;
     let places = beckon_agent::window::Places {
@@ -148,7 +153,7 @@ pub fn window(data_dir: PathBuf, config: Option<PathBuf>, args: &WindowArgs) -> 
             serving.run(link, replies)
         })
     };
-    beckon_agent::window::home(Some(&display), places, Box::new(start))
+    beckon_agent::window::home(display.as_deref(), places, Box::new(start))
 }
 
 /// Input is printed, not applied: a clip cannot be controlled.

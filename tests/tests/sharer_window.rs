@@ -16,7 +16,7 @@ use crate::x11::screenshot;
 const SCREEN: (u32, u32) = (720, 820);
 
 /// Where the window last said `widget` is (its own coordinates), waiting for it to show.
-fn at(said: &Lines, widget: &str) -> (i32, i32) {
+pub(crate) fn at(said: &Lines, widget: &str) -> (i32, i32) {
     let needle = format!("widget=\"{widget}\" x=");
     said.wait_for(&needle);
     let text = said.text();

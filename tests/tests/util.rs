@@ -413,6 +413,25 @@ impl Sway {
         }
     }
 
+    /// The sharer clicks at `(x, y)` on their desktop.
+    pub fn click(&mut self, x: i32, y: i32) {
+        use beckon_engine::InputEvent;
+        use beckon_engine::net::drive::InputSink;
+        let (x, y) = (x.max(0) as u32, y.max(0) as u32);
+        self.keyboard.apply(InputEvent::PointerMove { x, y });
+        for pressed in [true, false] {
+            self.keyboard
+                .apply(InputEvent::Button { button: 1, pressed });
+        }
+    }
+
+    /// The sharer types `text` on their own keyboard.
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(keysym_of(c));
+        }
+    }
+
     /// Runs `swaymsg ARGS`, which must succeed; returns its output.
     pub fn msg(&self, args: &[&str]) -> String {
         self.desk.msg(args).unwrap()
@@ -457,4 +476,14 @@ pub fn same_colours(a: &[u8], b: &[u8]) -> bool {
         && a.chunks_exact(4)
             .zip(b.chunks_exact(4))
             .all(|(p, q)| p[..3] == q[..3])
+}
+
+/// The X key symbol that types `c`: Return for a newline, Latin-1 as itself, any other
+/// character as its Unicode symbol.
+pub fn keysym_of(c: char) -> u32 {
+    match c as u32 {
+        0x0a => 0xff0d,
+        code @ 0x20..=0xff => code,
+        code => 0x0100_0000 + code,
+    }
 }

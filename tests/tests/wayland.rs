@@ -9,7 +9,7 @@ use beckon_engine::frame::Frame;
 use beckon_engine::net::drive::InputSink;
 use beckon_engine::pipeline::FrameSource;
 
-use crate::util::{Lines, Scratch, Sway, program, read_screenshot, same_colours};
+use crate::util::{Lines, Scratch, Sway, keysym_of, program, read_screenshot, same_colours};
 use crate::x11::wait_until;
 
 const W: u32 = 480;
@@ -21,11 +21,7 @@ fn same(frame: &Frame, (w, h, grabbed): &(u32, u32, Vec<u8>)) -> bool {
 }
 
 fn type_text(input: &mut WaylandInput, text: &str) {
-    for c in text.chars() {
-        let keysym = match c {
-            '\n' => xkeysym_return(),
-            c => xkeysym_of(c),
-        };
+    for keysym in text.chars().map(keysym_of) {
         for pressed in [true, false] {
             input.apply(InputEvent::Key { keysym, pressed });
         }
@@ -33,19 +29,11 @@ fn type_text(input: &mut WaylandInput, text: &str) {
 }
 
 fn xkeysym_return() -> u32 {
-    0xff0d
+    keysym_of('\n')
 }
 
 fn xkeysym_escape() -> u32 {
     0xff1b
-}
-
-/// The X key symbol of a Latin-1 character (its code point), or of any other (0x1000000 + it).
-fn xkeysym_of(c: char) -> u32 {
-    match c as u32 {
-        code @ 0x20..=0xff => code,
-        code => 0x0100_0000 + code,
-    }
 }
 
 /// Capture on sway matches grim's picture; an idle screen reports no damage; the virtual
@@ -586,4 +574,65 @@ fn stop_control_ends_control_where_esc_cannot() {
     assert!(agent.wait().unwrap().success());
     // The socket goes with the agent.
     assert!(!runtime.join("beckon-agent.sock").exists());
+}
+
+/// The sharer's window on a Wayland desktop without XWayland (this sway has none): it opens as
+/// a Wayland window, takes the sharer's clicks and typing, makes an invitation saved as a file,
+/// and serves it.
+#[test]
+fn the_sharers_window_runs_on_wayland_without_xwayland() {
+    let scratch = Scratch::new("wayland-window");
+    let mut sway = Sway::start(720, 820);
+    let home = scratch.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut agent = program("beckon-agent")
+        .env_remove("DISPLAY")
+        .envs(sway.env())
+        .env("RUST_LOG", "info,beckon_agent::layout=trace")
+        .env("HOME", &home)
+        .env("XDG_RUNTIME_DIR", scratch.path())
+        .arg("--data-dir")
+        .arg(scratch.path().join("data"))
+        .args(["window", "--listen", &format!("127.0.0.1:{port}")])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let said = Lines::follow(agent.stderr.take().unwrap(), |_| {});
+    let agent = crate::share::Agent(agent);
+    let click = |sway: &mut Sway, widget: &str| {
+        let (x, y) = crate::sharer_window::at(&said, widget);
+        sway.click(x, y);
+        // egui takes the click on its next frame.
+        std::thread::sleep(Duration::from_millis(400));
+    };
+    // The window's layout settles over its first frames.
+    crate::sharer_window::at(&said, "create");
+    std::thread::sleep(Duration::from_millis(1500));
+    let password = crate::share::PASSWORD;
+    for (field, text) in [("from", "Ada"), ("password", password), ("again", password)] {
+        click(&mut sway, field);
+        sway.type_text(text);
+        // Typed into this field before the next click moves the focus.
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    click(&mut sway, "how-file");
+    click(&mut sway, "create");
+    said.wait_for("Saved to ");
+    said.wait_for(&format!("Waiting for helpers on UDP 127.0.0.1:{port}"));
+    std::thread::sleep(Duration::from_millis(500));
+    let shot = crate::util::repo().join("target/test-artifacts/wayland-sharer-window.png");
+    let _ = std::fs::create_dir_all(shot.parent().unwrap());
+    let _ = sway.command("grim").arg(&shot).status();
+    let saved = std::fs::read_dir(&home)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "beckon"));
+    assert!(saved.is_some(), "{}", said.text());
+    drop(agent);
 }
