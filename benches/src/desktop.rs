@@ -98,6 +98,7 @@ impl Started {
             Command::new(program)
                 .args(args)
                 .env("DISPLAY", display)
+                .env_remove("WAYLAND_DISPLAY")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -106,12 +107,16 @@ impl Started {
         Ok(())
     }
 
-    /// Starts `command` with its standard error followed; keeps it to stop later.
+    /// Starts `command` with its standard error followed; keeps it to stop later. Its windows
+    /// go to the X display it names, even when this runs inside a Wayland session.
     ///
     /// # Errors
     /// When the program cannot be started.
     pub fn followed(&mut self, command: &mut Command) -> Result<mpsc::Receiver<String>> {
-        let mut child = command.stderr(Stdio::piped()).spawn()?;
+        let mut child = command
+            .env_remove("WAYLAND_DISPLAY")
+            .stderr(Stdio::piped())
+            .spawn()?;
         let lines = follow(child.stderr.take().context("stderr")?);
         self.0.push(child);
         Ok(lines)

@@ -101,7 +101,11 @@ pub fn test_state() -> PathBuf {
 /// A program of the workspace, ready to run, logging into [`test_state`].
 pub fn program(name: &str) -> std::process::Command {
     let mut command = std::process::Command::new(binary(name));
-    command.env("XDG_STATE_HOME", test_state());
+    // On the X servers the tests start, even when they run inside a Wayland session (the
+    // Wayland tests give their own).
+    command
+        .env("XDG_STATE_HOME", test_state())
+        .env_remove("WAYLAND_DISPLAY");
     command
 }
 
@@ -278,6 +282,7 @@ impl Xvfb {
             .args(args)
             .env("DISPLAY", &self.display)
             .env("XDG_STATE_HOME", test_state())
+            .env_remove("WAYLAND_DISPLAY")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()
