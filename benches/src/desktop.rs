@@ -387,6 +387,9 @@ impl Sway {
                 "-c",
             ])
             .arg(&config)
+            // Its own directory: the caller's may be closed to its user, and the programs it
+            // starts work there.
+            .current_dir(&dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
