@@ -345,6 +345,11 @@ impl Showing {
         }
     }
 
+    /// The number of the sharer's latest choice (it grows with each).
+    fn number(&self) -> u64 {
+        self.chosen.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
     /// The screen as the sharer chose it now, and the choice's number.
     fn current(&self) -> (u64, Screen) {
         let (number, monitor) = self
@@ -436,15 +441,15 @@ impl FrameSource for LazySource {
     type Error = SourceError;
 
     fn next_frame(&mut self, frame: &mut beckon_engine::frame::Frame) -> Result<bool, SourceError> {
-        let (chosen, screen) = self.showing.current();
-        if chosen != self.chosen {
+        if self.showing.number() != self.chosen {
             // The sharer chose another monitor: capture it from a fresh source.
-            self.chosen = chosen;
             self.open = None;
         }
         let source = match &mut self.open {
             Some(source) => source,
             None => {
+                let (chosen, screen) = self.showing.current();
+                self.chosen = chosen;
                 let source = screen.source().map_err(|e| SourceError::Open(e.into()))?;
                 self.open.insert(source)
             }
@@ -480,14 +485,14 @@ impl InputSink for LazySink {
     }
 
     fn apply(&mut self, event: InputEvent) {
-        let (chosen, screen) = self.showing.current();
-        if chosen != self.chosen {
+        if self.showing.number() != self.chosen {
             // Another monitor: the helper's pointer moves over it.
-            self.chosen = chosen;
             self.open = None;
             self.failed = false;
         }
         if self.open.is_none() && !self.failed {
+            let (chosen, screen) = self.showing.current();
+            self.chosen = chosen;
             match screen.sink(self.escs.as_ref(), self.sway.as_ref()) {
                 Ok(sink) => self.open = Some(sink),
                 Err(e) => {
@@ -968,34 +973,12 @@ impl Serving {
             // does.
             let mut watch = EscWatch::connect(display.as_deref())?;
             let _ = shared.escs.set(watch.injected());
-            // Serving may end before the sharer presses Esc again (the window stops it when no
-            // invitation is open): then the next Esc ends this thread.
-            let shared = Arc::downgrade(&shared);
-            std::thread::spawn(move || {
-                while watch.wait().is_ok() {
-                    let Some(shared) = shared.upgrade() else {
-                        break;
-                    };
-                    if let Some(active) = shared.active().as_ref() {
-                        let _ = active.decisions.send(SharerDecision::Esc);
-                    }
-                }
-            });
+            follow_escs(&shared, move || watch.wait());
         }
         if let Some(sway) = &shared.sway {
             // The same on sway, through its Esc binding while the helper has control.
             let mut watch = sway.watch()?;
-            let shared = Arc::downgrade(&shared);
-            std::thread::spawn(move || {
-                while watch.wait().is_ok() {
-                    let Some(shared) = shared.upgrade() else {
-                        break;
-                    };
-                    if let Some(active) = shared.active().as_ref() {
-                        let _ = active.decisions.send(SharerDecision::Esc);
-                    }
-                }
-            });
+            follow_escs(&shared, move || watch.wait());
         }
         // `beckon-agent stop-control`, for a key binding where Esc cannot be watched.
         let stopper = {
@@ -1210,6 +1193,23 @@ fn answer(shared: &Shared, reply: Reply) {
     };
     // The session may have ended meanwhile: then nothing waits for the decision.
     let _ = active.decisions.send(decision);
+}
+
+/// Ends the helper's control each time `pressed` returns (the sharer pressed Esc), on a thread
+/// of its own. Serving may end before the sharer presses Esc again (the window stops it when no
+/// invitation is open): then the next Esc ends the thread.
+fn follow_escs(shared: &Arc<Shared>, mut pressed: impl FnMut() -> Result<()> + Send + 'static) {
+    let shared = Arc::downgrade(shared);
+    std::thread::spawn(move || {
+        while pressed().is_ok() {
+            let Some(shared) = shared.upgrade() else {
+                break;
+            };
+            if let Some(active) = shared.active().as_ref() {
+                let _ = active.decisions.send(SharerDecision::Esc);
+            }
+        }
+    });
 }
 
 /// Shows the helper the monitor `wanted` (all of them: `None`), and tells them.

@@ -36,6 +36,56 @@ fn xkeysym_escape() -> u32 {
     0xff1b
 }
 
+/// `beckon-agent share --wayland --console --yes --sessions 1` on `sway`, serving a fresh
+/// invitation kept in `scratch`; `setup` adjusts its command, and `answer` may reply to each
+/// line it writes, on its standard input. Returns the agent, its lines and the invitation.
+fn console_sharer(
+    sway: &Sway,
+    scratch: &Scratch,
+    setup: impl FnOnce(&mut std::process::Command),
+    mut answer: impl FnMut(&str) -> Option<&'static str> + Send + 'static,
+) -> (crate::share::Agent, Lines, std::path::PathBuf) {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data = scratch.path().join("data");
+    let file = scratch.path().join("invitation.beckon");
+    crate::share::invite(&data, &file, port);
+    let mut command = program("beckon-agent");
+    command.env_remove("DISPLAY").envs(sway.env());
+    setup(&mut command);
+    let mut agent = command
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "share",
+            "--wayland",
+            "--console",
+            "--yes",
+            "--sessions",
+            "1",
+        ])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut answers = agent.stdin.take().unwrap();
+    let console = Lines::follow(agent.stderr.take().unwrap(), move |line| {
+        if let Some(reply) = answer(line) {
+            let _ = answers.write_all(reply.as_bytes());
+        }
+    });
+    console.wait_for("Waiting for helpers");
+    (crate::share::Agent(agent), console, file)
+}
+
 /// Capture on sway matches grim's picture; an idle screen reports no damage; the virtual
 /// keyboard types into foot, symbols the sharer's layout lacks included; after typing the
 /// damage alone keeps the frame exact; the pointer shows where it is.
@@ -189,48 +239,19 @@ fn one_output_or_all_of_them_is_shared() {
 /// applied; what the helper saw at the end is the sharer's screen, exactly.
 #[test]
 fn a_helper_takes_control_on_sway_and_the_sharers_esc_ends_it() {
-    use std::io::Write;
-    use std::process::Stdio;
-
     let scratch = Scratch::new("wayland-control");
     let mut sway = Sway::start(W, H);
     let typed = sway.file("typed.txt").unwrap();
     sway.foot(&format!("cat > {}", typed.display()));
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let data = scratch.path().join("data");
-    let file = scratch.path().join("invitation.beckon");
-    crate::share::invite(&data, &file, port);
-    let mut agent = program("beckon-agent")
-        .env_remove("DISPLAY")
-        .envs(sway.env())
-        .arg("--data-dir")
-        .arg(&data)
-        .args([
-            "share",
-            "--wayland",
-            "--console",
-            "--yes",
-            "--sessions",
-            "1",
-        ])
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut answers = agent.stdin.take().unwrap();
-    let console = Lines::follow(agent.stderr.take().unwrap(), move |line| {
-        if line.contains("would like to share control") {
-            let _ = answers.write_all(b"y\n");
-        }
-    });
-    let mut agent = crate::share::Agent(agent);
-    console.wait_for("Waiting for helpers");
+    let (mut agent, console, file) = console_sharer(
+        &sway,
+        &scratch,
+        |_| {},
+        |line| {
+            line.contains("would like to share control")
+                .then_some("y\n")
+        },
+    );
 
     let shot = scratch.path().join("seen.png");
     let viewer = crate::util::spawn_with_stdin(
@@ -333,9 +354,6 @@ fn the_doctor_reports_what_sway_offers() {
 /// they are told, and their last picture is that output's, exactly.
 #[test]
 fn the_sharer_shows_one_output_from_the_console_and_the_helper_is_told() {
-    use std::io::Write;
-    use std::process::Stdio;
-
     let scratch = Scratch::new("wayland-monitor");
     let sway = Sway::start(W, H);
     sway.msg(&["create_output"]);
@@ -349,41 +367,15 @@ fn the_sharer_shows_one_output_from_the_console_and_the_helper_is_told() {
         "0",
     ]);
     sway.msg(&["output", "HEADLESS-2", "bg", "#993366", "solid_color"]);
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let data = scratch.path().join("data");
-    let file = scratch.path().join("invitation.beckon");
-    crate::share::invite(&data, &file, port);
-    let mut agent = program("beckon-agent")
-        .env_remove("DISPLAY")
-        .envs(sway.env())
-        .arg("--data-dir")
-        .arg(&data)
-        .args([
-            "share",
-            "--wayland",
-            "--console",
-            "--yes",
-            "--sessions",
-            "1",
-        ])
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut answers = agent.stdin.take().unwrap();
-    let console = Lines::follow(agent.stderr.take().unwrap(), move |line| {
-        if line.starts_with("The helper sees your screen") {
-            let _ = answers.write_all(b"monitor HEADLESS-2\n");
-        }
-    });
-    let mut agent = crate::share::Agent(agent);
-    console.wait_for("Waiting for helpers");
+    let (mut agent, console, file) = console_sharer(
+        &sway,
+        &scratch,
+        |_| {},
+        |line| {
+            line.starts_with("The helper sees your screen")
+                .then_some("monitor HEADLESS-2\n")
+        },
+    );
     let shot = scratch.path().join("seen.png");
     let mut viewer = crate::util::spawn_with_stdin(
         program("beckon-viewer")
@@ -471,23 +463,12 @@ fn scaled_outputs_are_shared_in_pixels_and_the_pointer_lands_where_pointed() {
 /// runs) ends it at once: what the helper types afterwards is not applied.
 #[test]
 fn stop_control_ends_control_where_esc_cannot() {
-    use std::io::Write;
-    use std::process::Stdio;
-
     let scratch = Scratch::new("wayland-stop");
     let runtime = scratch.path().join("runtime");
     std::fs::create_dir(&runtime).unwrap();
     let sway = Sway::start(W, H);
     let typed = sway.file("typed.txt").unwrap();
     sway.foot(&format!("cat > {}", typed.display()));
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let data = scratch.path().join("data");
-    let file = scratch.path().join("invitation.beckon");
-    crate::share::invite(&data, &file, port);
     let stop = || {
         program("beckon-agent")
             .env("XDG_RUNTIME_DIR", &runtime)
@@ -503,35 +484,19 @@ fn stop_control_ends_control_where_esc_cannot() {
         "{said}"
     );
 
-    let mut agent = program("beckon-agent")
-        .env_remove("DISPLAY")
-        .envs(sway.env())
-        .env_remove("SWAYSOCK")
-        .env("XDG_RUNTIME_DIR", &runtime)
-        .arg("--data-dir")
-        .arg(&data)
-        .args([
-            "share",
-            "--wayland",
-            "--console",
-            "--yes",
-            "--sessions",
-            "1",
-        ])
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut answers = agent.stdin.take().unwrap();
-    let console = Lines::follow(agent.stderr.take().unwrap(), move |line| {
-        if line.contains("would like to share control") {
-            let _ = answers.write_all(b"y\n");
-        }
-    });
-    let mut agent = crate::share::Agent(agent);
-    console.wait_for("Waiting for helpers");
+    let (mut agent, console, file) = console_sharer(
+        &sway,
+        &scratch,
+        |command| {
+            command
+                .env_remove("SWAYSOCK")
+                .env("XDG_RUNTIME_DIR", &runtime);
+        },
+        |line| {
+            line.contains("would like to share control")
+                .then_some("y\n")
+        },
+    );
     assert!(
         console.text().contains("beckon-agent stop-control"),
         "{}",
