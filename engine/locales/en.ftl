@@ -65,6 +65,8 @@ invite-memory = 16 MiB to 256 MiB expected
 invite-passes = 1 to 8 expected
 invite-lanes = 1 to 4 expected
 invite-address-count = 1 to { $max } addresses expected
+invite-relay-count = at most { $max } relays
+invite-relay-key = a relay's key is not 40 hexadecimal digits
 invite-not-address = { $text } is not an address and port
 invite-no-port = { $text } has no port
 invite-fingerprint = 64 hexadecimal digits (colons allowed) expected
@@ -96,6 +98,10 @@ close-screen = the sharer's screen could not be shared: { $detail }
 
 ## The network
 net-bind = cannot open UDP port { $addr }: { $why }
+relay-silent = the relay { $server } does not answer: it is down, or a firewall blocks UDP to it
+relay-refused = the relay { $server } refused Beckon's login: the relay's secret in agent.toml differs from the relay's own, or the invitation has expired
+relay-no-permission = the relay { $server } would not let the other computer's traffic through
+relay-unknown = this computer holds no address on the relay { $server }
 net-unreachable = no answer from { $addr }: the sharer's computer is off, unreachable, or a firewall drops UDP port { $port } (on the sharer's side, `beckon-agent doctor` checks)
 net-wrong-certificate = the computer at { $addr } is not the one the invitation names (certificate mismatch): do not continue
 net-connect = cannot connect: { $why }

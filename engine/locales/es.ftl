@@ -65,6 +65,8 @@ invite-memory = se esperaban de 16 MiB a 256 MiB
 invite-passes = se esperaba de 1 a 8
 invite-lanes = se esperaba de 1 a 4
 invite-address-count = se esperaban de 1 a { $max } direcciones
+invite-relay-count = como mucho { $max } servidores de retransmisión
+invite-relay-key = la clave de un servidor de retransmisión no son 40 cifras hexadecimales
 invite-not-address = { $text } no es una dirección con puerto
 invite-no-port = { $text } no tiene puerto
 invite-fingerprint = se esperaban 64 cifras hexadecimales (se admiten dos puntos)
@@ -96,6 +98,10 @@ close-screen = no se pudo compartir la pantalla de quien te invitó: { $detail }
 
 ## La red
 net-bind = no se puede abrir el puerto UDP { $addr }: { $why }
+relay-silent = el servidor de retransmisión { $server } no responde: está apagado, o un cortafuegos bloquea UDP hacia él
+relay-refused = el servidor de retransmisión { $server } rechazó el acceso de Beckon: el secreto del servidor en agent.toml no es el del servidor, o la invitación ha caducado
+relay-no-permission = el servidor de retransmisión { $server } no deja pasar el tráfico del otro equipo
+relay-unknown = este equipo no tiene dirección en el servidor de retransmisión { $server }
 net-unreachable = { $addr } no responde: el equipo de quien te invitó está apagado, no se puede alcanzar, o un cortafuegos bloquea el puerto UDP { $port } (en ese equipo, `beckon-agent doctor` lo comprueba)
 net-wrong-certificate = el equipo en { $addr } no es el que indica la invitación (el certificado no coincide): no sigas
 net-connect = no se puede conectar: { $why }

@@ -149,6 +149,7 @@ fn invitation() -> Invitation {
         },
         addresses: vec!["192.0.2.7:50123".parse().expect("an address")],
         fingerprint: Fingerprint([0xab; 32]),
+        relays: Vec::new(),
     }
 }
 

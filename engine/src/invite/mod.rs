@@ -27,6 +27,7 @@
 //!     stretch: StretchParams { salt: [0xA5; 16], m_cost_kib: 65_536, t_cost: 3, p_cost: 1 },
 //!     addresses: vec!["192.0.2.10:47600".parse().unwrap()],
 //!     fingerprint: Fingerprint([0x3C; 32]),
+//!     relays: vec![],
 //! };
 //! let text = inv.to_toml();
 //! assert_eq!(Invitation::from_toml(&text).unwrap(), inv);
@@ -61,6 +62,8 @@ pub const MAX_FROM: usize = 128;
 pub const MAX_MESSAGE: usize = 2000;
 /// Most addresses an invitation lists.
 pub const MAX_ADDRESSES: usize = 16;
+/// Most relays an invitation lists.
+pub const MAX_RELAYS: usize = 8;
 /// Longest validity the format allows (the agent's own maximum is usually far shorter).
 pub const MAX_VALIDITY_S: u64 = 30 * 24 * 3600;
 
@@ -83,6 +86,38 @@ pub struct Invitation {
     pub addresses: Vec<SocketAddr>,
     /// SHA-256 of the agent's certificate.
     pub fingerprint: Fingerprint,
+    /// TURN relays that reach the agent, for a helper who cannot reach it directly.
+    pub relays: Vec<RelayTicket>,
+}
+
+/// A TURN relay the agent holds an address on, and the helper's way in: the helper allocates
+/// on `server` with [`RelayTicket::login`] and sends to `relayed`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RelayTicket {
+    /// The TURN server (UDP).
+    pub server: SocketAddr,
+    /// The agent's relayed address on it.
+    pub relayed: SocketAddr,
+    /// HMAC-SHA1 of the login's user name under the relay's secret: the login's password,
+    /// valid until the invitation expires.
+    pub key: [u8; 20],
+}
+
+impl RelayTicket {
+    /// The user name of a helper's login on a relay for an invitation expiring at `expires`.
+    pub fn username(expires: u64) -> String {
+        format!("{expires}:beckon")
+    }
+}
+
+/// A relay as the file writes it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RelayFields {
+    server: String,
+    relayed: String,
+    /// The helper's relay login's password, as [`RelayTicket::key`].
+    login: String,
 }
 
 /// The file's fields as written.
@@ -101,6 +136,56 @@ struct Fields {
     argon2_lanes: u32,
     addresses: Vec<String>,
     fingerprint: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    relays: Vec<RelayFields>,
+}
+
+/// The copy-and-paste form's fields: the same as the file's, with the binary ones as bytes (a
+/// salt, a fingerprint, addresses, relay logins) so the string stays short.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct CompactFields {
+    version: u32,
+    id: String,
+    from: String,
+    message: String,
+    created: u64,
+    expires: u64,
+    argon2_salt: [u8; 16],
+    argon2_memory_kib: u32,
+    argon2_passes: u32,
+    argon2_lanes: u32,
+    addresses: Vec<SocketAddr>,
+    fingerprint: [u8; 32],
+    relays: Vec<(SocketAddr, SocketAddr, [u8; 20])>,
+}
+
+impl CompactFields {
+    /// The file's fields, to be checked as a file's are.
+    fn into_fields(self) -> Fields {
+        Fields {
+            version: self.version,
+            id: self.id,
+            from: self.from,
+            message: self.message,
+            created: self.created,
+            expires: self.expires,
+            argon2_salt: hex(&self.argon2_salt),
+            argon2_memory_kib: self.argon2_memory_kib,
+            argon2_passes: self.argon2_passes,
+            argon2_lanes: self.argon2_lanes,
+            addresses: self.addresses.iter().map(ToString::to_string).collect(),
+            fingerprint: Fingerprint(self.fingerprint).to_string(),
+            relays: self
+                .relays
+                .iter()
+                .map(|(server, relayed, key)| RelayFields {
+                    server: server.to_string(),
+                    relayed: relayed.to_string(),
+                    login: hex(key),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// What is wrong with an invitation (said in the reader's language).
@@ -175,6 +260,15 @@ impl Invitation {
             argon2_lanes: self.stretch.p_cost,
             addresses: self.addresses.iter().map(ToString::to_string).collect(),
             fingerprint: self.fingerprint.to_string(),
+            relays: self
+                .relays
+                .iter()
+                .map(|r| RelayFields {
+                    server: r.server.to_string(),
+                    relayed: r.relayed.to_string(),
+                    login: hex(&r.key),
+                })
+                .collect(),
         }
     }
 
@@ -227,7 +321,26 @@ impl Invitation {
     /// # Panics
     /// Never: every field of an invitation serialises.
     pub fn to_string_form(&self) -> String {
-        let bytes = postcard::to_allocvec(&self.fields()).expect("an invitation always serialises");
+        let compact = CompactFields {
+            version: INVITATION_VERSION,
+            id: self.id.clone(),
+            from: self.from.clone(),
+            message: self.message.clone(),
+            created: self.created,
+            expires: self.expires,
+            argon2_salt: self.stretch.salt,
+            argon2_memory_kib: self.stretch.m_cost_kib,
+            argon2_passes: self.stretch.t_cost,
+            argon2_lanes: self.stretch.p_cost,
+            addresses: self.addresses.clone(),
+            fingerprint: self.fingerprint.0,
+            relays: self
+                .relays
+                .iter()
+                .map(|r| (r.server, r.relayed, r.key))
+                .collect(),
+        };
+        let bytes = postcard::to_allocvec(&compact).expect("an invitation always serialises");
         format!("{STRING_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
     }
 
@@ -252,7 +365,7 @@ impl Invitation {
                 reason: crate::t!("invite-damaged"),
             }
         })?;
-        let (fields, extra) = postcard::take_from_bytes::<Fields>(&bytes).map_err(|_| {
+        let (fields, extra) = postcard::take_from_bytes::<CompactFields>(&bytes).map_err(|_| {
             InviteError::NotAnInvitation {
                 reason: crate::t!("invite-damaged"),
             }
@@ -262,7 +375,7 @@ impl Invitation {
                 reason: crate::t!("invite-extra"),
             });
         }
-        Invitation::check(fields)
+        Invitation::check(fields.into_fields())
     }
 
     fn check(f: Fields) -> Result<Invitation, InviteError> {
@@ -327,6 +440,36 @@ impl Invitation {
             .collect::<Result<Vec<_>, _>>()?;
         let fingerprint = Fingerprint::parse(&f.fingerprint)
             .ok_or_else(|| field("fingerprint", crate::t!("invite-fingerprint")))?;
+        if f.relays.len() > MAX_RELAYS {
+            return Err(field(
+                "relays",
+                crate::t!("invite-relay-count", max = MAX_RELAYS),
+            ));
+        }
+        let relays = f
+            .relays
+            .iter()
+            .map(|r| {
+                let address = |text: &str| {
+                    text.parse::<SocketAddr>()
+                        .ok()
+                        .filter(|a| a.port() != 0)
+                        .ok_or_else(|| {
+                            field(
+                                "relays",
+                                crate::t!("invite-not-address", text = format!("{text:?}")),
+                            )
+                        })
+                };
+                Ok(RelayTicket {
+                    server: address(&r.server)?,
+                    relayed: address(&r.relayed)?,
+                    key: parse_hex(&r.login)
+                        .and_then(|k| <[u8; 20]>::try_from(k).ok())
+                        .ok_or_else(|| field("relays", crate::t!("invite-relay-key")))?,
+                })
+            })
+            .collect::<Result<Vec<_>, InviteError>>()?;
         Ok(Invitation {
             id: f.id,
             from: from.to_string(),
@@ -341,6 +484,7 @@ impl Invitation {
             },
             addresses,
             fingerprint,
+            relays,
         })
     }
 }
@@ -417,6 +561,11 @@ pub(crate) mod tests_support {
                 "[2001:db8::1]:47600".parse().unwrap(),
             ],
             fingerprint: Fingerprint([0x3C; 32]),
+            relays: vec![RelayTicket {
+                server: "198.51.100.7:3478".parse().unwrap(),
+                relayed: "198.51.100.7:49152".parse().unwrap(),
+                key: [0x5A; 20],
+            }],
         }
     }
 }

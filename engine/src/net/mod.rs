@@ -13,6 +13,7 @@
 //! more.
 
 pub mod drive;
+pub mod relay;
 
 pub use quinn::{Connection, Endpoint, Incoming};
 
@@ -152,6 +153,53 @@ pub fn agent_endpoint(
     addr: SocketAddr,
     identity: &AgentIdentity,
 ) -> Result<quinn::Endpoint, NetError> {
+    quinn::Endpoint::server(agent_config(identity)?, addr)
+        .map_err(|source| NetError::Bind { addr, source })
+}
+
+/// A QUIC endpoint that serves as the agent on `socket`, which may also hold relayed
+/// addresses.
+///
+/// # Errors
+/// [`NetError::Tls`] for a bad identity, [`NetError::Bind`] when the runtime refuses the socket.
+pub fn agent_endpoint_on(
+    socket: Arc<relay::RelaySocket>,
+    identity: &AgentIdentity,
+) -> Result<quinn::Endpoint, NetError> {
+    let addr =
+        quinn::AsyncUdpSocket::local_addr(socket.as_ref()).map_err(|source| NetError::Bind {
+            addr: ([0, 0, 0, 0], 0).into(),
+            source,
+        })?;
+    quinn::Endpoint::new_with_abstract_socket(
+        quinn::EndpointConfig::default(),
+        Some(agent_config(identity)?),
+        socket,
+        Arc::new(quinn::TokioRuntime),
+    )
+    .map_err(|source| NetError::Bind { addr, source })
+}
+
+/// A QUIC endpoint for viewers on `socket`, which may also hold relayed addresses.
+///
+/// # Errors
+/// [`NetError::Bind`] when the runtime refuses the socket.
+pub fn viewer_endpoint_on(socket: Arc<relay::RelaySocket>) -> Result<quinn::Endpoint, NetError> {
+    let addr =
+        quinn::AsyncUdpSocket::local_addr(socket.as_ref()).map_err(|source| NetError::Bind {
+            addr: ([0, 0, 0, 0], 0).into(),
+            source,
+        })?;
+    quinn::Endpoint::new_with_abstract_socket(
+        quinn::EndpointConfig::default(),
+        None,
+        socket,
+        Arc::new(quinn::TokioRuntime),
+    )
+    .map_err(|source| NetError::Bind { addr, source })
+}
+
+fn agent_config(identity: &AgentIdentity) -> Result<quinn::ServerConfig, NetError> {
     let mut tls = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])?
         .with_no_client_auth()
@@ -168,7 +216,7 @@ pub fn agent_endpoint(
         .max_incoming(64)
         .incoming_buffer_size(64 << 10)
         .incoming_buffer_size_total(4 << 20);
-    quinn::Endpoint::server(config, addr).map_err(|source| NetError::Bind { addr, source })
+    Ok(config)
 }
 
 /// A QUIC endpoint for viewers, on an ephemeral port of `addr`'s family.

@@ -1,0 +1,598 @@
+//! The relayed path: QUIC through a TURN server (RFC 8656), for a sharer no helper can reach
+//! directly (a home router, a symmetric NAT, a firewall that lets only outgoing traffic through).
+//!
+//! [`RelaySocket`] is the UDP socket under a QUIC endpoint. It sends and receives as a plain
+//! socket does, and besides holds allocations on TURN servers: a datagram for a peer that is
+//! reached through a relay goes to that relay wrapped as TURN data, and TURN data arriving from a
+//! relay reaches QUIC as a datagram from the peer it came from. QUIC never knows; the relay sees
+//! only QUIC's ciphertext, so the certificate pin and the password exchange are unchanged.
+//!
+//! How the two ends meet: the sharer allocates a relayed address on a TURN server and lets every
+//! relayed address of that server send to it (a permission for the server's own relay address);
+//! the invitation names the server, the sharer's relayed address and a credential for the
+//! helper. The helper allocates on the same server and sends from its relayed address to the
+//! sharer's. Both ends only ever send to the TURN server, which any NAT lets through. The relay
+//! is a standard one (coturn), with time-limited credentials from a secret shared with it
+//! ([`TurnLogin::from_secret`], coturn's `use-auth-secret`), never a server of Beckon's own.
+//!
+//! The TURN protocol itself is `turn-client-proto`'s (sans-IO); this module only moves its
+//! bytes, keeps its timers and routes QUIC's datagrams.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::io::{self, IoSliceMut};
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use quinn::udp::{RecvMeta, Transmit};
+use quinn::{AsyncUdpSocket, Runtime, TokioRuntime, UdpPoller};
+use tokio::sync::{Notify, watch};
+use turn_client_proto::api::{TurnClientApi, TurnConfig, TurnEvent, TurnRecvRet};
+use turn_client_proto::stun::Instant as TurnInstant;
+use turn_client_proto::stun::agent::Transmit as TurnTransmit;
+use turn_client_proto::stun::types::TransportType;
+use turn_client_proto::types::TurnCredentials;
+use turn_client_proto::udp::TurnClientUdp;
+
+use crate::session::Secret;
+
+/// Peers one socket binds TURN channels to (4 bytes a datagram instead of 36); others go as
+/// TURN data messages.
+const MAX_CHANNELS: usize = 64;
+/// Datagrams from relays held for QUIC beyond what one receive call takes.
+const MAX_PENDING: usize = 256;
+
+/// What went wrong with a relay.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RelayError {
+    /// The relay did not answer in time.
+    #[error("{}", crate::t!("relay-silent", server = .0.to_string()))]
+    Silent(SocketAddr),
+    /// The relay refused the credentials or the allocation.
+    #[error("{}", crate::t!("relay-refused", server = .0.to_string()))]
+    Refused(SocketAddr),
+    /// The relay refused to let a peer's traffic through.
+    #[error("{}", crate::t!("relay-no-permission", server = .0.to_string()))]
+    NoPermission(SocketAddr),
+    /// The socket belongs to no relay with this address.
+    #[error("{}", crate::t!("relay-unknown", server = .0.to_string()))]
+    Unknown(SocketAddr),
+}
+
+/// A TURN login: a user name and a password for the long-term credential mechanism.
+#[derive(Clone)]
+pub struct TurnLogin {
+    /// The user name.
+    pub username: String,
+    /// The password.
+    pub password: Secret<String>,
+}
+
+impl fmt::Debug for TurnLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TurnLogin")
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
+impl TurnLogin {
+    /// A login the relay accepts until `expires` (seconds since the Unix epoch) without knowing
+    /// of it beforehand: the user name is `expires:label`, the password base64 of its
+    /// HMAC-SHA1 under the secret the relay was started with (coturn's `use-auth-secret`,
+    /// "TURN REST API" credentials).
+    pub fn from_secret(secret: &[u8], expires: u64, label: &str) -> TurnLogin {
+        let username = format!("{expires}:{label}");
+        TurnLogin::from_mac(username.clone(), &turn_mac(secret, &username))
+    }
+
+    /// The login whose password is `mac`, as [`TurnLogin::from_secret`] made it.
+    pub fn from_mac(username: String, mac: &[u8]) -> TurnLogin {
+        use base64::Engine as _;
+        let password = base64::engine::general_purpose::STANDARD.encode(mac);
+        TurnLogin {
+            username,
+            password: Secret::new(password),
+        }
+    }
+}
+
+/// HMAC-SHA1 of `username` under `secret`: the password of a time-limited TURN login.
+///
+/// # Panics
+/// Never: HMAC takes a key of any length.
+pub fn turn_mac(secret: &[u8], username: &str) -> [u8; 20] {
+    use hmac::Mac as _;
+    let mut mac =
+        hmac::Hmac::<sha1::Sha1>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    mac.update(username.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// Bytes and datagrams that went through relays, and directly, since the socket opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PathStats {
+    /// QUIC bytes sent to peers through a relay.
+    pub relayed_sent: u64,
+    /// QUIC bytes received from peers through a relay.
+    pub relayed_received: u64,
+    /// QUIC bytes sent straight to peers.
+    pub direct_sent: u64,
+    /// QUIC bytes received straight from peers.
+    pub direct_received: u64,
+}
+
+/// One TURN server this socket uses.
+struct Relay {
+    server: SocketAddr,
+    client: TurnClientUdp,
+    relayed: Option<SocketAddr>,
+    failed: Option<RelayError>,
+    channels: usize,
+}
+
+struct State {
+    local: SocketAddr,
+    relays: Vec<Relay>,
+    /// Peers reached through a relay, and which.
+    routes: HashMap<SocketAddr, usize>,
+    /// Datagrams from relays not yet handed to QUIC.
+    pending: VecDeque<(SocketAddr, Vec<u8>)>,
+    stats: PathStats,
+    /// The socket has closed: the task keeping the relays ends.
+    closed: bool,
+}
+
+impl State {
+    fn relay_of(&self, server: SocketAddr) -> Option<usize> {
+        self.relays.iter().position(|r| r.server == server)
+    }
+
+    /// Sends what the TURN clients have to send, notes their events, and says when they next
+    /// need a turn.
+    fn flush(&mut self, socket: &dyn AsyncUdpSocket, now: TurnInstant) -> TurnInstant {
+        let mut next = now + Duration::from_secs(1);
+        for relay in &mut self.relays {
+            if let turn_client_proto::api::TurnPollRet::WaitUntil(at) = relay.client.poll(now) {
+                next = next.min(at.max(now + Duration::from_millis(5)));
+            }
+            while let Some(transmit) = relay.client.poll_transmit(now) {
+                let _ = socket.try_send(&Transmit {
+                    destination: transmit.to,
+                    ecn: None,
+                    contents: &transmit.data,
+                    segment_size: None,
+                    src_ip: None,
+                });
+            }
+            while let Some(event) = relay.client.poll_event() {
+                match event {
+                    TurnEvent::AllocationCreated(_, addr) => relay.relayed = Some(addr),
+                    TurnEvent::AllocationCreateFailed(_) => {
+                        relay.failed = Some(RelayError::Refused(relay.server));
+                    }
+                    TurnEvent::PermissionCreateFailed(..) => {
+                        relay.failed = Some(RelayError::NoPermission(relay.server));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        next
+    }
+
+    /// Hands a datagram from `server` to its TURN client; peer data is queued for QUIC.
+    fn take_from_relay(&mut self, index: usize, data: &[u8], now: TurnInstant) {
+        let local = self.local;
+        let relay = &mut self.relays[index];
+        let transmit = TurnTransmit::new(data, TransportType::Udp, relay.server, local);
+        if let TurnRecvRet::PeerData(peer) = relay.client.recv(transmit, now) {
+            let (from, bytes) = (peer.peer, peer.data().to_vec());
+            if !self.routes.contains_key(&from) {
+                let relay = &mut self.relays[index];
+                if relay.channels < MAX_CHANNELS
+                    && relay
+                        .client
+                        .bind_channel(TransportType::Udp, from, now)
+                        .is_ok()
+                {
+                    relay.channels += 1;
+                }
+                self.routes.insert(from, index);
+            }
+            self.stats.relayed_received += bytes.len() as u64;
+            if self.pending.len() < MAX_PENDING {
+                self.pending.push_back((from, bytes));
+            }
+        }
+        while let Some(peer) = self.relays[index].client.poll_recv(now) {
+            self.stats.relayed_received += peer.data().len() as u64;
+            if self.pending.len() < MAX_PENDING {
+                self.pending.push_back((peer.peer, peer.data().to_vec()));
+            }
+        }
+    }
+}
+
+/// A UDP socket for a QUIC endpoint that can also reach peers through TURN relays (see the
+/// module's documentation). Make one with [`RelaySocket::bind`].
+pub struct RelaySocket {
+    inner: Arc<dyn AsyncUdpSocket>,
+    state: Arc<Mutex<State>>,
+    /// Wakes the task that keeps the relays' timers.
+    wake: Arc<Notify>,
+    changed: watch::Receiver<u64>,
+    epoch: std::time::Instant,
+}
+
+impl fmt::Debug for RelaySocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("RelaySocket")
+            .field("local", &state.local)
+            .field(
+                "relays",
+                &state.relays.iter().map(|r| r.server).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl RelaySocket {
+    /// Opens a UDP socket on `addr`, and the task that keeps its relays' allocations alive.
+    /// Must be called within a tokio runtime.
+    ///
+    /// # Errors
+    /// When the port cannot be opened.
+    pub fn bind(addr: SocketAddr) -> io::Result<Arc<RelaySocket>> {
+        let socket = std::net::UdpSocket::bind(addr)?;
+        let local = socket.local_addr()?;
+        let inner = TokioRuntime.wrap_udp_socket(socket)?;
+        let (tell, changed) = watch::channel(0u64);
+        let relay = Arc::new(RelaySocket {
+            inner,
+            state: Arc::new(Mutex::new(State {
+                local,
+                relays: Vec::new(),
+                routes: HashMap::new(),
+                pending: VecDeque::new(),
+                stats: PathStats::default(),
+                closed: false,
+            })),
+            wake: Arc::new(Notify::new()),
+            changed,
+            epoch: std::time::Instant::now(),
+        });
+        tokio::spawn(keep_relays(
+            Arc::downgrade(&relay.state),
+            Arc::downgrade(&relay.inner),
+            relay.wake.clone(),
+            tell,
+            relay.epoch,
+        ));
+        Ok(relay)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn now(&self) -> TurnInstant {
+        TurnInstant::from_std(self.epoch)
+    }
+
+    /// Allocates a relayed address on the TURN server at `server`, and returns it.
+    ///
+    /// # Errors
+    /// [`RelayError::Silent`] when the server does not answer within `wait`,
+    /// [`RelayError::Refused`] when it refuses the login.
+    pub async fn allocate(
+        &self,
+        server: SocketAddr,
+        login: &TurnLogin,
+        wait: Duration,
+    ) -> Result<SocketAddr, RelayError> {
+        {
+            let mut state = self.lock();
+            if state.relay_of(server).is_none() {
+                let credentials = TurnCredentials::new(&login.username, login.password.expose());
+                let client =
+                    TurnClientUdp::allocate(state.local, server, TurnConfig::new(credentials));
+                state.relays.push(Relay {
+                    server,
+                    client,
+                    relayed: None,
+                    failed: None,
+                    channels: 0,
+                });
+            }
+        }
+        self.wait_for(server, wait, |relay| relay.relayed).await
+    }
+
+    /// Lets every peer at `ip` send to this socket's allocation on `server` (and this socket
+    /// send to it), once the relay confirms.
+    ///
+    /// # Errors
+    /// [`RelayError::Unknown`] without an allocation there, [`RelayError::Silent`] or
+    /// [`RelayError::NoPermission`] when the relay does not confirm.
+    pub async fn permit(
+        &self,
+        server: SocketAddr,
+        ip: IpAddr,
+        wait: Duration,
+    ) -> Result<(), RelayError> {
+        {
+            let now = self.now();
+            let mut state = self.lock();
+            let index = state.relay_of(server).ok_or(RelayError::Unknown(server))?;
+            let client = &mut state.relays[index].client;
+            if !client.have_permission(TransportType::Udp, ip) {
+                let _ = client.create_permission(TransportType::Udp, ip, now);
+            }
+        }
+        self.wake.notify_one();
+        self.wait_for(server, wait, |relay| {
+            relay
+                .client
+                .have_permission(TransportType::Udp, ip)
+                .then_some(())
+        })
+        .await
+    }
+
+    /// From now on, datagrams for `peer` go through the relay at `server`.
+    ///
+    /// # Errors
+    /// [`RelayError::Unknown`] without an allocation there.
+    pub fn route(&self, peer: SocketAddr, server: SocketAddr) -> Result<(), RelayError> {
+        let now = self.now();
+        let mut state = self.lock();
+        let index = state.relay_of(server).ok_or(RelayError::Unknown(server))?;
+        let relay = &mut state.relays[index];
+        if relay.channels < MAX_CHANNELS
+            && relay
+                .client
+                .bind_channel(TransportType::Udp, peer, now)
+                .is_ok()
+        {
+            relay.channels += 1;
+        }
+        state.routes.insert(peer, index);
+        drop(state);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Whether datagrams for `peer` go through a relay.
+    pub fn is_relayed(&self, peer: SocketAddr) -> bool {
+        self.lock().routes.contains_key(&peer)
+    }
+
+    /// The relayed addresses this socket holds, with their servers.
+    pub fn relayed(&self) -> Vec<(SocketAddr, SocketAddr)> {
+        self.lock()
+            .relays
+            .iter()
+            .filter_map(|r| Some((r.server, r.relayed?)))
+            .collect()
+    }
+
+    /// Bytes through relays and straight, so far.
+    pub fn stats(&self) -> PathStats {
+        self.lock().stats
+    }
+
+    async fn wait_for<T>(
+        &self,
+        server: SocketAddr,
+        wait: Duration,
+        done: impl Fn(&Relay) -> Option<T>,
+    ) -> Result<T, RelayError> {
+        self.wake.notify_one();
+        let mut changed = self.changed.clone();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            {
+                let state = self.lock();
+                let index = state.relay_of(server).ok_or(RelayError::Unknown(server))?;
+                let relay = &state.relays[index];
+                if let Some(value) = done(relay) {
+                    return Ok(value);
+                }
+                if let Some(failed) = &relay.failed {
+                    return Err(failed.clone());
+                }
+            }
+            if tokio::time::timeout_at(deadline, changed.changed())
+                .await
+                .map_or(true, |r| r.is_err())
+            {
+                return Err(RelayError::Silent(server));
+            }
+        }
+    }
+}
+
+impl Drop for RelaySocket {
+    fn drop(&mut self) {
+        let now = self.now();
+        let mut state = self.lock();
+        state.closed = true;
+        for relay in &mut state.relays {
+            // Free the allocation now rather than when it times out.
+            if relay.client.delete(now).is_ok() {
+                while let Some(transmit) = relay.client.poll_transmit(now) {
+                    let _ = self.inner.try_send(&Transmit {
+                        destination: transmit.to,
+                        ecn: None,
+                        contents: &transmit.data,
+                        segment_size: None,
+                        src_ip: None,
+                    });
+                }
+            }
+        }
+        drop(state);
+        self.wake.notify_one();
+    }
+}
+
+/// Keeps the relays' allocations, permissions and channels alive, and sends what their clients
+/// have to send, until the socket closes.
+async fn keep_relays(
+    state: Weak<Mutex<State>>,
+    socket: Weak<dyn AsyncUdpSocket>,
+    wake: Arc<Notify>,
+    tell: watch::Sender<u64>,
+    epoch: std::time::Instant,
+) {
+    let mut generation = 0u64;
+    loop {
+        let (Some(state), Some(socket)) = (state.upgrade(), socket.upgrade()) else {
+            return;
+        };
+        let now = TurnInstant::from_std(epoch);
+        let next = {
+            let mut state = state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if state.closed {
+                return;
+            }
+            state.flush(socket.as_ref(), now)
+        };
+        generation += 1;
+        let _ = tell.send(generation);
+        drop((state, socket));
+        let sleep = next.saturating_duration_since(now);
+        tokio::select! {
+            () = tokio::time::sleep(sleep) => {}
+            () = wake.notified() => {}
+        }
+    }
+}
+
+impl AsyncUdpSocket for RelaySocket {
+    fn create_io_poller(self: Arc<Self>) -> Pin<Box<dyn UdpPoller>> {
+        self.inner.clone().create_io_poller()
+    }
+
+    fn try_send(&self, transmit: &Transmit<'_>) -> io::Result<()> {
+        let mut state = self.lock();
+        let Some(&index) = state.routes.get(&transmit.destination) else {
+            state.stats.direct_sent += transmit.contents.len() as u64;
+            drop(state);
+            return self.inner.try_send(transmit);
+        };
+        let now = self.now();
+        let size = transmit
+            .segment_size
+            .unwrap_or(transmit.contents.len())
+            .max(1);
+        for (i, datagram) in transmit.contents.chunks(size).enumerate() {
+            let relay = &mut state.relays[index];
+            let Ok(Some(wrapped)) =
+                relay
+                    .client
+                    .send_to(TransportType::Udp, transmit.destination, datagram, now)
+            else {
+                continue;
+            };
+            let wrapped = wrapped.build();
+            let sent = self.inner.try_send(&Transmit {
+                destination: wrapped.to,
+                ecn: None,
+                contents: &wrapped.data,
+                segment_size: None,
+                src_ip: None,
+            });
+            match sent {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && i == 0 => return Err(e),
+                _ => state.stats.relayed_sent += datagram.len() as u64,
+            }
+        }
+        Ok(())
+    }
+
+    fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+        meta: &mut [RecvMeta],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            if let Some(n) = self.deliver_pending(bufs, meta) {
+                return Poll::Ready(Ok(n));
+            }
+            let n = match self.inner.poll_recv(cx, bufs, meta) {
+                Poll::Ready(Ok(n)) => n,
+                other => return other,
+            };
+            let now = self.now();
+            let mut state = self.lock();
+            let mut kept = 0;
+            for i in 0..n {
+                let m = meta[i];
+                let Some(index) = state.relay_of(m.addr) else {
+                    state.stats.direct_received += m.len as u64;
+                    if kept != i {
+                        let (head, tail) = bufs.split_at_mut(i);
+                        head[kept][..m.len].copy_from_slice(&tail[0][..m.len]);
+                        meta[kept] = m;
+                    }
+                    kept += 1;
+                    continue;
+                };
+                let stride = m.stride.max(1);
+                for datagram in bufs[i][..m.len].chunks(stride) {
+                    let datagram = datagram.to_vec();
+                    state.take_from_relay(index, &datagram, now);
+                }
+            }
+            drop(state);
+            // A relay's answers may leave the TURN client something to send.
+            self.wake.notify_one();
+            if kept > 0 {
+                return Poll::Ready(Ok(kept));
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    fn may_fragment(&self) -> bool {
+        self.inner.may_fragment()
+    }
+}
+
+impl RelaySocket {
+    /// Moves queued relay datagrams into QUIC's buffers; `None` when none are queued.
+    fn deliver_pending(&self, bufs: &mut [IoSliceMut<'_>], meta: &mut [RecvMeta]) -> Option<usize> {
+        let mut state = self.lock();
+        let mut n = 0;
+        while n < bufs.len().min(meta.len()) {
+            let Some((from, data)) = state.pending.pop_front() else {
+                break;
+            };
+            if data.len() > bufs[n].len() {
+                continue;
+            }
+            bufs[n][..data.len()].copy_from_slice(&data);
+            let mut m = RecvMeta::default();
+            (m.addr, m.len, m.stride) = (from, data.len(), data.len());
+            meta[n] = m;
+            n += 1;
+        }
+        (n > 0).then_some(n)
+    }
+}
