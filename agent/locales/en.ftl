@@ -349,3 +349,7 @@ stop-ended = Your helper's control has ended.
 stop-nobody = Your helper does not have control.
 share-showing-one = Your helper now sees one monitor: { $monitor }.
 share-showing-all = Your helper now sees all your monitors.
+relay-no-secret = [relay] in agent.toml names relays but no secret: add secret = "..." (the relays' static-auth-secret)
+relay-no-address = the relay { $server } in agent.toml has no IPv4 address: check its name
+relay-not-serving = No relay address yet: the invitation names only this computer's own addresses. Start sharing first (`beckon-agent share`, or an open invitation in the window), then make the invitation, so a helper behind another network can reach you through the relay.
+share-relayed = Reachable from anywhere through the relay { $server } (relayed address { $address }).

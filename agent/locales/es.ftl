@@ -349,3 +349,7 @@ stop-ended = Quien te ayuda ya no tiene el control.
 stop-nobody = Quien te ayuda no tiene el control.
 share-showing-one = Quien te ayuda ahora ve un monitor: { $monitor }.
 share-showing-all = Quien te ayuda ahora ve todos tus monitores.
+relay-no-secret = [relay] en agent.toml nombra servidores de retransmisión pero no su secreto: añade secret = "..." (el static-auth-secret de los servidores)
+relay-no-address = el servidor de retransmisión { $server } de agent.toml no tiene dirección IPv4: revisa el nombre
+relay-not-serving = Aún no hay dirección de retransmisión: la invitación solo nombra las direcciones de este equipo. Empieza a compartir primero (`beckon-agent share`, o una invitación abierta en la ventana) y luego haz la invitación, para que te alcance alguien desde otra red a través del servidor de retransmisión.
+share-relayed = Se te puede alcanzar desde cualquier sitio a través del servidor de retransmisión { $server } (dirección { $address }).

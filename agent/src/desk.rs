@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use beckon_engine::invite::Invitation;
 use beckon_engine::invite::when::{self, now};
+use beckon_engine::invite::{Invitation, RelayTicket};
 use beckon_engine::session::Secret;
 use beckon_engine::session::auth::{Credential, StretchParams, stretch};
 use rand_core::{OsRng, RngCore};
@@ -107,8 +107,41 @@ pub struct Request<'a> {
     pub password: &'a Secret<String>,
     /// Where the helper reaches this computer.
     pub addresses: Vec<SocketAddr>,
+    /// The relays that reach it.
+    pub relays: Option<&'a Relays>,
     /// How it will be delivered (see the module's documentation).
     pub delivery: String,
+}
+
+/// Relays (TURN servers) this computer holds an address on, and their secret.
+#[derive(Debug)]
+pub struct Relays {
+    /// Each relay, and this computer's relayed address on it.
+    pub relayed: Vec<(SocketAddr, SocketAddr)>,
+    /// The relays' secret (`[relay] secret`).
+    pub secret: Secret<String>,
+}
+
+/// The relays an invitation made now names: those `[relay]` sets on which the serving agent
+/// holds an address, with the relays' secret. `None` without relays; said on standard error
+/// when relays are set but no agent serves through them yet.
+///
+/// # Errors
+/// When `[relay]` is incomplete or the store cannot be read.
+pub fn relays_now(store: &Store, settings: &mail::RelaySettings) -> Result<Option<Relays>> {
+    let Some((servers, secret)) = settings.resolve()? else {
+        return Ok(None);
+    };
+    let relayed: Vec<_> = store
+        .relayed()?
+        .into_iter()
+        .filter(|(server, _)| servers.contains(server))
+        .collect();
+    if relayed.is_empty() {
+        eprintln!("{}", crate::t!("relay-not-serving"));
+        return Ok(None);
+    }
+    Ok(Some(Relays { relayed, secret }))
 }
 
 /// Makes an invitation and stores it (with its delivery), not yet delivered.
@@ -153,7 +186,22 @@ pub fn create(store: &Store, request: &Request<'_>) -> Result<Invitation> {
         stretch: stretch_params,
         addresses: request.addresses.clone(),
         fingerprint: identity.fingerprint(),
+        relays: Vec::new(),
     };
+    let mut invitation = invitation;
+    if let Some(Relays { relayed, secret }) = request.relays {
+        // The helper's login ends with the invitation.
+        let username = RelayTicket::username(invitation.expires);
+        let key = beckon_engine::net::relay::turn_mac(secret.expose().as_bytes(), &username);
+        invitation.relays = relayed
+            .iter()
+            .map(|&(server, relayed)| RelayTicket {
+                server,
+                relayed,
+                key,
+            })
+            .collect();
+    }
     // Check it as a helper will read it, before anything is stored.
     Invitation::parse(&invitation.to_toml()).with_context(|| crate::t!("invitation-unreadable"))?;
     store.add(&invitation, &credential, &request.delivery)?;

@@ -25,11 +25,13 @@
 //! max_expiry = "4h"          # the longest an invitation may stay valid (default 24h)
 //! ```
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use beckon_engine::invite::{Invitation, when};
+use beckon_engine::session::Secret;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -101,6 +103,47 @@ pub struct Config {
     /// `[policy]`.
     #[serde(default)]
     pub policy: Policy,
+    /// `[relay]`.
+    #[serde(default)]
+    pub relay: RelaySettings,
+}
+
+/// `[relay]`: TURN servers (coturn) through which a helper reaches this computer from anywhere,
+/// whatever router or firewall either side is behind.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelaySettings {
+    /// The relays, `host:port` (UDP); each invitation names every one that answered.
+    #[serde(default)]
+    pub servers: Vec<String>,
+    /// The secret the relays were started with (coturn's `static-auth-secret`).
+    pub secret: Option<String>,
+}
+
+impl RelaySettings {
+    /// The relays' addresses, and the secret; nothing when no relay is set.
+    ///
+    /// # Errors
+    /// When a relay is set without a secret, or a name does not resolve.
+    pub fn resolve(&self) -> Result<Option<(Vec<SocketAddr>, Secret<String>)>> {
+        if self.servers.is_empty() {
+            return Ok(None);
+        }
+        let Some(secret) = &self.secret else {
+            anyhow::bail!("{}", crate::t!("relay-no-secret"));
+        };
+        let mut servers = Vec::new();
+        for name in &self.servers {
+            let found = std::net::ToSocketAddrs::to_socket_addrs(name.as_str())
+                .ok()
+                .and_then(|mut addrs| addrs.find(SocketAddr::is_ipv4));
+            match found {
+                Some(addr) => servers.push(addr),
+                None => anyhow::bail!("{}", crate::t!("relay-no-address", server = name.as_str())),
+            }
+        }
+        Ok(Some((servers, Secret::new(secret.clone()))))
+    }
 }
 
 impl Config {

@@ -179,7 +179,13 @@ fn read_password(args: &InviteArgs, known: &[&str]) -> Result<(Secret<String>, b
     Ok((Secret::new(password), false))
 }
 
-fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings, policy: u64) -> Result<()> {
+fn invite(
+    store: &Store,
+    args: &InviteArgs,
+    smtp: &mail::SmtpSettings,
+    policy: u64,
+    relays: Option<&desk::Relays>,
+) -> Result<()> {
     if args.save.is_none() && args.email.is_none() && !args.string {
         bail!("{}", t!("cli-no-delivery"));
     }
@@ -232,6 +238,7 @@ fn invite(store: &Store, args: &InviteArgs, smtp: &mail::SmtpSettings, policy: u
             } else {
                 args.addresses.clone()
             },
+            relays,
             delivery: delivery.clone(),
         },
     )?;
@@ -374,8 +381,10 @@ fn run() -> Result<()> {
         | Command::Assets { .. }
         | Command::Window(_) => Ok(()),
         Command::Invite(args) => {
-            let policy = mail::Config::load(config.as_deref(), cli.config.is_some())?.policy;
-            invite(&store, args, &smtp(&args.smtp)?, desk::max_expiry(&policy)?)
+            let config = mail::Config::load(config.as_deref(), cli.config.is_some())?;
+            let relays = desk::relays_now(&store, &config.relay)?;
+            let max = desk::max_expiry(&config.policy)?;
+            invite(&store, args, &smtp(&args.smtp)?, max, relays.as_ref())
         }
         Command::Helpers { json } => {
             let helpers = store.helpers()?;
@@ -399,7 +408,10 @@ fn run() -> Result<()> {
             Ok(())
         }
         Command::Invitations { json } => invitations(&store, *json),
-        Command::Share(args) => share::share(store, args),
+        Command::Share(args) => {
+            let config = mail::Config::load(config.as_deref(), cli.config.is_some())?;
+            share::share(store, args, config.relay.resolve()?)
+        }
         Command::Expire { id } => {
             let r = store.get(id)?;
             store.set_state(&r.invitation.id, State::Expired, "expired by the sharer")?;

@@ -29,9 +29,10 @@ use beckon_agent::platform::wayland::{self, WaylandError, WaylandInput, WaylandS
 use beckon_agent::platform::x11::{
     EscWatch, InjectedEscs, Monitor, X11Error, X11Input, X11Source, choose_monitor, monitors,
 };
-use beckon_engine::net::agent_endpoint;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, InputSink, serve};
-use beckon_engine::session::{DEFAULT_MAX_ATTEMPTS, TicketState};
+use beckon_engine::net::relay::{RelaySocket, TurnLogin};
+use beckon_engine::net::{NetError, agent_endpoint, agent_endpoint_on};
+use beckon_engine::session::{DEFAULT_MAX_ATTEMPTS, Secret, TicketState};
 use beckon_engine::{
     AgentEvent, ClipReader, CloseReason, FrameSource, InputEvent, SharerDecision, Ticket,
 };
@@ -137,12 +138,17 @@ pub fn window(data_dir: PathBuf, config: Option<PathBuf>, args: &WindowArgs) -> 
         listen: args.listen,
     };
     let listen = args.listen;
+    let config = places.config.clone();
     let start = move |link: FrontLink, replies| {
-        let (screen, data_dir) = (screen.clone(), data_dir.clone());
+        let (screen, data_dir, config) = (screen.clone(), data_dir.clone(), config.clone());
         std::thread::spawn(move || {
+            let relays = beckon_agent::mail::Config::load(config.as_deref(), false)?
+                .relay
+                .resolve()?;
             let serving = Serving {
                 store: Store::open(&data_dir)?,
                 screen,
+                relays,
                 yes: false,
                 listen,
                 sessions: None,
@@ -825,7 +831,11 @@ enum Front {
 
 /// Serves until interrupted, or until `--sessions` connections have ended; with the sharer's
 /// window unless `--console` or there is no display to show it on.
-pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
+pub fn share(
+    store: Store,
+    args: &ShareArgs,
+    relays: Option<(Vec<SocketAddr>, Secret<String>)>,
+) -> Result<()> {
     let screen = match &args.clip {
         Some(path) => Screen::Clip(path.clone()),
         None if args.wayland => Screen::Wayland {
@@ -868,6 +878,7 @@ pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
     let serving = Serving {
         store,
         screen,
+        relays,
         yes: args.yes,
         listen: args.listen,
         sessions: args.sessions,
@@ -899,12 +910,64 @@ pub fn share(store: Store, args: &ShareArgs) -> Result<()> {
 struct Serving {
     store: Store,
     screen: Screen,
+    /// TURN relays to hold an address on, and their secret.
+    relays: Option<(Vec<SocketAddr>, Secret<String>)>,
     yes: bool,
     listen: SocketAddr,
     sessions: Option<u32>,
     continue_every: Duration,
     continue_timeout: Duration,
     share_clipboard: bool,
+}
+
+/// Holds an address on each relay `socket` can reach, lets the relay's other clients (the
+/// helpers) send to it, and records the addresses for the invitations made meanwhile.
+///
+/// # Errors
+/// When no relay answers, or the store cannot be written.
+async fn relay_through(
+    shared: &Shared,
+    socket: &RelaySocket,
+    servers: &[SocketAddr],
+    secret: &Secret<String>,
+) -> Result<()> {
+    // The agent's own login lasts a day; its allocation is refreshed while it serves.
+    let login = TurnLogin::from_secret(secret.expose().as_bytes(), now() + 86_400, "beckon-agent");
+    let mut held = Vec::new();
+    let mut last = None;
+    for &server in servers {
+        let wait = Duration::from_secs(5);
+        let relayed = match socket.allocate(server, &login, wait).await {
+            Ok(relayed) => relayed,
+            Err(e) => {
+                eprintln!("{e}");
+                last = Some(e);
+                continue;
+            }
+        };
+        // Helpers send from their own relayed address on the same relay.
+        if let Err(e) = socket.permit(server, relayed.ip(), wait).await {
+            eprintln!("{e}");
+            last = Some(e);
+            continue;
+        }
+        eprintln!(
+            "{}",
+            t!(
+                "share-relayed",
+                server = server.to_string(),
+                address = relayed.to_string()
+            )
+        );
+        held.push((server, relayed));
+    }
+    if held.is_empty()
+        && let Some(e) = last
+    {
+        return Err(e.into());
+    }
+    shared.store().set_relayed(&held)?;
+    Ok(())
 }
 
 impl Serving {
@@ -952,6 +1015,7 @@ impl Serving {
         if let Some(notice) = showing.notice() {
             front.notice(notice);
         }
+        let relays = self.relays;
         let shared = Arc::new(Shared {
             store: Mutex::new(self.store),
             active: Mutex::new(None),
@@ -1004,7 +1068,17 @@ impl Serving {
             .enable_all()
             .build()?;
         let result = runtime.block_on(async {
-            let endpoint = agent_endpoint(self.listen, &identity)?;
+            let (endpoint, _socket) = match &relays {
+                None => (agent_endpoint(self.listen, &identity)?, None),
+                Some((servers, secret)) => {
+                    let socket = RelaySocket::bind(self.listen)
+                        .map_err(|source| NetError::Bind { addr: self.listen, source })?;
+                    // The endpoint reads the socket, the relays' answers too: it comes first.
+                    let endpoint = agent_endpoint_on(socket.clone(), &identity)?;
+                    relay_through(&shared, &socket, servers, secret).await?;
+                    (endpoint, Some(socket))
+                }
+            };
             let address = endpoint.local_addr()?.to_string();
             eprintln!(
                 "{}",

@@ -8,6 +8,7 @@
 //! through argon2id), never the password, and the agent's TLS key: the directory is 0700 and the
 //! file 0600, and looser ones are refused ([`crate::private`]).
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -143,11 +144,55 @@ impl Store {
                 detail TEXT NOT NULL DEFAULT ''
             );
             CREATE TABLE IF NOT EXISTS helpers (address TEXT PRIMARY KEY, last_used INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS identity (one INTEGER PRIMARY KEY CHECK (one = 1), cert BLOB NOT NULL, key BLOB NOT NULL);",
+            CREATE TABLE IF NOT EXISTS identity (one INTEGER PRIMARY KEY CHECK (one = 1), cert BLOB NOT NULL, key BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS relayed (server TEXT NOT NULL, address TEXT NOT NULL, pid INTEGER NOT NULL);",
         )?;
         let store = Store { db };
         store.upgrade()?;
         Ok(store)
+    }
+
+    /// Records the relayed addresses (with their relays) that this process's serving holds,
+    /// in place of any before, so that invitations made meanwhile name them.
+    ///
+    /// # Errors
+    /// When the store cannot be written.
+    pub fn set_relayed(&self, relayed: &[(SocketAddr, SocketAddr)]) -> Result<()> {
+        self.db.execute("DELETE FROM relayed", [])?;
+        for (server, address) in relayed {
+            self.db.execute(
+                "INSERT INTO relayed (server, address, pid) VALUES (?1, ?2, ?3)",
+                params![server.to_string(), address.to_string(), std::process::id()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The relayed addresses a serving agent holds now, with their relays: none when the
+    /// process that recorded them has ended.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub fn relayed(&self) -> Result<Vec<(SocketAddr, SocketAddr)>> {
+        let mut statement = self
+            .db
+            .prepare("SELECT server, address, pid FROM relayed")?;
+        let rows = statement.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (server, address, pid) = row?;
+            let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+            if let (true, Ok(server), Ok(address)) = (alive, server.parse(), address.parse()) {
+                out.push((server, address));
+            }
+        }
+        Ok(out)
     }
 
     /// Brings a store of an earlier version up to date: the argon2id outputs it kept (which

@@ -187,22 +187,7 @@ fn invite_share_and_open_across_processes_ends_exact() {
     assert!(agent.wait().unwrap().success());
 
     // What the helper saw at the end is the clip's last frame, exactly.
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut rgb = vec![0; reader.output_buffer_size().unwrap()];
-    reader.next_frame(&mut rgb).unwrap();
-    let mut clip = ClipReader::open(repo().join("corpus/terminal.bgra.zst")).unwrap();
-    let mut last = clip.blank_frame();
-    while clip.read_frame(&mut last).unwrap() {}
-    let expected: Vec<u8> = last
-        .data()
-        .chunks_exact(4)
-        .flat_map(|p| [p[2], p[1], p[0]])
-        .collect();
-    assert!(
-        rgb == expected,
-        "the screenshot differs from the last frame"
-    );
+    assert_shows_last_frame(&shot);
 
     assert_eq!(state_of(&data)["state"], "used");
     let log = program("beckon-agent")
@@ -621,5 +606,25 @@ fn a_tampered_invitation_fails_safely() {
             .count(),
         4,
         "{log}"
+    );
+}
+
+/// The screenshot at `shot` is the terminal clip's last frame, exactly.
+pub fn assert_shows_last_frame(shot: &std::path::Path) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut rgb = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut rgb).unwrap();
+    let mut clip = ClipReader::open(repo().join("corpus/terminal.bgra.zst")).unwrap();
+    let mut last = clip.blank_frame();
+    while clip.read_frame(&mut last).unwrap() {}
+    let expected: Vec<u8> = last
+        .data()
+        .chunks_exact(4)
+        .flat_map(|p| [p[2], p[1], p[0]])
+        .collect();
+    assert!(
+        rgb == expected,
+        "the screenshot differs from the last frame"
     );
 }

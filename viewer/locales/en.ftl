@@ -86,3 +86,7 @@ desktop-tool-failed = { $tool } failed; the entry is written all the same.
 desktop-tool-missing = { $tool } is not installed; the desktop may need a log-out to notice.
 io-writing = writing { $file }
 io-creating = creating { $file }
+connect-relay-failed = nor through the relay: { $why }
+open-direct = Connected directly to { $addr }.
+open-relayed = Connected through the relay { $server }.
+open-bytes = Network: { $direct } KiB directly, { $relayed } KiB through relays.

@@ -86,3 +86,7 @@ desktop-tool-failed = { $tool } falló; la entrada se escribió igualmente.
 desktop-tool-missing = { $tool } no está instalado; puede que el escritorio solo lo note tras cerrar la sesión.
 io-writing = escribiendo { $file }
 io-creating = creando { $file }
+connect-relay-failed = ni a través del servidor de retransmisión: { $why }
+open-direct = Conectado directamente a { $addr }.
+open-relayed = Conectado a través del servidor de retransmisión { $server }.
+open-bytes = Red: { $direct } KiB directamente, { $relayed } KiB a través de servidores de retransmisión.

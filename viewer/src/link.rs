@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use beckon_engine::InvitationRef;
 use beckon_engine::net::drive::{ViewerHooks, view};
-use beckon_engine::net::viewer_endpoint;
 use beckon_engine::session::auth::stretch;
 use beckon_engine::{
     CloseReason, HelperAction, Invitation, Party, Rect, ScreenChange, Timers, ViewerEvent,
@@ -143,16 +142,8 @@ async fn run(
         Ok(Err(e)) => return t!("link-bad-stretch", why = e.to_string()),
         Err(e) => return t!("link-stretch-failed", why = e.to_string()),
     };
-    let endpoint = match "0.0.0.0:0"
-        .parse()
-        .map_err(anyhow::Error::from)
-        .and_then(|a| Ok(viewer_endpoint(a)?))
-    {
-        Ok(endpoint) => endpoint,
-        Err(e) => return t!("link-no-socket", why = format!("{e:#}")),
-    };
-    let connection = match reach(&endpoint, &invitation).await {
-        Ok(connection) => connection,
+    let (_endpoint, connection) = match reach(&invitation).await {
+        Ok(reached) => (reached.endpoint, reached.connection),
         Err(e) => return format!("{e:#}"),
     };
     let (events_tx, mut events) = unbounded_channel();

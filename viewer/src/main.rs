@@ -38,13 +38,12 @@ use anyhow::{Context, Result, bail};
 use beckon_engine::InvitationRef;
 use beckon_engine::invite::when::{self, now};
 use beckon_engine::net::drive::{ViewerHooks, view};
-use beckon_engine::net::viewer_endpoint;
 use beckon_engine::session::auth::stretch;
 use beckon_engine::{CloseReason, Frame, HelperAction, InputEvent, Party, Timers, ViewerEvent};
 use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 
-use crate::connect::{reach, read_invitation};
+use crate::connect::{Path, reach, read_invitation};
 use crate::keys::keysym;
 
 /// Beckon remote assistance: the helper's side.
@@ -194,8 +193,14 @@ async fn open(args: &OpenArgs) -> Result<()> {
     let stretched = stretch(&password, &invitation.stretch)?;
     drop(password);
     let origin = Instant::now();
-    let endpoint = viewer_endpoint("0.0.0.0:0".parse()?)?;
-    let connection = reach(&endpoint, &invitation).await?;
+    let reached = reach(&invitation).await?;
+    match reached.path {
+        Path::Direct(addr) => eprintln!("{}", t!("open-direct", addr = addr.to_string())),
+        Path::Relayed(server) => eprintln!("{}", t!("open-relayed", server = server.to_string())),
+    }
+    let (_endpoint, connection, socket) = (reached.endpoint, reached.connection, reached.socket);
+    let reached_path = reached.path;
+    let connect_ms = origin.elapsed().as_millis();
     let (actions_tx, actions) = mpsc::unbounded_channel();
     let (events, mut events_rx) = mpsc::unbounded_channel();
     let invitation_ref = InvitationRef::of(&invitation);
@@ -289,6 +294,15 @@ async fn open(args: &OpenArgs) -> Result<()> {
         }
     }
     let _ = session.await;
+    let bytes = socket.stats();
+    eprintln!(
+        "{}",
+        t!(
+            "open-bytes",
+            direct = (bytes.direct_sent + bytes.direct_received).div_ceil(1024),
+            relayed = (bytes.relayed_sent + bytes.relayed_received).div_ceil(1024)
+        )
+    );
     if let (Some((width, height)), Some((x, y, visible))) = pointer {
         let shown = if visible {
             t!("open-shown")
@@ -322,6 +336,13 @@ async fn open(args: &OpenArgs) -> Result<()> {
             "screen": screen.as_ref().map(|f| [f.width(), f.height()]),
             "screenshot": args.screenshot.as_ref().filter(|_| screen.is_some()),
             "chat": chat,
+            "path": match reached_path {
+                Path::Direct(addr) => serde_json::json!({"direct": addr}),
+                Path::Relayed(server) => serde_json::json!({"relayed": server}),
+            },
+            "connect_ms": connect_ms,
+            "bytes": {"direct": bytes.direct_sent + bytes.direct_received,
+                      "relayed": bytes.relayed_sent + bytes.relayed_received},
         });
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     }

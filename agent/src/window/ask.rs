@@ -610,6 +610,13 @@ impl AskForm {
         );
         let password = Secret::new(self.password.clone());
         let (data_dir, listen) = (places.data_dir.clone(), places.listen);
+        // Relays an agent already serves through (an invitation is open): the new one names them.
+        let relays = mail::Config::load(places.config.as_deref(), false)
+            .and_then(|config| {
+                let store = Store::open(&data_dir)?;
+                desk::relays_now(&store, &config.relay)
+            })
+            .unwrap_or_default();
         let (done, heard) = channel();
         let wake = ctx.clone();
         std::thread::spawn(move || {
@@ -622,6 +629,7 @@ impl AskForm {
                     max_validity,
                     password: &password,
                     addresses: desk::addresses_for(listen),
+                    relays: relays.as_ref(),
                     delivery,
                 },
                 &smtp,
