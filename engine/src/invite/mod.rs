@@ -91,7 +91,8 @@ pub struct Invitation {
 }
 
 /// A TURN relay the agent holds an address on, and the helper's way in: the helper allocates
-/// on `server` with [`RelayTicket::login`] and sends to `relayed`.
+/// on `server` with the login [`RelayTicket::username`] and [`RelayTicket::key`] make, and
+/// sends to `relayed`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RelayTicket {
     /// The TURN server (UDP).
