@@ -530,6 +530,8 @@ struct Active {
 /// What every connection's task shares.
 struct Shared {
     store: Mutex<Store>,
+    /// The socket helpers reach this agent on, when it holds relayed addresses.
+    relay_socket: std::sync::OnceLock<Arc<RelaySocket>>,
     active: Mutex<Option<Active>>,
     screen: Screen,
     yes: bool,
@@ -1018,6 +1020,7 @@ impl Serving {
         let relays = self.relays;
         let shared = Arc::new(Shared {
             store: Mutex::new(self.store),
+            relay_socket: std::sync::OnceLock::new(),
             active: Mutex::new(None),
             screen: self.screen,
             yes: self.yes,
@@ -1075,6 +1078,7 @@ impl Serving {
                         .map_err(|source| NetError::Bind { addr: self.listen, source })?;
                     // The endpoint reads the socket, the relays' answers too: it comes first.
                     let endpoint = agent_endpoint_on(socket.clone(), &identity)?;
+                    let _ = shared.relay_socket.set(socket.clone());
                     relay_through(&shared, &socket, servers, secret).await?;
                     (endpoint, Some(socket))
                 }
@@ -1325,6 +1329,7 @@ async fn serve_connection(
     pass: Unproven,
 ) -> Result<bool> {
     let peer = connection.remote_address();
+    let punch_key = beckon_engine::net::punch_key(&connection).ok();
     // Nothing of the desktop is opened here: the session asks for the screen after the Yes.
     let chosen = shared.showing.current().0;
     let source = LazySource {
@@ -1396,6 +1401,11 @@ async fn serve_connection(
                     continue;
                 }
                 log("consent asked", &helper);
+                // The helper proved the password: now, and not before, look for a direct path
+                // if they came through a relay.
+                if let (Some(socket), Some(key)) = (shared.relay_socket.get(), punch_key) {
+                    socket.punch(peer, key, Duration::from_secs(15));
+                }
                 status(Status::Connecting(helper.clone()));
                 if shared.yes {
                     eprintln!("{}", t!("share-allowed-by-yes", helper = helper.as_str()));

@@ -21,6 +21,10 @@ const RELAY: &str = "198.51.100.1";
 enum Router {
     /// It routes both ways and translates nothing: the private addresses are public.
     Plain,
+    /// Masquerade keeping the port: one mapping for every destination (endpoint-independent),
+    /// letting in only what answers traffic sent out (address- and port-dependent filtering),
+    /// as most home routers do. Holes can be punched through it.
+    Cone,
     /// Masquerade with a random port for each connection: a symmetric NAT, through which no
     /// hole can be punched.
     Symmetric,
@@ -136,7 +140,7 @@ impl Internet {
         ] {
             match kind {
                 Router::Plain => in_ns(&public, &["ip", "route", "add", lan, "via", wan]),
-                Router::Symmetric => {
+                Router::Cone | Router::Symmetric => {
                     in_ns(router, &["nft", "add table ip nat"]);
                     in_ns(
                         router,
@@ -145,7 +149,12 @@ impl Internet {
                             "add chain ip nat post { type nat hook postrouting priority 100 ; }",
                         ],
                     );
-                    let rule = format!("add rule ip nat post ip saddr {lan} masquerade random");
+                    let random = if kind == Router::Symmetric {
+                        " random"
+                    } else {
+                        ""
+                    };
+                    let rule = format!("add rule ip nat post ip saddr {lan} masquerade{random}");
                     in_ns(router, &["nft", &rule]);
                 }
             }
@@ -214,6 +223,7 @@ fn connect(internet: &Internet, data: &Scratch) -> (serde_json::Value, String) {
         .args(["netns", "exec", internet.sharer()])
         .arg(binary("beckon-agent"))
         .env("XDG_STATE_HOME", &state)
+        .env("RUST_LOG", "beckon_engine::net=debug")
         .arg("--data-dir")
         .arg(&store)
         .arg("--config")
@@ -262,6 +272,7 @@ fn connect(internet: &Internet, data: &Scratch) -> (serde_json::Value, String) {
             .args(["netns", "exec", internet.helper()])
             .arg(binary("beckon-viewer"))
             .env("XDG_STATE_HOME", &state)
+            .env("RUST_LOG", "beckon_engine::net=debug")
             .args([
                 "open",
                 "--name",
@@ -280,13 +291,17 @@ fn connect(internet: &Internet, data: &Scratch) -> (serde_json::Value, String) {
     assert!(out.status.success(), "{said}\nagent:\n{}", lines.text());
     let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     eprintln!(
-        "connected in {} ms, viewed for 8 s: {} bytes directly, {} through the relay; {:?} in all",
+        "connected in {} ms, viewed for 8 s: {} bytes directly, {} through the relay \
+         ({} after a hole was punched to {}); {:?} in all",
         outcome["connect_ms"],
         outcome["bytes"]["direct"],
         outcome["bytes"]["relayed"],
+        outcome["relayed_after_punch"],
+        outcome["punched"],
         started.elapsed()
     );
     assert!(agent.wait().unwrap().success(), "{}", lines.text());
+    std::fs::write(data.path().join("agent.err"), lines.text()).unwrap();
     assert_shows_last_frame(&shot);
     (outcome, said)
 }
@@ -313,6 +328,44 @@ fn behind_symmetric_nats_the_session_runs_through_the_relay() {
         "only {relayed} bytes through the relay: {outcome}"
     );
     assert_eq!(outcome["disconnected_by"], "helper", "{outcome}");
+    assert!(
+        outcome["punched"].is_null(),
+        "a hole through symmetric NATs? {outcome}"
+    );
+}
+
+/// Both behind routers that keep one port for every destination: the helper connects through
+/// the relay, both punch a hole, and the session leaves the relay for the direct path: nearly
+/// all its bytes go directly, and it ends exact.
+#[test]
+fn behind_common_home_routers_the_session_leaves_the_relay_for_a_punched_path() {
+    let data = Scratch::new("relay-cone");
+    let internet = Internet::build(Router::Cone, Router::Cone, &data);
+    let (outcome, said) = connect(&internet, &data);
+    assert!(
+        said.contains(&format!("Connected through the relay {RELAY}:3478")),
+        "{said}"
+    );
+    assert!(
+        said.contains("left the relay for a direct path to 198.51.100.2:"),
+        "{said}\nagent:\n{}",
+        std::fs::read_to_string(data.path().join("agent.err")).unwrap_or_default()
+    );
+    assert!(
+        outcome["punched"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("198.51.100.2:")),
+        "{outcome}"
+    );
+    // Datagrams already on their way through the relay when the hole opened may still
+    // arrive; nothing else goes through it.
+    let relayed = outcome["relayed_after_punch"].as_u64().unwrap();
+    let direct = outcome["bytes"]["direct"].as_u64().unwrap();
+    assert!(
+        relayed < 4_000 && direct > 20_000,
+        "{relayed} bytes through the relay, {direct} directly: {outcome}\n{said}\nagent:\n{}",
+        std::fs::read_to_string(data.path().join("agent.err")).unwrap_or_default()
+    );
 }
 
 /// No NAT: the helper reaches the sharer directly and the relay carries nothing, though the

@@ -90,3 +90,4 @@ connect-relay-failed = nor through the relay: { $why }
 open-direct = Connected directly to { $addr }.
 open-relayed = Connected through the relay { $server }.
 open-bytes = Network: { $direct } KiB directly, { $relayed } KiB through relays.
+open-punched = The session left the relay for a direct path to { $addr }.

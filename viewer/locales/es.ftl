@@ -90,3 +90,4 @@ connect-relay-failed = ni a través del servidor de retransmisión: { $why }
 open-direct = Conectado directamente a { $addr }.
 open-relayed = Conectado a través del servidor de retransmisión { $server }.
 open-bytes = Red: { $direct } KiB directamente, { $relayed } KiB a través de servidores de retransmisión.
+open-punched = La sesión dejó el servidor de retransmisión por un camino directo a { $addr }.

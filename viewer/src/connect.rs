@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use beckon_engine::invite::{Invitation, RelayTicket};
 use beckon_engine::net::relay::{RelaySocket, TurnLogin};
-use beckon_engine::net::{Connection, Endpoint, NetError, connect, viewer_endpoint_on};
+use beckon_engine::net::{Connection, Endpoint, NetError, connect, punch_key, viewer_endpoint_on};
 
 /// The invitation in `arg`: a file's path, or the `beckon:` string itself.
 ///
@@ -186,7 +186,14 @@ async fn relayed(
             anyhow::Ok(connection)
         };
         match attempt.await {
-            Ok(connection) => return Ok((connection, ticket.server)),
+            Ok(connection) => {
+                // A direct path may exist after all (routers that keep one port for every
+                // destination): look for it while the session goes on.
+                if let Ok(key) = punch_key(&connection) {
+                    socket.punch(ticket.relayed, key, Duration::from_secs(20));
+                }
+                return Ok((connection, ticket.server));
+            }
             Err(e) => last_error = Some(e),
         }
     }

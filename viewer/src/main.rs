@@ -199,6 +199,7 @@ async fn open(args: &OpenArgs) -> Result<()> {
         Path::Relayed(server) => eprintln!("{}", t!("open-relayed", server = server.to_string())),
     }
     let (_endpoint, connection, socket) = (reached.endpoint, reached.connection, reached.socket);
+    let peer = connection.remote_address();
     let reached_path = reached.path;
     let connect_ms = origin.elapsed().as_millis();
     let (actions_tx, actions) = mpsc::unbounded_channel();
@@ -295,6 +296,10 @@ async fn open(args: &OpenArgs) -> Result<()> {
     }
     let _ = session.await;
     let bytes = socket.stats();
+    let punched = socket.direct_path(peer);
+    if let Some((direct, _)) = punched {
+        eprintln!("{}", t!("open-punched", addr = direct.to_string()));
+    }
     eprintln!(
         "{}",
         t!(
@@ -341,6 +346,8 @@ async fn open(args: &OpenArgs) -> Result<()> {
                 Path::Relayed(server) => serde_json::json!({"relayed": server}),
             },
             "connect_ms": connect_ms,
+            "punched": punched.map(|(addr, _)| addr),
+            "relayed_after_punch": punched.map(|(_, bytes)| bytes),
             "bytes": {"direct": bytes.direct_sent + bytes.direct_received,
                       "relayed": bytes.relayed_sent + bytes.relayed_received},
         });

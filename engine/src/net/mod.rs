@@ -13,6 +13,7 @@
 //! more.
 
 pub mod drive;
+mod punch;
 pub mod relay;
 
 pub use quinn::{Connection, Endpoint, Incoming};
@@ -309,6 +310,19 @@ pub async fn connect(
         }
         Ok(Err(e)) => Err(e.into()),
     }
+}
+
+/// The key both ends of `connection` seal their hole-punching messages with
+/// ([`relay::RelaySocket::punch`]): from the TLS exporter, so only they have it.
+///
+/// # Errors
+/// [`NetError::NoExporter`] when the exporter is unavailable.
+pub fn punch_key(connection: &quinn::Connection) -> Result<[u8; 32], NetError> {
+    let mut out = [0u8; 32];
+    connection
+        .export_keying_material(&mut out, b"EXPORTER-beckon-punch", b"")
+        .map_err(|_| NetError::NoExporter)?;
+    Ok(out)
 }
 
 /// This connection's TLS exporter value, the same on both ends of one connection and different

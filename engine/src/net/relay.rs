@@ -34,9 +34,14 @@ use turn_client_proto::api::{TurnClientApi, TurnConfig, TurnEvent, TurnRecvRet};
 use turn_client_proto::stun::Instant as TurnInstant;
 use turn_client_proto::stun::agent::Transmit as TurnTransmit;
 use turn_client_proto::stun::types::TransportType;
+use turn_client_proto::stun::types::attribute::XorMappedAddress;
+use turn_client_proto::stun::types::message::{
+    BINDING, Message, MessageWrite as _, MessageWriteExt as _, MessageWriteVec, TransactionId,
+};
 use turn_client_proto::types::TurnCredentials;
 use turn_client_proto::udp::TurnClientUdp;
 
+use super::punch::{self, Kind, Punch};
 use crate::session::Secret;
 
 /// Peers one socket binds TURN channels to (4 bytes a datagram instead of 36); others go as
@@ -44,6 +49,8 @@ use crate::session::Secret;
 const MAX_CHANNELS: usize = 64;
 /// Datagrams from relays held for QUIC beyond what one receive call takes.
 const MAX_PENDING: usize = 256;
+/// The time to live of everything but opening probes (Linux's default).
+const DEFAULT_TTL: u32 = 64;
 
 /// What went wrong with a relay.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -134,6 +141,10 @@ struct Relay {
     relayed: Option<SocketAddr>,
     failed: Option<RelayError>,
     channels: usize,
+    /// This socket's address as the relay sees it (its router's, behind one), from a STUN
+    /// binding request whose transaction is `binding`.
+    reflexive: Option<SocketAddr>,
+    binding: Option<TransactionId>,
 }
 
 struct State {
@@ -144,6 +155,12 @@ struct State {
     /// Datagrams from relays not yet handed to QUIC.
     pending: VecDeque<(SocketAddr, Vec<u8>)>,
     stats: PathStats,
+    /// The socket itself, for probes with a short time to live (IPv4).
+    raw: Option<std::net::UdpSocket>,
+    /// Hole punching towards peers reached through a relay ([`punch`]).
+    punches: HashMap<SocketAddr, Punch>,
+    /// Direct addresses found by punching, and the peer (as QUIC knows it) each stands for.
+    aliases: HashMap<SocketAddr, SocketAddr>,
     /// The socket has closed: the task keeping the relays ends.
     closed: bool,
 }
@@ -153,10 +170,149 @@ impl State {
         self.relays.iter().position(|r| r.server == server)
     }
 
+    /// Sends `data` to `peer` through the relay `index`.
+    fn send_relayed(
+        &mut self,
+        socket: &dyn AsyncUdpSocket,
+        index: usize,
+        peer: SocketAddr,
+        data: &[u8],
+        now: TurnInstant,
+    ) -> io::Result<()> {
+        let relay = &mut self.relays[index];
+        let Ok(Some(wrapped)) = relay.client.send_to(TransportType::Udp, peer, data, now) else {
+            return Ok(());
+        };
+        let wrapped = wrapped.build();
+        socket.try_send(&Transmit {
+            destination: wrapped.to,
+            ecn: None,
+            contents: &wrapped.data,
+            segment_size: None,
+            src_ip: None,
+        })
+    }
+
+    /// Sends a round of candidates (through the relay) and probes (straight) for each peer
+    /// still punching; says when the next round is due.
+    fn punch_round(
+        &mut self,
+        socket: &dyn AsyncUdpSocket,
+        now: TurnInstant,
+    ) -> Option<TurnInstant> {
+        let mut next = None::<TurnInstant>;
+        let peers: Vec<SocketAddr> = self.punches.keys().copied().collect();
+        for peer in peers {
+            let Some(attempt) = self.punches.get_mut(&peer) else {
+                continue;
+            };
+            if !attempt.trying(now) {
+                continue;
+            }
+            if attempt.next <= now {
+                attempt.next = now + punch::EVERY;
+                let key = attempt.key;
+                let told = punch::seal(
+                    &key,
+                    Kind::Candidates,
+                    &punch::candidates_body(&attempt.local),
+                );
+                let probe = punch::seal(&key, Kind::Probe, &[]);
+                let remote = attempt.remote.clone();
+                let opening = !remote.is_empty() && attempt.opened < punch::OPENING_ROUNDS;
+                attempt.opened += u32::from(opening);
+                if let Some(&index) = self.routes.get(&peer) {
+                    let _ = self.send_relayed(socket, index, peer, &told, now);
+                }
+                for candidate in remote {
+                    match (&self.raw, opening) {
+                        (Some(raw), true) => {
+                            // Between the two calls a QUIC datagram may leave with the short
+                            // time to live too, and be lost: QUIC sends it again.
+                            let _ = raw.set_ttl(punch::OPENING_TTL);
+                            let _ = raw.send_to(&probe, candidate);
+                            let _ = raw.set_ttl(DEFAULT_TTL);
+                        }
+                        _ => {
+                            let _ = socket.try_send(&Transmit {
+                                destination: candidate,
+                                ecn: None,
+                                contents: &probe,
+                                segment_size: None,
+                                src_ip: None,
+                            });
+                        }
+                    }
+                }
+            }
+            let due = self.punches[&peer].next;
+            next = Some(next.map_or(due, |n| n.min(due)));
+        }
+        next
+    }
+
+    /// Takes a punching message from `from` (`relayed`: through a relay, where `from` is the
+    /// peer itself); answers a probe straight away.
+    fn take_punch(
+        &mut self,
+        socket: Option<&dyn AsyncUdpSocket>,
+        from: SocketAddr,
+        relayed: bool,
+        data: &[u8],
+        now: TurnInstant,
+    ) {
+        let found = if relayed {
+            self.punches
+                .get(&from)
+                .and_then(|p| punch::open(&p.key, data))
+                .map(|(kind, body)| (from, kind, body))
+        } else {
+            self.punches.iter().find_map(|(&peer, p)| {
+                punch::open(&p.key, data).map(|(kind, body)| (peer, kind, body))
+            })
+        };
+        let Some((peer, kind, body)) = found else {
+            return;
+        };
+        let attempt = self.punches.get_mut(&peer).expect("found above");
+        match (kind, relayed) {
+            (Kind::Candidates, true) => {
+                let remote = punch::read_candidates(body);
+                if remote != attempt.remote {
+                    tracing::debug!("{peer} may be reached straight at {remote:?}");
+                    attempt.remote = remote;
+                    attempt.next = now;
+                }
+            }
+            (Kind::Probe, false) => {
+                tracing::debug!("probe for {peer} from {from}: answering");
+                let answer = punch::seal(&attempt.key, Kind::Answer, &[]);
+                let Some(socket) = socket else { return };
+                let _ = socket.try_send(&Transmit {
+                    destination: from,
+                    ecn: None,
+                    contents: &answer,
+                    segment_size: None,
+                    src_ip: None,
+                });
+            }
+            (Kind::Answer, false) if attempt.direct.is_none() => {
+                tracing::info!("direct path to {peer} found at {from}: the relay is left");
+                attempt.direct = Some(from);
+                attempt.relayed_before = self.stats.relayed_sent + self.stats.relayed_received;
+                self.aliases.insert(from, peer);
+            }
+            _ => {}
+        }
+    }
+
     /// Sends what the TURN clients have to send, notes their events, and says when they next
     /// need a turn.
     fn flush(&mut self, socket: &dyn AsyncUdpSocket, now: TurnInstant) -> TurnInstant {
         let mut next = now + Duration::from_secs(1);
+        if let Some(due) = self.punch_round(socket, now) {
+            next = next.min(due.max(now + Duration::from_millis(5)));
+        }
         for relay in &mut self.relays {
             if let turn_client_proto::api::TurnPollRet::WaitUntil(at) = relay.client.poll(now) {
                 next = next.min(at.max(now + Duration::from_millis(5)));
@@ -191,8 +347,30 @@ impl State {
         let local = self.local;
         let relay = &mut self.relays[index];
         let transmit = TurnTransmit::new(data, TransportType::Udp, relay.server, local);
-        if let TurnRecvRet::PeerData(peer) = relay.client.recv(transmit, now) {
+        let peer = match relay.client.recv(transmit, now) {
+            TurnRecvRet::PeerData(peer) => Some(peer.into_owned::<Vec<u8>>()),
+            TurnRecvRet::Ignored(transmit) => {
+                // The answer to this socket's binding request, if it is one.
+                if let (Ok(message), Some(id)) = (Message::from_bytes(transmit.data), relay.binding)
+                    && message.is_response()
+                    && message.transaction_id() == id
+                {
+                    relay.reflexive = message
+                        .attribute::<XorMappedAddress>()
+                        .ok()
+                        .map(|a| a.addr(id));
+                    relay.binding = None;
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(peer) = peer {
             let (from, bytes) = (peer.peer, peer.data().to_vec());
+            if punch::is_punch(&bytes) {
+                self.take_punch(None, from, true, &bytes, now);
+                return;
+            }
             if !self.routes.contains_key(&from) {
                 let relay = &mut self.relays[index];
                 if relay.channels < MAX_CHANNELS
@@ -252,6 +430,7 @@ impl RelaySocket {
     pub fn bind(addr: SocketAddr) -> io::Result<Arc<RelaySocket>> {
         let socket = std::net::UdpSocket::bind(addr)?;
         let local = socket.local_addr()?;
+        let raw = socket.try_clone().ok().filter(|_| local.is_ipv4());
         let inner = TokioRuntime.wrap_udp_socket(socket)?;
         let (tell, changed) = watch::channel(0u64);
         let relay = Arc::new(RelaySocket {
@@ -262,6 +441,9 @@ impl RelaySocket {
                 routes: HashMap::new(),
                 pending: VecDeque::new(),
                 stats: PathStats::default(),
+                raw,
+                punches: HashMap::new(),
+                aliases: HashMap::new(),
                 closed: false,
             })),
             wake: Arc::new(Notify::new()),
@@ -311,10 +493,90 @@ impl RelaySocket {
                     relayed: None,
                     failed: None,
                     channels: 0,
+                    reflexive: None,
+                    binding: None,
                 });
             }
         }
-        self.wait_for(server, wait, |relay| relay.relayed).await
+        let relayed = self.wait_for(server, wait, |relay| relay.relayed).await?;
+        // Where this socket's router shows it to the world: a candidate for punching.
+        let request = Message::builder_request(BINDING, MessageWriteVec::new());
+        let id = request.transaction_id();
+        let request = request.finish();
+        for _ in 0..3 {
+            {
+                let mut state = self.lock();
+                if let Some(index) = state.relay_of(server) {
+                    state.relays[index].binding = Some(id);
+                }
+            }
+            let _ = self.inner.try_send(&Transmit {
+                destination: server,
+                ecn: None,
+                contents: &request,
+                segment_size: None,
+                src_ip: None,
+            });
+            let answered = self
+                .wait_for(server, Duration::from_millis(300), |relay| relay.reflexive)
+                .await;
+            if answered.is_ok() {
+                break;
+            }
+        }
+        Ok(relayed)
+    }
+
+    /// Starts punching a direct path to `peer`, reached through a relay, with `key` (from
+    /// [`super::punch_key`] on the connection to it) for `wait`. Once a path is found the
+    /// connection's datagrams take it ([`RelaySocket::direct_path`]); until then, and when none
+    /// is, they keep going through the relay. Only a peer reached through a relay is punched
+    /// to; the call does nothing for others.
+    pub fn punch(&self, peer: SocketAddr, key: [u8; 32], wait: Duration) {
+        let now = self.now();
+        let mut state = self.lock();
+        if !state.routes.contains_key(&peer) || state.punches.contains_key(&peer) {
+            return;
+        }
+        let mut local: Vec<SocketAddr> = state.relays.iter().filter_map(|r| r.reflexive).collect();
+        let port = state.local.port();
+        let host = if state.local.ip().is_unspecified() {
+            // The address this computer's traffic to the relays leaves from.
+            state.relays.first().and_then(|r| {
+                let probe = std::net::UdpSocket::bind((state.local.ip(), 0)).ok()?;
+                probe.connect(r.server).ok()?;
+                Some(SocketAddr::new(probe.local_addr().ok()?.ip(), port))
+            })
+        } else {
+            Some(state.local)
+        };
+        local.extend(host);
+        local.dedup();
+        tracing::debug!("punching towards {peer} from {local:?}");
+        state.punches.insert(
+            peer,
+            Punch {
+                key,
+                local,
+                remote: Vec::new(),
+                direct: None,
+                until: now + wait,
+                next: now,
+                opened: 0,
+                relayed_before: 0,
+            },
+        );
+        drop(state);
+        self.wake.notify_one();
+    }
+
+    /// The direct path punching found to `peer`, if any, and the QUIC bytes that went through
+    /// relays (to and from any peer) since.
+    pub fn direct_path(&self, peer: SocketAddr) -> Option<(SocketAddr, u64)> {
+        let state = self.lock();
+        let attempt = state.punches.get(&peer)?;
+        let relayed = state.stats.relayed_sent + state.stats.relayed_received;
+        Some((attempt.direct?, relayed - attempt.relayed_before))
     }
 
     /// Lets every peer at `ip` send to this socket's allocation on `server` (and this socket
@@ -492,6 +754,18 @@ impl AsyncUdpSocket for RelaySocket {
             drop(state);
             return self.inner.try_send(transmit);
         };
+        if let Some(direct) = state
+            .punches
+            .get(&transmit.destination)
+            .and_then(|p| p.direct)
+        {
+            state.stats.direct_sent += transmit.contents.len() as u64;
+            drop(state);
+            return self.inner.try_send(&Transmit {
+                destination: direct,
+                ..*transmit
+            });
+        }
         let now = self.now();
         let size = transmit
             .segment_size
@@ -542,11 +816,20 @@ impl AsyncUdpSocket for RelaySocket {
             for i in 0..n {
                 let m = meta[i];
                 let Some(index) = state.relay_of(m.addr) else {
+                    if punch::is_punch(&bufs[i][..m.len]) {
+                        let data = bufs[i][..m.len].to_vec();
+                        state.take_punch(Some(self.inner.as_ref()), m.addr, false, &data, now);
+                        continue;
+                    }
                     state.stats.direct_received += m.len as u64;
                     if kept != i {
                         let (head, tail) = bufs.split_at_mut(i);
                         head[kept][..m.len].copy_from_slice(&tail[0][..m.len]);
-                        meta[kept] = m;
+                    }
+                    meta[kept] = m;
+                    // A direct path found by punching stands for the peer QUIC knows.
+                    if let Some(&peer) = state.aliases.get(&m.addr) {
+                        meta[kept].addr = peer;
                     }
                     kept += 1;
                     continue;
