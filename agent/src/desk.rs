@@ -132,11 +132,19 @@ pub fn relays_now(store: &Store, settings: &mail::RelaySettings) -> Result<Optio
     let Some((servers, secret)) = settings.resolve()? else {
         return Ok(None);
     };
-    let relayed: Vec<_> = store
-        .relayed()?
-        .into_iter()
-        .filter(|(server, _)| servers.contains(server))
-        .collect();
+    // A serving agent that has just started may still be reaching its relays.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(6);
+    let relayed = loop {
+        let relayed: Vec<_> = store
+            .relayed()?
+            .into_iter()
+            .filter(|(server, _)| servers.contains(server))
+            .collect();
+        if !relayed.is_empty() || !crate::stop::serving() || std::time::Instant::now() > deadline {
+            break relayed;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
     if relayed.is_empty() {
         eprintln!("{}", crate::t!("relay-not-serving"));
         return Ok(None);

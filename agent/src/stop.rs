@@ -28,6 +28,11 @@ pub fn socket() -> Option<PathBuf> {
     Some(PathBuf::from(dir).join("beckon-agent.sock"))
 }
 
+/// Whether an agent of this desktop session is serving (its socket answers).
+pub fn serving() -> bool {
+    socket().is_some_and(|path| UnixStream::connect(path).is_ok())
+}
+
 /// What `stop-control` found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stopped {

@@ -382,3 +382,64 @@ fn without_nat_the_session_runs_directly_and_the_relay_carries_nothing() {
     assert_eq!(outcome["path"]["direct"], "10.1.0.2:47600", "{outcome}");
     assert_eq!(outcome["bytes"]["relayed"], 0, "{outcome}");
 }
+
+/// With relays set, the sharer's window holds a relayed address from the start, before any
+/// invitation: the first invitation a novice makes already names the relay.
+#[test]
+fn the_window_reaches_the_relay_before_the_first_invitation() {
+    let data = Scratch::new("relay-window");
+    let internet = Internet::build(Router::Plain, Router::Plain, &data);
+    let config = data.path().join("agent.toml");
+    write_private(
+        &config,
+        &format!("[relay]\nservers = [\"{RELAY}:3478\"]\nsecret = \"{SECRET}\"\n"),
+    );
+    let store = data.path().join("store");
+    let mut ada = crate::util::Xvfb::start(640, 480);
+    let (agent, store_arg, config_arg) = (
+        binary("beckon-agent"),
+        store.display().to_string(),
+        config.display().to_string(),
+    );
+    let said = ada.spawn_followed(
+        std::path::Path::new("/usr/bin/env"),
+        &[
+            "ip",
+            "netns",
+            "exec",
+            internet.sharer(),
+            agent.to_str().unwrap(),
+            "--data-dir",
+            &store_arg,
+            "--config",
+            &config_arg,
+            "window",
+            "--listen",
+            "10.1.0.2:47600",
+        ],
+    );
+    said.wait_for("Reachable from anywhere through the relay");
+    let file = data.path().join("invitation.beckon");
+    let out = run_with_stdin(
+        Command::new(binary("beckon-agent"))
+            .arg("--data-dir")
+            .arg(&store)
+            .arg("--config")
+            .arg(&config)
+            .args(["invite", "--from", "Ada", "--message", "printer"])
+            .args(["--password-stdin", "--address", "10.1.0.2:47600", "--save"])
+            .arg(&file),
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let invitation = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        invitation.contains(&format!("server = \"{RELAY}:3478\"")),
+        "the invitation names no relay:\n{invitation}\n{}",
+        said.text()
+    );
+}

@@ -210,12 +210,20 @@ struct Home {
     failed: Option<(String, Instant)>,
     open: usize,
     checked: Option<Instant>,
+    /// Relays are set (`[relay]`): serving runs from the start, so that the first invitation
+    /// already names the relayed address it holds.
+    relayed: bool,
 }
 
 impl Home {
     fn new(store: Store, places: Places, start: StartServing) -> Result<Home> {
         let ask = ask::AskForm::new(&store, &places)?;
+        let relayed = !crate::mail::Config::load(places.config.as_deref(), false)?
+            .relay
+            .servers
+            .is_empty();
         Ok(Home {
+            relayed,
             store,
             places,
             start,
@@ -230,7 +238,7 @@ impl Home {
     }
 
     /// Serving follows the invitations: it starts when one is open, and stops when none is and
-    /// no helper is connected.
+    /// no helper is connected; with relays set, it runs while the window is open.
     fn follow(&mut self, ctx: &egui::Context, session: &mut SessionView, now: Instant) {
         if self
             .checked
@@ -266,7 +274,7 @@ impl Home {
         }
         let retry = self.failed.as_ref().is_none_or(|(_, at)| now >= *at);
         match &mut self.serving {
-            None if self.open > 0 && retry => {
+            None if (self.open > 0 || self.relayed) && retry => {
                 let (replies, heard) = unbounded_channel();
                 let wake = ctx.clone();
                 let (link, notices) = FrontLink::new(move || wake.request_repaint());
@@ -281,6 +289,7 @@ impl Home {
             }
             Some(serving)
                 if self.open == 0
+                    && !self.relayed
                     && !serving.stopping
                     && session.status == Status::Waiting
                     && session.asking.is_none() =>
