@@ -286,7 +286,7 @@ doctor-problems = { $n ->
     [one] 1 problem
    *[other] { $n } problems
 }: see above.
-doctor-no-display = no X display ({ $name }): `share --x11` needs one (Wayland is not supported yet); `share --clip` works without
+doctor-no-display = no X display ({ $name }): `share --x11` needs one (on sway and other wlroots desktops `share --wayland` needs none); `share --clip` works without
 doctor-display-ok = X display { $name } opens
 doctor-need-damage = to see what changed
 doctor-need-xfixes = for the pointer
@@ -353,3 +353,15 @@ relay-no-secret = [relay] in agent.toml names relays but no secret: add secret =
 relay-no-address = the relay { $server } in agent.toml has no IPv4 address: check its name
 relay-not-serving = No relay address yet: the invitation names only this computer's own addresses. Start sharing first (`beckon-agent share`, or an open invitation in the window), then make the invitation, so a helper behind another network can reach you through the relay.
 share-relayed = Reachable from anywhere through the relay { $server } (relayed address { $address }).
+doctor-relay-none = No relay is set: a helper on another network reaches this computer only if UDP port { $port } is forwarded to it on the router. To be reachable from anywhere, set [relay] in agent.toml (see the README).
+doctor-relay-fix = Check the relay's address and secret in agent.toml ([relay]) with whoever runs it, and that UDP to it is allowed.
+doctor-relay-failed = The relay { $server } does not work: { $why }
+doctor-relay-ok = The relay { $server } answers and gives this computer an address ({ $address }).
+doctor-relay-no-mapping = the relay did not say which address it sees
+doctor-nat-none = No router translates this computer's address (no NAT): helpers can reach it straight, if the firewall lets them.
+doctor-nat-cone-strict = This computer is behind a router (NAT) that keeps one port for every destination and lets in only answers, as most home routers do.
+doctor-nat-cone-open = This computer is behind a router (NAT) that keeps one port for every destination and lets in datagrams from anywhere it has sent to.
+doctor-nat-symmetric = This computer is behind a router (NAT) that uses a new port for every destination (a symmetric NAT): no direct path can be made through it.
+doctor-path-direct = A helper will connect directly.
+doctor-path-punch = A helper will connect through the relay, then move to a direct path within seconds if their own router allows it; if not, the session stays on the relay.
+doctor-path-relay = A helper on another network will connect through the relay, which carries the whole session.

@@ -286,7 +286,7 @@ doctor-problems = { $n ->
     [one] 1 problema
    *[other] { $n } problemas
 }: mira arriba.
-doctor-no-display = no hay pantalla X ({ $name }): `share --x11` la necesita (Wayland aún no funciona); `share --clip` funciona sin ella
+doctor-no-display = no hay pantalla X ({ $name }): `share --x11` la necesita (en sway y otros escritorios wlroots `share --wayland` no la necesita); `share --clip` funciona sin ella
 doctor-display-ok = la pantalla X { $name } se abre
 doctor-need-damage = para ver qué cambió
 doctor-need-xfixes = para el puntero
@@ -353,3 +353,15 @@ relay-no-secret = [relay] en agent.toml nombra servidores de retransmisión pero
 relay-no-address = el servidor de retransmisión { $server } de agent.toml no tiene dirección IPv4: revisa el nombre
 relay-not-serving = Aún no hay dirección de retransmisión: la invitación solo nombra las direcciones de este equipo. Empieza a compartir primero (`beckon-agent share`, o una invitación abierta en la ventana) y luego haz la invitación, para que te alcance alguien desde otra red a través del servidor de retransmisión.
 share-relayed = Se te puede alcanzar desde cualquier sitio a través del servidor de retransmisión { $server } (dirección { $address }).
+doctor-relay-none = No hay servidor de retransmisión: alguien desde otra red solo llega a este equipo si el puerto UDP { $port } está redirigido a él en el router. Para que te alcancen desde cualquier sitio, pon [relay] en agent.toml (mira el README).
+doctor-relay-fix = Revisa con quien lo gestiona la dirección y el secreto del servidor de retransmisión en agent.toml ([relay]), y que se permita UDP hacia él.
+doctor-relay-failed = El servidor de retransmisión { $server } no funciona: { $why }
+doctor-relay-ok = El servidor de retransmisión { $server } responde y da a este equipo una dirección ({ $address }).
+doctor-relay-no-mapping = el servidor de retransmisión no dijo qué dirección ve
+doctor-nat-none = Ningún router traduce la dirección de este equipo (sin NAT): se le puede alcanzar directamente, si el cortafuegos lo permite.
+doctor-nat-cone-strict = Este equipo está detrás de un router (NAT) que usa el mismo puerto para cada destino y solo deja entrar respuestas, como la mayoría de los routers domésticos.
+doctor-nat-cone-open = Este equipo está detrás de un router (NAT) que usa el mismo puerto para cada destino y deja entrar datagramas de cualquier sitio al que haya enviado.
+doctor-nat-symmetric = Este equipo está detrás de un router (NAT) que usa un puerto nuevo para cada destino (un NAT simétrico): no se puede abrir un camino directo a través de él.
+doctor-path-direct = Quien te ayude se conectará directamente.
+doctor-path-punch = Quien te ayude se conectará a través del servidor de retransmisión y pasará a un camino directo en segundos si su propio router lo permite; si no, la sesión sigue por el servidor.
+doctor-path-relay = Quien te ayude desde otra red se conectará a través del servidor de retransmisión, que llevará toda la sesión.

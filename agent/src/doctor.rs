@@ -85,7 +85,11 @@ impl Report {
 }
 
 /// Runs every check; `Ok(true)` when all is well.
-pub fn doctor(args: &DoctorArgs, smtp: &mail::SmtpSettings) -> Result<bool> {
+pub fn doctor(
+    args: &DoctorArgs,
+    smtp: &mail::SmtpSettings,
+    relays: &mail::RelaySettings,
+) -> Result<bool> {
     let mut report = Report {
         json: args.json,
         ..Report::default()
@@ -110,6 +114,7 @@ pub fn doctor(args: &DoctorArgs, smtp: &mail::SmtpSettings) -> Result<bool> {
     if !args.no_netns {
         reachability(&mut report, port);
     }
+    relay(&mut report, relays, port);
     match (&smtp.host, mail::check(smtp)) {
         (None, _) => report.note(&t!("doctor-smtp-none")),
         (Some(_), Ok(host)) => report.ok(&t!("doctor-smtp-ok", host = host)),
@@ -128,6 +133,127 @@ pub fn doctor(args: &DoctorArgs, smtp: &mail::SmtpSettings) -> Result<bool> {
         println!("\n{}", t!("doctor-problems", n = report.problems));
     }
     Ok(well)
+}
+
+/// What the relays say of this computer's network: whether each answers and gives an address,
+/// what kind of router (NAT) is between this computer and the internet, and which path a helper
+/// will probably take.
+fn relay(report: &mut Report, settings: &mail::RelaySettings, port: u16) {
+    let (servers, secret) = match settings.resolve() {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            report.note(&t!("doctor-relay-none", port = port));
+            return;
+        }
+        Err(e) => {
+            report.problem(&format!("{e:#}"), &t!("doctor-relay-fix"));
+            return;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            report.problem(&e.to_string(), "");
+            return;
+        }
+    };
+    for server in servers {
+        let findings = runtime.block_on(nat_through(server, &secret));
+        match findings {
+            Err(e) => report.problem(
+                &t!(
+                    "doctor-relay-failed",
+                    server = server.to_string(),
+                    why = e.to_string()
+                ),
+                &t!("doctor-relay-fix"),
+            ),
+            Ok(nat) => {
+                report.ok(&t!(
+                    "doctor-relay-ok",
+                    server = server.to_string(),
+                    address = nat.relayed.to_string()
+                ));
+                let (router, path) = match (nat.behind_nat, nat.same_mapping, nat.open_filter) {
+                    (false, _, _) => (t!("doctor-nat-none"), t!("doctor-path-direct")),
+                    (true, true, true) => (t!("doctor-nat-cone-open"), t!("doctor-path-punch")),
+                    (true, true, false) => (t!("doctor-nat-cone-strict"), t!("doctor-path-punch")),
+                    (true, false, _) => (t!("doctor-nat-symmetric"), t!("doctor-path-relay")),
+                };
+                report.note(&router);
+                report.note(&path);
+            }
+        }
+    }
+}
+
+/// What a relay shows of this computer's router.
+struct Nat {
+    relayed: SocketAddr,
+    /// The relay sees another address than this computer's own.
+    behind_nat: bool,
+    /// The router keeps one port for every destination (hole punching can work).
+    same_mapping: bool,
+    /// The router lets in datagrams from a port it never sent to.
+    open_filter: bool,
+}
+
+async fn nat_through(
+    server: SocketAddr,
+    secret: &beckon_engine::session::Secret<String>,
+) -> Result<Nat> {
+    use beckon_engine::net::relay::{RelaySocket, TurnLogin};
+    let wait = Duration::from_secs(3);
+    let login = TurnLogin::from_secret(
+        secret.expose().as_bytes(),
+        beckon_engine::invite::when::now() + 600,
+        "beckon-doctor",
+    );
+    let ours = RelaySocket::bind(SocketAddr::from(([0, 0, 0, 0], 0)))?;
+    let _reading = beckon_engine::net::viewer_endpoint_on(ours.clone())?;
+    let relayed = ours.allocate(server, &login, wait).await?;
+    let port = ours.bound().port();
+    let host = UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| s.connect(server).and_then(|()| s.local_addr()))
+        .map(|a| SocketAddr::new(a.ip(), port))?;
+    let mapped = ours
+        .reflexive(server)
+        .ok_or_else(|| anyhow::anyhow!("{}", t!("doctor-relay-no-mapping")))?;
+    let behind_nat = mapped != host;
+    // Our datagram to our own relayed address: the relay says which port our router used for
+    // that destination.
+    ours.permit(server, mapped.ip(), wait).await?;
+    ours.listen_for(b"beckon-doctor-mapping".to_vec());
+    for _ in 0..5 {
+        ours.send_straight(relayed, b"beckon-doctor-mapping")?;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if !ours.heard().is_empty() {
+            break;
+        }
+    }
+    let same_mapping = ours.heard().first().is_some_and(|again| *again == mapped);
+    // A datagram from a port we never sent to: another address on the relay.
+    let other = RelaySocket::bind(SocketAddr::from(([0, 0, 0, 0], 0)))?;
+    let _other_reading = beckon_engine::net::viewer_endpoint_on(other.clone())?;
+    other.allocate(server, &login, wait).await?;
+    other.permit(server, mapped.ip(), wait).await?;
+    ours.listen_for(b"beckon-doctor-filter".to_vec());
+    for _ in 0..5 {
+        other.send_through(server, mapped, b"beckon-doctor-filter")?;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if !ours.heard().is_empty() {
+            break;
+        }
+    }
+    Ok(Nat {
+        relayed,
+        behind_nat,
+        same_mapping,
+        open_filter: !ours.heard().is_empty(),
+    })
 }
 
 /// Whether this is a Wayland session (`XDG_SESSION_TYPE`, else `WAYLAND_DISPLAY`): Beckon

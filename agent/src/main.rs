@@ -362,7 +362,8 @@ fn run() -> Result<()> {
             return beckon_engine::assets::write(Cli::command(), dir).map_err(Into::into);
         }
         Command::Doctor(args) => {
-            if doctor::doctor(args, &smtp(&args.smtp)?)? {
+            let relays = mail::Config::load(config.as_deref(), cli.config.is_some())?.relay;
+            if doctor::doctor(args, &smtp(&args.smtp)?, &relays)? {
                 return Ok(());
             }
             std::process::exit(1);

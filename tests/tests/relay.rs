@@ -306,6 +306,43 @@ fn connect(internet: &Internet, data: &Scratch) -> (serde_json::Value, String) {
     (outcome, said)
 }
 
+/// `beckon-agent doctor --json` in the sharer's namespace, with the relay set: its findings'
+/// sentences.
+fn doctor(internet: &Internet, data: &Scratch) -> String {
+    let out = Command::new("ip")
+        .args(["netns", "exec", internet.sharer()])
+        .arg(binary("beckon-agent"))
+        .arg("--config")
+        .arg(data.path().join("agent.toml"))
+        .args([
+            "doctor",
+            "--no-netns",
+            "--json",
+            "--listen",
+            "10.1.0.2:47601",
+        ])
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let findings: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["what"].as_str().unwrap().to_string())
+        .collect();
+    eprintln!("doctor: {findings:#?}");
+    let all = findings.join("\n");
+    assert!(
+        all.contains(&format!(
+            "The relay {RELAY}:3478 answers and gives this computer an address"
+        )),
+        "{all}"
+    );
+    all
+}
+
 /// Both behind symmetric NATs: no direct path exists, and the session runs through coturn,
 /// exact at the end.
 #[test]
@@ -331,6 +368,15 @@ fn behind_symmetric_nats_the_session_runs_through_the_relay() {
     assert!(
         outcome["punched"].is_null(),
         "a hole through symmetric NATs? {outcome}"
+    );
+    let said = doctor(&internet, &data);
+    assert!(
+        said.contains("uses a new port for every destination"),
+        "{said}"
+    );
+    assert!(
+        said.contains("through the relay, which carries the whole session"),
+        "{said}"
     );
 }
 
@@ -366,6 +412,12 @@ fn behind_common_home_routers_the_session_leaves_the_relay_for_a_punched_path() 
         "{relayed} bytes through the relay, {direct} directly: {outcome}\n{said}\nagent:\n{}",
         std::fs::read_to_string(data.path().join("agent.err")).unwrap_or_default()
     );
+    let said = doctor(&internet, &data);
+    assert!(
+        said.contains("keeps one port for every destination and lets in only answers"),
+        "{said}"
+    );
+    assert!(said.contains("then move to a direct path"), "{said}");
 }
 
 /// No NAT: the helper reaches the sharer directly and the relay carries nothing, though the
@@ -381,6 +433,9 @@ fn without_nat_the_session_runs_directly_and_the_relay_carries_nothing() {
     );
     assert_eq!(outcome["path"]["direct"], "10.1.0.2:47600", "{outcome}");
     assert_eq!(outcome["bytes"]["relayed"], 0, "{outcome}");
+    let said = doctor(&internet, &data);
+    assert!(said.contains("No router translates"), "{said}");
+    assert!(said.contains("A helper will connect directly"), "{said}");
 }
 
 /// With relays set, the sharer's window holds a relayed address from the start, before any

@@ -161,6 +161,9 @@ struct State {
     punches: HashMap<SocketAddr, Punch>,
     /// Direct addresses found by punching, and the peer (as QUIC knows it) each stands for.
     aliases: HashMap<SocketAddr, SocketAddr>,
+    /// A datagram listened for ([`RelaySocket::listen_for`]), and where it came from.
+    marker: Option<Vec<u8>>,
+    heard: Vec<SocketAddr>,
     /// The socket has closed: the task keeping the relays ends.
     closed: bool,
 }
@@ -371,6 +374,10 @@ impl State {
                 self.take_punch(None, from, true, &bytes, now);
                 return;
             }
+            if self.marker.as_deref() == Some(&bytes[..]) {
+                self.heard.push(from);
+                return;
+            }
             if !self.routes.contains_key(&from) {
                 let relay = &mut self.relays[index];
                 if relay.channels < MAX_CHANNELS
@@ -444,6 +451,8 @@ impl RelaySocket {
                 raw,
                 punches: HashMap::new(),
                 aliases: HashMap::new(),
+                marker: None,
+                heard: Vec::new(),
                 closed: false,
             })),
             wake: Arc::new(Notify::new()),
@@ -568,6 +577,61 @@ impl RelaySocket {
         );
         drop(state);
         self.wake.notify_one();
+    }
+
+    /// The address the socket is bound to.
+    pub fn bound(&self) -> SocketAddr {
+        self.lock().local
+    }
+
+    /// This socket's address as the relay at `server` sees it: its router's, behind one.
+    pub fn reflexive(&self, server: SocketAddr) -> Option<SocketAddr> {
+        let state = self.lock();
+        state.relays[state.relay_of(server)?].reflexive
+    }
+
+    /// Sends `data` straight to `to`, not through a relay (for diagnosis).
+    ///
+    /// # Errors
+    /// When the socket cannot send.
+    pub fn send_straight(&self, to: SocketAddr, data: &[u8]) -> io::Result<()> {
+        self.inner.try_send(&Transmit {
+            destination: to,
+            ecn: None,
+            contents: data,
+            segment_size: None,
+            src_ip: None,
+        })
+    }
+
+    /// Sends `data` to `peer` through the relay at `server` (for diagnosis).
+    ///
+    /// # Errors
+    /// [`RelayError::Unknown`] without an allocation there.
+    pub fn send_through(
+        &self,
+        server: SocketAddr,
+        peer: SocketAddr,
+        data: &[u8],
+    ) -> Result<(), RelayError> {
+        let now = self.now();
+        let mut state = self.lock();
+        let index = state.relay_of(server).ok_or(RelayError::Unknown(server))?;
+        let _ = state.send_relayed(self.inner.as_ref(), index, peer, data, now);
+        Ok(())
+    }
+
+    /// From now on, notes where a datagram equal to `marker` comes from, straight or through a
+    /// relay, instead of handing it to QUIC ([`RelaySocket::heard`]); for diagnosis.
+    pub fn listen_for(&self, marker: Vec<u8>) {
+        let mut state = self.lock();
+        state.marker = Some(marker);
+        state.heard.clear();
+    }
+
+    /// Where the datagram [`RelaySocket::listen_for`] waits for came from so far.
+    pub fn heard(&self) -> Vec<SocketAddr> {
+        self.lock().heard.clone()
     }
 
     /// The direct path punching found to `peer`, if any, and the QUIC bytes that went through
@@ -816,6 +880,10 @@ impl AsyncUdpSocket for RelaySocket {
             for i in 0..n {
                 let m = meta[i];
                 let Some(index) = state.relay_of(m.addr) else {
+                    if state.marker.as_deref() == Some(&bufs[i][..m.len]) {
+                        state.heard.push(m.addr);
+                        continue;
+                    }
                     if punch::is_punch(&bufs[i][..m.len]) {
                         let data = bufs[i][..m.len].to_vec();
                         state.take_punch(Some(self.inner.as_ref()), m.addr, false, &data, now);
