@@ -365,3 +365,4 @@ doctor-nat-symmetric = This computer is behind a router (NAT) that uses a new po
 doctor-path-direct = A helper will connect directly.
 doctor-path-punch = A helper will connect through the relay, then move to a direct path within seconds if their own router allows it; if not, the session stays on the relay.
 doctor-path-relay = A helper on another network will connect through the relay, which carries the whole session.
+share-resumed = { $helper } is back after the network cut the session: it goes on as you left it.

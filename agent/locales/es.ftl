@@ -365,3 +365,4 @@ doctor-nat-symmetric = Este equipo está detrás de un router (NAT) que usa un p
 doctor-path-direct = Quien te ayude se conectará directamente.
 doctor-path-punch = Quien te ayude se conectará a través del servidor de retransmisión y pasará a un camino directo en segundos si su propio router lo permite; si no, la sesión sigue por el servidor.
 doctor-path-relay = Quien te ayude desde otra red se conectará a través del servidor de retransmisión, que llevará toda la sesión.
+share-resumed = { $helper } ha vuelto tras un corte de la red: la sesión sigue como la dejaste.

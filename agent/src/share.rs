@@ -34,7 +34,7 @@ use beckon_engine::net::relay::{RelaySocket, TurnLogin};
 use beckon_engine::net::{NetError, agent_endpoint, agent_endpoint_on};
 use beckon_engine::session::{DEFAULT_MAX_ATTEMPTS, Secret, TicketState};
 use beckon_engine::{
-    AgentEvent, ClipReader, CloseReason, FrameSource, InputEvent, SharerDecision, Ticket,
+    AgentEvent, ClipReader, CloseReason, FrameSource, InputEvent, Refusal, SharerDecision, Ticket,
 };
 use tokio::sync::mpsc;
 
@@ -525,6 +525,21 @@ struct Active {
     helper: String,
     /// Whether the helper has control.
     controlling: bool,
+    /// Whether the sharer said Yes and the helper sees the screen.
+    viewing: bool,
+}
+
+/// How long a session cut by the network may be resumed by its helper without a new Yes.
+const GRACE: Duration = Duration::from_secs(120);
+
+/// A session the network cut: its helper may come back within [`GRACE`] with the same
+/// invitation and password, and find the sharer's Yes and control as the sharer left them.
+#[derive(Debug, Clone)]
+struct Suspended {
+    id: String,
+    helper: String,
+    controlling: bool,
+    until: Instant,
 }
 
 /// What every connection's task shares.
@@ -533,6 +548,8 @@ struct Shared {
     /// The socket helpers reach this agent on, when it holds relayed addresses.
     relay_socket: std::sync::OnceLock<Arc<RelaySocket>>,
     active: Mutex<Option<Active>>,
+    /// The session the network cut last, while it may be resumed.
+    suspended: Mutex<Option<Suspended>>,
     screen: Screen,
     yes: bool,
     origin: Instant,
@@ -720,6 +737,9 @@ impl Shared {
             )
         };
         let state = match record.state {
+            // Its helper may be coming back after the network cut the session: a login may
+            // resume it (another helper still finds the sharer busy once proved).
+            State::Used if !busy && self.resumable(id) => TicketState::Open,
             // Its helper is in session: a second one is told so, not that it was used.
             _ if this_one => TicketState::InUse,
             State::Open if busy => TicketState::InUse,
@@ -765,9 +785,49 @@ impl Shared {
             asking: None,
             queued: None,
             controlling: false,
+            viewing: false,
             helper: helper.to_string(),
         });
         true
+    }
+
+    /// Whether `helper`, who just proved the password of invitation `id`, comes back to a
+    /// session the network cut: `Some(whether they had control)`. Another name is a new helper,
+    /// whom the sharer is asked about.
+    fn resume(&self, id: &str, helper: &str) -> Option<bool> {
+        let mut suspended = self.suspended.lock().unwrap_or_else(|e| e.into_inner());
+        let s = suspended.take()?;
+        if s.id == id && s.helper == helper && Instant::now() < s.until {
+            return Some(s.controlling);
+        }
+        *suspended = Some(s).filter(|s| Instant::now() < s.until);
+        None
+    }
+
+    /// Keeps the session of `connection` for its helper to resume, when it was viewing.
+    fn suspend(&self, connection: u64) {
+        let active = self.active();
+        let Some(a) = active
+            .as_ref()
+            .filter(|a| a.connection == connection && a.viewing)
+        else {
+            return;
+        };
+        *self.suspended.lock().unwrap_or_else(|e| e.into_inner()) = Some(Suspended {
+            id: a.id.clone(),
+            helper: a.helper.clone(),
+            controlling: a.controlling,
+            until: Instant::now() + GRACE,
+        });
+    }
+
+    /// Whether invitation `id` has a session its helper may resume.
+    fn resumable(&self, id: &str) -> bool {
+        self.suspended
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .is_some_and(|s| s.id == id && Instant::now() < s.until)
     }
 
     /// Frees the sharer's attention if `connection` holds it.
@@ -1021,6 +1081,7 @@ impl Serving {
         let shared = Arc::new(Shared {
             store: Mutex::new(self.store),
             relay_socket: std::sync::OnceLock::new(),
+            suspended: Mutex::default(),
             active: Mutex::new(None),
             screen: self.screen,
             yes: self.yes,
@@ -1054,6 +1115,14 @@ impl Serving {
                 let Some(shared) = shared.upgrade() else {
                     return false;
                 };
+                if let Some(suspended) = shared
+                    .suspended
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .as_mut()
+                {
+                    suspended.controlling = false;
+                }
                 let active = shared.active();
                 match active.as_ref() {
                     Some(active) if active.controlling => {
@@ -1286,6 +1355,15 @@ fn follow_escs(shared: &Arc<Shared>, mut pressed: impl FnMut() -> Result<()> + S
             if let Some(active) = shared.active().as_ref() {
                 let _ = active.decisions.send(SharerDecision::Esc);
             }
+            // A session the network cut comes back without control once the sharer pressed Esc.
+            if let Some(suspended) = shared
+                .suspended
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+            {
+                suspended.controlling = false;
+            }
         }
     });
 }
@@ -1378,6 +1456,10 @@ async fn serve_connection(
     let mut abandoned = false;
     // Whether the session told how it ended (a connection that never said hello has none).
     let mut closed = false;
+    // Whether this helper came back to a session the network cut: whether they had control.
+    let mut resumed = None::<bool>;
+    // Whether the network cut this session, so that its helper may resume it.
+    let mut suspended = false;
     while let Some(event) = events_rx.recv().await {
         let id = named.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let log = |event: &str, detail: &str| match &id {
@@ -1391,6 +1473,7 @@ async fn serve_connection(
                 helper = name;
                 pass = None;
                 login.lock().unwrap_or_else(|e| e.into_inner()).take();
+                resumed = id.as_deref().and_then(|id| shared.resume(id, &helper));
                 let claimed = id
                     .as_deref()
                     .is_some_and(|id| shared.claim(number, id, &helper, &decisions_tx));
@@ -1407,7 +1490,11 @@ async fn serve_connection(
                     socket.punch(peer, key, Duration::from_secs(15));
                 }
                 status(Status::Connecting(helper.clone()));
-                if shared.yes {
+                if resumed.is_some() {
+                    eprintln!("{}", t!("share-resumed", helper = helper.as_str()));
+                    log("resumed", &helper);
+                    let _ = decisions_tx.send(SharerDecision::AllowConnection(true));
+                } else if shared.yes {
                     eprintln!("{}", t!("share-allowed-by-yes", helper = helper.as_str()));
                     log("consent given", "--yes");
                     // The session may have ended meanwhile: then nothing waits for the Yes.
@@ -1430,6 +1517,9 @@ async fn serve_connection(
                 }
             }
             AgentEvent::ViewingStarted => {
+                if let Some(active) = shared.active().as_mut().filter(|a| a.connection == number) {
+                    active.viewing = true;
+                }
                 if let Some(id) = &id {
                     shared
                         .store()
@@ -1444,7 +1534,14 @@ async fn serve_connection(
             }
             AgentEvent::HelperWantsControl { helper } => {
                 log("control asked", &helper);
-                shared.ask(number, Question::Control);
+                if resumed.take() == Some(true) {
+                    // They had control when the network cut the session: the sharer's choice
+                    // stands (their Esc still ends it at once).
+                    log("control granted", "resumed");
+                    let _ = decisions_tx.send(SharerDecision::AllowControl(true));
+                } else {
+                    shared.ask(number, Question::Control);
+                }
             }
             AgentEvent::ControlStarted => {
                 log("control granted", "");
@@ -1507,6 +1604,16 @@ async fn serve_connection(
                     clipboard.unwatch();
                 }
                 closed = true;
+                if reason == CloseReason::TimedOut {
+                    // The network, not a person, ended it: its helper may come back.
+                    shared.suspend(number);
+                    suspended = true;
+                }
+                if reason == CloseReason::Refused(Refusal::InUse) {
+                    // Perhaps its helper coming back before the old connection was found gone:
+                    // it tries again, and a busy sharer is no session.
+                    suspended = true;
+                }
                 let said = if let CloseReason::Refused(_) = reason {
                     log("refused", &reason.to_string());
                     t!("share-turned-away", reason = reason.to_string())
@@ -1543,7 +1650,8 @@ async fn serve_connection(
         return Ok(false);
     }
     ended?;
-    Ok(!abandoned)
+    // A session its helper may resume is not over yet.
+    Ok(!abandoned && !suspended)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 use std::process::{Child, Command, Stdio};
 
 use crate::share::{Agent, PASSWORD, assert_shows_last_frame};
-use crate::util::{Lines, Scratch, binary, repo, run_with_stdin, write_private};
+use crate::util::{Lines, Scratch, binary, repo, run_with_stdin, spawn_with_stdin, write_private};
 
 const SECRET: &str = "beckon-test-relay-secret";
 const RELAY: &str = "198.51.100.1";
@@ -211,6 +211,16 @@ impl Internet {
 /// Shares the terminal clip from the sharer's namespace with `[relay]` set, invites, and opens
 /// the invitation from the helper's namespace; returns `open --json`'s outcome and what it said.
 fn connect(internet: &Internet, data: &Scratch) -> (serde_json::Value, String) {
+    connect_while(internet, data, 8, || {})
+}
+
+/// [`connect`] for a session of `seconds`, doing `meanwhile` while the helper views.
+fn connect_while(
+    internet: &Internet,
+    data: &Scratch,
+    seconds: u32,
+    meanwhile: impl FnOnce(),
+) -> (serde_json::Value, String) {
     let config = data.path().join("agent.toml");
     write_private(
         &config,
@@ -267,7 +277,7 @@ fn connect(internet: &Internet, data: &Scratch) -> (serde_json::Value, String) {
 
     let shot = data.path().join("shown.png");
     let started = std::time::Instant::now();
-    let out = run_with_stdin(
+    let viewer = spawn_with_stdin(
         Command::new("ip")
             .args(["netns", "exec", internet.helper()])
             .arg(binary("beckon-viewer"))
@@ -280,18 +290,22 @@ fn connect(internet: &Internet, data: &Scratch) -> (serde_json::Value, String) {
                 "--password-stdin",
                 "--json",
                 "--seconds",
-                "8",
+                &seconds.to_string(),
             ])
             .arg("--screenshot")
             .arg(&shot)
-            .arg(&file),
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
         &format!("{PASSWORD}\n"),
     );
+    meanwhile();
+    let out = viewer.wait_with_output().unwrap();
     let said = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{said}\nagent:\n{}", lines.text());
     let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     eprintln!(
-        "connected in {} ms, viewed for 8 s: {} bytes directly, {} through the relay \
+        "connected in {} ms, viewed for {seconds} s: {} bytes directly, {} through the relay \
          ({} after a hole was punched to {}); {:?} in all",
         outcome["connect_ms"],
         outcome["bytes"]["direct"],
@@ -496,5 +510,42 @@ fn the_window_reaches_the_relay_before_the_first_invitation() {
         invitation.contains(&format!("server = \"{RELAY}:3478\"")),
         "the invitation names no relay:\n{invitation}\n{}",
         said.text()
+    );
+}
+
+/// The network between the helper and the sharer goes down for 10 s, which the session
+/// survives as it is, then for 60 s, after which the helper's viewer comes back on its own and
+/// the sharer's agent lets it resume without a new invitation, password or Yes; the picture is
+/// exact at the end.
+#[test]
+fn a_session_survives_a_short_outage_and_resumes_after_a_long_one() {
+    let data = Scratch::new("relay-outage");
+    let internet = Internet::build(Router::Cone, Router::Cone, &data);
+    let router = internet.names[3].clone();
+    let cut = |seconds: u64| {
+        in_ns(&router, &["nft", "add table ip cut"]);
+        in_ns(
+            &router,
+            &[
+                "nft",
+                "add chain ip cut hold { type filter hook forward priority 0 ; policy drop ; }",
+            ],
+        );
+        std::thread::sleep(std::time::Duration::from_secs(seconds));
+        in_ns(&router, &["nft", "delete table ip cut"]);
+    };
+    let (outcome, said) = connect_while(&internet, &data, 100, || {
+        std::thread::sleep(std::time::Duration::from_secs(6));
+        cut(10);
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        cut(60);
+    });
+    assert_eq!(said.matches("reconnecting").count(), 1, "{said}");
+    assert_eq!(outcome["resumed"], true, "{outcome}");
+    assert_eq!(outcome["disconnected_by"], "helper", "{outcome}");
+    let log = std::fs::read_to_string(data.path().join("agent.err")).unwrap();
+    assert!(
+        log.contains("is back after the network cut the session"),
+        "{log}"
     );
 }

@@ -500,9 +500,12 @@ fn a_second_helper_is_told_the_invitation_is_in_use_then_already_used() {
         assert!(Instant::now() < deadline, "the first helper never got in");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The second waits a while, in case they are the first coming back, and learns that the
+    // invitation was used once the first helper disconnects.
     let said = refused(&file, PASSWORD, &data);
     assert!(
-        said.contains("another helper is already connected"),
+        said.contains("says another helper is connected: waiting")
+            && said.contains("was already used"),
         "{said}"
     );
     let out = first.join().unwrap();
@@ -627,4 +630,63 @@ pub fn assert_shows_last_frame(shot: &std::path::Path) {
         rgb == expected,
         "the screenshot differs from the last frame"
     );
+}
+
+/// A helper whose viewer closed while viewing (killed, as a crash or a power cut would) opens
+/// the same invitation again: the new viewer waits for the agent to notice the old connection
+/// is gone, and the session resumes without a new invitation or password, exact at the end.
+#[test]
+fn a_helper_whose_viewer_died_comes_back_with_the_same_invitation() {
+    let (data, file, mut agent, said) = serving(1);
+    let mut first = crate::util::spawn_with_stdin(
+        program("beckon-viewer")
+            .env("XDG_STATE_HOME", state_home(data.path()))
+            .args([
+                "open",
+                "--name",
+                "Grace",
+                "--password-stdin",
+                "--seconds",
+                "60",
+            ])
+            .arg(&file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+        &format!("{PASSWORD}\n"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while state_of(&data)["state"] != "used" {
+        assert!(Instant::now() < deadline, "the first viewer never got in");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let shot = data.path().join("again.png");
+    let out = open(&file, PASSWORD, &shot, 12);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("waiting up to 30 seconds in case it is you"),
+        "{stderr}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = agent.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the agent still serves: {}",
+            said.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(status.success());
+    let said = said.lock().unwrap().clone();
+    assert!(
+        said.contains("Grace is back after the network cut the session"),
+        "{said}"
+    );
+    assert_shows_last_frame(&shot);
 }

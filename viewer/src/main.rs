@@ -39,7 +39,9 @@ use beckon_engine::InvitationRef;
 use beckon_engine::invite::when::{self, now};
 use beckon_engine::net::drive::{ViewerHooks, view};
 use beckon_engine::session::auth::stretch;
-use beckon_engine::{CloseReason, Frame, HelperAction, InputEvent, Party, Timers, ViewerEvent};
+use beckon_engine::{
+    CloseReason, Frame, HelperAction, InputEvent, Party, Refusal, Timers, ViewerEvent,
+};
 use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 
@@ -159,6 +161,13 @@ fn save_png(path: &PathBuf, frame: &Frame) -> Result<()> {
     Ok(())
 }
 
+/// How long `open` keeps trying to come back to a session the network cut (the agent keeps it
+/// as long).
+const GRACE: Duration = Duration::from_secs(120);
+/// How long `open` waits when the sharer's agent says another helper is connected: longer than
+/// the agent takes to notice a connection is gone, in case that helper is this one.
+const BUSY_WAIT: Duration = Duration::from_secs(30);
+
 async fn open(args: &OpenArgs) -> Result<()> {
     let invitation = read_invitation(&args.invitation)?;
     let left = invitation.expires.saturating_sub(now());
@@ -193,38 +202,19 @@ async fn open(args: &OpenArgs) -> Result<()> {
     let stretched = stretch(&password, &invitation.stretch)?;
     drop(password);
     let origin = Instant::now();
-    let reached = reach(&invitation).await?;
-    match reached.path {
-        Path::Direct(addr) => eprintln!("{}", t!("open-direct", addr = addr.to_string())),
-        Path::Relayed(server) => eprintln!("{}", t!("open-relayed", server = server.to_string())),
-    }
-    let (_endpoint, connection, socket) = (reached.endpoint, reached.connection, reached.socket);
-    let peer = connection.remote_address();
-    let reached_path = reached.path;
-    let connect_ms = origin.elapsed().as_millis();
-    let (actions_tx, actions) = mpsc::unbounded_channel();
-    let (events, mut events_rx) = mpsc::unbounded_channel();
-    let invitation_ref = InvitationRef::of(&invitation);
-    let name = args.name.clone();
-    let session = tokio::spawn(async move {
-        view(
-            connection,
-            &invitation_ref,
-            &name,
-            &stretched,
-            ViewerHooks { actions, events },
-            Timers::default(),
-            origin,
-        )
-        .await
-    });
-    if let Some(seconds) = args.seconds {
-        let tx = actions_tx.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(seconds)).await;
-            let _ = tx.send(HelperAction::Disconnect);
-        });
-    }
+    // When `--seconds` ends the session, counted from the first connection.
+    // (counted from when the helper first sees the screen; before that, from each connection).
+    let ends_at = std::sync::Arc::new(std::sync::Mutex::new(None::<Instant>));
+    // The session's path and figures, from the first connection and summed over all.
+    let mut first = None::<(Path, u128)>;
+    let (mut direct_bytes, mut relayed_bytes) = (0u64, 0u64);
+    let mut punched = None;
+    // When the network cut the session last, and whether the helper had control then.
+    let mut lost_at = None::<Instant>;
+    let (mut viewed, mut had_control) = (false, false);
+    // Since when the sharer's agent says another helper is connected.
+    let mut busy_since = None::<Instant>;
+    let mut last_path = None::<Path>;
     let mut typed = if args.type_text.is_empty() {
         None
     } else {
@@ -240,63 +230,171 @@ async fn open(args: &OpenArgs) -> Result<()> {
     let mut pointer = (None, None);
     let mut reason = None;
     let mut chat = Vec::new();
-    while let Some(event) = events_rx.recv().await {
-        match event {
-            ViewerEvent::Authenticated { sharer } => {
-                eprintln!("{}", t!("open-connected", sharer = sharer.as_str()))
+    loop {
+        let reached = match reach(&invitation).await {
+            Ok(reached) => reached,
+            // Coming back after the network cut the session: keep trying for a while.
+            Err(_) if lost_at.is_some_and(|at| at.elapsed() < GRACE) => {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                continue;
             }
-            ViewerEvent::Accepted => {
-                eprintln!("{}", t!("open-viewing"));
-                for text in &args.say {
-                    let _ = actions_tx.send(HelperAction::Chat(text.clone()));
-                }
-                if typed.is_some() {
-                    eprintln!("{}", t!("open-asking-control"));
-                    let _ = actions_tx.send(HelperAction::RequestControl);
-                }
+            Err(e) => return Err(e),
+        };
+        match reached.path {
+            _ if last_path == Some(reached.path) => {}
+            Path::Direct(addr) => eprintln!("{}", t!("open-direct", addr = addr.to_string())),
+            Path::Relayed(server) => {
+                eprintln!("{}", t!("open-relayed", server = server.to_string()))
             }
-            ViewerEvent::ControlGranted => {
-                eprintln!("{}", t!("open-control"));
-                let (texts, tx, pause) = (
-                    typed.take().unwrap_or_default(),
-                    actions_tx.clone(),
-                    args.pause,
-                );
-                tokio::spawn(async move {
-                    for (i, events) in texts.into_iter().enumerate() {
-                        if i > 0 {
-                            tokio::time::sleep(Duration::from_secs(pause)).await;
-                        }
-                        for event in events {
-                            let _ = tx.send(HelperAction::Input(event));
-                        }
-                    }
-                    let _ = tx.send(HelperAction::ReleaseControl);
-                });
-            }
-            ViewerEvent::ControlDenied => eprintln!("{}", t!("open-control-denied")),
-            ViewerEvent::ControlEnded { .. } => eprintln!("{}", t!("open-control-ended")),
-            ViewerEvent::Screen(change) => {
-                change.paint(screen.get_or_insert_with(|| Frame::filled(1, 1, [0; 4])))
-            }
-            ViewerEvent::Chat { text } => {
-                eprintln!("{}", t!("open-chat", text = text.as_str()));
-                chat.push(text);
-            }
-            ViewerEvent::Showing { monitor } => {
-                eprintln!("{}", window::showing(&invitation.from, monitor.as_deref()));
-            }
-            ViewerEvent::CursorShape(picture) => {
-                pointer.0 = Some((picture.width, picture.height));
-            }
-            ViewerEvent::CursorMoved { x, y, visible } => pointer.1 = Some((x, y, visible)),
-            ViewerEvent::Closed(r) => reason = Some(r),
-            other => eprintln!("{other:?}"),
         }
+        last_path = Some(reached.path);
+        let (_endpoint, connection, socket) =
+            (reached.endpoint, reached.connection, reached.socket);
+        let peer = connection.remote_address();
+        first.get_or_insert((reached.path, origin.elapsed().as_millis()));
+        let (actions_tx, actions) = mpsc::unbounded_channel();
+        let (events, mut events_rx) = mpsc::unbounded_channel();
+        let invitation_ref = InvitationRef::of(&invitation);
+        let (name, stretched) = (args.name.clone(), stretched.clone());
+        let session = tokio::spawn(async move {
+            view(
+                connection,
+                &invitation_ref,
+                &name,
+                &stretched,
+                ViewerHooks { actions, events },
+                Timers::default(),
+                origin,
+            )
+            .await
+        });
+        if let Some(seconds) = args.seconds {
+            let waiting = Instant::now() + Duration::from_secs(seconds);
+            let (tx, ends_at) = (actions_tx.clone(), ends_at.clone());
+            tokio::spawn(async move {
+                loop {
+                    let at = ends_at
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .unwrap_or(waiting);
+                    tokio::time::sleep_until(at.into()).await;
+                    let at = ends_at
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .unwrap_or(waiting);
+                    if Instant::now() >= at {
+                        let _ = tx.send(HelperAction::Disconnect);
+                        break;
+                    }
+                }
+            });
+        }
+        while let Some(event) = events_rx.recv().await {
+            match event {
+                ViewerEvent::Authenticated { sharer } => {
+                    eprintln!("{}", t!("open-connected", sharer = sharer.as_str()))
+                }
+                ViewerEvent::Accepted => {
+                    if let Some(seconds) = args.seconds {
+                        ends_at
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .get_or_insert_with(|| Instant::now() + Duration::from_secs(seconds));
+                    }
+                    viewed = true;
+                    eprintln!("{}", t!("open-viewing"));
+                    if lost_at.is_some() && had_control {
+                        // It had control when the network cut the session: ask again; the sharer's
+                        // choice stands unless they pressed Esc meanwhile.
+                        let _ = actions_tx.send(HelperAction::RequestControl);
+                    }
+                    for text in &args.say {
+                        let _ = actions_tx.send(HelperAction::Chat(text.clone()));
+                    }
+                    if typed.is_some() {
+                        eprintln!("{}", t!("open-asking-control"));
+                        let _ = actions_tx.send(HelperAction::RequestControl);
+                    }
+                }
+                ViewerEvent::ControlGranted => {
+                    had_control = true;
+                    eprintln!("{}", t!("open-control"));
+                    let (texts, tx, pause) = (
+                        typed.take().unwrap_or_default(),
+                        actions_tx.clone(),
+                        args.pause,
+                    );
+                    tokio::spawn(async move {
+                        for (i, events) in texts.into_iter().enumerate() {
+                            if i > 0 {
+                                tokio::time::sleep(Duration::from_secs(pause)).await;
+                            }
+                            for event in events {
+                                let _ = tx.send(HelperAction::Input(event));
+                            }
+                        }
+                        let _ = tx.send(HelperAction::ReleaseControl);
+                    });
+                }
+                ViewerEvent::ControlDenied => eprintln!("{}", t!("open-control-denied")),
+                ViewerEvent::ControlEnded { .. } => {
+                    had_control = false;
+                    eprintln!("{}", t!("open-control-ended"));
+                }
+                ViewerEvent::Screen(change) => {
+                    change.paint(screen.get_or_insert_with(|| Frame::filled(1, 1, [0; 4])))
+                }
+                ViewerEvent::Chat { text } => {
+                    eprintln!("{}", t!("open-chat", text = text.as_str()));
+                    chat.push(text);
+                }
+                ViewerEvent::Showing { monitor } => {
+                    eprintln!("{}", window::showing(&invitation.from, monitor.as_deref()));
+                }
+                ViewerEvent::CursorShape(picture) => {
+                    pointer.0 = Some((picture.width, picture.height));
+                }
+                ViewerEvent::CursorMoved { x, y, visible } => pointer.1 = Some((x, y, visible)),
+                ViewerEvent::Closed(r) => reason = Some(r),
+                other => eprintln!("{other:?}"),
+            }
+        }
+        let _ = session.await;
+        let bytes = socket.stats();
+        direct_bytes += bytes.direct_sent + bytes.direct_received;
+        relayed_bytes += bytes.relayed_sent + bytes.relayed_received;
+        punched = socket.direct_path(peer).or(punched);
+        let time_left = ends_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none_or(|at| Instant::now() < at);
+        let in_use = reason == Some(CloseReason::Refused(Refusal::InUse));
+        let waited = *busy_since.get_or_insert_with(Instant::now);
+        if in_use
+            && (waited.elapsed() < BUSY_WAIT || lost_at.is_some_and(|at| at.elapsed() < GRACE))
+        {
+            // Perhaps this helper coming back (a viewer that was closed, a network cut) before
+            // the sharer's agent noticed the old connection is gone: it will within seconds.
+            if waited.elapsed() < Duration::from_secs(1) {
+                eprintln!(
+                    "{}",
+                    t!("open-busy-waiting", from = invitation.from.as_str())
+                );
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            reason = None;
+            continue;
+        }
+        if reason == Some(CloseReason::TimedOut) && viewed && time_left {
+            // The network, not a person, ended it: the sharer keeps it for its helper a while.
+            eprintln!("{}", t!("open-reconnecting"));
+            lost_at = Some(Instant::now());
+            reason = None;
+            continue;
+        }
+        break;
     }
-    let _ = session.await;
-    let bytes = socket.stats();
-    let punched = socket.direct_path(peer);
+    let (reached_path, connect_ms) = first.expect("connected at least once");
     if let Some((direct, _)) = punched {
         eprintln!("{}", t!("open-punched", addr = direct.to_string()));
     }
@@ -304,8 +402,8 @@ async fn open(args: &OpenArgs) -> Result<()> {
         "{}",
         t!(
             "open-bytes",
-            direct = (bytes.direct_sent + bytes.direct_received).div_ceil(1024),
-            relayed = (bytes.relayed_sent + bytes.relayed_received).div_ceil(1024)
+            direct = direct_bytes.div_ceil(1024),
+            relayed = relayed_bytes.div_ceil(1024)
         )
     );
     if let (Some((width, height)), Some((x, y, visible))) = pointer {
@@ -348,8 +446,8 @@ async fn open(args: &OpenArgs) -> Result<()> {
             "connect_ms": connect_ms,
             "punched": punched.map(|(addr, _)| addr),
             "relayed_after_punch": punched.map(|(_, bytes)| bytes),
-            "bytes": {"direct": bytes.direct_sent + bytes.direct_received,
-                      "relayed": bytes.relayed_sent + bytes.relayed_received},
+            "bytes": {"direct": direct_bytes, "relayed": relayed_bytes},
+            "resumed": lost_at.is_some(),
         });
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     }
