@@ -821,6 +821,19 @@ impl Shared {
         });
     }
 
+    /// The sharer ended control (Esc, `stop-control`): a session the network cut comes back
+    /// without it.
+    fn sharer_pressed_esc(&self) {
+        if let Some(suspended) = self
+            .suspended
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            suspended.controlling = false;
+        }
+    }
+
     /// Whether invitation `id` has a session its helper may resume.
     fn resumable(&self, id: &str) -> bool {
         self.suspended
@@ -1115,14 +1128,7 @@ impl Serving {
                 let Some(shared) = shared.upgrade() else {
                     return false;
                 };
-                if let Some(suspended) = shared
-                    .suspended
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .as_mut()
-                {
-                    suspended.controlling = false;
-                }
+                shared.sharer_pressed_esc();
                 let active = shared.active();
                 match active.as_ref() {
                     Some(active) if active.controlling => {
@@ -1355,15 +1361,7 @@ fn follow_escs(shared: &Arc<Shared>, mut pressed: impl FnMut() -> Result<()> + S
             if let Some(active) = shared.active().as_ref() {
                 let _ = active.decisions.send(SharerDecision::Esc);
             }
-            // A session the network cut comes back without control once the sharer pressed Esc.
-            if let Some(suspended) = shared
-                .suspended
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_mut()
-            {
-                suspended.controlling = false;
-            }
+            shared.sharer_pressed_esc();
         }
     });
 }

@@ -12,6 +12,25 @@ use anyhow::{Context, Result};
 use beckon_engine::corpus::{ClipMeta, ClipReader};
 use beckon_engine::frame::Frame;
 
+/// User + system CPU seconds of process `pid` so far.
+///
+/// # Errors
+/// When `/proc` has no such process or cannot be read.
+pub fn cpu_seconds(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The fields after the command name (which may hold spaces) start after its ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("unreadable /proc stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Ok(ticks as f64 / per_second)
+}
+
 /// Progress on stderr, overwritten in place; silent when disabled (for `--json`).
 #[derive(Debug)]
 pub struct Progress {

@@ -250,30 +250,7 @@ fn connect_while(
     lines.wait_for("Reachable from anywhere through the relay");
     lines.wait_for("Waiting for helpers");
 
-    let file = data.path().join("invitation.beckon");
-    let out = run_with_stdin(
-        Command::new(binary("beckon-agent"))
-            .env("XDG_STATE_HOME", &state)
-            .arg("--data-dir")
-            .arg(&store)
-            .arg("--config")
-            .arg(&config)
-            .args(["invite", "--from", "Ada", "--message", "printer"])
-            .args(["--password-stdin", "--address", "10.1.0.2:47600", "--save"])
-            .arg(&file),
-        &format!("{PASSWORD}\n"),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let invitation = std::fs::read_to_string(&file).unwrap();
-    assert!(
-        invitation.contains("[[relays]]")
-            && invitation.contains(&format!("server = \"{RELAY}:3478\"")),
-        "the invitation names no relay:\n{invitation}"
-    );
+    let file = invite(data, &store, &config);
 
     let shot = data.path().join("shown.png");
     let started = std::time::Instant::now();
@@ -318,6 +295,36 @@ fn connect_while(
     std::fs::write(data.path().join("agent.err"), lines.text()).unwrap();
     assert_shows_last_frame(&shot);
     (outcome, said)
+}
+
+/// `beckon-agent invite` on the store `store` with the settings `config`, from the root
+/// namespace; checks that the invitation names the relay, and returns its file.
+fn invite(data: &Scratch, store: &std::path::Path, config: &std::path::Path) -> std::path::PathBuf {
+    let file = data.path().join("invitation.beckon");
+    let out = run_with_stdin(
+        Command::new(binary("beckon-agent"))
+            .env("XDG_STATE_HOME", data.path().join("state"))
+            .arg("--data-dir")
+            .arg(store)
+            .arg("--config")
+            .arg(config)
+            .args(["invite", "--from", "Ada", "--message", "printer"])
+            .args(["--password-stdin", "--address", "10.1.0.2:47600", "--save"])
+            .arg(&file),
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let invitation = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        invitation.contains("[[relays]]")
+            && invitation.contains(&format!("server = \"{RELAY}:3478\"")),
+        "the invitation names no relay:\n{invitation}"
+    );
+    file
 }
 
 /// `beckon-agent doctor --json` in the sharer's namespace, with the relay set: its findings'
@@ -488,29 +495,9 @@ fn the_window_reaches_the_relay_before_the_first_invitation() {
         ],
     );
     said.wait_for("Reachable from anywhere through the relay");
-    let file = data.path().join("invitation.beckon");
-    let out = run_with_stdin(
-        Command::new(binary("beckon-agent"))
-            .arg("--data-dir")
-            .arg(&store)
-            .arg("--config")
-            .arg(&config)
-            .args(["invite", "--from", "Ada", "--message", "printer"])
-            .args(["--password-stdin", "--address", "10.1.0.2:47600", "--save"])
-            .arg(&file),
-        &format!("{PASSWORD}\n"),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let invitation = std::fs::read_to_string(&file).unwrap();
-    assert!(
-        invitation.contains(&format!("server = \"{RELAY}:3478\"")),
-        "the invitation names no relay:\n{invitation}\n{}",
-        said.text()
-    );
+    // Fails when the invitation names no relay.
+    invite(&data, &store, &config);
+    drop(said);
 }
 
 /// The network between the helper and the sharer goes down for 10 s, which the session

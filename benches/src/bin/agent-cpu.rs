@@ -16,25 +16,10 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use beckon_benches::cpu_seconds;
 use beckon_benches::desktop::{Started, free_display, invite, sibling, wait_for, xdotool};
 
 const PASSWORD: &str = "Tamoki-Ruvela-Sipono-47!";
-
-/// User + system CPU seconds of process `pid` so far.
-fn cpu_seconds(pid: u32) -> Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The fields after the command name (which may hold spaces) start after its ')'.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .context("unreadable /proc stat")?
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
-    // SAFETY: sysconf only reads a system constant.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    Ok(ticks as f64 / per_second)
-}
 
 fn main() -> ExitCode {
     match measure() {

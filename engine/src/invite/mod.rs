@@ -247,28 +247,30 @@ impl Invitation {
         now >= self.expires
     }
 
+    /// The file's fields (what the digest covers).
     fn fields(&self) -> Fields {
-        Fields {
+        self.compact().into_fields()
+    }
+
+    /// The string form's fields.
+    fn compact(&self) -> CompactFields {
+        CompactFields {
             version: INVITATION_VERSION,
             id: self.id.clone(),
             from: self.from.clone(),
             message: self.message.clone(),
             created: self.created,
             expires: self.expires,
-            argon2_salt: hex(&self.stretch.salt),
+            argon2_salt: self.stretch.salt,
             argon2_memory_kib: self.stretch.m_cost_kib,
             argon2_passes: self.stretch.t_cost,
             argon2_lanes: self.stretch.p_cost,
-            addresses: self.addresses.iter().map(ToString::to_string).collect(),
-            fingerprint: self.fingerprint.to_string(),
+            addresses: self.addresses.clone(),
+            fingerprint: self.fingerprint.0,
             relays: self
                 .relays
                 .iter()
-                .map(|r| RelayFields {
-                    server: r.server.to_string(),
-                    relayed: r.relayed.to_string(),
-                    login: hex(&r.key),
-                })
+                .map(|r| (r.server, r.relayed, r.key))
                 .collect(),
         }
     }
@@ -322,25 +324,7 @@ impl Invitation {
     /// # Panics
     /// Never: every field of an invitation serialises.
     pub fn to_string_form(&self) -> String {
-        let compact = CompactFields {
-            version: INVITATION_VERSION,
-            id: self.id.clone(),
-            from: self.from.clone(),
-            message: self.message.clone(),
-            created: self.created,
-            expires: self.expires,
-            argon2_salt: self.stretch.salt,
-            argon2_memory_kib: self.stretch.m_cost_kib,
-            argon2_passes: self.stretch.t_cost,
-            argon2_lanes: self.stretch.p_cost,
-            addresses: self.addresses.clone(),
-            fingerprint: self.fingerprint.0,
-            relays: self
-                .relays
-                .iter()
-                .map(|r| (r.server, r.relayed, r.key))
-                .collect(),
-        };
+        let compact = self.compact();
         let bytes = postcard::to_allocvec(&compact).expect("an invitation always serialises");
         format!("{STRING_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
     }
@@ -419,25 +403,7 @@ impl Invitation {
         let addresses = f
             .addresses
             .iter()
-            .map(|a| {
-                a.parse::<SocketAddr>()
-                    .map_err(|_| {
-                        field(
-                            "addresses",
-                            crate::t!("invite-not-address", text = format!("{a:?}")),
-                        )
-                    })
-                    .and_then(|s| {
-                        if s.port() == 0 {
-                            Err(field(
-                                "addresses",
-                                crate::t!("invite-no-port", text = format!("{a:?}")),
-                            ))
-                        } else {
-                            Ok(s)
-                        }
-                    })
-            })
+            .map(|a| address("addresses", a))
             .collect::<Result<Vec<_>, _>>()?;
         let fingerprint = Fingerprint::parse(&f.fingerprint)
             .ok_or_else(|| field("fingerprint", crate::t!("invite-fingerprint")))?;
@@ -451,20 +417,9 @@ impl Invitation {
             .relays
             .iter()
             .map(|r| {
-                let address = |text: &str| {
-                    text.parse::<SocketAddr>()
-                        .ok()
-                        .filter(|a| a.port() != 0)
-                        .ok_or_else(|| {
-                            field(
-                                "relays",
-                                crate::t!("invite-not-address", text = format!("{text:?}")),
-                            )
-                        })
-                };
                 Ok(RelayTicket {
-                    server: address(&r.server)?,
-                    relayed: address(&r.relayed)?,
+                    server: address("relays", &r.server)?,
+                    relayed: address("relays", &r.relayed)?,
                     key: parse_hex(&r.login)
                         .and_then(|k| <[u8; 20]>::try_from(k).ok())
                         .ok_or_else(|| field("relays", crate::t!("invite-relay-key")))?,
@@ -526,6 +481,18 @@ pub fn check_text(from: &str, message: &str) -> Result<(), InviteError> {
         return Err(field("message", crate::t!("invite-message-invisible")));
     }
     Ok(())
+}
+
+/// `text` as an address with a port, else an error naming `name`.
+fn address(name: &'static str, text: &str) -> Result<SocketAddr, InviteError> {
+    let quoted = || format!("{text:?}");
+    let addr = text
+        .parse::<SocketAddr>()
+        .map_err(|_| field(name, crate::t!("invite-not-address", text = quoted())))?;
+    if addr.port() == 0 {
+        return Err(field(name, crate::t!("invite-no-port", text = quoted())));
+    }
+    Ok(addr)
 }
 
 fn parse_hex(text: &str) -> Option<Vec<u8>> {

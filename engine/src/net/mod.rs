@@ -167,18 +167,7 @@ pub fn agent_endpoint_on(
     socket: Arc<relay::RelaySocket>,
     identity: &AgentIdentity,
 ) -> Result<quinn::Endpoint, NetError> {
-    let addr =
-        quinn::AsyncUdpSocket::local_addr(socket.as_ref()).map_err(|source| NetError::Bind {
-            addr: ([0, 0, 0, 0], 0).into(),
-            source,
-        })?;
-    quinn::Endpoint::new_with_abstract_socket(
-        quinn::EndpointConfig::default(),
-        Some(agent_config(identity)?),
-        socket,
-        Arc::new(quinn::TokioRuntime),
-    )
-    .map_err(|source| NetError::Bind { addr, source })
+    endpoint_on(socket, Some(agent_config(identity)?))
 }
 
 /// A QUIC endpoint for viewers on `socket`, which may also hold relayed addresses.
@@ -186,14 +175,17 @@ pub fn agent_endpoint_on(
 /// # Errors
 /// [`NetError::Bind`] when the runtime refuses the socket.
 pub fn viewer_endpoint_on(socket: Arc<relay::RelaySocket>) -> Result<quinn::Endpoint, NetError> {
-    let addr =
-        quinn::AsyncUdpSocket::local_addr(socket.as_ref()).map_err(|source| NetError::Bind {
-            addr: ([0, 0, 0, 0], 0).into(),
-            source,
-        })?;
+    endpoint_on(socket, None)
+}
+
+fn endpoint_on(
+    socket: Arc<relay::RelaySocket>,
+    server: Option<quinn::ServerConfig>,
+) -> Result<quinn::Endpoint, NetError> {
+    let addr = socket.bound();
     quinn::Endpoint::new_with_abstract_socket(
         quinn::EndpointConfig::default(),
-        None,
+        server,
         socket,
         Arc::new(quinn::TokioRuntime),
     )

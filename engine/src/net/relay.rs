@@ -134,6 +134,17 @@ pub struct PathStats {
     pub direct_received: u64,
 }
 
+/// One datagram of `contents` for `to`, as quinn's socket sends it.
+fn datagram(to: SocketAddr, contents: &[u8]) -> Transmit<'_> {
+    Transmit {
+        destination: to,
+        ecn: None,
+        contents,
+        segment_size: None,
+        src_ip: None,
+    }
+}
+
 /// One TURN server this socket uses.
 struct Relay {
     server: SocketAddr,
@@ -173,6 +184,21 @@ impl State {
         self.relays.iter().position(|r| r.server == server)
     }
 
+    /// Reaches `peer` through the relay `index` from now on, on a channel of its own while
+    /// there are few.
+    fn add_route(&mut self, peer: SocketAddr, index: usize, now: TurnInstant) {
+        let relay = &mut self.relays[index];
+        if relay.channels < MAX_CHANNELS
+            && relay
+                .client
+                .bind_channel(TransportType::Udp, peer, now)
+                .is_ok()
+        {
+            relay.channels += 1;
+        }
+        self.routes.insert(peer, index);
+    }
+
     /// Sends `data` to `peer` through the relay `index`.
     fn send_relayed(
         &mut self,
@@ -187,13 +213,7 @@ impl State {
             return Ok(());
         };
         let wrapped = wrapped.build();
-        socket.try_send(&Transmit {
-            destination: wrapped.to,
-            ecn: None,
-            contents: &wrapped.data,
-            segment_size: None,
-            src_ip: None,
-        })
+        socket.try_send(&datagram(wrapped.to, &wrapped.data))
     }
 
     /// Sends a round of candidates (through the relay) and probes (straight) for each peer
@@ -237,13 +257,7 @@ impl State {
                             let _ = raw.set_ttl(DEFAULT_TTL);
                         }
                         _ => {
-                            let _ = socket.try_send(&Transmit {
-                                destination: candidate,
-                                ecn: None,
-                                contents: &probe,
-                                segment_size: None,
-                                src_ip: None,
-                            });
+                            let _ = socket.try_send(&datagram(candidate, &probe));
                         }
                     }
                 }
@@ -291,13 +305,7 @@ impl State {
                 tracing::debug!("probe for {peer} from {from}: answering");
                 let answer = punch::seal(&attempt.key, Kind::Answer, &[]);
                 let Some(socket) = socket else { return };
-                let _ = socket.try_send(&Transmit {
-                    destination: from,
-                    ecn: None,
-                    contents: &answer,
-                    segment_size: None,
-                    src_ip: None,
-                });
+                let _ = socket.try_send(&datagram(from, &answer));
             }
             (Kind::Answer, false) if attempt.direct.is_none() => {
                 tracing::info!("direct path to {peer} found at {from}: the relay is left");
@@ -321,13 +329,7 @@ impl State {
                 next = next.min(at.max(now + Duration::from_millis(5)));
             }
             while let Some(transmit) = relay.client.poll_transmit(now) {
-                let _ = socket.try_send(&Transmit {
-                    destination: transmit.to,
-                    ecn: None,
-                    contents: &transmit.data,
-                    segment_size: None,
-                    src_ip: None,
-                });
+                let _ = socket.try_send(&datagram(transmit.to, &transmit.data));
             }
             while let Some(event) = relay.client.poll_event() {
                 match event {
@@ -379,16 +381,7 @@ impl State {
                 return;
             }
             if !self.routes.contains_key(&from) {
-                let relay = &mut self.relays[index];
-                if relay.channels < MAX_CHANNELS
-                    && relay
-                        .client
-                        .bind_channel(TransportType::Udp, from, now)
-                        .is_ok()
-                {
-                    relay.channels += 1;
-                }
-                self.routes.insert(from, index);
+                self.add_route(from, index, now);
             }
             self.stats.relayed_received += bytes.len() as u64;
             if self.pending.len() < MAX_PENDING {
@@ -519,13 +512,7 @@ impl RelaySocket {
                     state.relays[index].binding = Some(id);
                 }
             }
-            let _ = self.inner.try_send(&Transmit {
-                destination: server,
-                ecn: None,
-                contents: &request,
-                segment_size: None,
-                src_ip: None,
-            });
+            let _ = self.inner.try_send(&datagram(server, &request));
             let answered = self
                 .wait_for(server, Duration::from_millis(300), |relay| relay.reflexive)
                 .await;
@@ -595,13 +582,7 @@ impl RelaySocket {
     /// # Errors
     /// When the socket cannot send.
     pub fn send_straight(&self, to: SocketAddr, data: &[u8]) -> io::Result<()> {
-        self.inner.try_send(&Transmit {
-            destination: to,
-            ecn: None,
-            contents: data,
-            segment_size: None,
-            src_ip: None,
-        })
+        self.inner.try_send(&datagram(to, data))
     }
 
     /// Sends `data` to `peer` through the relay at `server` (for diagnosis).
@@ -682,16 +663,7 @@ impl RelaySocket {
         let now = self.now();
         let mut state = self.lock();
         let index = state.relay_of(server).ok_or(RelayError::Unknown(server))?;
-        let relay = &mut state.relays[index];
-        if relay.channels < MAX_CHANNELS
-            && relay
-                .client
-                .bind_channel(TransportType::Udp, peer, now)
-                .is_ok()
-        {
-            relay.channels += 1;
-        }
-        state.routes.insert(peer, index);
+        state.add_route(peer, index, now);
         drop(state);
         self.wake.notify_one();
         Ok(())
@@ -756,13 +728,7 @@ impl Drop for RelaySocket {
             // Free the allocation now rather than when it times out.
             if relay.client.delete(now).is_ok() {
                 while let Some(transmit) = relay.client.poll_transmit(now) {
-                    let _ = self.inner.try_send(&Transmit {
-                        destination: transmit.to,
-                        ecn: None,
-                        contents: &transmit.data,
-                        segment_size: None,
-                        src_ip: None,
-                    });
+                    let _ = self.inner.try_send(&datagram(transmit.to, &transmit.data));
                 }
             }
         }
@@ -835,26 +801,12 @@ impl AsyncUdpSocket for RelaySocket {
             .segment_size
             .unwrap_or(transmit.contents.len())
             .max(1);
-        for (i, datagram) in transmit.contents.chunks(size).enumerate() {
-            let relay = &mut state.relays[index];
-            let Ok(Some(wrapped)) =
-                relay
-                    .client
-                    .send_to(TransportType::Udp, transmit.destination, datagram, now)
-            else {
-                continue;
-            };
-            let wrapped = wrapped.build();
-            let sent = self.inner.try_send(&Transmit {
-                destination: wrapped.to,
-                ecn: None,
-                contents: &wrapped.data,
-                segment_size: None,
-                src_ip: None,
-            });
+        for (i, piece) in transmit.contents.chunks(size).enumerate() {
+            let sent =
+                state.send_relayed(self.inner.as_ref(), index, transmit.destination, piece, now);
             match sent {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock && i == 0 => return Err(e),
-                _ => state.stats.relayed_sent += datagram.len() as u64,
+                _ => state.stats.relayed_sent += piece.len() as u64,
             }
         }
         Ok(())
