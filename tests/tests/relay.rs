@@ -209,7 +209,9 @@ impl Internet {
 }
 
 /// Shares the terminal clip from the sharer's namespace with `[relay]` set, invites, and opens
-/// the invitation from the helper's namespace; returns `open --json`'s outcome and what it said.
+/// the invitation from the helper's namespace; the helper takes control (the sharer allows it on
+/// the console) and types, which the agent must receive; returns `open --json`'s outcome and
+/// what the viewer said.
 fn connect(internet: &Internet, data: &Scratch) -> (serde_json::Value, String) {
     connect_while(internet, data, 8, || {})
 }
@@ -245,7 +247,14 @@ fn connect_while(
         .stdin(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = agent.spawn().unwrap();
-    let lines = Lines::follow(child.stderr.take().unwrap(), |_| {});
+    // The sharer allows control when asked, on the agent's console.
+    let mut console = child.stdin.take().unwrap();
+    let lines = Lines::follow(child.stderr.take().unwrap(), move |line| {
+        if line.contains("would like to share control") {
+            use std::io::Write;
+            let _ = console.write_all(b"y\n");
+        }
+    });
     let mut agent = Agent(child);
     lines.wait_for("Reachable from anywhere through the relay");
     lines.wait_for("Waiting for helpers");
@@ -268,6 +277,8 @@ fn connect_while(
                 "--json",
                 "--seconds",
                 &seconds.to_string(),
+                "--type",
+                "hi",
             ])
             .arg("--screenshot")
             .arg(&shot)
@@ -293,6 +304,13 @@ fn connect_while(
     );
     assert!(agent.wait().unwrap().success(), "{}", lines.text());
     std::fs::write(data.path().join("agent.err"), lines.text()).unwrap();
+    // The helper took control on this path, and their typing reached the sharer.
+    assert!(said.contains("You have control."), "{said}");
+    let agent_said = lines.text();
+    assert!(
+        agent_said.contains("(input from the helper: Key"),
+        "{agent_said}"
+    );
     assert_shows_last_frame(&shot);
     (outcome, said)
 }
