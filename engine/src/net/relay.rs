@@ -861,8 +861,10 @@ impl AsyncUdpSocket for RelaySocket {
                 }
             }
             drop(state);
-            // A relay's answers may leave the TURN client something to send.
-            self.wake.notify_one();
+            if kept < n {
+                // A relay's answers (or a probe) may leave something to send.
+                self.wake.notify_one();
+            }
             if kept > 0 {
                 return Poll::Ready(Ok(kept));
             }
