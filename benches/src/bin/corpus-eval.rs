@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p beckon-benches --bin corpus-eval -- CLIP.bgra.zst [--quality 0..100]
-//!     [--json] [--png FILE] [--trace]
+//!     [--latency zero|one] [--json] [--png FILE] [--trace]
 //! ```
 //!
 //! Every frame of the clip is loaded first (decompression is not the encoder's cost), then:
@@ -14,6 +14,9 @@
 //!    [`Framebuffer`] (CPU time measured), and after each frame the framebuffer is compared with
 //!    the source frame (not timed).
 //!
+//! For every frame in which a video stream showed a picture, the lag is how many frames back the
+//! source looked most like it (0: the picture just captured).
+//!
 //! The report's keys are documented in the README (section *Reading corpus-eval*).
 
 use std::collections::BTreeMap;
@@ -24,7 +27,8 @@ use anyhow::{Context, Result, bail};
 use beckon_benches::{Progress, cpu_time_s, load_clip, write_comparison_png};
 use beckon_engine::Update;
 use beckon_engine::codec::RegionKind;
-use beckon_engine::frame::{Frame, psnr_from_mse, rgb_squared_error};
+use beckon_engine::codec::video::Latency;
+use beckon_engine::frame::{Frame, Rect, psnr_from_mse, rgb_squared_error};
 use beckon_engine::pipeline::{Framebuffer, PipelineConfig, ScreenEncoder};
 use serde_json::json;
 
@@ -34,6 +38,7 @@ struct Options {
     json: bool,
     png: Option<String>,
     trace: bool,
+    latency: Latency,
 }
 
 fn parse_args() -> Result<Options> {
@@ -44,6 +49,7 @@ fn parse_args() -> Result<Options> {
         json: false,
         png: None,
         trace: false,
+        latency: Latency::default(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -63,9 +69,16 @@ fn parse_args() -> Result<Options> {
                 options.quality = Some(q);
             }
             "--png" => options.png = Some(args.next().context("--png needs a file name")?),
+            "--latency" => {
+                options.latency = match args.next().as_deref() {
+                    Some("zero") => Latency::Zero,
+                    Some("one") => Latency::OneFrame,
+                    _ => bail!("--latency takes zero or one (frames a stream's pictures may trail)"),
+                }
+            }
             "-h" | "--help" => {
                 println!(
-                    "usage: corpus-eval CLIP.bgra.zst [--quality 0..100] [--json] [--png FILE] [--trace]"
+                    "usage: corpus-eval CLIP.bgra.zst [--quality 0..100] [--latency zero|one] [--json] [--png FILE] [--trace]"
                 );
                 std::process::exit(0);
             }
@@ -101,6 +114,9 @@ fn run() -> Result<()> {
     let mut config = PipelineConfig::default();
     if let Some(q) = options.quality {
         config.codec.quality = q;
+    }
+    if let Some(video) = &mut config.video {
+        video.latency = options.latency;
     }
     let frame_us = |i: usize| i as u64 * 1_000_000 / meta.fps as u64;
 
@@ -156,11 +172,18 @@ fn run() -> Result<()> {
     let mut exact_frames = 0u64;
     let mut next = 0;
     let mut regions: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
+    let mut lags: Vec<usize> = Vec::new();
     for (i, source) in frames.iter().enumerate() {
         let cpu = cpu_time_s();
+        let mut streamed: Option<Rect> = None;
         while next < sent.len() && sent[next].after_frame == i {
             let update = Update::decode(&sent[next].wire)?;
             framebuffer.apply(&update)?;
+            for r in &update.regions {
+                if r.kind == RegionKind::Video && r.payload.len() > VIDEO_HEADER_MAX {
+                    streamed = Some(streamed.map_or(r.rect, |s| s.union(&r.rect)));
+                }
+            }
             if options.trace {
                 trace(i, sent[next].refine, &update);
             }
@@ -175,6 +198,12 @@ fn run() -> Result<()> {
         let shown = framebuffer
             .frame()
             .context("no update before the first frame was shown")?;
+        if let Some(rect) = streamed {
+            lags.push(lag(&frames, i, shown, rect));
+            if options.trace {
+                eprintln!("frame {i} video lag {}", lags[lags.len() - 1]);
+            }
+        }
         let mse = rgb_squared_error(&source.as_ref(), &shown.as_ref(), source.as_ref().bounds())
             as f64
             / (source.width() as f64 * source.height() as f64 * 3.0);
@@ -235,6 +264,11 @@ fn run() -> Result<()> {
     for kind in RegionKind::ALL {
         regions.entry(kind.name()).or_default();
     }
+    let lag_mean = if lags.is_empty() {
+        0.0
+    } else {
+        lags.iter().sum::<usize>() as f64 / lags.len() as f64
+    };
     let report = json!({
         "clip": name,
         "width": meta.width,
@@ -257,6 +291,9 @@ fn run() -> Result<()> {
         "decode_cpu_ms_per_frame": decode_cpu_s * 1000.0 / frames.len() as f64,
         "encode_ms_p50": pct(0.5),
         "encode_ms_p99": pct(0.99),
+        "video_pictures": lags.len(),
+        "video_lag_frames_mean": lag_mean,
+        "video_lag_frames_max": lags.iter().max().copied().unwrap_or(0),
         "regions": regions.iter().map(|(k, v)| (k.to_string(), json!(v.0))).collect::<serde_json::Map<_, _>>(),
         "region_bytes": regions.iter().map(|(k, v)| (k.to_string(), json!(v.1))).collect::<serde_json::Map<_, _>>(),
     });
@@ -267,6 +304,30 @@ fn run() -> Result<()> {
     }
     Ok(())
 }
+
+/// A video payload this long or shorter carries no picture (stream id and flags only).
+const VIDEO_HEADER_MAX: usize = 6;
+
+/// How many frames before `i` the source looked most like what is shown in `rect` (the picture a
+/// stream shows trails the capture by that much). Ties and near ties (within
+/// [`LAG_TOLERANCE`]) go to the later frame: a stuttering player repeats frames, and a coarse
+/// picture of slow motion may look a little more like the frame before its own.
+fn lag(frames: &[Frame], i: usize, shown: &Frame, rect: Rect) -> usize {
+    let errors: Vec<u64> = (0..=i.min(LAG_MAX))
+        .map(|back| rgb_squared_error(&frames[i - back].as_ref(), &shown.as_ref(), rect))
+        .collect();
+    let least = errors.iter().copied().min().unwrap_or(0) as f64;
+    errors
+        .iter()
+        .position(|e| *e as f64 <= least * (1.0 + LAG_TOLERANCE))
+        .unwrap_or(0)
+}
+
+/// How much more error than the least a later frame may show and still be taken for the one shown.
+const LAG_TOLERANCE: f64 = 0.1;
+
+/// The longest lag looked for, in frames.
+const LAG_MAX: usize = 8;
 
 /// One line per update on stderr: which frame, and every region's path, place and size.
 fn trace(frame: usize, refine: bool, update: &Update) {
@@ -334,6 +395,12 @@ fn print_table(r: &serde_json::Value) {
     println!(
         "  decode       {:>9.2} ms CPU per frame",
         f("decode_cpu_ms_per_frame")
+    );
+    println!(
+        "  video lag    {:>9.2} frames mean, {} at most, over {} stream pictures",
+        f("video_lag_frames_mean"),
+        r["video_lag_frames_max"],
+        r["video_pictures"]
     );
     let kinds: Vec<String> = r["regions"]
         .as_object()
