@@ -205,8 +205,12 @@ impl ScreenEncoder {
         }
         let mut prediction = self.find_moves(frame, &boxes, live_before);
         let remainder = self.left_by(&prediction, frame, &boxes);
-        let (mut tracked, remainder) =
+        let (mut tracked, mut remainder) =
             self.track_video(frame, remainder, &prediction.moves, same_size)?;
+        if let Some(live) = tracked.live {
+            let before = prediction.frame.as_ref().or(self.previous.as_ref());
+            remainder = beside_stream(before.map(Frame::as_ref).as_ref(), frame, remainder, live);
+        }
         let kinds = plan::classify_boxes(frame, &remainder);
         let (restores, remainder, kinds) =
             self.restore_beneath(frame, &mut prediction, remainder, kinds);
@@ -325,12 +329,11 @@ impl ScreenEncoder {
         self.dirty.iter().map(|d| d.changed).collect()
     }
 
-    /// Feeds the video tracker; what it carries (everything inside a live stream's rectangle)
-    /// leaves `remainder`.
+    /// Feeds the video tracker with what changed (`remainder`).
     fn track_video(
         &mut self,
         frame: &FrameRef<'_>,
-        mut remainder: Vec<Rect>,
+        remainder: Vec<Rect>,
         moves: &[Move],
         same_size: bool,
     ) -> Result<(Tracked, Vec<Rect>), PipelineError> {
@@ -346,9 +349,6 @@ impl ScreenEncoder {
             }
             _ => Tracked::default(),
         };
-        if let Some(live) = tracked.live {
-            remainder.retain(|b| b.intersection(&live).is_none());
-        }
         Ok((tracked, remainder))
     }
 
@@ -542,6 +542,51 @@ fn fresh_epoch() -> u64 {
 }
 
 /// `spare` (made or resized as needed) holding `previous`.
+/// What of `boxes` the stream at `live` does not carry: a box may hold changes beside the
+/// stream too (text in a tile the stream covers part of), and what is left of it is narrowed to
+/// the pixels that differ from `before`, so the stream's pixels do not make it a photo.
+fn beside_stream(
+    before: Option<&FrameRef<'_>>,
+    frame: &FrameRef<'_>,
+    boxes: Vec<Rect>,
+    live: Rect,
+) -> Vec<Rect> {
+    let mut out = Vec::with_capacity(boxes.len());
+    for b in boxes {
+        if b.intersection(&live).is_none() {
+            out.push(b);
+            continue;
+        }
+        for piece in crate::motion::subtract(b, live) {
+            match before {
+                Some(before) => out.extend(changed_within(before, frame, piece)),
+                None => out.push(piece),
+            }
+        }
+    }
+    out
+}
+
+/// The bounding box of the pixels of `rect` that differ between `before` and `after`.
+fn changed_within(before: &FrameRef<'_>, after: &FrameRef<'_>, rect: Rect) -> Option<Rect> {
+    let (x0, x1) = (rect.x as usize * 4, rect.right() as usize * 4);
+    let mut found: Option<(u32, u32, u32, u32)> = None;
+    for y in rect.y..rect.bottom() {
+        let (a, b) = (&before.row(y)[x0..x1], &after.row(y)[x0..x1]);
+        let Some(first) = a.chunks_exact(4).zip(b.chunks_exact(4)).position(|(p, q)| p != q)
+        else {
+            continue;
+        };
+        let last = a.chunks_exact(4).zip(b.chunks_exact(4)).rposition(|(p, q)| p != q);
+        let (l, r) = (rect.x + first as u32, rect.x + last.unwrap_or(first) as u32 + 1);
+        found = Some(match found {
+            None => (l, y, r, y + 1),
+            Some((fl, fy, fr, _)) => (fl.min(l), fy, fr.max(r), y + 1),
+        });
+    }
+    found.map(|(l, t, r, b)| Rect::from_edges(l, t, r, b))
+}
+
 fn predict_from(spare: Option<Frame>, previous: &FrameRef<'_>) -> Frame {
     match spare {
         Some(mut p) if p.width() == previous.width() && p.height() == previous.height() => {

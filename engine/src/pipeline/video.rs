@@ -1,28 +1,35 @@
 //! The region tracker: decides when a rectangle that keeps changing becomes a video stream,
 //! follows it, and ends it.
 //!
-//! Every tile keeps its *heat*: how many captures in a row it needed new pixels (after copies).
-//! When at least [`VideoConfig::min_tiles`] tiles have been hot for
-//! [`VideoConfig::start_after`] captures, their bounding box is compact (hot tiles fill half of
-//! it) and photographic (the classifier sends it to AV1), a stream starts there. Text that keeps
-//! changing (a busy terminal) stays on the exact path. The stream ends when its rectangle has not
-//! changed for [`VideoConfig::end_after`] captures, when copies (moves) touch it, or when hot
+//! Every tile remembers in which of the last [`WINDOW`] captures it needed new pixels (after
+//! copies): its *heat*, which decays as captures without change push the old ones out. A tile
+//! that changed in at least [`VideoConfig::hot_changes`] of them is hot, so a player that drops
+//! and repeats frames (a change every other capture or less) heats its tiles as a smooth one
+//! does. When at least [`VideoConfig::min_tiles`] tiles are hot, their bounding box is compact
+//! (hot tiles fill half of it) and photographic (the classifier sends it to AV1), and it has held
+//! while [`STEADY_CAPTURES`] captures changed it, a stream starts there, on the rectangle the
+//! changes themselves covered meanwhile (a player's picture, not the tiles around it). Text that keeps
+//! changing (a busy terminal) stays on the exact path. The stream ends when its rectangle has
+//! not changed for [`VideoConfig::end_after`] captures, when copies (moves) touch it, or when hot
 //! tiles show up mostly outside it (the video moved); its tiles are then left to refinement. No
 //! stream starts where content moves: that is the copies' work. One stream at a time.
 
 use crate::codec::classify;
-use crate::codec::video::VideoEncoder;
+use crate::codec::video::{Latency, VideoEncoder};
 use crate::codec::{CodecConfig, CodecError, EncodedRegion, RegionKind};
 use crate::frame::{FrameRef, Rect};
 
 /// Captures in a row the candidate rectangle must stay the same before a stream starts.
-const STEADY_CAPTURES: u8 = 2;
+pub const STEADY_CAPTURES: u8 = 2;
+
+/// How many of the latest captures a tile's heat remembers (one bit each).
+pub const WINDOW: u32 = u8::BITS;
 
 /// Settings of the tracker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VideoConfig {
-    /// Captures in a row a tile must change to count as hot.
-    pub start_after: u8,
+    /// In how many of the last [`WINDOW`] captures a tile must have changed to count as hot.
+    pub hot_changes: u8,
     /// Fewest hot tiles that make a stream.
     pub min_tiles: usize,
     /// Captures without change that end a stream.
@@ -30,15 +37,18 @@ pub struct VideoConfig {
     /// How much lower than the AV1 quality a stream is coded: moving pictures hide detail that
     /// a still one shows, and refinement restores the last picture exactly anyway.
     pub quality_drop: u8,
+    /// How far a stream's pictures may trail the capture.
+    pub latency: Latency,
 }
 
 impl Default for VideoConfig {
     fn default() -> Self {
         VideoConfig {
-            start_after: 2,
+            hot_changes: 3,
             min_tiles: 4,
             end_after: 15,
             quality_drop: 20,
+            latency: Latency::default(),
         }
     }
 }
@@ -65,6 +75,7 @@ struct Live {
 #[derive(Debug)]
 pub(crate) struct Tracker {
     config: VideoConfig,
+    /// Per tile, whether it changed in each of the last [`WINDOW`] captures (bit 0: this one).
     heat: Vec<u8>,
     columns: u32,
     rows: u32,
@@ -73,6 +84,8 @@ pub(crate) struct Tracker {
     next_id: u32,
     /// The last candidate rectangle and for how many captures in a row it was the same.
     steady: Option<(Rect, u8)>,
+    /// What the changes inside the steady candidate covered meanwhile, and in how many captures.
+    extent: Option<(Rect, u8)>,
 }
 
 impl Tracker {
@@ -87,6 +100,7 @@ impl Tracker {
             live: None,
             next_id: 1,
             steady: None,
+            extent: None,
         }
     }
 
@@ -102,6 +116,8 @@ impl Tracker {
         self.rows = height.div_ceil(tile);
         self.heat = vec![0; (self.columns * self.rows) as usize];
         self.live = None;
+        self.steady = None;
+        self.extent = None;
     }
 
     /// Ends the live stream now; its last region, if there was one.
@@ -137,7 +153,7 @@ impl Tracker {
             }
         }
         for (h, now) in self.heat.iter_mut().zip(&hot_now) {
-            *h = if *now { h.saturating_add(1) } else { 0 };
+            *h = (*h << 1) | u8::from(*now);
         }
         let mut out = Tracked::default();
         if let Some(mut live) = self.live.take() {
@@ -153,6 +169,8 @@ impl Tracker {
             } else {
                 if changed {
                     out.region = Some(region(rect, live.encoder.encode(frame)?));
+                } else if let Some(payload) = live.encoder.catch_up()? {
+                    out.region = Some(region(rect, payload));
                 }
                 out.live = Some(rect);
                 self.live = Some(live);
@@ -164,17 +182,41 @@ impl Tracker {
         let candidate = self.candidate(frame).filter(|r| !touches_moves(r));
         self.steady = match (candidate, self.steady) {
             (Some(r), Some((s, n))) if r == s => Some((r, n.saturating_add(1))),
-            (Some(r), _) => Some((r, 1)),
+            (Some(r), _) => {
+                self.extent = None;
+                Some((r, 1))
+            }
             (None, _) => None,
         };
-        let Some((rect, _)) = self.steady.filter(|(_, n)| *n >= STEADY_CAPTURES) else {
+        let Some((bounds, n)) = self.steady else {
+            self.extent = None;
             return Ok(out);
         };
+        let covered = fresh
+            .iter()
+            .filter_map(|b| b.intersection(&bounds))
+            .reduce(|a, b| a.union(&b));
+        if let Some(c) = covered {
+            self.extent = Some(match self.extent {
+                Some((e, k)) => (e.union(&c), k.saturating_add(1)),
+                None => (c, 1),
+            });
+        }
+        // A player that repeats frames may show no change in a capture: the rectangle is what
+        // the changes of as many captures as the candidate held for covered.
+        let Some((rect, _)) = self
+            .extent
+            .filter(|(_, k)| n >= STEADY_CAPTURES && *k >= STEADY_CAPTURES)
+        else {
+            return Ok(out);
+        };
+        self.steady = None;
+        self.extent = None;
         let codec = CodecConfig {
             quality: codec.quality.saturating_sub(self.config.quality_drop),
             ..*codec
         };
-        let mut encoder = VideoEncoder::new(self.next_id, rect, &codec)?;
+        let mut encoder = VideoEncoder::new(self.next_id, rect, &codec, self.config.latency)?;
         self.next_id = self.next_id.wrapping_add(1);
         out.region = Some(region(rect, encoder.encode(frame)?));
         out.live = Some(rect);
@@ -182,13 +224,19 @@ impl Tracker {
         Ok(out)
     }
 
-    /// Hot tiles inside and outside `rect`.
+    /// Whether a tile with this heat is hot.
+    fn hot(&self, heat: u8) -> bool {
+        heat.count_ones() >= u32::from(self.config.hot_changes)
+    }
+
+    /// Hot tiles over `rect` and away from it.
     fn hot_tiles_split(&self, rect: Rect) -> (usize, usize) {
         let (mut inside, mut outside) = (0, 0);
         for (i, h) in self.heat.iter().enumerate() {
-            if *h >= self.config.start_after {
+            if self.hot(*h) {
                 let (c, r) = (i as u32 % self.columns, i as u32 / self.columns);
-                if rect.contains(c * self.tile, r * self.tile) {
+                let tile = Rect::new(c * self.tile, r * self.tile, self.tile, self.tile);
+                if tile.intersection(&rect).is_some() {
                     inside += 1;
                 } else {
                     outside += 1;
@@ -203,7 +251,7 @@ impl Tracker {
         let mut count = 0usize;
         let mut bounds: Option<Rect> = None;
         for (i, h) in self.heat.iter().enumerate() {
-            if *h >= self.config.start_after {
+            if self.hot(*h) {
                 let (c, r) = (i as u32 % self.columns, i as u32 / self.columns);
                 let tile = Rect::new(c * self.tile, r * self.tile, self.tile, self.tile)
                     .intersection(&frame.bounds())?;
