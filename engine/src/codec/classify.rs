@@ -16,6 +16,12 @@
 //!
 //! Text and UI sit on flat backgrounds; a video or a photo of few colours (a dark sky, a
 //! gradient) has few flat runs and is far smaller as AV1.
+//!
+//! Moving content ([`kind_for_moving`]: tiles that keep changing) is judged once more: a
+//! blurred or smooth area (a film's out-of-focus background) has few colours and long flat runs
+//! too, but its steps between neighbours are gentle, where text's are edges. Sent losslessly it
+//! costs tens of kilobytes a capture; as AV1 a few hundred bytes, and refinement makes it exact
+//! once it holds still.
 
 use crate::codec::RegionKind;
 use crate::frame::{FrameRef, Rect};
@@ -37,6 +43,13 @@ pub const FLAT_SHARE_LOSSLESS: f64 = 0.85;
 
 /// Share of flat pixels a palette-sized region needs to be coded losslessly.
 pub const FLAT_SHARE_PALETTE: f64 = 0.4;
+
+/// Largest step in any channel between neighbours that counts as gentle.
+pub const GENTLE_STEP: u8 = 4;
+
+/// Share of the pixels that differ from their left neighbour which, when their steps are
+/// gentle, makes moving content smooth (not text).
+pub const SMOOTH_SHARE: f64 = 0.3;
 
 /// A small open-addressing set of BGRA colours, sized for a palette.
 pub(crate) struct ColourSet {
@@ -98,6 +111,9 @@ pub struct RegionStats {
     pub colours: usize,
     /// Share of pixels equal to their left neighbour, 0 to 1.
     pub flat_share: f64,
+    /// Of the pixels that differ from their left neighbour, the share that differ by at most
+    /// [`GENTLE_STEP`] in every channel, 0 to 1.
+    pub gentle_share: f64,
 }
 
 /// Gathers [`RegionStats`] of `rect` in `frame`.
@@ -115,7 +131,7 @@ pub fn count_colours(frame: &FrameRef<'_>, rect: Rect, limit: usize) -> usize {
 fn scan(frame: &FrameRef<'_>, rect: Rect, limit: usize, stop_early: bool) -> RegionStats {
     let mut set = ColourSet::new();
     let mut overflow = false;
-    let mut flat = 0u64;
+    let (mut flat, mut steps, mut gentle) = (0u64, 0u64, 0u64);
     for y in rect.y..rect.bottom() {
         let row = frame.row(y);
         let mut prev = None;
@@ -124,6 +140,10 @@ fn scan(frame: &FrameRef<'_>, rect: Rect, limit: usize, stop_early: bool) -> Reg
             if prev == Some(c) {
                 flat += 1;
                 continue;
+            }
+            if let Some(p) = prev {
+                steps += 1;
+                gentle += u64::from(is_gentle(p, c));
             }
             prev = Some(c);
             if !overflow && (set.index(c).is_none() || set.colours().len() > limit) {
@@ -148,12 +168,36 @@ fn scan(frame: &FrameRef<'_>, rect: Rect, limit: usize, stop_early: bool) -> Reg
         } else {
             flat as f64 / rect.area() as f64
         },
+        gentle_share: if steps == 0 {
+            0.0
+        } else {
+            gentle as f64 / steps as f64
+        },
     }
+}
+
+/// Whether two BGRA pixels differ by at most [`GENTLE_STEP`] in each colour channel.
+#[inline]
+fn is_gentle(a: u32, b: u32) -> bool {
+    (0..3).all(|i| {
+        let (p, q) = ((a >> (8 * i)) as u8, (b >> (8 * i)) as u8);
+        p.abs_diff(q) <= GENTLE_STEP
+    })
 }
 
 /// The codec for `rect` of `frame` (see the module table).
 pub fn classify(frame: &FrameRef<'_>, rect: Rect) -> RegionKind {
     kind_for(&stats(frame, rect), rect)
+}
+
+/// The codec for content that keeps changing: smooth areas go to AV1 whatever their colours
+/// and flat runs, since their steps are not text's edges; otherwise as [`kind_for`].
+pub fn kind_for_moving(stats: &RegionStats, rect: Rect) -> RegionKind {
+    if stats.colours > 1 && rect.area() >= MIN_AV1_AREA && stats.gentle_share >= SMOOTH_SHARE {
+        RegionKind::Av1
+    } else {
+        kind_for(stats, rect)
+    }
 }
 
 /// The codec the module table gives for these statistics.
@@ -223,5 +267,42 @@ mod tests {
             classify(&text.as_ref(), Rect::new(0, 0, 64, 8)),
             RegionKind::Lossless
         );
+    }
+
+    /// A blurred background: a soft blob in 60 shades, long flat runs between gentle steps.
+    fn blurred(size: u32) -> Frame {
+        let mut f = Frame::filled(size, size, [0; 4]);
+        let c = size as f64 / 2.0;
+        for y in 0..size {
+            for x in 0..size {
+                let d = ((x as f64 - c).powi(2) + (y as f64 - c).powi(2)).sqrt() / c;
+                let v = (60.0 * (1.0 - d.min(1.0))) as u8;
+                f.set_pixel(x, y, [120 + v, 150 + v / 2, 200 - v, 255]);
+            }
+        }
+        f
+    }
+
+    #[test]
+    fn moving_blur_goes_to_av1_and_moving_text_stays_exact() {
+        let blur = blurred(128);
+        let all = Rect::new(0, 0, 128, 128);
+        let stats = stats(&blur.as_ref(), all);
+        assert!(stats.colours <= PALETTE_MAX && stats.flat_share >= FLAT_SHARE_PALETTE, "{stats:?}");
+        // Still, it is coded exactly (a palette image); moving, it is not text.
+        assert_eq!(kind_for(&stats, all), RegionKind::Lossless);
+        assert_eq!(kind_for_moving(&stats, all), RegionKind::Av1);
+        // Text with anti-aliased edges (a shade between ink and paper beside each stroke).
+        let mut text = crate::codec::tests::text(128, 128);
+        for y in 0..128 {
+            for x in 1..128 {
+                let (left, here) = (text.as_ref().pixel(x - 1, y), text.as_ref().pixel(x, y));
+                if left[0] == 212 && here[0] == 30 {
+                    text.set_pixel(x, y, [121, 121, 121, 255]);
+                }
+            }
+        }
+        let s = super::stats(&text.as_ref(), all);
+        assert_eq!(kind_for_moving(&s, all), RegionKind::Lossless, "{s:?}");
     }
 }

@@ -211,7 +211,10 @@ impl ScreenEncoder {
             let before = prediction.frame.as_ref().or(self.previous.as_ref());
             remainder = beside_stream(before.map(Frame::as_ref).as_ref(), frame, remainder, live);
         }
-        let kinds = plan::classify_boxes(frame, &remainder);
+        let kinds = match &self.tracker {
+            Some(tracker) => plan::classify_boxes(frame, &remainder, &|b| tracker.is_moving(b)),
+            None => plan::classify_boxes(frame, &remainder, &|_| false),
+        };
         let (restores, remainder, kinds) =
             self.restore_beneath(frame, &mut prediction, remainder, kinds);
         if boxes.is_empty() && tracked.region.is_none() {

@@ -88,12 +88,24 @@ pub(crate) fn exact_regions(
         .collect()
 }
 
-/// The kind each box goes as, judged by its content ([`classify`]) and by the strip it forms
-/// with its neighbours ([`classify_small_boxes_as_strips`]).
-pub(crate) fn classify_boxes(frame: &FrameRef<'_>, boxes: &[Rect]) -> Vec<RegionKind> {
+/// The kind each box goes as, judged by its content ([`classify`]; boxes where `moving` are
+/// judged as moving content, [`classify::kind_for_moving`]) and by the strip it forms with its
+/// neighbours ([`classify_small_boxes_as_strips`]).
+pub(crate) fn classify_boxes(
+    frame: &FrameRef<'_>,
+    boxes: &[Rect],
+    moving: &(dyn Fn(&Rect) -> bool + Sync),
+) -> Vec<RegionKind> {
     let mut kinds: Vec<RegionKind> = boxes
         .par_iter()
-        .map(|b| classify::kind_for(&classify::stats(frame, *b), *b))
+        .map(|b| {
+            let stats = classify::stats(frame, *b);
+            if moving(b) {
+                classify::kind_for_moving(&stats, *b)
+            } else {
+                classify::kind_for(&stats, *b)
+            }
+        })
         .collect();
     classify_small_boxes_as_strips(frame, boxes, &mut kinds);
     kinds

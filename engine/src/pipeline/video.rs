@@ -210,6 +210,13 @@ impl Tracker {
         else {
             return Ok(out);
         };
+        // What changed must itself be a picture: most of the hot tiles, and photographic (not
+        // the edge of a scrolling terminal that copies left over).
+        let picture = rect.area() * 2 >= bounds.area()
+            && classify::kind_for_moving(&classify::stats(frame, rect), rect) == RegionKind::Av1;
+        if !picture {
+            return Ok(out);
+        }
         self.steady = None;
         self.extent = None;
         let codec = CodecConfig {
@@ -222,6 +229,19 @@ impl Tracker {
         out.live = Some(rect);
         self.live = Some(Live { encoder, still: 0 });
         Ok(out)
+    }
+
+    /// Whether `rect` lies in tiles that keep changing (any of them hot).
+    pub(crate) fn is_moving(&self, rect: &Rect) -> bool {
+        if self.heat.is_empty() || rect.is_empty() {
+            return false;
+        }
+        let (c0, c1) = (rect.x / self.tile, (rect.right() - 1) / self.tile);
+        let (r0, r1) = (rect.y / self.tile, (rect.bottom() - 1) / self.tile);
+        (r0..=r1.min(self.rows - 1)).any(|r| {
+            (c0..=c1.min(self.columns - 1))
+                .any(|c| self.hot(self.heat[(r * self.columns + c) as usize]))
+        })
     }
 
     /// Whether a tile with this heat is hot.
@@ -262,7 +282,8 @@ impl Tracker {
         let bounds = bounds?;
         let tile_area = u64::from(self.tile * self.tile);
         let compact = count as u64 * tile_area * 2 >= bounds.area();
-        let photo = classify::classify(frame, bounds) == RegionKind::Av1;
+        let photo = classify::kind_for_moving(&classify::stats(frame, bounds), bounds)
+            == RegionKind::Av1;
         (count >= self.config.min_tiles && compact && photo).then_some(bounds)
     }
 }
