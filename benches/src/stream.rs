@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use beckon_engine::ClipReader;
+use beckon_engine::frame::psnr_rgb;
 use beckon_engine::net::drive::{AgentHooks, AgentOptions, ViewerHooks, serve, view};
 use beckon_engine::net::{AgentIdentity, agent_endpoint, connect, viewer_endpoint};
 use beckon_engine::session::InvitationRef;
@@ -67,6 +68,11 @@ pub struct StreamReport {
     pub clip_s: f64,
     /// Wire bytes of all updates.
     pub bytes: u64,
+    /// Seconds since the viewer started and wire bytes so far when the screen first reached
+    /// 50 dB PSNR (over R, G, B) against the clip's last frame.
+    pub near: Option<(f64, u64)>,
+    /// The same when it first equalled the last frame.
+    pub exact: Option<(f64, u64)>,
     /// Why each side closed once the helper pressed Disconnect: (agent, viewer).
     pub closed: (Option<CloseReason>, Option<CloseReason>),
 }
@@ -229,6 +235,17 @@ pub async fn run(options: StreamOptions) -> Result<StreamReport> {
                     refinement: change.refinement,
                 });
                 exact_since = (screen == last).then(|| exact_since.unwrap_or_else(Instant::now));
+                let at = (start.elapsed().as_secs_f64(), report.bytes);
+                if report.near.is_none()
+                    && screen.width() == last.width()
+                    && screen.height() == last.height()
+                    && psnr_rgb(&screen.as_ref(), &last.as_ref(), last.as_ref().bounds()) >= 50.0
+                {
+                    report.near = Some(at);
+                }
+                if report.exact.is_none() && exact_since.is_some() {
+                    report.exact = Some(at);
+                }
             }
             ViewerEvent::Closed(reason) => bail!("the session closed early: {reason}"),
             _ => {}

@@ -110,6 +110,42 @@ fn av1_round_trip_of_a_real_photo_is_close_and_lossless_is_exact() {
     }
 }
 
+/// The near form on real photos (the bark and bokeh wallpaper, the player's film and its
+/// gradient wallpaper): at least 50 dB for less than the exact form's bytes.
+#[test]
+fn near_exact_photos_cost_a_fraction_of_exact_ones() {
+    use beckon_engine::codec::lossless;
+    // The most the near form may cost, in tenths of the exact form: bark is dense texture, the
+    // player's desktop mostly soft gradients and blur.
+    for (clip, rect, tenths) in [
+        ("drag", Rect::new(0, 440, 256, 256), 9),
+        ("player", Rect::new(0, 0, 1280, 720), 6),
+    ] {
+        let frame = frame_of(clip, 0);
+        let near = lossless::encode_near(&frame.as_ref(), rect);
+        let exact = lossless::encode(&frame.as_ref(), rect, 3);
+        let pixels = lossless::decode(&near, rect).unwrap();
+        let mut shown = frame.clone();
+        for (i, p) in pixels.chunks_exact(4).enumerate() {
+            let (x, y) = (i as u32 % rect.width, i as u32 / rect.width);
+            shown.set_pixel(rect.x + x, rect.y + y, [p[0], p[1], p[2], p[3]]);
+        }
+        let psnr = psnr_rgb(&frame.as_ref(), &shown.as_ref(), rect);
+        eprintln!(
+            "{clip} {rect:?}: near {} B, exact {} B, {psnr:.2} dB",
+            near.len(),
+            exact.len()
+        );
+        assert!(psnr >= 50.0, "{clip}: {psnr:.2} dB");
+        assert!(
+            near.len() * 10 < exact.len() * tenths,
+            "{clip}: near {} B, exact {} B",
+            near.len(),
+            exact.len()
+        );
+    }
+}
+
 /// The whole terminal clip through encoder, wire format and framebuffer: text stays exact
 /// frame after frame, and refinement makes the end exact.
 #[test]

@@ -73,7 +73,9 @@ fn parse_args() -> Result<Options> {
                 options.latency = match args.next().as_deref() {
                     Some("zero") => Latency::Zero,
                     Some("one") => Latency::OneFrame,
-                    _ => bail!("--latency takes zero or one (frames a stream's pictures may trail)"),
+                    _ => {
+                        bail!("--latency takes zero or one (frames a stream's pictures may trail)")
+                    }
                 }
             }
             "-h" | "--help" => {

@@ -2,8 +2,12 @@
 //! link, for one or more clips.
 //!
 //! ```text
-//! cargo run --release -p beckon-benches --bin latency -- [--link loopback|a|b] CLIP.bgra.zst...
+//! cargo run --release -p beckon-benches --bin latency -- [--link loopback|a|b] [--still]
+//!     CLIP.bgra.zst...
 //! ```
+//!
+//! `--still` shares only each clip's first frame, held still: a desktop the helper first sees,
+//! whose picture sharpens (to 50 dB, then exact) while nothing changes.
 //!
 //! Link `a` is 1 Mbit/s, 50 ms, 1 % loss; `b` 256 kbit/s, 150 ms (through the seeded UDP relay
 //! of `beckon_benches::relay`). The invitation uses the production argon2id parameters (64 MiB,
@@ -38,6 +42,7 @@ async fn main_async() -> Result<()> {
     let mut link = None;
     let mut name = "loopback";
     let mut clips = Vec::new();
+    let mut still = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -53,6 +58,7 @@ async fn main_async() -> Result<()> {
                     other => bail!("unknown link {other:?}: loopback, a or b"),
                 };
             }
+            "--still" => still = true,
             _ if arg.starts_with("--") => bail!("unknown option {arg}"),
             _ => clips.push(arg),
         }
@@ -66,8 +72,8 @@ async fn main_async() -> Result<()> {
             clip: clip.clone().into(),
             link,
             params: StretchParams::generate(&mut rng),
-            settle: Duration::from_secs(30),
-            frames: None,
+            settle: Duration::from_secs(if still { 300 } else { 30 }),
+            frames: still.then_some(1),
         };
         let r = run(options)
             .await
@@ -90,7 +96,8 @@ async fn main_async() -> Result<()> {
             "{clip} over {name}: handshake {:.0} ms; {} updates ({refinements} refinement), {:.0} kbit/s; \
              typing (fresh updates) p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms; \
              every update after the first screen p50 {p50:.1} ms, p95 {p95:.1} ms, p99 {p99:.1} ms; \
-             first screen {:.0} ms; p95 first tenth {:.1} ms, last tenth {:.1} ms; exact {}",
+             first screen {:.0} ms; p95 first tenth {:.1} ms, last tenth {:.1} ms; exact {}; \
+             50 dB after {}, exact after {}",
             r.handshake_ms,
             n,
             r.bytes as f64 * 8.0 / 1000.0 / r.clip_s,
@@ -104,8 +111,17 @@ async fn main_async() -> Result<()> {
                 Some(s) if s <= 0.0 => "before the clip ended".to_string(),
                 Some(s) => format!("{s:.1} s after the clip ended"),
                 None => "never".to_string(),
-            }
+            },
+            reached(r.near),
+            reached(r.exact),
         );
     }
     Ok(())
+}
+
+/// "2.1 s and 61 kB" (since the viewer started), or "never".
+fn reached(at: Option<(f64, u64)>) -> String {
+    at.map_or("never".to_string(), |(s, bytes)| {
+        format!("{s:.1} s and {:.0} kB", bytes as f64 / 1000.0)
+    })
 }

@@ -30,6 +30,11 @@ pub struct PipelineConfig {
     /// are coded: what a scroll brings in and what a dragged window uncovers is seen in motion,
     /// like a video stream's pictures, and refinement makes it exact once still.
     pub moving_quality_drop: u8,
+    /// How much lower than [`CodecConfig::quality`] the AV1 regions of a whole screen (the first
+    /// update, and the first after a size change) are coded, smooth areas (gradients, blurred
+    /// photos) among them: on a slow link the whole picture comes in a fraction of the time,
+    /// text exact, and refinement sharpens the rest in the next second.
+    pub first_quality_drop: u8,
     /// Moves and scrolls become copies ([`crate::motion`]); `None` turns detection off.
     pub motion: Option<MotionConfig>,
     /// Rectangles that keep changing become video streams
@@ -71,6 +76,7 @@ impl Default for PipelineConfig {
             // As video streams ([`VideoConfig::quality_drop`]); more would take moving content
             // under 45 dB.
             moving_quality_drop: 20,
+            first_quality_drop: 45,
             motion: Some(MotionConfig::default()),
             video: Some(VideoConfig::default()),
         }
@@ -82,6 +88,13 @@ impl PipelineConfig {
     pub(crate) fn moving_codec(&self) -> CodecConfig {
         let mut codec = self.codec;
         codec.quality = codec.quality.saturating_sub(self.moving_quality_drop);
+        codec
+    }
+
+    /// The codec settings for a whole screen.
+    pub(crate) fn first_codec(&self) -> CodecConfig {
+        let mut codec = self.codec;
+        codec.quality = codec.quality.saturating_sub(self.first_quality_drop);
         codec
     }
 }

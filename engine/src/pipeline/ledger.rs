@@ -6,6 +6,11 @@
 //! [`TileLedger::due`] hands out the due tiles, those still the longest first, within an area:
 //! on a slow link a tile may go a few rows at a time, from the top, so that no piece of
 //! refinement stands long in front of a fresh update.
+//!
+//! On a link that cannot carry the exact pixels at once, refinement goes in two stages
+//! ([`Stage`]): photographic tiles first get their near-exact pixels (within a level, over
+//! 50 dB, for about half the exact bytes), every such tile before any goes on to exact; text and
+//! other content goes straight to exact.
 
 use crate::codec::{EncodedRegion, RegionKind};
 use crate::frame::Rect;
@@ -28,6 +33,19 @@ struct TileState {
     under_lossy: bool,
     /// Rows from the top already sent exactly while the tile is lossy (partial refinement).
     exact_rows: u32,
+    /// Rows from the top already sent near-exactly ([`Stage::Near`]).
+    near_rows: u32,
+    /// Whether the tile's content takes the near stage, once looked at.
+    near: Option<bool>,
+}
+
+/// A stage of refinement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Near-exact pixels for photographic tiles.
+    Near,
+    /// Exact pixels.
+    Exact,
 }
 
 impl TileState {
@@ -35,6 +53,8 @@ impl TileState {
     fn owe(&mut self, at_us: u64) {
         self.lossy = true;
         self.exact_rows = 0;
+        self.near_rows = 0;
+        self.near = None;
         self.changed_at = at_us;
     }
 
@@ -42,6 +62,15 @@ impl TileState {
     fn exact(&mut self) {
         self.lossy = false;
         self.exact_rows = 0;
+        self.near_rows = 0;
+    }
+
+    /// Rows from the top that `stage` need not send again.
+    fn done_rows(&self, stage: Stage) -> u32 {
+        match stage {
+            Stage::Near => self.exact_rows.max(self.near_rows),
+            Stage::Exact => self.exact_rows,
+        }
     }
 }
 
@@ -241,11 +270,28 @@ impl TileLedger {
     /// yet sent exactly; when even the first does not fit, its first rows that do (at least
     /// [`MIN_ROWS`]). Once sent, [`TileLedger::refined`] takes them off.
     pub(crate) fn due(&self, now_us: u64, delay_us: u64, max_area: u64) -> Vec<Rect> {
+        self.due_for(Stage::Exact, now_us, delay_us, max_area)
+    }
+
+    /// Like [`TileLedger::due`], for `stage`: [`Stage::Near`] takes the tiles that have not had
+    /// it (and may, see [`TileLedger::check_near`]).
+    pub(crate) fn due_for(
+        &self,
+        stage: Stage,
+        now_us: u64,
+        delay_us: u64,
+        max_area: u64,
+    ) -> Vec<Rect> {
+        let tile_height = |i: usize| self.tile_rect(i).height;
         let mut due: Vec<(u64, usize)> = self
             .tiles
             .iter()
             .enumerate()
             .filter(|(_, t)| t.lossy && now_us >= t.changed_at + delay_us)
+            .filter(|(i, t)| {
+                stage == Stage::Exact
+                    || (t.near != Some(false) && t.done_rows(stage) < tile_height(*i))
+            })
             .map(|(i, t)| (t.changed_at, i))
             .collect();
         due.sort_unstable();
@@ -253,7 +299,7 @@ impl TileLedger {
         let mut out: Vec<(usize, Rect)> = Vec::new();
         for (_, i) in due {
             let tile = self.tile_rect(i);
-            let skip = self.tiles[i].exact_rows.min(tile.height - 1);
+            let skip = self.tiles[i].done_rows(stage).min(tile.height - 1);
             let owed = Rect::new(tile.x, tile.y + skip, tile.width, tile.height - skip);
             if owed.area() <= left {
                 out.push((i, owed));
@@ -271,17 +317,75 @@ impl TileLedger {
         out.into_iter().map(|(_, r)| r).collect()
     }
 
+    /// Pixels owed by the tiles that have been still for `delay_us` at `now_us`.
+    pub(crate) fn owed_area(&self, now_us: u64, delay_us: u64) -> u64 {
+        (self.tiles.iter().enumerate())
+            .filter(|(_, t)| t.lossy && now_us >= t.changed_at + delay_us)
+            .map(|(i, t)| {
+                let tile = self.tile_rect(i);
+                u64::from(tile.width) * u64::from(tile.height - t.exact_rows.min(tile.height))
+            })
+            .sum()
+    }
+
+    /// The whole tile at `rect`'s corner.
+    pub(crate) fn tile_of(&self, rect: &Rect) -> Rect {
+        self.tile_rect(((rect.y / self.tile) * self.columns + rect.x / self.tile) as usize)
+    }
+
+    fn state_at(&self, rect: &Rect) -> Option<&TileState> {
+        self.tiles
+            .get(((rect.y / self.tile) * self.columns + rect.x / self.tile) as usize)
+    }
+
+    /// Whether the tile at `rect`'s corner was looked at for the near stage.
+    pub(crate) fn near_checked(&self, rect: &Rect) -> bool {
+        self.state_at(rect).is_some_and(|t| t.near.is_some())
+    }
+
+    /// Whether the tile at `rect`'s corner takes the near stage.
+    pub(crate) fn takes_near(&self, rect: &Rect) -> bool {
+        self.state_at(rect).is_some_and(|t| t.near == Some(true))
+    }
+
+    /// Records whether the tile at `rect`'s corner takes the near stage (exact pixels come
+    /// next when it does not).
+    pub(crate) fn check_near(&mut self, rect: &Rect, takes: bool) {
+        let index = (rect.y / self.tile) * self.columns + rect.x / self.tile;
+        if let Some(t) = self.tiles.get_mut(index as usize) {
+            t.near = Some(takes);
+        }
+    }
+
+    /// The rows of `rects` (as [`TileLedger::due_for`] gave them for [`Stage::Near`]) were
+    /// sent near-exactly.
+    pub(crate) fn neared(&mut self, rects: &[Rect]) {
+        let tile = self.tile;
+        for rect in rects {
+            let index = (rect.y / tile) * self.columns + rect.x / tile;
+            let whole = self.tile_rect(index as usize);
+            if let Some(t) = self.tiles.get_mut(index as usize)
+                && rect.y <= whole.y + t.done_rows(Stage::Near)
+            {
+                t.near_rows = t.near_rows.max(rect.bottom() - whole.y);
+            }
+        }
+    }
+
     /// The rows of `rects` (as [`TileLedger::due`] gave them) were sent exactly.
     pub(crate) fn refined(&mut self, rects: &[Rect]) {
         let tile = self.tile;
         for rect in rects {
             let index = (rect.y / tile) * self.columns + rect.x / tile;
             let whole = self.tile_rect(index as usize);
-            if let Some(t) = self.tiles.get_mut(index as usize) {
+            // Rows below a gap (near rows between) are not counted: they go again.
+            if let Some(t) = self.tiles.get_mut(index as usize)
+                && rect.y <= whole.y + t.exact_rows
+            {
                 if rect.bottom() >= whole.bottom() {
                     t.exact();
                 } else {
-                    t.exact_rows = rect.bottom() - whole.y;
+                    t.exact_rows = t.exact_rows.max(rect.bottom() - whole.y);
                 }
             }
         }

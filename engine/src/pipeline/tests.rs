@@ -74,6 +74,50 @@ fn lossy_tiles_are_refined_after_the_delay_and_the_screen_ends_exact() {
     assert_eq!(encoder.refine(10_000_000).unwrap(), None);
 }
 
+/// On a link that cannot carry the exact pixels at once, the soft photographic tiles are first
+/// brought over 50 dB, for less than their exact pixels cost, and only then made exact.
+#[test]
+fn on_a_slow_link_photos_are_refined_near_exactly_first() {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    // A real desktop: the player clip's gradient wallpaper, film and terminal.
+    let clip = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/player.bgra.zst");
+    let mut reader = crate::corpus::ClipReader::open(clip).unwrap();
+    let mut screen = reader.blank_frame();
+    assert!(reader.read_frame(&mut screen).unwrap());
+    apply(
+        &mut viewer,
+        &encoder.encode(&screen.as_ref(), 0).unwrap().unwrap(),
+    );
+    // The wallpaper's top right corner and the film (corpus/README.md).
+    let photo_tiles = Rect::new(896, 0, 384, 128);
+    let psnr = |viewer: &Framebuffer| {
+        crate::frame::psnr_rgb(
+            &viewer.frame().unwrap().as_ref(),
+            &screen.as_ref(),
+            photo_tiles,
+        )
+    };
+    let (mut near_reached, mut pieces) = (None, 0);
+    while let Some(update) = encoder.refine_within(1_000_000, 16 * 64 * 64).unwrap() {
+        apply(&mut viewer, &update);
+        pieces += 1;
+        assert!(pieces < 200);
+        let db = psnr(&viewer);
+        if near_reached.is_none() && db >= 50.0 {
+            assert!(db < 100.0, "the photo went straight to exact");
+            near_reached = Some(pieces);
+        }
+    }
+    let near_reached = near_reached.expect("the photo reached 50 dB");
+    assert_eq!(viewer.frame().unwrap(), &screen, "exact in the end");
+    assert!(
+        pieces > near_reached,
+        "exact pixels came after the near stage"
+    );
+    // (What the near stage saves is measured on real photos: `tests/tests/codec.rs`.)
+}
+
 #[test]
 fn typing_costs_a_glyph_and_stays_exact() {
     let mut encoder = ScreenEncoder::new(PipelineConfig::default());
@@ -426,6 +470,7 @@ fn refinement_smaller_than_a_tile_goes_a_few_rows_at_a_time() {
         apply(&mut viewer, &update);
         assert!(rows.len() < 10);
     }
+    // (Near pixels would cost nearly what exact ones do on this noise: straight to exact.)
     assert_eq!(rows, vec![(0, 20), (20, 20), (40, 20), (60, 4)]);
     assert_eq!(viewer.frame().unwrap(), &screen);
     assert_eq!(encoder.next_refine_at(), None);
@@ -724,7 +769,9 @@ fn drag_there_and_back(refined_first: bool) -> (Vec<Update>, bool, bool) {
     );
     if refined_first {
         now = 1_000_000;
-        apply(&mut viewer, &encoder.refine(now).unwrap().unwrap());
+        while let Some(update) = encoder.refine(now).unwrap() {
+            apply(&mut viewer, &update);
+        }
     }
     let mut back = Vec::new();
     let mut every_step_exact = true;
@@ -1109,7 +1156,11 @@ fn a_stuttering_player_becomes_a_stream_on_its_own_picture() {
         let screen = playing(picture, 40);
         let now = u64::from(step) * 33_000;
         if let Some(update) = encoder.encode(&screen.as_ref(), now).unwrap() {
-            for r in update.regions.iter().filter(|r| r.kind == RegionKind::Video) {
+            for r in update
+                .regions
+                .iter()
+                .filter(|r| r.kind == RegionKind::Video)
+            {
                 first_streamed.get_or_insert(step);
                 streams.push(r.rect);
                 ended |= crate::codec::video::parse(&r.payload).is_some_and(|(_, f, _)| f & 2 != 0);
@@ -1139,21 +1190,31 @@ fn text_beside_a_stream_in_the_same_tiles_stays_exact() {
         // The film 16 pixels into the tiles from x 128 on, at x 144; a line typed from x 100,
         // three columns a capture from capture 10 on, up to x 140: into the film's tiles.
         let mut screen = desktop();
-        paste_frame(&mut screen, &crop(&playing(step, 40), 128, 128, 240, 144), 144, 128);
+        paste_frame(
+            &mut screen,
+            &crop(&playing(step, 40), 128, 128, 240, 144),
+            144,
+            128,
+        );
         let typed = text(1 + step.saturating_sub(10).min(13) * 3, 17);
         if step >= 10 {
             paste_frame(&mut screen, &typed, 100, 150);
         }
         let now = u64::from(step) * 33_000;
         if let Some(update) = encoder.encode(&screen.as_ref(), now).unwrap() {
-            streamed += update.regions.iter().filter(|r| r.kind == RegionKind::Video).count();
+            streamed += update
+                .regions
+                .iter()
+                .filter(|r| r.kind == RegionKind::Video)
+                .count();
 
             apply(&mut viewer, &update);
         }
         let line = Rect::new(100, 150, typed.width(), 17);
         let shown = viewer.frame().unwrap();
         assert!(
-            step < 10 || crate::frame::rgb_squared_error(&shown.as_ref(), &screen.as_ref(), line) == 0,
+            step < 10
+                || crate::frame::rgb_squared_error(&shown.as_ref(), &screen.as_ref(), line) == 0,
             "capture {step}: the line typed beside the stream is not exact"
         );
     }

@@ -282,8 +282,8 @@ impl Tracker {
         let bounds = bounds?;
         let tile_area = u64::from(self.tile * self.tile);
         let compact = count as u64 * tile_area * 2 >= bounds.area();
-        let photo = classify::kind_for_moving(&classify::stats(frame, bounds), bounds)
-            == RegionKind::Av1;
+        let photo =
+            classify::kind_for_moving(&classify::stats(frame, bounds), bounds) == RegionKind::Av1;
         (count >= self.config.min_tiles && compact && photo).then_some(bounds)
     }
 }
