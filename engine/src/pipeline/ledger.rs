@@ -8,9 +8,9 @@
 //! refinement stands long in front of a fresh update.
 //!
 //! On a link that cannot carry the exact pixels at once, refinement goes in two stages
-//! ([`Stage`]): photographic tiles first get their near-exact pixels (within a level, over
-//! 50 dB, for about half the exact bytes), every such tile before any goes on to exact; text and
-//! other content goes straight to exact.
+//! ([`Stage`]): first every tile is brought over 50 dB, soft photographic ones with near-exact
+//! pixels (within a level, for about half the exact bytes), the others (text, dense texture)
+//! with exact ones; then the near tiles go on to exact.
 
 use crate::codec::{EncodedRegion, RegionKind};
 use crate::frame::Rect;
@@ -65,11 +65,12 @@ impl TileState {
         self.near_rows = 0;
     }
 
-    /// Rows from the top that `stage` need not send again.
+    /// Rows from the top that `stage` need not send again (a tile that does not take the near
+    /// stage takes exact pixels in it).
     fn done_rows(&self, stage: Stage) -> u32 {
         match stage {
-            Stage::Near => self.exact_rows.max(self.near_rows),
-            Stage::Exact => self.exact_rows,
+            Stage::Near if self.near != Some(false) => self.exact_rows.max(self.near_rows),
+            _ => self.exact_rows,
         }
     }
 }
@@ -273,8 +274,8 @@ impl TileLedger {
         self.due_for(Stage::Exact, now_us, delay_us, max_area)
     }
 
-    /// Like [`TileLedger::due`], for `stage`: [`Stage::Near`] takes the tiles that have not had
-    /// it (and may, see [`TileLedger::check_near`]).
+    /// Like [`TileLedger::due`], for `stage`: [`Stage::Near`] takes every tile not yet over
+    /// 50 dB (see [`TileLedger::check_near`]).
     pub(crate) fn due_for(
         &self,
         stage: Stage,
@@ -288,10 +289,7 @@ impl TileLedger {
             .iter()
             .enumerate()
             .filter(|(_, t)| t.lossy && now_us >= t.changed_at + delay_us)
-            .filter(|(i, t)| {
-                stage == Stage::Exact
-                    || (t.near != Some(false) && t.done_rows(stage) < tile_height(*i))
-            })
+            .filter(|(i, t)| t.done_rows(stage) < tile_height(*i))
             .map(|(i, t)| (t.changed_at, i))
             .collect();
         due.sort_unstable();

@@ -510,39 +510,31 @@ impl ScreenEncoder {
         max_area: u64,
     ) -> Result<Option<Vec<EncodedRegion>>, PipelineError> {
         let delay = self.config.refine_after_us;
-        // When the exact pixels do not fit at once, the tiles where it pays get near-exact
-        // ones first; each tile is looked at once ([`near_pays`]).
+        // When the exact pixels do not fit at once, every tile first goes over 50 dB: near
+        // pixels where they pay ([`near_pays`], each tile looked at once), exact ones elsewhere.
         let slow = self.ledger.owed_area(now_us, delay) > max_area;
-        let near = loop {
-            if !slow {
-                break Vec::new();
-            }
-            let candidates = self.ledger.due_for(Stage::Near, now_us, delay, max_area);
+        let mut due = Vec::new();
+        let mut near = Vec::new();
+        if slow {
+            due = self.ledger.due_for(Stage::Near, now_us, delay, max_area);
             let level = self.config.codec.zstd_level;
-            let unchecked: Vec<Rect> = (candidates.iter())
+            let unchecked: Vec<Rect> = (due.iter())
                 .filter(|r| !self.ledger.near_checked(r))
                 .copied()
                 .collect();
-            let skip: Vec<bool> = unchecked
+            let takes: Vec<bool> = unchecked
                 .par_iter()
-                .map(|r| !near_pays(screen, self.ledger.tile_of(r), level))
+                .map(|r| near_pays(screen, self.ledger.tile_of(r), level))
                 .collect();
-            for (r, skip) in unchecked.iter().zip(skip) {
-                self.ledger.check_near(r, !skip);
+            for (r, takes) in unchecked.iter().zip(takes) {
+                self.ledger.check_near(r, takes);
             }
-            let (photo, other): (Vec<Rect>, Vec<Rect>) = candidates
-                .into_iter()
-                .partition(|r| self.ledger.takes_near(r));
-            if !photo.is_empty() || other.is_empty() {
-                break photo;
-            }
-        };
-        let (due, stage) = if near.is_empty() {
-            (self.ledger.due(now_us, delay, max_area), Stage::Exact)
-        } else {
-            (near, Stage::Near)
-        };
-        if due.is_empty() {
+            (near, due) = due.into_iter().partition(|r| self.ledger.takes_near(r));
+        }
+        if !slow || (due.is_empty() && near.is_empty()) {
+            due = self.ledger.due(now_us, delay, max_area);
+        }
+        if due.is_empty() && near.is_empty() {
             return Ok(None);
         }
         // A stream whose tiles are due for refinement has gone still: it ends here, and the
@@ -550,26 +542,23 @@ impl ScreenEncoder {
         let mut regions = Vec::new();
         if let Some(tracker) = &mut self.tracker
             && let Some(live) = tracker.live()
-            && due.iter().any(|r| r.intersection(&live).is_some())
+            && due.iter().chain(&near).any(|r| r.intersection(&live).is_some())
         {
             let region = tracker
                 .end()
                 .map_err(|source| PipelineError::Codec { rect: live, source })?;
             regions.extend(region);
         }
-        if stage == Stage::Near {
-            let near: Vec<EncodedRegion> = due
-                .par_iter()
-                .map(|r| EncodedRegion {
-                    rect: *r,
-                    kind: RegionKind::Lossless,
-                    payload: crate::codec::lossless::encode_near(screen, *r),
-                })
-                .collect();
-            regions.extend(near);
-            self.ledger.neared(&due);
-            return Ok(Some(regions));
-        }
+        let neared: Vec<EncodedRegion> = near
+            .par_iter()
+            .map(|r| EncodedRegion {
+                rect: *r,
+                kind: RegionKind::Lossless,
+                payload: crate::codec::lossless::encode_near(screen, *r),
+            })
+            .collect();
+        regions.extend(neared);
+        self.ledger.neared(&near);
         let plan = plan::exact_regions(screen, &due, &self.config);
         regions.extend(encode::encode_plan(
             &self.encoder,

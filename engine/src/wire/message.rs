@@ -8,8 +8,9 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Version of the session protocol, sent in the hello.
-pub const PROTOCOL_VERSION: u16 = 6;
+/// Version of the session protocol, sent in the hello. 7: lossless payloads may be near-exact
+/// (form 3, refinement's first stage on slow links).
+pub const PROTOCOL_VERSION: u16 = 7;
 /// Largest encoded message.
 pub const MAX_MESSAGE: usize = 16 * 1024;
 /// Longest key-exchange message or proof (OPAQUE's answer is 320 bytes).
