@@ -41,7 +41,7 @@ pub enum Latency {
     /// A payload ends with the picture captured before this one (or, when nothing changed
     /// since, with the last): about one and a half copies follow each picture while every
     /// capture changes, so rav1e codes half as many frames. The default: a frame (33 ms) later
-    /// on the helper's side, for a third less of the sharer's CPU.
+    /// on the helper's side, for a fifth to a third less of the sharer's CPU.
     #[default]
     OneFrame,
 }
@@ -133,7 +133,7 @@ impl VideoEncoder {
     ///
     /// # Errors
     /// [`CodecError::Encoder`] when conversion or rav1e fails, or codes nothing after
-    /// [`MAX_PADDING`] copies.
+    /// eight copies.
     pub fn encode(&mut self, frame: &FrameRef<'_>) -> Result<Vec<u8>, CodecError> {
         let mut picture = picture(&self.ctx, frame, self.rect, &self.config)?;
         // rav1e pads a picture it alone holds; this one is shared with its copies.

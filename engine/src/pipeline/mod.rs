@@ -542,7 +542,10 @@ impl ScreenEncoder {
         let mut regions = Vec::new();
         if let Some(tracker) = &mut self.tracker
             && let Some(live) = tracker.live()
-            && due.iter().chain(&near).any(|r| r.intersection(&live).is_some())
+            && due
+                .iter()
+                .chain(&near)
+                .any(|r| r.intersection(&live).is_some())
         {
             let region = tracker
                 .end()
