@@ -122,6 +122,11 @@ impl TileLedger {
         (0..self.tiles.len()).map(|i| self.tile_rect(i)).collect()
     }
 
+    /// The index of the tile at `rect`'s corner.
+    fn index_at(&self, rect: &Rect) -> usize {
+        ((rect.y / self.tile) * self.columns + rect.x / self.tile) as usize
+    }
+
     /// The rectangle of tile `index`, clipped to the screen.
     fn tile_rect(&self, index: usize) -> Rect {
         let tile = self.tile;
@@ -164,8 +169,7 @@ impl TileLedger {
 
     /// Whether a copy saved pixels into the layer beneath in the tile at `rect`'s corner.
     pub(crate) fn saved_at(&self, rect: &Rect) -> bool {
-        let index = (rect.y / self.tile) * self.columns + rect.x / self.tile;
-        self.tiles.get(index as usize).is_some_and(|t| t.saved)
+        self.tiles.get(self.index_at(rect)).is_some_and(|t| t.saved)
     }
 
     /// Copies saved `piece` of the screen into the layer beneath, as lossy as the receiver
@@ -328,12 +332,11 @@ impl TileLedger {
 
     /// The whole tile at `rect`'s corner.
     pub(crate) fn tile_of(&self, rect: &Rect) -> Rect {
-        self.tile_rect(((rect.y / self.tile) * self.columns + rect.x / self.tile) as usize)
+        self.tile_rect(self.index_at(rect))
     }
 
     fn state_at(&self, rect: &Rect) -> Option<&TileState> {
-        self.tiles
-            .get(((rect.y / self.tile) * self.columns + rect.x / self.tile) as usize)
+        self.tiles.get(self.index_at(rect))
     }
 
     /// Whether the tile at `rect`'s corner was looked at for the near stage.
@@ -349,8 +352,8 @@ impl TileLedger {
     /// Records whether the tile at `rect`'s corner takes the near stage (exact pixels come
     /// next when it does not).
     pub(crate) fn check_near(&mut self, rect: &Rect, takes: bool) {
-        let index = (rect.y / self.tile) * self.columns + rect.x / self.tile;
-        if let Some(t) = self.tiles.get_mut(index as usize) {
+        let index = self.index_at(rect);
+        if let Some(t) = self.tiles.get_mut(index) {
             t.near = Some(takes);
         }
     }
@@ -358,11 +361,10 @@ impl TileLedger {
     /// The rows of `rects` (as [`TileLedger::due_for`] gave them for [`Stage::Near`]) were
     /// sent near-exactly.
     pub(crate) fn neared(&mut self, rects: &[Rect]) {
-        let tile = self.tile;
         for rect in rects {
-            let index = (rect.y / tile) * self.columns + rect.x / tile;
-            let whole = self.tile_rect(index as usize);
-            if let Some(t) = self.tiles.get_mut(index as usize)
+            let index = self.index_at(rect);
+            let whole = self.tile_rect(index);
+            if let Some(t) = self.tiles.get_mut(index)
                 && rect.y <= whole.y + t.done_rows(Stage::Near)
             {
                 t.near_rows = t.near_rows.max(rect.bottom() - whole.y);
@@ -372,12 +374,11 @@ impl TileLedger {
 
     /// The rows of `rects` (as [`TileLedger::due`] gave them) were sent exactly.
     pub(crate) fn refined(&mut self, rects: &[Rect]) {
-        let tile = self.tile;
         for rect in rects {
-            let index = (rect.y / tile) * self.columns + rect.x / tile;
-            let whole = self.tile_rect(index as usize);
+            let index = self.index_at(rect);
+            let whole = self.tile_rect(index);
             // Rows below a gap (near rows between) are not counted: they go again.
-            if let Some(t) = self.tiles.get_mut(index as usize)
+            if let Some(t) = self.tiles.get_mut(index)
                 && rect.y <= whole.y + t.exact_rows
             {
                 if rect.bottom() >= whole.bottom() {

@@ -1048,7 +1048,7 @@ fn a_copy_from_a_lossy_photo_owes_refinement_only_where_the_photo_went() {
     paste_frame(&mut page, &photo(256, 48), 0, 0);
     let view = |top: u32| {
         let mut f = Frame::filled(256, 256, [0; 4]);
-        paste_frame_from(&mut f, &page, top);
+        paste_frame_from_at(&mut f, &page, 0, top);
         f
     };
     let mut encoder = ScreenEncoder::new(PipelineConfig::default());
@@ -1074,15 +1074,6 @@ fn a_copy_from_a_lossy_photo_owes_refinement_only_where_the_photo_went() {
         refined.iter().all(|r| r.bottom() <= 64),
         "text copied from exact tiles was refined again: {refined:?}"
     );
-}
-
-/// `src`'s rows from `top` on, as many as `dst` holds.
-fn paste_frame_from(dst: &mut Frame, src: &Frame, top: u32) {
-    for y in 0..dst.height() {
-        for x in 0..dst.width() {
-            dst.set_pixel(x, y, src.as_ref().pixel(x, y + top));
-        }
-    }
 }
 
 /// A desktop with a photo zooming out in a 256x144 window for `moving` frames, then still (a
@@ -1228,6 +1219,7 @@ fn crop(src: &Frame, x: u32, y: u32, width: u32, height: u32) -> Frame {
     f
 }
 
+/// `src`'s pixels from `x0`, `y0` on, as many as `dst` holds.
 fn paste_frame_from_at(dst: &mut Frame, src: &Frame, x0: u32, y0: u32) {
     for y in 0..dst.height() {
         for x in 0..dst.width() {
