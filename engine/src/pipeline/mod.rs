@@ -510,9 +510,10 @@ impl ScreenEncoder {
         max_area: u64,
     ) -> Result<Option<Vec<EncodedRegion>>, PipelineError> {
         let delay = self.config.refine_after_us;
-        // When the exact pixels do not fit at once, every tile first goes over 50 dB: near
-        // pixels where they pay ([`near_pays`], each tile looked at once), exact ones elsewhere.
-        let slow = self.ledger.owed_area(now_us, delay) > max_area;
+        // When the exact pixels would take many pieces (seconds of a slow link), every tile
+        // first goes over 50 dB: near pixels where they pay ([`near_pays`], each tile looked at
+        // once), exact ones elsewhere.
+        let slow = self.ledger.owed_area(now_us, delay) > max_area.saturating_mul(NEAR_PIECES);
         let mut due = Vec::new();
         let mut near = Vec::new();
         if slow {
@@ -573,6 +574,10 @@ impl ScreenEncoder {
         Ok(Some(regions))
     }
 }
+
+/// Pieces of refinement (about one a capture) the exact pixels must need before the near stage
+/// goes first: on a fast link it would only send photos twice.
+const NEAR_PIECES: u64 = 60;
 
 /// The near stage goes where it costs at most this fraction (numerator, denominator) of the
 /// exact pixels: on the committed photo desktops it costs 46 % (gradients, blur) to 79 % (bark)
