@@ -7,7 +7,7 @@
 //! on a slow link a tile may go a few rows at a time, from the top, so that no piece of
 //! refinement stands long in front of a fresh update.
 //!
-//! On a link that cannot carry the exact pixels at once, refinement goes in two stages
+//! When the exact pixels would take many pieces of a slow link, refinement goes in two stages
 //! ([`Stage`]): first every tile is brought over 50 dB, soft photographic ones with near-exact
 //! pixels (within a level, for about half the exact bytes), the others (text, dense texture)
 //! with exact ones; then the near tiles go on to exact.

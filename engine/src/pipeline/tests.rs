@@ -74,8 +74,8 @@ fn lossy_tiles_are_refined_after_the_delay_and_the_screen_ends_exact() {
     assert_eq!(encoder.refine(10_000_000).unwrap(), None);
 }
 
-/// On a link that cannot carry the exact pixels at once, the soft photographic tiles are first
-/// brought over 50 dB, for less than their exact pixels cost, and only then made exact.
+/// On a link that would need many pieces for the exact pixels, the soft photographic tiles are
+/// first brought over 50 dB, for less than their exact pixels cost, and only then made exact.
 #[test]
 fn on_a_slow_link_photos_are_refined_near_exactly_first() {
     let mut encoder = ScreenEncoder::new(PipelineConfig::default());
