@@ -206,10 +206,11 @@ impl Xvfb {
         panic!("no free X display");
     }
 
-    /// Waits (up to 20 s) until a window shows whose `--name` or `--class` (`by`) matches
-    /// `pattern`; the first one's id.
+    /// Waits (up to 60 s: a window drawn by lavapipe starts slowly while the other tests load
+    /// both cores) until a window shows whose `--name` or `--class` (`by`) matches `pattern`;
+    /// the first one's id.
     pub fn window(&self, by: &str, pattern: &str) -> String {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             // Searched again rather than with --sync: a window that closes while xdotool walks
             // the tree makes that search fail (BadWindow).
