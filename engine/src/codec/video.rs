@@ -3,13 +3,14 @@
 //! one dav1d decoder per stream.
 //!
 //! rav1e holds frames back even in low-latency mode with no reordering: it codes a frame only
-//! once it has three more queued (its key-frame lookahead, which no setting of rav1e 0.8 turns
-//! off). A stream's pictures would trail the capture by that many frames, far from the moving
-//! content the helper should see. So each picture is followed by copies of itself until rav1e
-//! has coded it ([`Latency::Zero`]), or until the picture before it is ([`Latency::OneFrame`]).
-//! The copies are never shown (the viewer shows a payload's last picture), but rav1e codes them
-//! as it codes any frame, refining the picture they copy: CPU time and some bytes. [`VideoEncoder::finish`] flushes the
-//! copies still queued when the stream ends, and refinement then makes the rectangle exact.
+//! once four more are queued (its key-frame lookahead of three and at least one frame of RDO
+//! lookahead, which no setting of rav1e 0.8 turns off). A stream's pictures would trail the
+//! capture by that many frames, far from the moving content the helper should see. So each
+//! picture is followed by copies of itself until rav1e has coded it ([`Latency::Zero`]), or
+//! until the picture before it is ([`Latency::OneFrame`]). The copies are never shown (the
+//! viewer shows a payload's last picture), but rav1e codes them as it codes any frame, refining
+//! the picture they copy: CPU time and some bytes. [`VideoEncoder::finish`] flushes the copies
+//! still queued when the stream ends, and refinement then makes the rectangle exact.
 //!
 //! Payload of a [`super::RegionKind::Video`] region: stream id (a varint, at most `u32`), flags
 //! (`u8`: 1 starts the stream, 2 ends it), then AV1 data (zero or more packets).
@@ -21,8 +22,7 @@ use rav1e::prelude::{
 };
 
 use super::av1::{coded_size, encoder_config, encoder_error, picture};
-use super::CodecConfig;
-use super::CodecError;
+use super::{CodecConfig, CodecError};
 use crate::frame::{FrameRef, Rect};
 
 /// The flag of a stream's first payload.
