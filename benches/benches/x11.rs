@@ -28,7 +28,7 @@ impl Desktop {
         let display = format!(":{}", 90 + std::process::id() % 50);
         let server = Command::new("Xvfb")
             .args([display.as_str(), "-screen", "0", &format!("{W}x{H}x24")])
-            .args(["-nolisten", "tcp"])
+            .args(["-noreset", "-nolisten", "tcp"])
             .stderr(Stdio::null())
             .spawn()
             .expect("Xvfb (make deps installs xvfb)");

@@ -38,7 +38,15 @@ impl Started {
     pub fn xvfb(&mut self, display: &str, (width, height): (u32, u32)) -> Result<()> {
         let screen = format!("{width}x{height}x24");
         let mut server = Command::new("Xvfb")
-            .args([display, "-screen", "0", &screen, "-nolisten", "tcp"])
+            .args([
+                display,
+                "-screen",
+                "0",
+                &screen,
+                "-noreset",
+                "-nolisten",
+                "tcp",
+            ])
             .stderr(Stdio::null())
             .spawn()
             .context("Xvfb (make deps installs it)")?;

@@ -118,7 +118,8 @@ pub struct Xvfb {
 
 impl Xvfb {
     /// Starts `Xvfb :N -screen 0 WxHx24` on the first free N from 140 and waits until it takes
-    /// a connection.
+    /// a connection. `-noreset`: by default Xvfb resets when its last client leaves, and a
+    /// connection made meanwhile is dropped (the wait's own probe is such a client).
     pub fn start(width: u32, height: u32) -> Xvfb {
         Xvfb::launch(|display| {
             let mut command = std::process::Command::new("Xvfb");
@@ -127,6 +128,7 @@ impl Xvfb {
                 "-screen",
                 "0",
                 &format!("{width}x{height}x24"),
+                "-noreset",
                 "-nolisten",
                 "tcp",
             ]);
@@ -186,16 +188,25 @@ impl Xvfb {
                 continue;
             }
             let display = format!(":{n}");
-            let server = command(&display)
+            let mut server = command(&display)
                 .spawn()
                 .expect("the X server (make deps installs xvfb and xserver-xorg-video-dummy)");
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
             // Until it takes a connection: its socket shows before it answers on a busy machine.
+            let mut exited = false;
             while !socket.exists() || x11rb::connect(Some(&display)).is_err() {
+                // Another process took the display meanwhile: the socket is not ours.
+                if let Ok(Some(_)) = server.try_wait() {
+                    exited = true;
+                    break;
+                }
                 if std::time::Instant::now() > deadline {
                     panic!("the X server {display} did not start");
                 }
                 std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            if exited || server.try_wait().is_ok_and(|s| s.is_some()) {
+                continue;
             }
             return Xvfb {
                 server,
