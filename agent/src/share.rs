@@ -34,7 +34,8 @@ use beckon_engine::net::relay::{RelaySocket, TurnLogin};
 use beckon_engine::net::{NetError, agent_endpoint, agent_endpoint_on};
 use beckon_engine::session::{DEFAULT_MAX_ATTEMPTS, Secret, TicketState};
 use beckon_engine::{
-    AgentEvent, ClipReader, CloseReason, FrameSource, InputEvent, Refusal, SharerDecision, Ticket,
+    AgentEvent, ClipReader, CloseReason, FrameSource, InputEvent, LiveClip, Refusal,
+    SharerDecision, Ticket,
 };
 use tokio::sync::mpsc;
 
@@ -194,7 +195,7 @@ enum Screen {
 enum Source {
     X11(Box<X11Source>),
     Wayland(Box<WaylandSource>),
-    Clip(ClipReader),
+    Clip(LiveClip),
 }
 
 /// Why capturing failed.
@@ -280,7 +281,7 @@ impl Screen {
             Screen::Wayland { monitor } => {
                 Source::Wayland(Box::new(WaylandSource::connect(None, monitor.as_deref())?))
             }
-            Screen::Clip(path) => Source::Clip(ClipReader::open(path)?),
+            Screen::Clip(path) => Source::Clip(LiveClip::new(ClipReader::open(path)?)),
         })
     }
 

@@ -80,7 +80,9 @@ pub mod wire;
 pub use corpus::{ClipReader, ClipWriter};
 pub use frame::{Frame, FrameRef, Rect};
 pub use invite::Invitation;
-pub use pipeline::{CursorImage, FrameSource, Framebuffer, PipelineConfig, Pointer, ScreenEncoder};
+pub use pipeline::{
+    CursorImage, FrameSource, Framebuffer, LiveClip, PipelineConfig, Pointer, ScreenEncoder,
+};
 pub use session::{
     AgentConfig, AgentEvent, AgentInput, AgentOutput, AgentSession, CloseReason, HelperAction,
     InvitationRef, Secret, SharerDecision, Ticket, Timers, ViewerEvent, ViewerInput, ViewerOutput,

@@ -277,6 +277,7 @@ fn connect_while(
                 "--json",
                 "--seconds",
                 &seconds.to_string(),
+                "--wait-exact",
                 "--type",
                 "hi",
             ])

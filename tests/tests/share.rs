@@ -145,6 +145,21 @@ fn open(
     screenshot: &std::path::Path,
     seconds: u32,
 ) -> std::process::Output {
+    open_with(file, password, screenshot, seconds, &[])
+}
+
+/// [`open`] for 12 seconds (the clip lasts 10), then until the picture is exact.
+fn open_until_exact(file: &std::path::Path, screenshot: &std::path::Path) -> std::process::Output {
+    open_with(file, PASSWORD, screenshot, 12, &["--wait-exact"])
+}
+
+fn open_with(
+    file: &std::path::Path,
+    password: &str,
+    screenshot: &std::path::Path,
+    seconds: u32,
+    more: &[&str],
+) -> std::process::Output {
     run_with_stdin(
         program("beckon-viewer")
             .env("XDG_STATE_HOME", state_home(file.parent().unwrap()))
@@ -155,8 +170,9 @@ fn open(
                 "--password-stdin",
                 "--seconds",
                 &seconds.to_string(),
-                "--screenshot",
             ])
+            .args(more)
+            .arg("--screenshot")
             .arg(screenshot)
             .arg(file),
         &format!("{password}\n"),
@@ -177,7 +193,7 @@ fn state_of(data: &Scratch) -> serde_json::Value {
 fn invite_share_and_open_across_processes_ends_exact() {
     let (data, file, mut agent, _) = serving(1);
     let shot = data.path().join("shown.png");
-    let out = open(&file, PASSWORD, &shot, 12);
+    let out = open_until_exact(&file, &shot);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -663,7 +679,7 @@ fn a_helper_whose_viewer_died_comes_back_with_the_same_invitation() {
     first.kill().unwrap();
     first.wait().unwrap();
     let shot = data.path().join("again.png");
-    let out = open(&file, PASSWORD, &shot, 12);
+    let out = open_until_exact(&file, &shot);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(

@@ -76,6 +76,7 @@ open-shown = shown
 open-hidden = hidden
 open-pointer = The sharer's pointer ({ $size }, { $shown }) was last at { $at }.
 open-saved = Saved what was shown to { $file }.
+open-not-exact = The picture was not yet exact when the session ended: the sharer's screen kept changing, or the link is slow.
 open-disconnected-helper = Disconnected by the helper.
 open-disconnected-sharer = Disconnected by the sharer.
 open-no-reason = the session ended without a reason

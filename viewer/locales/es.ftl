@@ -76,6 +76,7 @@ open-shown = visible
 open-hidden = oculto
 open-pointer = El puntero de quien comparte ({ $size }, { $shown }) estuvo por última vez en { $at }.
 open-saved = Lo mostrado se guardó en { $file }.
+open-not-exact = La imagen aún no era exacta al terminar la sesión: la pantalla de quien comparte siguió cambiando, o la conexión es lenta.
 open-disconnected-helper = Desconectado por quien ayuda.
 open-disconnected-sharer = Desconectado por quien comparte.
 open-no-reason = la sesión terminó sin un motivo

@@ -13,6 +13,7 @@ arg-open-name = Tu nombre, como lo verá quien comparte
 arg-open-password-stdin = Leer la contraseña de la entrada estándar (en scripts)
 arg-open-screenshot = Guardar lo que se muestra, como PNG, al terminar la sesión
 arg-open-seconds = Desconectar tras estos segundos (por defecto: seguir hasta que quien comparte se desconecte)
+arg-open-wait-exact = Con --seconds: cumplidos, seguir hasta que la imagen sea exactamente la pantalla de quien comparte (como mucho un minuto más), para que --screenshot guarde sus píxeles
 arg-open-type-text = Pedir el control una vez conectado y, cuando quien comparte lo permita, escribir este texto (`\n` para Intro, `\e` para un Esc literal), y después devolver el control (scripts y pruebas). Repite --type para escribir varios textos, separados --pause segundos, todo con un mismo permiso
 arg-open-pause = Segundos entre los textos de varios --type
 arg-open-say = Enviar este mensaje de chat una vez conectado (repítelo para varios)

@@ -102,6 +102,10 @@ struct OpenArgs {
     /// Disconnect after this many seconds (default: stay until the sharer disconnects).
     #[arg(long)]
     seconds: Option<u64>,
+    /// With --seconds: once they are up, stay until the picture is the sharer's screen exactly
+    /// (at most a minute more), so that --screenshot saves their pixels.
+    #[arg(long, requires = "seconds")]
+    wait_exact: bool,
     /// Ask for control once connected and, when the sharer allows it, type this text (`\n`
     /// for Return, `\e` for a literal Esc), then give control back (scripts and tests).
     /// Repeat --type to type several texts, --pause seconds apart, all under one grant.
@@ -167,6 +171,8 @@ const GRACE: Duration = Duration::from_secs(120);
 /// How long `open` waits when the sharer's agent says another helper is connected: longer than
 /// the agent takes to notice a connection is gone, in case that helper is this one.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
+/// How long `--wait-exact` waits, past `--seconds`, for the picture to be exact.
+const EXACT_WAIT: Duration = Duration::from_secs(60);
 
 async fn open(args: &OpenArgs) -> Result<()> {
     let invitation = read_invitation(&args.invitation)?;
@@ -224,8 +230,9 @@ async fn open(args: &OpenArgs) -> Result<()> {
         }
         Some(texts)
     };
-    // What was shown, kept from the screen's changes.
+    // What was shown, kept from the screen's changes, and whether the last said it is exact.
     let mut screen = None::<Frame>;
+    let (exact_tx, exact) = tokio::sync::watch::channel(false);
     // The sharer's pointer: its picture's size and its last position.
     let mut pointer = (None, None);
     let mut reason = None;
@@ -271,6 +278,7 @@ async fn open(args: &OpenArgs) -> Result<()> {
         if let Some(seconds) = args.seconds {
             let waiting = Instant::now() + Duration::from_secs(seconds);
             let (tx, ends_at) = (actions_tx.clone(), ends_at.clone());
+            let mut exact = args.wait_exact.then(|| exact.clone());
             tokio::spawn(async move {
                 loop {
                     let at = ends_at
@@ -283,6 +291,11 @@ async fn open(args: &OpenArgs) -> Result<()> {
                         .unwrap_or_else(|e| e.into_inner())
                         .unwrap_or(waiting);
                     if Instant::now() >= at {
+                        // Only a screen shown can become exact.
+                        let viewing = ends_at.lock().unwrap_or_else(|e| e.into_inner()).is_some();
+                        if let Some(exact) = exact.as_mut().filter(|_| viewing) {
+                            let _ = tokio::time::timeout(EXACT_WAIT, exact.wait_for(|e| *e)).await;
+                        }
                         let _ = tx.send(HelperAction::Disconnect);
                         break;
                     }
@@ -342,7 +355,8 @@ async fn open(args: &OpenArgs) -> Result<()> {
                     eprintln!("{}", t!("open-control-ended"));
                 }
                 ViewerEvent::Screen(change) => {
-                    change.paint(screen.get_or_insert_with(|| Frame::filled(1, 1, [0; 4])))
+                    change.paint(screen.get_or_insert_with(|| Frame::filled(1, 1, [0; 4])));
+                    exact_tx.send_replace(change.exact);
                 }
                 ViewerEvent::Chat { text } => {
                     eprintln!("{}", t!("open-chat", text = text.as_str()));
@@ -426,6 +440,9 @@ async fn open(args: &OpenArgs) -> Result<()> {
         save_png(path, frame)?;
         eprintln!("{}", t!("open-saved", file = path.display().to_string()));
     }
+    if args.wait_exact && !*exact.borrow() {
+        eprintln!("{}", t!("open-not-exact"));
+    }
     if args.json {
         let by = match &reason {
             Some(CloseReason::Disconnected { by: Party::Helper }) => Some("helper"),
@@ -448,6 +465,7 @@ async fn open(args: &OpenArgs) -> Result<()> {
             "relayed_after_punch": punched.map(|(_, bytes)| bytes),
             "bytes": {"direct": direct_bytes, "relayed": relayed_bytes},
             "resumed": lost_at.is_some(),
+            "exact": *exact.borrow(),
         });
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     }

@@ -240,3 +240,24 @@ fn missing_pixel_file_is_an_io_error_naming_it() {
     let err = ClipReader::open(&path).unwrap_err();
     assert!(matches!(err, CorpusError::Io { .. }) && err.to_string().contains("clip.bgra.zst"));
 }
+
+/// Played live, a clip skips the frames a late capture missed, shows its last frame, then ends.
+#[test]
+fn a_live_clip_keeps_to_the_clock() {
+    use crate::pipeline::{FrameSource, LiveClip};
+    let dir = Scratch::new();
+    let mut clip = LiveClip::new(ClipReader::open(write_clip(&dir.0, 8)).unwrap());
+    let mut f = Frame::filled(1, 1, [0; 4]);
+    let shown = |f: &Frame| f.as_ref().pixel(20, 5)[0];
+    assert!(clip.next_frame(&mut f).unwrap());
+    assert_eq!(shown(&f), 0, "the first capture shows the first frame");
+    // At 30 fps, 150 ms in, frame 4 is due: those before it are skipped.
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    assert!(clip.next_frame(&mut f).unwrap());
+    assert!(shown(&f) >= 4, "frame {} shown 150 ms in", shown(&f));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(clip.next_frame(&mut f).unwrap(), "the last frame is shown");
+    assert_eq!(shown(&f), 7);
+    assert!(!clip.next_frame(&mut f).unwrap(), "then the clip ends");
+    assert_eq!(shown(&f), 7, "and its last frame stays");
+}

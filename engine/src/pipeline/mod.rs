@@ -54,7 +54,7 @@ pub mod video;
 pub use crate::diff::merge::MergeConfig;
 pub use config::PipelineConfig;
 pub use framebuffer::{ApplyError, DECODE_BUDGET, Framebuffer};
-pub use source::{CursorImage, FrameSource, Pointer};
+pub use source::{CursorImage, FrameSource, LiveClip, Pointer};
 
 use rayon::prelude::*;
 use thiserror::Error;
@@ -448,11 +448,18 @@ impl ScreenEncoder {
         Update {
             seq: self.seq,
             refinement: false,
+            exact: self.receiver_exact(),
             timestamp_us,
             width: frame.width(),
             height: frame.height(),
             regions,
         }
+    }
+
+    /// Whether the receiver, once it has every update so far, shows the last capture exactly:
+    /// no tile owes refinement and no stream runs.
+    fn receiver_exact(&self) -> bool {
+        self.ledger.next_due(0).is_none() && self.tracker.as_ref().and_then(Tracker::live).is_none()
     }
 
     /// When [`ScreenEncoder::refine`] has work, in the same clock as the timestamps; `None` when
@@ -494,6 +501,7 @@ impl ScreenEncoder {
         Ok(Some(Update {
             seq: self.seq,
             refinement: true,
+            exact: self.receiver_exact(),
             timestamp_us: now_us,
             width,
             height,

@@ -57,6 +57,55 @@ pub struct CursorImage {
     pub bgra: Vec<u8>,
 }
 
+/// A clip played as a live screen: each capture shows the frame due at the time since the
+/// first, skipping those a slow capture missed, as a real screen does not wait for the program
+/// capturing it. (A [`ClipReader`](crate::corpus::ClipReader) itself gives every frame, one a
+/// capture, however late.)
+#[derive(Debug)]
+pub struct LiveClip {
+    reader: crate::corpus::ClipReader,
+    started: Option<std::time::Instant>,
+    /// Frames read so far.
+    read: u64,
+    ended: bool,
+}
+
+impl LiveClip {
+    /// Plays `reader` from its current frame, timed from the first capture.
+    pub fn new(reader: crate::corpus::ClipReader) -> LiveClip {
+        LiveClip {
+            reader,
+            started: None,
+            read: 0,
+            ended: false,
+        }
+    }
+}
+
+impl FrameSource for LiveClip {
+    type Error = crate::corpus::CorpusError;
+
+    fn next_frame(&mut self, frame: &mut Frame) -> Result<bool, Self::Error> {
+        if self.ended {
+            return Ok(false);
+        }
+        let started = *self.started.get_or_insert_with(std::time::Instant::now);
+        let fps = f64::from(self.reader.meta().fps.max(1));
+        let due = (started.elapsed().as_secs_f64() * fps) as u64;
+        let mut changed = false;
+        while self.read <= due {
+            if !self.reader.next_frame(frame)? {
+                self.ended = true;
+                break;
+            }
+            self.read += 1;
+            changed = true;
+        }
+        // The last frame, read just now, is shown before the end is told.
+        Ok(changed || !self.ended)
+    }
+}
+
 impl FrameSource for crate::corpus::ClipReader {
     type Error = crate::corpus::CorpusError;
 

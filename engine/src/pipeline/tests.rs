@@ -50,10 +50,9 @@ fn lossy_tiles_are_refined_after_the_delay_and_the_screen_ends_exact() {
     let mut encoder = ScreenEncoder::new(PipelineConfig::default());
     let mut viewer = Framebuffer::new();
     let screen = desktop();
-    apply(
-        &mut viewer,
-        &encoder.encode(&screen.as_ref(), 0).unwrap().unwrap(),
-    );
+    let first = encoder.encode(&screen.as_ref(), 0).unwrap().unwrap();
+    assert!(!first.exact, "the update says its picture is lossy");
+    apply(&mut viewer, &first);
     assert_ne!(viewer.frame().unwrap(), &screen, "AV1 is lossy");
     // Tiles wholly inside the text window are exact at once (mixed tiles wait for refinement).
     for y in 64..128 {
@@ -68,6 +67,10 @@ fn lossy_tiles_are_refined_after_the_delay_and_the_screen_ends_exact() {
     assert_eq!(encoder.refine(199_999).unwrap(), None);
     let refine = encoder.refine(200_000).unwrap().unwrap();
     assert!(refine.regions.iter().all(|r| r.kind.is_exact()));
+    assert!(
+        refine.exact,
+        "the last refinement says the picture is exact"
+    );
     apply(&mut viewer, &refine);
     assert_eq!(viewer.frame().unwrap(), &screen);
     assert_eq!(encoder.next_refine_at(), None);
@@ -99,8 +102,14 @@ fn on_a_slow_link_photos_are_refined_near_exactly_first() {
         )
     };
     let (mut near_reached, mut pieces) = (None, 0);
+    let mut said_exact = false;
     while let Some(update) = encoder.refine_within(1_000_000, 2 * 64 * 64).unwrap() {
         apply(&mut viewer, &update);
+        assert!(!said_exact, "a piece came after the picture was said exact");
+        said_exact = update.exact;
+        if said_exact {
+            assert_eq!(viewer.frame().unwrap(), &screen, "said exact, and is");
+        }
         pieces += 1;
         assert!(pieces < 1000);
         let db = psnr(&viewer);
@@ -111,6 +120,7 @@ fn on_a_slow_link_photos_are_refined_near_exactly_first() {
     }
     let near_reached = near_reached.expect("the photo reached 50 dB");
     assert_eq!(viewer.frame().unwrap(), &screen, "exact in the end");
+    assert!(said_exact, "the last piece said the picture is exact");
     assert!(
         pieces > near_reached,
         "exact pixels came after the near stage"
@@ -154,6 +164,31 @@ fn typing_costs_a_glyph_and_stays_exact() {
             }
         }
     }
+}
+
+/// A screen of text goes exact at once, and each update says so; a photo coming in takes it
+/// back to lossy.
+#[test]
+fn updates_say_whether_the_picture_is_exact() {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut screen = text(256, 128);
+    let first = encoder.encode(&screen.as_ref(), 0).unwrap().unwrap();
+    assert!(first.regions.iter().all(|r| r.kind.is_exact()), "{first:?}");
+    assert!(first.exact);
+    screen.set_pixel(5, 5, [255, 0, 0, 255]);
+    assert!(
+        encoder
+            .encode(&screen.as_ref(), 33_000)
+            .unwrap()
+            .unwrap()
+            .exact
+    );
+    paste_frame(&mut screen, &photo(128, 128), 128, 0);
+    let photo_in = encoder.encode(&screen.as_ref(), 66_000).unwrap().unwrap();
+    assert!(photo_in.regions.iter().any(|r| r.kind == RegionKind::Av1));
+    assert!(!photo_in.exact);
+    let refined = encoder.refine(10_000_000).unwrap().unwrap();
+    assert!(refined.exact);
 }
 
 #[test]
@@ -211,6 +246,7 @@ fn sample_update() -> Vec<u8> {
 fn sample_steady_update() -> Vec<u8> {
     Update {
         refinement: false,
+        exact: false,
         seq: 2,
         timestamp_us: 8,
         width: 96,
@@ -234,16 +270,25 @@ fn wire_errors_say_what_is_wrong() {
     let good = sample_update();
     assert!(Update::decode(&good).is_ok());
     assert_eq!(Update::decode(b"XYZ\x01"), Err(WireError::BadMagic));
-    // Version 2 had no restores and no layer beneath; version 3 no flags.
+    // Version 2 had no restores and no layer beneath; version 3 no flags; version 4 no exact
+    // flag.
     let mut older = good.clone();
-    older[2] = 2;
-    assert_eq!(Update::decode(&older), Err(WireError::Version(2)));
+    for version in [2, 4] {
+        older[2] = version;
+        assert_eq!(Update::decode(&older), Err(WireError::Version(version)));
+    }
     assert_eq!(
         Update::decode(b"BKU\x03\x01\x07"),
         Err(WireError::Version(3))
     );
     let mut flagged = good.clone();
-    flagged[3] = 2;
+    for (flags, refinement, exact) in [(1, true, false), (2, false, true), (3, true, true)] {
+        flagged[3] = flags;
+        let update = Update::decode(&flagged).unwrap();
+        assert_eq!((update.refinement, update.exact), (refinement, exact));
+        assert_eq!(update.encode(), flagged);
+    }
+    flagged[3] = 4;
     assert!(matches!(
         Update::decode(&flagged),
         Err(WireError::Limit { field: "flags", .. })
@@ -260,7 +305,7 @@ fn wire_errors_say_what_is_wrong() {
     assert_eq!(Update::decode(&extra), Err(WireError::TrailingBytes(1)));
     // Headers written by hand: sequence 1, timestamp 7, then these numbers.
     let header = |numbers: &[u64]| {
-        let mut bytes = b"BK\x04\x00".to_vec();
+        let mut bytes = b"BK\x05\x00".to_vec();
         for &v in [1, 7].iter().chain(numbers) {
             crate::wire::varint::put(&mut bytes, v);
         }
@@ -279,7 +324,7 @@ fn wire_errors_say_what_is_wrong() {
         );
     }
     // Varints longer than 64 bits: eleven bytes, or a tenth byte above 1.
-    let mut long = b"BK\x04\x00".to_vec();
+    let mut long = b"BK\x05\x00".to_vec();
     long.extend_from_slice(&[0xff; 10]);
     long.push(0x01);
     assert_eq!(
@@ -303,6 +348,7 @@ fn a_steady_update_costs_few_header_bytes() {
     // A steady update is small: a typed glyph's header and region cost 23 bytes, not 39.
     let glyph = Update {
         refinement: false,
+        exact: false,
         seq: 1234,
         timestamp_us: 60_000_000,
         width: 1920,
@@ -321,10 +367,11 @@ fn a_steady_update_costs_few_header_bytes() {
     let mut v1 = glyph.encode();
     v1[2] = 1;
     assert_eq!(Update::peek_seq(&v1), None);
-    assert_eq!(Update::peek_seq(b"BK\x04"), None);
+    assert_eq!(Update::peek_seq(b"BK\x05"), None);
     // Refinement is one bit of the flags byte: it costs nothing.
     let refined = Update {
         refinement: true,
+        exact: false,
         ..glyph.clone()
     };
     assert_eq!(refined.encode().len(), glyph.encode().len());
@@ -337,7 +384,7 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let _ = Update::decode(&bytes);
-        let mut with_magic = b"BK\x04\x00".to_vec();
+        let mut with_magic = b"BK\x05\x00".to_vec();
         with_magic.extend_from_slice(&bytes);
         if let Ok(update) = Update::decode(&with_magic) {
             let _ = Framebuffer::new().apply(&update);
@@ -419,7 +466,7 @@ proptest! {
                 if copy { EncodedRegion::copy(rect, fx, fy) } else { EncodedRegion::restore(rect) }
             })
             .collect();
-        let update = Update { seq: 2, refinement: false, timestamp_us: 8, width: 96, height: 64, regions };
+        let update = Update { seq: 2, refinement: false, exact: false, timestamp_us: 8, width: 96, height: 64, regions };
         let area: u64 = update.regions.iter().map(|r| r.rect.area()).sum();
         match viewer.apply(&Update::decode(&update.encode()).unwrap()) {
             Ok(()) => prop_assert!(area <= DECODE_BUDGET * 96 * 64),
@@ -521,6 +568,7 @@ fn check_copy(rect: Rect, fx: u32, fy: u32) {
     };
     let update = |seq, regions| Update {
         refinement: false,
+        exact: false,
         seq,
         timestamp_us: 0,
         width: 64,
@@ -575,6 +623,7 @@ fn copies_read_the_screen_as_it_was_before_the_update() {
     };
     let first = Update {
         refinement: false,
+        exact: false,
         seq: 1,
         timestamp_us: 0,
         width: 32,
@@ -587,6 +636,7 @@ fn copies_read_the_screen_as_it_was_before_the_update() {
     apply(&mut viewer, &first);
     let swap = Update {
         refinement: false,
+        exact: false,
         seq: 2,
         timestamp_us: 0,
         width: 32,
@@ -609,6 +659,7 @@ fn bad_copies_are_refused_and_change_nothing() {
     let mut viewer = Framebuffer::new();
     let copy_first = Update {
         refinement: false,
+        exact: false,
         seq: 1,
         timestamp_us: 0,
         width: 32,
@@ -624,6 +675,7 @@ fn bad_copies_are_refused_and_change_nothing() {
         &mut viewer,
         &Update {
             refinement: false,
+            exact: false,
             seq: 1,
             timestamp_us: 0,
             width: 32,
@@ -661,6 +713,7 @@ fn bad_copies_are_refused_and_change_nothing() {
     ] {
         let update = Update {
             refinement: false,
+            exact: false,
             seq: 2,
             timestamp_us: 0,
             width: 32,
@@ -685,6 +738,7 @@ fn a_restore_brings_back_what_a_copy_covered() {
     }
     let update = |seq, regions| Update {
         refinement: false,
+        exact: false,
         seq,
         timestamp_us: 0,
         width: 48,
@@ -1273,6 +1327,7 @@ fn an_update_decoding_to_more_than_two_screens_is_refused_before_decoding() {
     let crafted = Update {
         seq: 2,
         refinement: false,
+        exact: false,
         timestamp_us: 1,
         width: 64,
         height: 48,

@@ -51,6 +51,8 @@ pub struct ScreenChange {
     /// Refinement: exact pixels for a part of the screen that had been shown lossy and is
     /// still; nothing new happened on the screen.
     pub refinement: bool,
+    /// The picture now is the sharer's latest capture exactly (nothing left to refine).
+    pub exact: bool,
     /// The screen's size.
     pub width: u32,
     /// The screen's height.
@@ -71,6 +73,7 @@ impl std::fmt::Debug for ScreenChange {
             .field("seq", &self.seq)
             .field("timestamp_us", &self.timestamp_us)
             .field("refinement", &self.refinement)
+            .field("exact", &self.exact)
             .field("size", &(self.width, self.height))
             .field("resized", &self.resized)
             .field("wire_bytes", &self.wire_bytes)
@@ -230,6 +233,7 @@ impl ScreenReceiver {
             seq: update.seq,
             timestamp_us: update.timestamp_us,
             refinement: update.refinement,
+            exact: update.exact,
             width: update.width,
             height: update.height,
             resized,
@@ -305,6 +309,7 @@ mod tests {
             Update {
                 seq,
                 refinement: false,
+                exact: false,
                 timestamp_us: 0,
                 width: 8,
                 height: 8,
@@ -339,6 +344,7 @@ mod tests {
         let lying = Update {
             seq: 3,
             refinement: false,
+            exact: false,
             timestamp_us: 0,
             width: 96,
             height: 64,

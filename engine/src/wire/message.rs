@@ -8,9 +8,10 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Version of the session protocol, sent in the hello. 7: lossless payloads may be near-exact
-/// (form 3, refinement's first stage on slow links).
-pub const PROTOCOL_VERSION: u16 = 7;
+/// Version of the session protocol, sent in the hello. 8: updates say when the picture is exact
+/// (wire format 5); 7: lossless payloads may be near-exact (form 3, refinement's first stage on
+/// slow links).
+pub const PROTOCOL_VERSION: u16 = 8;
 /// Largest encoded message.
 pub const MAX_MESSAGE: usize = 16 * 1024;
 /// Longest key-exchange message or proof (OPAQUE's answer is 320 bytes).

@@ -1,13 +1,15 @@
 //! [`Update`]: the encoded changes of one capture, in wire format.
 //!
-//! # Wire format, version 4
+//! # Wire format, version 5
 //! Numbers are unsigned LEB128 varints (`wire/varint.rs`). A steady update is small (a typed
 //! glyph, a video frame of 30 bytes), so fixed-width fields would be a third of it.
 //!
 //! ```text
 //! magic        "BK"          2 bytes
-//! version      u8            4
-//! flags        u8            bit 0: refinement (exact pixels for a still screen); others 0
+//! version      u8            5
+//! flags        u8            bit 0: refinement (exact pixels for a still screen);
+//!                            bit 1: exact (once applied, the receiver shows the capture
+//!                            exactly: nothing lossy is left to refine); others 0
 //! seq          varint        sequence number, one per update
 //! timestamp    varint        capture time, microseconds on the sender's clock
 //! width        varint        screen width,  1..=MAX_DIMENSION
@@ -36,8 +38,8 @@ use crate::codec::{EncodedRegion, RegionKind};
 use crate::frame::Rect;
 use crate::wire::varint;
 
-/// The wire format's version (4: a flags byte, and a two-byte magic).
-pub const VERSION: u8 = 4;
+/// The wire format's version (5: the exact flag; 4: a flags byte, and a two-byte magic).
+pub const VERSION: u8 = 5;
 /// Widest and tallest screen an update may describe.
 pub const MAX_DIMENSION: u32 = 8192;
 /// Most regions in one update.
@@ -48,6 +50,8 @@ pub const MAX_PAYLOAD: usize = 64 << 20;
 const MAGIC: &[u8; 2] = b"BK";
 /// Flag: the update is refinement.
 const REFINEMENT: u8 = 1;
+/// Flag: once applied, the receiver's picture is exact.
+const EXACT: u8 = 2;
 /// The smallest a region header can be: kind, four one-byte numbers, a one-byte length.
 const MIN_REGION_HEADER: usize = 1 + 4 + 1;
 
@@ -59,6 +63,9 @@ pub struct Update {
     /// Refinement: exact pixels for tiles the receiver shows lossy, sent once they are still;
     /// nothing new was captured for it.
     pub refinement: bool,
+    /// Once this update is applied (after those before it), the receiver shows the sender's
+    /// latest capture exactly: no tile is lossy or owed refinement, no video stream runs.
+    pub exact: bool,
     /// When the frame was captured, in microseconds on the sender's clock.
     pub timestamp_us: u64,
     /// Screen width.
@@ -223,7 +230,7 @@ impl Update {
         let mut out = Vec::with_capacity(self.wire_size());
         out.extend_from_slice(MAGIC);
         out.push(VERSION);
-        out.push(if self.refinement { REFINEMENT } else { 0 });
+        out.push(if self.refinement { REFINEMENT } else { 0 } | if self.exact { EXACT } else { 0 });
         for v in [
             self.seq,
             self.timestamp_us,
@@ -272,11 +279,11 @@ impl Update {
             }));
         }
         let flags = r.u8("flags")?;
-        if flags & !REFINEMENT != 0 {
+        if flags & !(REFINEMENT | EXACT) != 0 {
             return Err(WireError::Limit {
                 field: "flags",
                 value: u64::from(flags),
-                limit: u64::from(REFINEMENT),
+                limit: u64::from(REFINEMENT | EXACT),
             });
         }
         let seq = r.varint("sequence number")?;
@@ -329,6 +336,7 @@ impl Update {
         Ok(Update {
             seq,
             refinement: flags & REFINEMENT != 0,
+            exact: flags & EXACT != 0,
             timestamp_us,
             width,
             height,
