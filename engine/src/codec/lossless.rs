@@ -113,12 +113,16 @@ fn packed_row_bytes(width: u32, bits: u32) -> usize {
 }
 
 /// Encodes `rect` of `frame` exactly.
-/// `level` is the zstd level of the palette form; the predicted form always uses
-/// [`PREDICTED_LEVEL`].
+/// `level` is the zstd level of the palette form; the predicted form uses [`PREDICTED_LEVEL`].
 pub fn encode(frame: &FrameRef<'_>, rect: Rect, level: i32) -> Vec<u8> {
+    encode_at(frame, rect, level, PREDICTED_LEVEL)
+}
+
+/// [`encode`] with the predicted form at zstd level `predicted`.
+pub fn encode_at(frame: &FrameRef<'_>, rect: Rect, level: i32, predicted: i32) -> Vec<u8> {
     let transformed = transform(frame, rect);
     let level = if transformed.header[0] == FORM_PREDICTED {
-        PREDICTED_LEVEL
+        predicted
     } else if transformed.stream.len() <= SMALL_STREAM {
         level.max(SMALL_LEVEL)
     } else {
@@ -145,6 +149,10 @@ pub const SMALL_LEVEL: i32 = 15;
 /// zstd level of the predicted form: on photo residuals level 1 is both smaller and faster than
 /// level 3 (its matches find nothing in noise and cost literal-coding efficiency).
 pub const PREDICTED_LEVEL: i32 = 1;
+
+/// zstd level of the predicted form for fresh regions: those the classifier sends lossless are
+/// text and interfaces, whose antialiased glyphs repeat, and there matches pay.
+pub const FRESH_PREDICTED_LEVEL: i32 = 9;
 
 /// What the lossless path hands its entropy coder: the payload's header bytes and the stream
 /// that zstd compresses. Public so benchmarks can try other entropy coders on the same input.

@@ -224,8 +224,12 @@ pub struct CodecConfig {
     pub quality: u8,
     /// Chroma layout of the lossy path.
     pub chroma: Chroma,
-    /// zstd level of the lossless path.
+    /// zstd level of the lossless path's palette form.
     pub zstd_level: i32,
+    /// zstd level of the lossless path's predicted form (regions of many colours): for
+    /// refinement of photos, [`lossless::PREDICTED_LEVEL`]; for fresh regions, text and
+    /// interfaces whose rows repeat, [`lossless::FRESH_PREDICTED_LEVEL`].
+    pub predicted_level: i32,
 }
 
 impl Default for CodecConfig {
@@ -234,6 +238,7 @@ impl Default for CodecConfig {
             quality: 60,
             chroma: Chroma::Yuv420,
             zstd_level: 3,
+            predicted_level: lossless::PREDICTED_LEVEL,
         }
     }
 }
@@ -275,7 +280,12 @@ impl RegionEncoder {
                 }
                 colour.to_vec()
             }
-            RegionKind::Lossless => lossless::encode(frame, rect, self.config.zstd_level),
+            RegionKind::Lossless => lossless::encode_at(
+                frame,
+                rect,
+                self.config.zstd_level,
+                self.config.predicted_level,
+            ),
             RegionKind::Av1 => av1::encode(frame, rect, &self.config)?,
             RegionKind::Copy | RegionKind::Video | RegionKind::Restore => {
                 return Err(CodecError::Encoder {

@@ -415,3 +415,32 @@ fn the_near_form_is_within_a_level_and_smaller_than_exact() {
     );
     assert!(lossless::decode(&near[..near.len() / 2], rect).is_err());
 }
+
+/// A page of antialiased text has too many colours for a palette; its predicted residuals repeat
+/// with the glyphs, so fresh regions code them at a level that finds the repeats.
+#[test]
+fn many_coloured_text_codes_smaller_at_the_fresh_level() {
+    let clip = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/document.bgra.zst");
+    let mut reader = crate::corpus::ClipReader::open(clip).unwrap();
+    let mut screen = reader.blank_frame();
+    assert!(reader.read_frame(&mut screen).unwrap());
+    // The page of text (corpus/README.md).
+    let page = Rect::new(192, 64, 896, 384);
+    let at = |level| lossless::encode_at(&screen.as_ref(), page, 3, level);
+    let (photo, fresh) = (
+        at(lossless::PREDICTED_LEVEL),
+        at(lossless::FRESH_PREDICTED_LEVEL),
+    );
+    for payload in [&photo, &fresh] {
+        assert_eq!(
+            lossless::decode(payload, page).unwrap(),
+            crop(&screen.as_ref(), page)
+        );
+    }
+    assert!(
+        fresh.len() * 10 < photo.len() * 9,
+        "{} bytes at the fresh level, {} at the photo level",
+        fresh.len(),
+        photo.len()
+    );
+}

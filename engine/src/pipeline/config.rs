@@ -76,7 +76,7 @@ impl Default for PipelineConfig {
             // As video streams ([`VideoConfig::quality_drop`]); more would take moving content
             // under 45 dB.
             moving_quality_drop: 20,
-            first_quality_drop: 45,
+            first_quality_drop: 55,
             motion: Some(MotionConfig::default()),
             video: Some(VideoConfig::default()),
         }
@@ -84,16 +84,25 @@ impl Default for PipelineConfig {
 }
 
 impl PipelineConfig {
+    /// The codec settings for fresh regions (not refinement): what goes lossless there is text
+    /// and interfaces.
+    pub(crate) fn fresh_codec(&self) -> CodecConfig {
+        CodecConfig {
+            predicted_level: crate::codec::lossless::FRESH_PREDICTED_LEVEL,
+            ..self.codec
+        }
+    }
+
     /// The codec settings for updates with copies.
     pub(crate) fn moving_codec(&self) -> CodecConfig {
-        let mut codec = self.codec;
+        let mut codec = self.fresh_codec();
         codec.quality = codec.quality.saturating_sub(self.moving_quality_drop);
         codec
     }
 
     /// The codec settings for a whole screen.
     pub(crate) fn first_codec(&self) -> CodecConfig {
-        let mut codec = self.codec;
+        let mut codec = self.fresh_codec();
         codec.quality = codec.quality.saturating_sub(self.first_quality_drop);
         codec
     }

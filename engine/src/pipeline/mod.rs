@@ -142,7 +142,7 @@ impl ScreenEncoder {
         ScreenEncoder {
             config,
             diff: TileDiff::new(config.tile_size),
-            encoder: RegionEncoder::new(config.codec),
+            encoder: RegionEncoder::new(config.fresh_codec()),
             moving_encoder: RegionEncoder::new(config.moving_codec()),
             first_encoder: RegionEncoder::new(config.first_codec()),
             previous: None,
@@ -166,7 +166,7 @@ impl ScreenEncoder {
     /// link).
     pub fn set_quality(&mut self, quality: u8) {
         self.config.codec.quality = quality.min(100);
-        self.encoder = RegionEncoder::new(self.config.codec);
+        self.encoder = RegionEncoder::new(self.config.fresh_codec());
         self.moving_encoder = RegionEncoder::new(self.config.moving_codec());
         self.first_encoder = RegionEncoder::new(self.config.first_codec());
     }
@@ -572,8 +572,9 @@ impl ScreenEncoder {
         regions.extend(neared);
         self.ledger.neared(&near);
         let plan = plan::exact_regions(screen, &due, &self.config);
+        // Refinement's many-coloured tiles are photos: their residuals at the photo level.
         regions.extend(encode::encode_plan(
-            &self.encoder,
+            &RegionEncoder::new(self.config.codec),
             &mut self.memory,
             screen,
             &plan,
