@@ -195,7 +195,7 @@ enum Screen {
 enum Source {
     X11(Box<X11Source>),
     Wayland(Box<WaylandSource>),
-    Clip(LiveClip),
+    Clip(Box<LiveClip>),
 }
 
 /// Why capturing failed.
@@ -281,7 +281,7 @@ impl Screen {
             Screen::Wayland { monitor } => {
                 Source::Wayland(Box::new(WaylandSource::connect(None, monitor.as_deref())?))
             }
-            Screen::Clip(path) => Source::Clip(LiveClip::new(ClipReader::open(path)?)),
+            Screen::Clip(path) => Source::Clip(Box::new(LiveClip::new(ClipReader::open(path)?))),
         })
     }
 
