@@ -76,7 +76,7 @@ impl Default for PipelineConfig {
             // As video streams ([`VideoConfig::quality_drop`]); more would take moving content
             // under 45 dB.
             moving_quality_drop: 20,
-            first_quality_drop: 55,
+            first_quality_drop: 45,
             motion: Some(MotionConfig::default()),
             video: Some(VideoConfig::default()),
         }
