@@ -127,6 +127,8 @@ fn a_helper_connects_in_the_window_takes_control_types_chats_and_disconnects() {
         !viewer.text().contains("shown fitted"),
         "a smaller screen shows at 1:1"
     );
+    // And its status line says so.
+    viewer.wait_for("Picture exact");
     screenshot(&grace, HELPER, "viewer-2-viewing");
 
     // Take Control, in the toolbar; the sharer says Yes on the console.

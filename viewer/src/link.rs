@@ -44,6 +44,8 @@ pub enum ToWindow {
         regions: Vec<(Rect, Vec<u8>)>,
         /// When the session thread received the update.
         received: Instant,
+        /// The picture is now the sharer's screen exactly.
+        exact: bool,
     },
     /// The sharer's pointer changed picture.
     CursorShape(CursorPicture),
@@ -227,6 +229,7 @@ fn pixels(change: ScreenChange) -> ToWindow {
         size: (change.width, change.height),
         regions: change.rects,
         received: Instant::now(),
+        exact: change.exact,
     }
 }
 

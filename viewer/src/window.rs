@@ -334,6 +334,8 @@ struct Session {
     chat_open: bool,
     unread: usize,
     stats: (f64, f64, f64),
+    /// Whether the last update said the picture is exact (`None` before the first).
+    exact: Option<bool>,
     /// Received-to-presented times of updates, for the status line (milliseconds).
     presented: Vec<f64>,
     /// Updates uploaded in this pass: when each arrived, and whether it was most of the screen.
@@ -368,6 +370,7 @@ impl Session {
             chat_open: true,
             unread: 0,
             stats: (0.0, 0.0, 0.0),
+            exact: None,
             presented: Vec::new(),
             pending_present: Vec::new(),
             timings: (Vec::new(), Vec::new()),
@@ -439,7 +442,12 @@ impl Session {
                     size,
                     regions,
                     received,
+                    exact,
                 } => {
+                    if self.exact != Some(exact) {
+                        eprintln!("{}", picture_state(exact));
+                    }
+                    self.exact = Some(exact);
                     self.upload(render, size, &regions);
                     let area: u64 = regions.iter().map(|(r, _)| r.area()).sum();
                     let full = area * 2 >= u64::from(size.0) * u64::from(size.1);
@@ -634,6 +642,10 @@ impl Session {
                 fps = format!("{fps:.0}"),
                 present = format!("{present:.1}")
             ));
+            if let (Some(exact), None) = (self.exact, &self.closed) {
+                ui.separator();
+                ui.label(picture_state(exact));
+            }
         });
         // Always a line, so the screen below never moves.
         ui.label(self.notice.as_deref().unwrap_or(" "));
@@ -976,5 +988,15 @@ pub fn showing(sharer: &str, monitor: Option<&str>) -> String {
     match monitor {
         Some(monitor) => t!("notice-showing-one", sharer = sharer, monitor = monitor),
         None => t!("notice-showing-all", sharer = sharer),
+    }
+}
+
+/// Whether the helper sees the sharer's pixels exactly, or a picture still sharpening (lossy
+/// while the screen moves or the link is slow, exact once refinement is done).
+fn picture_state(exact: bool) -> String {
+    if exact {
+        t!("picture-exact")
+    } else {
+        t!("picture-sharpening")
     }
 }
