@@ -263,6 +263,7 @@ fn a_helper_takes_control_on_sway_and_the_sharers_esc_ends_it() {
                 "--password-stdin",
                 "--seconds",
                 "12",
+                "--wait-exact",
             ])
             .args(["--at", "100,60", "--type", "Hello \\efrom Grace\n"])
             .args(["--type", "second\n", "--pause", "4", "--screenshot"])
@@ -386,6 +387,7 @@ fn the_sharer_shows_one_output_from_the_console_and_the_helper_is_told() {
                 "--password-stdin",
                 "--seconds",
                 "6",
+                "--wait-exact",
             ])
             .arg("--screenshot")
             .arg(&shot)

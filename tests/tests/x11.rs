@@ -702,6 +702,7 @@ fn the_sharer_chooses_a_monitor_in_the_window_and_the_helper_is_told() {
                 "--password-stdin",
                 "--seconds",
                 "10",
+                "--wait-exact",
             ])
             .arg("--screenshot")
             .arg(&shot)
