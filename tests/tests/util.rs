@@ -193,11 +193,10 @@ impl Xvfb {
                 .expect("the X server (make deps installs xvfb and xserver-xorg-video-dummy)");
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
             // Until it takes a connection: its socket shows before it answers on a busy machine.
-            let mut exited = false;
+            let exited =
+                |server: &mut std::process::Child| server.try_wait().is_ok_and(|s| s.is_some());
             while !socket.exists() || x11rb::connect(Some(&display)).is_err() {
-                // Another process took the display meanwhile: the socket is not ours.
-                if let Ok(Some(_)) = server.try_wait() {
-                    exited = true;
+                if exited(&mut server) {
                     break;
                 }
                 if std::time::Instant::now() > deadline {
@@ -205,7 +204,8 @@ impl Xvfb {
                 }
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
-            if exited || server.try_wait().is_ok_and(|s| s.is_some()) {
+            // Another process took the display meanwhile: the socket is not ours.
+            if exited(&mut server) {
                 continue;
             }
             return Xvfb {
