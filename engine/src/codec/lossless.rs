@@ -33,7 +33,7 @@
 
 use std::cell::RefCell;
 
-use crate::codec::classify::{ColourSet, PALETTE_MAX, pixel_u32};
+use crate::codec::classify::{self, ColourSet, PALETTE_MAX, pixel_u32};
 use crate::codec::{CodecError, RegionKind, crop};
 use crate::frame::{BYTES_PER_PIXEL, FrameRef, Rect};
 
@@ -281,6 +281,33 @@ fn med(plane: &[u8], w: usize, x: usize, y: usize) -> u8 {
             }
         }
     }
+}
+
+/// Levels per colour channel of [`encode_coarse`].
+pub const COARSE_LEVELS: u16 = 32;
+
+/// A first screen's many-coloured text, sent ahead of its exact pixels: `rect` of `frame` with
+/// every colour channel rounded to the nearest of [`COARSE_LEVELS`] levels, in the form
+/// [`encode_at`] picks (antialiased greyscale text falls to a palette). `None` when the region
+/// has at most 256 colours: its exact palette is as cheap.
+///
+/// The exact page of antialiased text costs the predicted form's bytes, because of its
+/// greys; with 32 levels its glyphs look the same (about 49 dB) and repeat for zstd to match.
+pub fn encode_coarse(frame: &FrameRef<'_>, rect: Rect, level: i32, predicted: i32) -> Option<Vec<u8>> {
+    if classify::count_colours(frame, rect, PALETTE_MAX) <= PALETTE_MAX {
+        return None;
+    }
+    let mut pixels = crop(frame, rect);
+    let top = COARSE_LEVELS - 1;
+    for p in pixels.chunks_exact_mut(BYTES_PER_PIXEL) {
+        for c in &mut p[..3] {
+            let step = (u16::from(*c) * top + 127) / 255;
+            *c = ((step * 255 + top / 2) / top) as u8;
+        }
+    }
+    let coarse = FrameRef::new(&pixels, rect.width, rect.height, rect.width as usize * BYTES_PER_PIXEL).ok()?;
+    // Large as a palette stream, but made of glyphs that repeat: matches pay as in fresh text.
+    Some(encode_at(&coarse, coarse.bounds(), level.max(predicted), predicted))
 }
 
 /// Encodes `rect` of `frame` nearly exactly: every colour channel within one level (form `3`

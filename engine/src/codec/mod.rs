@@ -260,6 +260,23 @@ impl RegionEncoder {
         &self.config
     }
 
+    /// A lossless region of many colours, coarsely ([`lossless::encode_coarse`]): not exact.
+    /// `None` when the region has few colours.
+    pub fn encode_coarse(&self, frame: &FrameRef<'_>, rect: Rect) -> Option<EncodedRegion> {
+        check_bounds(rect, frame.width(), frame.height()).ok()?;
+        let payload = lossless::encode_coarse(
+            frame,
+            rect,
+            self.config.zstd_level,
+            self.config.predicted_level,
+        )?;
+        Some(EncodedRegion {
+            rect,
+            kind: RegionKind::Lossless,
+            payload,
+        })
+    }
+
     /// Encodes `rect` of `frame` through the codec of `kind`.
     ///
     /// # Errors

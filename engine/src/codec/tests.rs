@@ -444,3 +444,34 @@ fn many_coloured_text_codes_smaller_at_the_fresh_level() {
         photo.len()
     );
 }
+
+#[test]
+fn many_coloured_text_goes_coarse_within_a_few_levels_for_fewer_bytes() {
+    let clip = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/document.bgra.zst");
+    let mut reader = crate::corpus::ClipReader::open(clip).unwrap();
+    let mut screen = reader.blank_frame();
+    assert!(reader.read_frame(&mut screen).unwrap());
+    let screen = screen.as_ref();
+    // The page of text (485 colours), and a terminal's few.
+    let page = Rect::new(192, 64, 896, 384);
+    let level = lossless::FRESH_PREDICTED_LEVEL;
+    let coarse = lossless::encode_coarse(&screen, page, 3, level).expect("many colours");
+    let exact = lossless::encode_at(&screen, page, 3, level);
+    assert!(
+        coarse.len() * 10 < exact.len() * 9,
+        "coarse {} bytes, exact {}",
+        coarse.len(),
+        exact.len()
+    );
+    let shown = lossless::decode(&coarse, page).unwrap();
+    let original = crop(&screen, page);
+    assert_ne!(shown, original, "coarse is not exact");
+    let worst = (shown.iter().zip(&original))
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap();
+    // Half a step of 32 levels.
+    assert!(worst <= 5, "a channel {worst} levels off");
+    let few = text(128, 64);
+    assert!(lossless::encode_coarse(&few.as_ref(), few.as_ref().bounds(), 3, level).is_none());
+}
