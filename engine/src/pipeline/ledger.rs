@@ -20,6 +20,11 @@ use crate::motion::Move;
 /// rows four at a time cost twice the bytes a pixel of eight at a time).
 const MIN_ROWS: u32 = 16;
 
+/// How many times cheaper a pixel of coarse text is to refine than a pixel of a photo, for the
+/// area a piece may take: exact text costs a twentieth to a tenth of a byte a pixel, a photo's
+/// exact pixels one to two bytes.
+const COARSE_CHEAPER: u64 = 16;
+
 /// What the receiver holds of one tile.
 #[derive(Clone, Copy, Debug, Default)]
 struct TileState {
@@ -37,6 +42,9 @@ struct TileState {
     near_rows: u32,
     /// Whether the tile's content takes the near stage, once looked at.
     near: Option<bool>,
+    /// Shown coarse text ([`Recorded::coarse`]): refined before photos, as one run of cheap
+    /// pieces rather than scattered among dear ones.
+    coarse: bool,
 }
 
 /// A stage of refinement.
@@ -55,12 +63,14 @@ impl TileState {
         self.exact_rows = 0;
         self.near_rows = 0;
         self.near = None;
+        self.coarse = false;
         self.changed_at = at_us;
     }
 
     /// Shown exactly.
     fn exact(&mut self) {
         self.lossy = false;
+        self.coarse = false;
         self.exact_rows = 0;
         self.near_rows = 0;
     }
@@ -89,6 +99,8 @@ pub(crate) struct Recorded<'a> {
     pub(crate) restores: &'a [Rect],
     /// Every region of the update.
     pub(crate) regions: &'a [EncodedRegion],
+    /// The lossless regions sent coarse: they owe exact pixels.
+    pub(crate) coarse: &'a [Rect],
 }
 
 /// Every tile's state, for a screen of one size.
@@ -213,6 +225,12 @@ impl TileLedger {
         for region in update.regions.iter().filter(|r| r.kind.is_exact()) {
             self.for_covered_tiles(region.rect, TileState::exact);
         }
+        for rect in update.coarse {
+            self.for_tiles(*rect, |t| {
+                owe(t);
+                t.coarse = true;
+            });
+        }
     }
 
     /// Copies carry their sources' state, tile by tile: a destination tile owes exact pixels
@@ -288,27 +306,30 @@ impl TileLedger {
         max_area: u64,
     ) -> Vec<Rect> {
         let tile_height = |i: usize| self.tile_rect(i).height;
-        let mut due: Vec<(u64, usize)> = self
+        let mut due: Vec<(u64, bool, usize)> = self
             .tiles
             .iter()
             .enumerate()
             .filter(|(_, t)| t.lossy && now_us >= t.changed_at + delay_us)
             .filter(|(i, t)| t.done_rows(stage) < tile_height(*i))
-            .map(|(i, t)| (t.changed_at, i))
+            .map(|(i, t)| (t.changed_at, !t.coarse, i))
             .collect();
         due.sort_unstable();
         let mut left = max_area;
         let mut out: Vec<(usize, Rect)> = Vec::new();
-        for (_, i) in due {
+        for (_, dear, i) in due {
             let tile = self.tile_rect(i);
             let skip = self.tiles[i].done_rows(stage).min(tile.height - 1);
             let owed = Rect::new(tile.x, tile.y + skip, tile.width, tile.height - skip);
-            if owed.area() <= left {
+            let weight = if dear { 1 } else { COARSE_CHEAPER };
+            if owed.area() <= left.saturating_mul(weight) {
                 out.push((i, owed));
-                left -= owed.area();
+                left -= owed.area() / weight;
             } else {
                 if out.is_empty() {
-                    let rows = ((left / u64::from(owed.width)) as u32).max(MIN_ROWS);
+                    let rows = (left.saturating_mul(weight) / u64::from(owed.width))
+                        .min(u64::from(owed.height)) as u32;
+                    let rows = rows.max(MIN_ROWS);
                     let rows = rows.min(owed.height);
                     out.push((i, Rect::new(owed.x, owed.y, owed.width, rows)));
                 }

@@ -244,18 +244,15 @@ impl ScreenEncoder {
         } else {
             &self.moving_encoder
         };
-        regions.extend(encode::encode_plan(
-            encoder,
-            &mut self.memory,
-            frame,
-            &plan,
-        )?);
+        let encoded = encode::encode_plan(encoder, &mut self.memory, frame, &plan, !same_size)?;
+        regions.extend(encoded.regions);
         let recorded = Recorded {
             changed: &boxes,
             streams: [tracked.live, tracked.ended],
             moves: &prediction.moves,
             restores: &restores,
             regions: &regions,
+            coarse: &encoded.coarse,
         };
         self.remember(frame, timestamp_us, same_size, &recorded);
         self.spare = prediction.frame.or(self.spare.take());
@@ -573,12 +570,14 @@ impl ScreenEncoder {
         self.ledger.neared(&near);
         let plan = plan::exact_regions(screen, &due, &self.config);
         // Refinement's many-coloured tiles are photos: their residuals at the photo level.
-        regions.extend(encode::encode_plan(
+        let encoded = encode::encode_plan(
             &RegionEncoder::new(self.config.codec),
             &mut self.memory,
             screen,
             &plan,
-        )?);
+            false,
+        )?;
+        regions.extend(encoded.regions);
         self.ledger.refined(&due);
         Ok(Some(regions))
     }

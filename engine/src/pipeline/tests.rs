@@ -80,6 +80,47 @@ fn lossy_tiles_are_refined_after_the_delay_and_the_screen_ends_exact() {
 /// On a link that would need many pieces for the exact pixels, the soft photographic tiles are
 /// first brought over 50 dB, for less than their exact pixels cost, and only then made exact.
 #[test]
+fn a_first_screen_shows_many_coloured_text_coarse_and_refines_it_first() {
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    // The document clip: a page of greyscale-antialiased text beside a photo.
+    let clip = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/document.bgra.zst");
+    let mut reader = crate::corpus::ClipReader::open(clip).unwrap();
+    let mut screen = reader.blank_frame();
+    assert!(reader.read_frame(&mut screen).unwrap());
+    let first = encoder.encode(&screen.as_ref(), 0).unwrap().unwrap();
+    apply(&mut viewer, &first);
+    assert!(!first.exact);
+    // The page's first text tile, 64 pixels in, is neither exact nor far off.
+    let tile = Rect::new(256, 128, 64, 64);
+    let shown = crate::codec::crop(&viewer.frame().unwrap().as_ref(), tile);
+    let sharer = crate::codec::crop(&screen.as_ref(), tile);
+    assert_ne!(shown, sharer);
+    let db = crate::frame::psnr_rgb(&viewer.frame().unwrap().as_ref(), &screen.as_ref(), tile);
+    assert!(db > 40.0, "coarse text at {db:.1} dB");
+    // Refinement takes the page's text before the photos, pieces the size a photo's would be.
+    let first_piece = encoder.refine_within(1_000_000, 64 * 64).unwrap().unwrap();
+    apply(&mut viewer, &first_piece);
+    assert!(
+        (first_piece.regions.iter())
+            .all(|r| r.rect.intersection(&Rect::new(192, 64, 896, 384)) == Some(r.rect)),
+        "{first_piece:?}"
+    );
+    let text_area: u64 = first_piece.regions.iter().map(|r| r.rect.area()).sum();
+    assert!(
+        text_area > 4 * 64 * 64,
+        "only {text_area} pixels of text in a piece"
+    );
+    let mut pieces = 0;
+    while let Some(update) = encoder.refine_within(1_000_000, 64 * 64).unwrap() {
+        apply(&mut viewer, &update);
+        pieces += 1;
+        assert!(pieces < 2000);
+    }
+    assert_eq!(viewer.frame().unwrap(), &screen, "exact in the end");
+}
+
+#[test]
 fn on_a_slow_link_photos_are_refined_near_exactly_first() {
     let mut encoder = ScreenEncoder::new(PipelineConfig::default());
     let mut viewer = Framebuffer::new();
