@@ -7,6 +7,11 @@
 //! on a slow link a tile may go a few rows at a time, from the top, so that no piece of
 //! refinement stands long in front of a fresh update.
 //!
+//! Coarse text (a first screen's, see `pipeline/encode.rs`) owes exact pixels too, and goes
+//! before the photos owed since the same time, its pixels counted a sixteenth of a photo's
+//! against a piece's area: scattered among photos, its cheap tiles made the pieces' sizes, learnt
+//! from their cost a pixel, swing from far too small to far too large.
+//!
 //! When the exact pixels would take many pieces of a slow link, refinement goes in two stages
 //! ([`Stage`]): first every tile is brought over 50 dB, soft photographic ones with near-exact
 //! pixels (within a level, for about half the exact bytes), the others (text, dense texture)

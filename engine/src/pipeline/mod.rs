@@ -15,7 +15,9 @@
 //! persistent inter-coded stream ([`video`]). The rest is planned (`pipeline/plan.rs`: classified, merged
 //! per path) and encoded in parallel on the current rayon pool. AV1 in an update with copies is
 //! coded [`PipelineConfig::moving_quality_drop`] lower. The first update, and the first after a
-//! size change, is the whole screen.
+//! size change, is the whole screen: its AV1 regions [`PipelineConfig::first_quality_drop`]
+//! lower, and its large many-coloured text coarse where that saves much
+//! (`pipeline/encode.rs`), so that a slow link shows a whole picture soon.
 //!
 //! **Refinement**: the tile ledger (`pipeline/ledger.rs`) remembers which tiles the receiver shows lossy;
 //! once they have been still for [`PipelineConfig::refine_after_us`] (200 ms by default),
