@@ -15,6 +15,15 @@ pub(crate) fn photo(width: u32, height: u32) -> Frame {
     f
 }
 
+/// The first frame of the committed clip `name` (`corpus/NAME.bgra.zst`).
+pub(crate) fn first_frame(name: &str) -> Frame {
+    let clip = format!("{}/../corpus/{name}.bgra.zst", env!("CARGO_MANIFEST_DIR"));
+    let mut reader = crate::corpus::ClipReader::open(clip).unwrap();
+    let mut frame = reader.blank_frame();
+    assert!(reader.read_frame(&mut frame).unwrap());
+    frame
+}
+
 pub(crate) fn text(width: u32, height: u32) -> Frame {
     let mut f = Frame::filled(width, height, [30, 30, 30, 255]);
     for y in 0..height {
@@ -420,10 +429,7 @@ fn the_near_form_is_within_a_level_and_smaller_than_exact() {
 /// with the glyphs, so fresh regions code them at a level that finds the repeats.
 #[test]
 fn many_coloured_text_codes_smaller_at_the_fresh_level() {
-    let clip = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/document.bgra.zst");
-    let mut reader = crate::corpus::ClipReader::open(clip).unwrap();
-    let mut screen = reader.blank_frame();
-    assert!(reader.read_frame(&mut screen).unwrap());
+    let screen = first_frame("document");
     // The page of text (corpus/README.md).
     let page = Rect::new(192, 64, 896, 384);
     let at = |level| lossless::encode_at(&screen.as_ref(), page, 3, level);
@@ -447,10 +453,7 @@ fn many_coloured_text_codes_smaller_at_the_fresh_level() {
 
 #[test]
 fn many_coloured_text_goes_coarse_within_a_few_levels_for_fewer_bytes() {
-    let clip = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/document.bgra.zst");
-    let mut reader = crate::corpus::ClipReader::open(clip).unwrap();
-    let mut screen = reader.blank_frame();
-    assert!(reader.read_frame(&mut screen).unwrap());
+    let screen = first_frame("document");
     let screen = screen.as_ref();
     // The page of text (485 colours), and a terminal's few.
     let page = Rect::new(192, 64, 896, 384);

@@ -2,7 +2,7 @@ use proptest::prelude::*;
 
 use super::plan::{bands, split};
 use super::*;
-use crate::codec::tests::{photo, text};
+use crate::codec::tests::{first_frame, photo, text};
 use crate::motion::MotionConfig;
 use crate::wire::WireError;
 
@@ -84,10 +84,7 @@ fn a_first_screen_shows_many_coloured_text_coarse_and_refines_it_first() {
     let mut encoder = ScreenEncoder::new(PipelineConfig::default());
     let mut viewer = Framebuffer::new();
     // The document clip: a page of greyscale-antialiased text beside a photo.
-    let clip = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/document.bgra.zst");
-    let mut reader = crate::corpus::ClipReader::open(clip).unwrap();
-    let mut screen = reader.blank_frame();
-    assert!(reader.read_frame(&mut screen).unwrap());
+    let screen = first_frame("document");
     let first = encoder.encode(&screen.as_ref(), 0).unwrap().unwrap();
     apply(&mut viewer, &first);
     assert!(!first.exact);
@@ -125,10 +122,7 @@ fn on_a_slow_link_photos_are_refined_near_exactly_first() {
     let mut encoder = ScreenEncoder::new(PipelineConfig::default());
     let mut viewer = Framebuffer::new();
     // A real desktop: the player clip's gradient wallpaper, film and terminal.
-    let clip = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/player.bgra.zst");
-    let mut reader = crate::corpus::ClipReader::open(clip).unwrap();
-    let mut screen = reader.blank_frame();
-    assert!(reader.read_frame(&mut screen).unwrap());
+    let screen = first_frame("player");
     apply(
         &mut viewer,
         &encoder.encode(&screen.as_ref(), 0).unwrap().unwrap(),
