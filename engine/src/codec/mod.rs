@@ -227,8 +227,8 @@ pub struct CodecConfig {
     /// zstd level of the lossless path's palette form.
     pub zstd_level: i32,
     /// zstd level of the lossless path's predicted form (regions of many colours): for
-    /// refinement of photos, [`lossless::PREDICTED_LEVEL`]; for fresh regions, text and
-    /// interfaces whose rows repeat, [`lossless::FRESH_PREDICTED_LEVEL`].
+    /// refinement of photos, `PREDICTED_LEVEL`; for fresh regions, text and interfaces whose
+    /// rows repeat, `FRESH_PREDICTED_LEVEL` (both in `codec/lossless.rs`).
     pub predicted_level: i32,
 }
 
@@ -260,7 +260,8 @@ impl RegionEncoder {
         &self.config
     }
 
-    /// A lossless region of many colours, coarsely ([`lossless::encode_coarse`]): not exact.
+    /// A lossless region of many colours, coarsely (`encode_coarse` in `codec/lossless.rs`):
+    /// not exact.
     /// `None` when the region has few colours.
     pub fn encode_coarse(&self, frame: &FrameRef<'_>, rect: Rect) -> Option<EncodedRegion> {
         check_bounds(rect, frame.width(), frame.height()).ok()?;

@@ -1,8 +1,8 @@
 //! Encoding a plan: every region in parallel on the caller's rayon pool, except small lossless
 //! regions, which go through the text memory one by one, in plan order, as the receiver will
 //! decode them. A whole screen's large many-coloured text goes coarse first
-//! ([`encode_coarse`](crate::codec::lossless::encode_coarse)): on a slow link the first picture is what the helper waits for,
-//! and refinement makes it exact.
+//! ([`encode_coarse`](crate::codec::lossless::encode_coarse)): on a slow link the first picture
+//! is what the helper waits for, and refinement makes it exact.
 
 use rayon::prelude::*;
 
@@ -48,8 +48,11 @@ pub(crate) fn encode_plan(
                 return Ok(None);
             }
             let exact = encode(*rect, *kind)?;
+            // Only a region whose exact pixels cost more than the saving asked is worth coding
+            // twice.
             if coarse
                 && *kind == RegionKind::Lossless
+                && exact.payload.len() > COARSE_SAVING
                 && let Some(region) = encoder.encode_coarse(frame, *rect)
                 && region.payload.len() + COARSE_SAVING <= exact.payload.len()
             {

@@ -77,8 +77,8 @@ fn lossy_tiles_are_refined_after_the_delay_and_the_screen_ends_exact() {
     assert_eq!(encoder.refine(10_000_000).unwrap(), None);
 }
 
-/// On a link that would need many pieces for the exact pixels, the soft photographic tiles are
-/// first brought over 50 dB, for less than their exact pixels cost, and only then made exact.
+/// A whole screen sends a page of antialiased text coarse (fewer bytes for the first picture on
+/// a slow link), and refinement makes that text exact before the photos.
 #[test]
 fn a_first_screen_shows_many_coloured_text_coarse_and_refines_it_first() {
     let mut encoder = ScreenEncoder::new(PipelineConfig::default());
@@ -117,6 +117,8 @@ fn a_first_screen_shows_many_coloured_text_coarse_and_refines_it_first() {
     assert_eq!(viewer.frame().unwrap(), &screen, "exact in the end");
 }
 
+/// On a link that would need many pieces for the exact pixels, the soft photographic tiles are
+/// first brought over 50 dB, for less than their exact pixels cost, and only then made exact.
 #[test]
 fn on_a_slow_link_photos_are_refined_near_exactly_first() {
     let mut encoder = ScreenEncoder::new(PipelineConfig::default());
