@@ -422,8 +422,11 @@ impl<T: Pixel> ContextInner<T> {
   /// in order for frame queue lookahead to be full.
   fn needs_more_frame_q_lookahead(&self, input_frameno: u64) -> bool {
     let lookahead_end = self.frame_q.keys().last().cloned().unwrap_or(0);
-    let frames_needed =
-      input_frameno + self.inter_cfg.keyframe_lookahead_distance() + 1;
+    let frames_needed = if self.config.zero_lookahead() {
+      input_frameno
+    } else {
+      input_frameno + self.inter_cfg.keyframe_lookahead_distance() + 1
+    };
     lookahead_end < frames_needed && self.needs_more_frames(lookahead_end)
   }
 

@@ -211,6 +211,14 @@ impl EncoderConfig {
     }
   }
 
+  /// Whether frames are coded as soon as they are sent, with no lookahead
+  /// at all: `rdo_lookahead_frames` is 0 in a low-latency configuration
+  /// (a Beckon patch).
+  #[inline]
+  pub const fn zero_lookahead(&self) -> bool {
+    self.low_latency && self.speed_settings.rdo_lookahead_frames == 0
+  }
+
   /// Is temporal RDO enabled ?
   #[inline]
   pub const fn temporal_rdo(&self) -> bool {

@@ -340,7 +340,8 @@ impl Config {
     }
 
     if config.speed_settings.rdo_lookahead_frames > MAX_RDO_LOOKAHEAD_FRAMES
-      || config.speed_settings.rdo_lookahead_frames < 1
+      || (config.speed_settings.rdo_lookahead_frames < 1
+        && !config.zero_lookahead())
     {
       return Err(InvalidRdoLookaheadFrames {
         actual: config.speed_settings.rdo_lookahead_frames,
