@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use beckon_engine::codec::memory::TextMemory;
-use beckon_engine::codec::video::{Latency, VideoEncoder};
+use beckon_engine::codec::video::VideoEncoder;
 use beckon_engine::codec::{CodecConfig, lossless};
 use beckon_engine::corpus::ClipReader;
 use beckon_engine::frame::{Frame, Rect};
@@ -76,7 +76,7 @@ pub fn all(corpus: &Path) -> Result<Vec<Seed>, Box<dyn std::error::Error>> {
             ));
         }
         // A video stream of the whole crop, from its start to its end.
-        let mut stream = VideoEncoder::new(1, whole, &config, Latency::Zero)?;
+        let mut stream = VideoEncoder::new(1, whole, &config)?;
         let mut payloads = Vec::new();
         for frame in &frames {
             payloads.push(with_region(whole, &stream.encode(&frame.as_ref())?));

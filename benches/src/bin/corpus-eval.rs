@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p beckon-benches --bin corpus-eval -- CLIP.bgra.zst [--quality 0..100]
-//!     [--latency zero|one] [--json] [--png FILE] [--trace]
+//!     [--json] [--png FILE] [--trace]
 //! ```
 //!
 //! Every frame of the clip is loaded first (decompression is not the encoder's cost), then:
@@ -27,7 +27,6 @@ use anyhow::{Context, Result, bail};
 use beckon_benches::{Progress, cpu_time_s, load_clip, write_comparison_png};
 use beckon_engine::Update;
 use beckon_engine::codec::RegionKind;
-use beckon_engine::codec::video::Latency;
 use beckon_engine::frame::{Frame, Rect, psnr_from_mse, rgb_squared_error};
 use beckon_engine::pipeline::{Framebuffer, PipelineConfig, ScreenEncoder};
 use serde_json::json;
@@ -38,7 +37,6 @@ struct Options {
     json: bool,
     png: Option<String>,
     trace: bool,
-    latency: Latency,
 }
 
 fn parse_args() -> Result<Options> {
@@ -49,7 +47,6 @@ fn parse_args() -> Result<Options> {
         json: false,
         png: None,
         trace: false,
-        latency: Latency::default(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -69,18 +66,9 @@ fn parse_args() -> Result<Options> {
                 options.quality = Some(q);
             }
             "--png" => options.png = Some(args.next().context("--png needs a file name")?),
-            "--latency" => {
-                options.latency = match args.next().as_deref() {
-                    Some("zero") => Latency::Zero,
-                    Some("one") => Latency::OneFrame,
-                    _ => {
-                        bail!("--latency takes zero or one (frames a stream's pictures may trail)")
-                    }
-                }
-            }
             "-h" | "--help" => {
                 println!(
-                    "usage: corpus-eval CLIP.bgra.zst [--quality 0..100] [--latency zero|one] [--json] [--png FILE] [--trace]"
+                    "usage: corpus-eval CLIP.bgra.zst [--quality 0..100] [--json] [--png FILE] [--trace]"
                 );
                 std::process::exit(0);
             }
@@ -116,9 +104,6 @@ fn run() -> Result<()> {
     let mut config = PipelineConfig::default();
     if let Some(q) = options.quality {
         config.codec.quality = q;
-    }
-    if let Some(video) = &mut config.video {
-        video.latency = options.latency;
     }
     let frame_us = |i: usize| i as u64 * 1_000_000 / meta.fps as u64;
 

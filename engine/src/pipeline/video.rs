@@ -15,7 +15,7 @@
 //! stream starts where content moves: that is the copies' work. One stream at a time.
 
 use crate::codec::classify;
-use crate::codec::video::{Latency, VideoEncoder};
+use crate::codec::video::VideoEncoder;
 use crate::codec::{CodecConfig, CodecError, EncodedRegion, RegionKind};
 use crate::frame::{FrameRef, Rect};
 
@@ -37,8 +37,6 @@ pub struct VideoConfig {
     /// How much lower than the AV1 quality a stream is coded: moving pictures hide detail that
     /// a still one shows, and refinement restores the last picture exactly anyway.
     pub quality_drop: u8,
-    /// How far a stream's pictures may trail the capture.
-    pub latency: Latency,
 }
 
 impl Default for VideoConfig {
@@ -48,7 +46,6 @@ impl Default for VideoConfig {
             min_tiles: 4,
             end_after: 15,
             quality_drop: 20,
-            latency: Latency::default(),
         }
     }
 }
@@ -169,8 +166,6 @@ impl Tracker {
             } else {
                 if changed {
                     out.region = Some(region(rect, live.encoder.encode(frame)?));
-                } else if let Some(payload) = live.encoder.catch_up()? {
-                    out.region = Some(region(rect, payload));
                 }
                 out.live = Some(rect);
                 self.live = Some(live);
@@ -223,7 +218,7 @@ impl Tracker {
             quality: codec.quality.saturating_sub(self.config.quality_drop),
             ..*codec
         };
-        let mut encoder = VideoEncoder::new(self.next_id, rect, &codec, self.config.latency)?;
+        let mut encoder = VideoEncoder::new(self.next_id, rect, &codec)?;
         self.next_id = self.next_id.wrapping_add(1);
         out.region = Some(region(rect, encoder.encode(frame)?));
         out.live = Some(rect);
