@@ -291,7 +291,8 @@ impl ScreenEncoder {
 
     /// The moves from the previous frame to `frame` where `boxes` changed, with the predicted
     /// screen when there are any. Never a move that touches the live stream's rectangle: the
-    /// receiver shows it some frames behind.
+    /// stream codes what changes there, against its own pictures; so what changed inside it is
+    /// not searched either.
     fn find_moves(
         &mut self,
         frame: &FrameRef<'_>,
@@ -303,7 +304,15 @@ impl ScreenEncoder {
             return Prediction::default();
         };
         let previous = previous.as_ref();
-        let mut moves = detector.detect(&previous, frame, boxes);
+        let mut moves = match live {
+            Some(live) => {
+                let outside: Vec<Rect> = (boxes.iter())
+                    .flat_map(|b| crate::motion::subtract(*b, live))
+                    .collect();
+                detector.detect(&previous, frame, &outside)
+            }
+            None => detector.detect(&previous, frame, boxes),
+        };
         if let Some(live) = live {
             moves.retain(|m| {
                 m.source().intersection(&live).is_none() && m.rect.intersection(&live).is_none()
