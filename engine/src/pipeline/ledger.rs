@@ -95,9 +95,9 @@ impl TileState {
 pub(crate) struct Recorded<'a> {
     /// The boxes that changed since the last update.
     pub(crate) changed: &'a [Rect],
-    /// The live video stream's rectangle, and one whose stream ended now: both owe exact
+    /// The live video streams' rectangles, and those whose stream ended now: all owe exact
     /// pixels.
-    pub(crate) streams: [Option<Rect>; 2],
+    pub(crate) streams: &'a [Rect],
     /// The update's copies.
     pub(crate) moves: &'a [Move],
     /// The update's restores.
@@ -205,7 +205,7 @@ impl TileLedger {
         for b in update.changed {
             self.for_tiles(*b, |t| t.changed_at = timestamp_us);
         }
-        for rect in update.streams.iter().flatten() {
+        for rect in update.streams {
             self.for_tiles(*rect, owe);
         }
         self.carry_lossy_through(update.moves, timestamp_us);

@@ -207,17 +207,17 @@ impl ScreenEncoder {
     ) -> Result<Option<Update>, PipelineError> {
         check_size(frame)?;
         let (boxes, same_size) = self.changed_boxes(frame, damage);
-        let live_before = self.tracker.as_ref().and_then(Tracker::live);
-        if boxes.is_empty() && live_before.is_none() {
+        let live_before = self.tracker.as_ref().map(Tracker::live).unwrap_or_default();
+        if boxes.is_empty() && live_before.is_empty() {
             return Ok(None);
         }
-        let mut prediction = self.find_moves(frame, &boxes, live_before);
+        let mut prediction = self.find_moves(frame, &boxes, &live_before);
         let remainder = self.left_by(&prediction, frame, &boxes);
         let (mut tracked, mut remainder) =
             self.track_video(frame, remainder, &prediction.moves, same_size)?;
-        if let Some(live) = tracked.live {
+        for live in &tracked.live {
             let before = prediction.frame.as_ref().or(self.previous.as_ref());
-            remainder = beside_stream(before.map(Frame::as_ref).as_ref(), frame, remainder, live);
+            remainder = beside_stream(before.map(Frame::as_ref).as_ref(), frame, remainder, *live);
         }
         // A whole screen is judged as moving content: its smooth areas go lossy first too.
         let kinds = match &self.tracker {
@@ -228,7 +228,7 @@ impl ScreenEncoder {
         };
         let (restores, remainder, kinds) =
             self.restore_beneath(frame, &mut prediction, remainder, kinds);
-        if boxes.is_empty() && tracked.region.is_none() {
+        if boxes.is_empty() && tracked.regions.is_empty() {
             self.spare = prediction.frame.or(self.spare.take());
             return Ok(None);
         }
@@ -237,7 +237,7 @@ impl ScreenEncoder {
         let mut regions: Vec<EncodedRegion> = (prediction.moves.iter())
             .map(|m| EncodedRegion::copy(m.rect, m.from_x, m.from_y))
             .chain(restores.iter().map(|r| EncodedRegion::restore(*r)))
-            .chain(tracked.region.take())
+            .chain(std::mem::take(&mut tracked.regions))
             .collect();
         let encoder = if !same_size {
             &self.first_encoder
@@ -250,7 +250,7 @@ impl ScreenEncoder {
         regions.extend(encoded.regions);
         let recorded = Recorded {
             changed: &boxes,
-            streams: [tracked.live, tracked.ended],
+            streams: &[tracked.live, tracked.ended].concat(),
             moves: &prediction.moves,
             restores: &restores,
             regions: &regions,
@@ -290,34 +290,27 @@ impl ScreenEncoder {
     }
 
     /// The moves from the previous frame to `frame` where `boxes` changed, with the predicted
-    /// screen when there are any. Never a move that touches the live stream's rectangle: the
+    /// screen when there are any. Never a move that touches a live stream's rectangle: the
     /// stream codes what changes there, against its own pictures; so what changed inside it is
     /// not searched either.
-    fn find_moves(
-        &mut self,
-        frame: &FrameRef<'_>,
-        boxes: &[Rect],
-        live: Option<Rect>,
-    ) -> Prediction {
+    fn find_moves(&mut self, frame: &FrameRef<'_>, boxes: &[Rect], live: &[Rect]) -> Prediction {
         let (Some(detector), Some(previous)) = (self.motion.as_mut(), self.previous.as_ref())
         else {
             return Prediction::default();
         };
         let previous = previous.as_ref();
-        let mut moves = match live {
-            Some(live) => {
-                let outside: Vec<Rect> = (boxes.iter())
-                    .flat_map(|b| crate::motion::subtract(*b, live))
-                    .collect();
-                detector.detect(&previous, frame, &outside)
-            }
-            None => detector.detect(&previous, frame, boxes),
-        };
-        if let Some(live) = live {
-            moves.retain(|m| {
-                m.source().intersection(&live).is_none() && m.rect.intersection(&live).is_none()
-            });
+        let mut outside = boxes.to_vec();
+        for stream in live {
+            outside = (outside.iter())
+                .flat_map(|b| crate::motion::subtract(*b, *stream))
+                .collect();
         }
+        let mut moves = detector.detect(&previous, frame, &outside);
+        moves.retain(|m| {
+            live.iter().all(|s| {
+                m.source().intersection(s).is_none() && m.rect.intersection(s).is_none()
+            })
+        });
         let mut prediction = Prediction::default();
         if !moves.is_empty() {
             let predicted = prediction.frame_mut(&mut self.spare, &previous);
@@ -467,7 +460,7 @@ impl ScreenEncoder {
     /// Whether the receiver, once it has every update so far, shows the last capture exactly:
     /// no tile owes refinement and no stream runs.
     fn receiver_exact(&self) -> bool {
-        self.ledger.next_due(0).is_none() && self.tracker.as_ref().and_then(Tracker::live).is_none()
+        self.ledger.next_due(0).is_none() && self.tracker.as_ref().is_none_or(|t| t.live().is_empty())
     }
 
     /// When [`ScreenEncoder::refine`] has work, in the same clock as the timestamps; `None` when
@@ -557,17 +550,15 @@ impl ScreenEncoder {
         // A stream whose tiles are due for refinement has gone still: it ends here, and the
         // exact tiles go over its last picture.
         let mut regions = Vec::new();
-        if let Some(tracker) = &mut self.tracker
-            && let Some(live) = tracker.live()
-            && due
-                .iter()
-                .chain(&near)
-                .any(|r| r.intersection(&live).is_some())
-        {
-            let region = tracker
-                .end()
-                .map_err(|source| PipelineError::Codec { rect: live, source })?;
-            regions.extend(region);
+        if let Some(tracker) = &mut self.tracker {
+            let refined = |live: &Rect| {
+                (due.iter().chain(&near)).any(|r| r.intersection(live).is_some())
+            };
+            let ended = tracker.end(refined).map_err(|source| PipelineError::Codec {
+                rect: screen.bounds(),
+                source,
+            })?;
+            regions.extend(ended);
         }
         let neared: Vec<EncodedRegion> = near
             .par_iter()

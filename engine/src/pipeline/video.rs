@@ -11,13 +11,19 @@
 //! changes themselves covered meanwhile (a player's picture, not the tiles around it). Text that keeps
 //! changing (a busy terminal) stays on the exact path. The stream ends when its rectangle has
 //! not changed for [`VideoConfig::end_after`] captures, when copies (moves) touch it, or when hot
-//! tiles show up mostly outside it (the video moved); its tiles are then left to refinement. No
-//! stream starts where content moves: that is the copies' work. One stream at a time.
+//! tiles show up mostly outside the streams (the video moved); its tiles are then left to
+//! refinement. No stream starts where content moves: that is the copies' work. Up to
+//! [`MAX_LIVE`] streams run at once, side by side (a camera picture and an animated image beside
+//! it): while some run, the hot tiles outside them are judged as above for the next.
 
 use crate::codec::classify;
 use crate::codec::video::VideoEncoder;
 use crate::codec::{CodecConfig, CodecError, EncodedRegion, RegionKind};
 use crate::frame::{FrameRef, Rect};
+
+/// Most streams live at once: each is a rav1e context on the sharer's side and a dav1d decoder
+/// on the helper's (which takes up to 16).
+pub const MAX_LIVE: usize = 4;
 
 /// Captures in a row the candidate rectangle must stay the same before a stream starts.
 pub const STEADY_CAPTURES: u8 = 2;
@@ -53,12 +59,12 @@ impl Default for VideoConfig {
 /// What the tracker did with one capture.
 #[derive(Debug, Default)]
 pub(crate) struct Tracked {
-    /// The stream's region for this capture, if a stream is live or just ended.
-    pub(crate) region: Option<EncodedRegion>,
-    /// The live stream's rectangle: changes inside it are the stream's.
-    pub(crate) live: Option<Rect>,
-    /// A rectangle whose stream ended now: its tiles owe exact pixels.
-    pub(crate) ended: Option<Rect>,
+    /// The streams' regions for this capture: of those live that changed, and those that ended.
+    pub(crate) regions: Vec<EncodedRegion>,
+    /// The live streams' rectangles: changes inside them are the streams'.
+    pub(crate) live: Vec<Rect>,
+    /// Rectangles whose stream ended now: their tiles owe exact pixels.
+    pub(crate) ended: Vec<Rect>,
 }
 
 /// The live stream.
@@ -77,7 +83,7 @@ pub(crate) struct Tracker {
     columns: u32,
     rows: u32,
     tile: u32,
-    live: Option<Live>,
+    live: Vec<Live>,
     next_id: u32,
     /// The last candidate rectangle and for how many captures in a row it was the same.
     steady: Option<(Rect, u8)>,
@@ -94,39 +100,46 @@ impl Tracker {
             columns: 0,
             rows: 0,
             tile: 1,
-            live: None,
+            live: Vec::new(),
             next_id: 1,
             steady: None,
             extent: None,
         }
     }
 
-    /// The live stream's rectangle.
-    pub(crate) fn live(&self) -> Option<Rect> {
-        self.live.as_ref().map(|l| l.encoder.rect())
+    /// The live streams' rectangles.
+    pub(crate) fn live(&self) -> Vec<Rect> {
+        self.live.iter().map(|l| l.encoder.rect()).collect()
     }
 
-    /// Forgets everything (a new screen size): the live stream is dropped unsent.
+    /// Forgets everything (a new screen size): the live streams are dropped unsent.
     pub(crate) fn reset(&mut self, width: u32, height: u32, tile: u32) {
         self.tile = tile;
         self.columns = width.div_ceil(tile);
         self.rows = height.div_ceil(tile);
         self.heat = vec![0; (self.columns * self.rows) as usize];
-        self.live = None;
+        self.live.clear();
         self.steady = None;
         self.extent = None;
     }
 
-    /// Ends the live stream now; its last region, if there was one.
+    /// Ends the live streams that `ends` picks by rectangle now; their last regions.
     ///
     /// # Errors
-    /// [`CodecError`] when the stream's encoder fails.
-    pub(crate) fn end(&mut self) -> Result<Option<EncodedRegion>, CodecError> {
-        let Some(live) = self.live.take() else {
-            return Ok(None);
-        };
-        let rect = live.encoder.rect();
-        Ok(Some(region(rect, live.encoder.finish()?)))
+    /// [`CodecError`] when a stream's encoder fails.
+    pub(crate) fn end(
+        &mut self,
+        ends: impl Fn(&Rect) -> bool,
+    ) -> Result<Vec<EncodedRegion>, CodecError> {
+        let (ending, live) = std::mem::take(&mut self.live)
+            .into_iter()
+            .partition(|l| ends(&l.encoder.rect()));
+        self.live = live;
+        let ending: Vec<Live> = ending;
+        ending
+            .into_iter()
+            .map(|l| Ok(region(l.encoder.rect(), l.encoder.finish()?)))
+            .collect()
     }
 
     /// Takes one capture: `fresh` are the boxes that need new pixels (after copies).
@@ -153,28 +166,35 @@ impl Tracker {
             *h = (*h << 1) | u8::from(*now);
         }
         let mut out = Tracked::default();
-        if let Some(mut live) = self.live.take() {
+        let streams = self.live();
+        let outside = self.hot_tiles(|t| streams.iter().all(|s| t.intersection(s).is_none()));
+        for mut live in std::mem::take(&mut self.live) {
             let rect = live.encoder.rect();
             let changed = fresh.iter().any(|b| b.intersection(&rect).is_some());
-            let (inside, outside) = self.hot_tiles_split(rect);
+            let inside = self.hot_tiles(|t| t.intersection(&rect).is_some());
             live.still = if changed { 0 } else { live.still + 1 };
             let moved =
                 (outside >= self.config.min_tiles && outside > inside) || touches_moves(&rect);
             if live.still >= self.config.end_after || moved {
-                out.region = Some(region(rect, live.encoder.finish()?));
-                out.ended = Some(rect);
+                out.regions.push(region(rect, live.encoder.finish()?));
+                out.ended.push(rect);
             } else {
                 if changed {
-                    out.region = Some(region(rect, live.encoder.encode(frame)?));
+                    out.regions.push(region(rect, live.encoder.encode(frame)?));
                 }
-                out.live = Some(rect);
-                self.live = Some(live);
+                out.live.push(rect);
+                self.live.push(live);
             }
+        }
+        // A stream ended: the next capture looks again. All slots taken: nothing more to find.
+        if !out.ended.is_empty() || self.live.len() >= MAX_LIVE {
             return Ok(out);
         }
         // Content that moves is the copies' work, not a stream's; and the rectangle must hold
         // still for a few captures (a dragged window's edges do not).
-        let candidate = self.candidate(frame).filter(|r| !touches_moves(r));
+        let candidate = self
+            .candidate(frame, &out.live)
+            .filter(|r| !touches_moves(r));
         self.steady = match (candidate, self.steady) {
             (Some(r), Some((s, n))) if r == s => Some((r, n.saturating_add(1))),
             (Some(r), _) => {
@@ -208,6 +228,7 @@ impl Tracker {
         // What changed must itself be a picture: most of the hot tiles, and photographic (not
         // the edge of a scrolling terminal that copies left over).
         let picture = rect.area() * 2 >= bounds.area()
+            && out.live.iter().all(|s| s.intersection(&rect).is_none())
             && classify::kind_for_moving(&classify::stats(frame, rect), rect) == RegionKind::Av1;
         if !picture {
             return Ok(out);
@@ -220,9 +241,9 @@ impl Tracker {
         };
         let mut encoder = VideoEncoder::new(self.next_id, rect, &codec)?;
         self.next_id = self.next_id.wrapping_add(1);
-        out.region = Some(region(rect, encoder.encode(frame)?));
-        out.live = Some(rect);
-        self.live = Some(Live { encoder, still: 0 });
+        out.regions.push(region(rect, encoder.encode(frame)?));
+        out.live.push(rect);
+        self.live.push(Live { encoder, still: 0 });
         Ok(out)
     }
 
@@ -244,32 +265,27 @@ impl Tracker {
         heat.count_ones() >= u32::from(self.config.hot_changes)
     }
 
-    /// Hot tiles over `rect` and away from it.
-    fn hot_tiles_split(&self, rect: Rect) -> (usize, usize) {
-        let (mut inside, mut outside) = (0, 0);
-        for (i, h) in self.heat.iter().enumerate() {
-            if self.hot(*h) {
-                let (c, r) = (i as u32 % self.columns, i as u32 / self.columns);
-                let tile = Rect::new(c * self.tile, r * self.tile, self.tile, self.tile);
-                if tile.intersection(&rect).is_some() {
-                    inside += 1;
-                } else {
-                    outside += 1;
-                }
-            }
-        }
-        (inside, outside)
+    /// How many hot tiles `pick` takes (by the tile's rectangle).
+    fn hot_tiles(&self, pick: impl Fn(&Rect) -> bool) -> usize {
+        (self.heat.iter().enumerate())
+            .filter(|(i, h)| self.hot(**h) && pick(&self.tile_rect(*i)))
+            .count()
     }
 
-    /// The bounding box of the hot tiles, if it makes a stream.
-    fn candidate(&self, frame: &FrameRef<'_>) -> Option<Rect> {
+    /// Tile `i`'s rectangle (it may reach past the screen's edge).
+    fn tile_rect(&self, i: usize) -> Rect {
+        let (c, r) = (i as u32 % self.columns, i as u32 / self.columns);
+        Rect::new(c * self.tile, r * self.tile, self.tile, self.tile)
+    }
+
+    /// The bounding box of the hot tiles away from the `live` streams, if it makes a stream.
+    fn candidate(&self, frame: &FrameRef<'_>, live: &[Rect]) -> Option<Rect> {
         let mut count = 0usize;
         let mut bounds: Option<Rect> = None;
         for (i, h) in self.heat.iter().enumerate() {
-            if self.hot(*h) {
-                let (c, r) = (i as u32 % self.columns, i as u32 / self.columns);
-                let tile = Rect::new(c * self.tile, r * self.tile, self.tile, self.tile)
-                    .intersection(&frame.bounds())?;
+            let tile = self.tile_rect(i);
+            if self.hot(*h) && live.iter().all(|s| tile.intersection(s).is_none()) {
+                let tile = tile.intersection(&frame.bounds())?;
                 bounds = Some(bounds.map_or(tile, |b| b.union(&tile)));
                 count += 1;
             }
