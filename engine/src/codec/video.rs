@@ -11,7 +11,10 @@
 //! Payload of a [`super::RegionKind::Video`] region: stream id (a varint, at most `u32`), flags
 //! (`u8`: 1 starts the stream, 2 ends it), then AV1 data (zero or more packets).
 
-use rav1e::prelude::{BlockSize, Config, Context, EncoderStatus, PartitionRange, SceneDetectionSpeed};
+use rav1e::prelude::{
+    BlockSize, Config, Context, EncoderStatus, PartitionRange, SceneDetectionSpeed,
+    SegmentationLevel,
+};
 
 use super::av1::{encoder_config, encoder_error, picture};
 use super::{CodecConfig, CodecError};
@@ -54,9 +57,12 @@ impl VideoEncoder {
         // No delay: no lookahead and no scene detection.
         encoder.speed_settings.rdo_lookahead_frames = 0;
         encoder.speed_settings.scene_detection_mode = SceneDetectionSpeed::None;
-        // One block size: the least work a picture costs rav1e.
+        // The least work a picture costs rav1e: one block size, and no CDEF or segmentation
+        // search (a stream's pictures are seen in motion, and refinement makes the last exact).
         encoder.speed_settings.partition.partition_range =
             PartitionRange::new(BlockSize::BLOCK_64X64, BlockSize::BLOCK_64X64);
+        encoder.speed_settings.cdef = false;
+        encoder.speed_settings.segmentation = SegmentationLevel::Disabled;
         let ctx = Config::new()
             .with_encoder_config(encoder)
             .with_threads(0)

@@ -307,9 +307,8 @@ impl ScreenEncoder {
         }
         let mut moves = detector.detect(&previous, frame, &outside);
         moves.retain(|m| {
-            live.iter().all(|s| {
-                m.source().intersection(s).is_none() && m.rect.intersection(s).is_none()
-            })
+            live.iter()
+                .all(|s| m.source().intersection(s).is_none() && m.rect.intersection(s).is_none())
         });
         let mut prediction = Prediction::default();
         if !moves.is_empty() {
@@ -460,7 +459,8 @@ impl ScreenEncoder {
     /// Whether the receiver, once it has every update so far, shows the last capture exactly:
     /// no tile owes refinement and no stream runs.
     fn receiver_exact(&self) -> bool {
-        self.ledger.next_due(0).is_none() && self.tracker.as_ref().is_none_or(|t| t.live().is_empty())
+        self.ledger.next_due(0).is_none()
+            && self.tracker.as_ref().is_none_or(|t| t.live().is_empty())
     }
 
     /// When [`ScreenEncoder::refine`] has work, in the same clock as the timestamps; `None` when
@@ -551,13 +551,14 @@ impl ScreenEncoder {
         // exact tiles go over its last picture.
         let mut regions = Vec::new();
         if let Some(tracker) = &mut self.tracker {
-            let refined = |live: &Rect| {
-                (due.iter().chain(&near)).any(|r| r.intersection(live).is_some())
-            };
-            let ended = tracker.end(refined).map_err(|source| PipelineError::Codec {
-                rect: screen.bounds(),
-                source,
-            })?;
+            let refined =
+                |live: &Rect| (due.iter().chain(&near)).any(|r| r.intersection(live).is_some());
+            let ended = tracker
+                .end(refined)
+                .map_err(|source| PipelineError::Codec {
+                    rect: screen.bounds(),
+                    source,
+                })?;
             regions.extend(ended);
         }
         let neared: Vec<EncodedRegion> = near
