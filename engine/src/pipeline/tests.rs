@@ -1261,6 +1261,65 @@ fn a_stuttering_player_becomes_a_stream_on_its_own_picture() {
     assert!(shown > 20);
 }
 
+/// A film and, away from it, a smaller animated picture that starts later (a camera window and
+/// an animated image beside a chat): each becomes a stream of its own on its own rectangle, both
+/// live at once, and once both are still the screen ends exact.
+#[test]
+fn two_videos_apart_are_two_streams_at_once() {
+    let film = photo(512, 288);
+    let picture = photo(256, 256);
+    let zoomed = |screen: &mut Frame, src: &Frame, at: Rect, zoom: u32| {
+        for y in 0..at.height {
+            for x in 0..at.width {
+                let p = src.as_ref().pixel(x * zoom / 100, y * zoom / 100);
+                screen.set_pixel(at.x + x, at.y + y, p);
+            }
+        }
+    };
+    let (film_at, picture_at) = (Rect::new(64, 64, 256, 144), Rect::new(448, 224, 128, 128));
+    let mut encoder = ScreenEncoder::new(PipelineConfig::default());
+    let mut viewer = Framebuffer::new();
+    let mut streams: std::collections::BTreeMap<u32, Rect> = Default::default();
+    let (mut both_live, mut last) = (0, None);
+    for step in 0..70u32 {
+        let mut screen = photo(640, 400);
+        zoomed(&mut screen, &film, film_at, 100 + step.min(50) * 2);
+        if step >= 10 {
+            zoomed(&mut screen, &picture, picture_at, 100 + step.min(50));
+        }
+        let now = u64::from(step) * 33_000;
+        if let Some(update) = encoder.encode(&screen.as_ref(), now).unwrap() {
+            let ids: std::collections::BTreeSet<u32> = (update.regions.iter())
+                .filter(|r| r.kind == RegionKind::Video)
+                .filter_map(|r| {
+                    let (id, _, _) = crate::codec::video::parse(&r.payload)?;
+                    streams.insert(id, r.rect);
+                    Some(id)
+                })
+                .collect();
+            if ids.len() == 2 {
+                both_live += 1;
+            }
+            apply(&mut viewer, &update);
+        }
+        if let Some(update) = encoder.refine(now).unwrap() {
+            apply(&mut viewer, &update);
+        }
+        last = Some(screen);
+    }
+    let rects: Vec<Rect> = streams.values().copied().collect();
+    assert_eq!(rects, [film_at, picture_at], "one stream each: {streams:?}");
+    assert!(both_live >= 20, "both streams in {both_live} updates");
+    let mut now = 70 * 33_000;
+    while let Some(at) = encoder.next_refine_at() {
+        now = now.max(at);
+        if let Some(update) = encoder.refine(now).unwrap() {
+            apply(&mut viewer, &update);
+        }
+    }
+    assert_eq!(viewer.frame(), last.as_ref());
+}
+
 /// A stream's rectangle shares tiles with a terminal beside it: what the sharer types there
 /// once the stream runs is sent exactly, also in the tiles the stream covers part of.
 #[test]
