@@ -1,9 +1,10 @@
 //! The AV1 path: photos and gradients, lossy.
 //!
 //! Each region is one AV1 still picture: rav1e (speed 10) with a fresh context, flushed at once,
-//! so one region in gives exactly one packet out and nothing waits for later frames. rav1e in
-//! low-latency inter mode would hold about three frames back; a context costs microseconds to
-//! make, so a fresh one per region costs nothing that matters. Contexts are built with
+//! so one region in gives exactly one packet out and nothing waits for later frames. Regions
+//! change place and size from update to update, which one inter-coded context cannot follow
+//! (a rectangle that keeps changing in place becomes a stream, [`super::video`]); a context
+//! costs microseconds to make, so a fresh one per region costs nothing that matters. Contexts are built with
 //! `with_threads(0)`: inside the pipeline's rayon `par_iter` they share the global pool, where a
 //! private pool per context would serialise the work.
 //!
