@@ -10,9 +10,9 @@
 //! while [`STEADY_CAPTURES`] captures changed it, a stream starts there, on the rectangle the
 //! changes themselves covered meanwhile (a player's picture, not the tiles around it). Text that keeps
 //! changing (a busy terminal) stays on the exact path. The stream ends when its rectangle has
-//! not changed for [`VideoConfig::end_after`] captures, when copies (moves) touch it, or when hot
-//! tiles show up mostly outside the streams (the video moved); its tiles are then left to
-//! refinement. No stream starts where content moves: that is the copies' work. Up to
+//! not changed for [`VideoConfig::end_after`] captures, when copies (moves) touch it, or when
+//! more tiles are hot beside it (within a tile, outside every stream) than on it (the video
+//! moved); its tiles are then left to refinement. No stream starts where content moves: that is the copies' work. Up to
 //! [`MAX_LIVE`] streams run at once, side by side (a camera picture and an animated image beside
 //! it): while some run, the hot tiles outside them are judged as above for the next.
 
@@ -167,14 +167,22 @@ impl Tracker {
         }
         let mut out = Tracked::default();
         let streams = self.live();
-        let outside = self.hot_tiles(|t| streams.iter().all(|s| t.intersection(s).is_none()));
+        let away = |t: &Rect| streams.iter().all(|s| t.intersection(s).is_none());
         for mut live in std::mem::take(&mut self.live) {
             let rect = live.encoder.rect();
             let changed = fresh.iter().any(|b| b.intersection(&rect).is_some());
             let inside = self.hot_tiles(|t| t.intersection(&rect).is_some());
+            // Hot tiles beside the stream, not another stream's: the picture moved over there.
+            let around = Rect::new(
+                rect.x.saturating_sub(self.tile),
+                rect.y.saturating_sub(self.tile),
+                rect.width + 2 * self.tile,
+                rect.height + 2 * self.tile,
+            );
+            let beside = self.hot_tiles(|t| t.intersection(&around).is_some() && away(t));
             live.still = if changed { 0 } else { live.still + 1 };
             let moved =
-                (outside >= self.config.min_tiles && outside > inside) || touches_moves(&rect);
+                (beside >= self.config.min_tiles && beside > inside) || touches_moves(&rect);
             if live.still >= self.config.end_after || moved {
                 out.regions.push(region(rect, live.encoder.finish()?));
                 out.ended.push(rect);
