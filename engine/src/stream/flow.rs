@@ -17,8 +17,8 @@
 //!   it one round trip in eight (to learn a faster path) and a little below the next (to drain
 //!   what that queued). After the startup, while the screen changes (a fresh update in the
 //!   last [`ACTIVE_US`]), it takes half of that, so that typing meets an empty queue more often.
-//! - The rate estimate grows with what deliveries show, and by a sixteenth (as far as the
-//!   deliveries keep up) each round trip in which refinement went and every update came as the
+//! - The rate estimate grows with what deliveries show, and by a sixteenth (when they showed at
+//!   least half of it) each round trip in which refinement went and every update came as the
 //!   model said: its round trip, the queue the model put ahead of it and its own time on the
 //!   link, within half [`TARGET_QUEUE_US`]. One later than that by more than the target shows
 //!   the rate was overestimated, and cuts it.
@@ -268,11 +268,18 @@ impl Flow {
     fn next_round(&mut self) {
         self.cycle.1 = (self.cycle.1 + 1) % GAINS.len();
         if self.startup.is_none() && self.round_refined && !self.round_late {
-            // A little faster, as far as the deliveries keep up.
+            // A little faster, when the deliveries showed at least half the rate: refinement
+            // is paced at the rate with a path's worth in flight at most, so deliveries trail
+            // the rate by the acknowledgements' delay, and asking them to reach it stalls the
+            // rate wherever it is. Half keeps a trickle of refinement from inflating it.
             let best = self.round_best;
-            self.rate = self
-                .rate
-                .map(|rate| rate.max((rate + rate / 16).min(best + best / 16)));
+            self.rate = self.rate.map(|rate| {
+                if best * 2 >= rate {
+                    rate + rate / 16
+                } else {
+                    rate
+                }
+            });
         }
         let refined = self.round_refined;
         (self.round_refined, self.round_late, self.round_best) = (false, false, 0);
@@ -420,7 +427,7 @@ mod tests {
         let before = other.rate().unwrap();
         other.sent(now, 1, 1_000, true);
         other.settled(now + 310_000, 1, true);
-        assert_eq!(other.rate().unwrap(), before);
+        assert!(other.rate().unwrap() >= before);
     }
 
     #[test]
