@@ -387,6 +387,30 @@ mod tests {
         assert!(flow.in_flight() <= flow.path_bytes() * 13 / 10);
     }
 
+    /// Deliveries that trail the rate (acknowledgements held back, pieces paced at the rate
+    /// with a path's worth in flight at most) still let it grow, round after clean round.
+    #[test]
+    fn the_rate_grows_while_deliveries_trail_it() {
+        let mut flow = Flow::default();
+        let rtt = 300_000;
+        let (mut now, mut seq) = (0, 0);
+        flow.sent(now, seq, 3_000, true);
+        flow.observe_rtt(now + rtt, rtt);
+        flow.settled(now + rtt, seq, true);
+        let first = flow.rate().unwrap();
+        for _ in 0..20 {
+            now += rtt;
+            seq += 1;
+            // Seven tenths of what the rate carries in a round trip, delivered in time.
+            let bytes = flow.rate().unwrap() * rtt / 1_000_000 * 7 / 10;
+            flow.sent(now, seq, bytes, true);
+            flow.observe_rtt(now + rtt, rtt);
+            flow.settled(now + rtt, seq, true);
+        }
+        let grown = flow.rate().unwrap();
+        assert!(grown >= first * 3 / 2, "{first} B/s grew to {grown}");
+    }
+
     #[test]
     fn pieces_take_at_most_their_time_at_the_paths_rate() {
         let mut flow = Flow::default();
