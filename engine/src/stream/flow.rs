@@ -18,7 +18,7 @@
 //!   what that queued). After the startup, while the screen changes (a fresh update in the
 //!   last [`ACTIVE_US`]), it takes half of that, so that typing meets an empty queue more often.
 //! - The rate estimate grows with what deliveries show, and by a sixteenth (when they showed at
-//!   least half of it) each round trip in which refinement went and every update came as the
+//!   least three quarters of it) each round trip in which refinement went and every update came as the
 //!   model said: its round trip, the queue the model put ahead of it and its own time on the
 //!   link, within half [`TARGET_QUEUE_US`]. One later than that by more than the target shows
 //!   the rate was overestimated, and cuts it.
@@ -268,13 +268,14 @@ impl Flow {
     fn next_round(&mut self) {
         self.cycle.1 = (self.cycle.1 + 1) % GAINS.len();
         if self.startup.is_none() && self.round_refined && !self.round_late {
-            // A little faster, when the deliveries showed at least half the rate: refinement
-            // is paced at the rate with a path's worth in flight at most, so deliveries trail
-            // the rate by the acknowledgements' delay, and asking them to reach it stalls the
-            // rate wherever it is. Half keeps a trickle of refinement from inflating it.
+            // A little faster, when the deliveries showed at least three quarters of the rate:
+            // refinement is paced at the rate with a path's worth in flight at most, so
+            // deliveries trail the rate by the acknowledgements' delay, and asking them to
+            // reach it stalls the rate wherever it is. Less would let a trickle of refinement
+            // inflate it.
             let best = self.round_best;
             self.rate = self.rate.map(|rate| {
-                if best * 2 >= rate {
+                if best * 4 >= rate * 3 {
                     rate + rate / 16
                 } else {
                     rate
@@ -401,8 +402,8 @@ mod tests {
         for _ in 0..20 {
             now += rtt;
             seq += 1;
-            // Seven tenths of what the rate carries in a round trip, delivered in time.
-            let bytes = flow.rate().unwrap() * rtt / 1_000_000 * 7 / 10;
+            // Eight tenths of what the rate carries in a round trip, delivered in time.
+            let bytes = flow.rate().unwrap() * rtt / 1_000_000 * 8 / 10;
             flow.sent(now, seq, bytes, true);
             flow.observe_rtt(now + rtt, rtt);
             flow.settled(now + rtt, seq, true);
