@@ -4,9 +4,9 @@
 //! so one region in gives exactly one packet out and nothing waits for later frames. Regions
 //! change place and size from update to update, which one inter-coded context cannot follow
 //! (a rectangle that keeps changing in place becomes a stream, [`super::video`]); a context
-//! costs microseconds to make, so a fresh one per region costs nothing that matters. Contexts are built with
-//! `with_threads(0)`: inside the pipeline's rayon `par_iter` they share the global pool, where a
-//! private pool per context would serialise the work.
+//! costs microseconds to make, so a fresh one per region costs nothing that matters. Contexts
+//! are built with `with_threads(0)`: inside the pipeline's rayon `par_iter` they share the
+//! global pool, where a private pool per context would serialise the work.
 //!
 //! The region is padded to a multiple of 8 (at least 16) by repeating its edge pixels, converted to
 //! full-range BT.709 YUV by yuvutils-rs, and the decoder crops the padding off.

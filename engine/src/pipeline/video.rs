@@ -8,13 +8,14 @@
 //! does. When at least [`VideoConfig::min_tiles`] tiles are hot, their bounding box is compact
 //! (hot tiles fill half of it) and photographic (the classifier sends it to AV1), and it has held
 //! while [`STEADY_CAPTURES`] captures changed it, a stream starts there, on the rectangle the
-//! changes themselves covered meanwhile (a player's picture, not the tiles around it). Text that keeps
-//! changing (a busy terminal) stays on the exact path. The stream ends when its rectangle has
-//! not changed for [`VideoConfig::end_after`] captures, when copies (moves) touch it, or when
-//! more tiles are hot beside it (within a tile, outside every stream) than on it (the video
-//! moved); its tiles are then left to refinement. No stream starts where content moves: that is the copies' work. Up to
-//! [`MAX_LIVE`] streams run at once, side by side (a camera picture and an animated image beside
-//! it): while some run, the hot tiles outside them are judged as above for the next.
+//! changes themselves covered meanwhile (a player's picture, not the tiles around it). Text that
+//! keeps changing (a busy terminal) stays on the exact path. The stream ends when its rectangle
+//! has not changed for [`VideoConfig::end_after`] captures, when copies (moves) touch it, or
+//! when more tiles are hot beside it (within a tile, outside every stream) than on it (the
+//! video moved); its tiles are then left to refinement. No stream starts where content moves:
+//! that is the copies' work. Up to [`MAX_LIVE`] streams run at once, side by side (a camera
+//! picture and an animated image beside it): while some run, the hot tiles outside them are
+//! judged as above for the next.
 
 use crate::codec::classify;
 use crate::codec::video::VideoEncoder;
@@ -131,11 +132,10 @@ impl Tracker {
         &mut self,
         ends: impl Fn(&Rect) -> bool,
     ) -> Result<Vec<EncodedRegion>, CodecError> {
-        let (ending, live) = std::mem::take(&mut self.live)
+        let (ending, live): (Vec<Live>, Vec<Live>) = std::mem::take(&mut self.live)
             .into_iter()
             .partition(|l| ends(&l.encoder.rect()));
         self.live = live;
-        let ending: Vec<Live> = ending;
         ending
             .into_iter()
             .map(|l| Ok(region(l.encoder.rect(), l.encoder.finish()?)))

@@ -18,9 +18,9 @@
 //!   what that queued). After the startup, while the screen changes (a fresh update in the
 //!   last [`ACTIVE_US`]), it takes half of that, so that typing meets an empty queue more often.
 //! - The rate estimate grows with what deliveries show, and by a sixteenth (when they showed at
-//!   least three quarters of it) each round trip in which refinement went and every update came as the
-//!   model said: its round trip, the queue the model put ahead of it and its own time on the
-//!   link, within half [`TARGET_QUEUE_US`]. One later than that by more than the target shows
+//!   least three quarters of it) each round trip in which refinement went and every update came
+//!   as the model said: its round trip, the queue the model put ahead of it and its own time on
+//!   the link, within half [`TARGET_QUEUE_US`]. One later than that by more than the target shows
 //!   the rate was overestimated, and cuts it.
 
 use std::collections::BTreeMap;
