@@ -288,7 +288,10 @@ mod tests {
         let blur = blurred(128);
         let all = Rect::new(0, 0, 128, 128);
         let stats = stats(&blur.as_ref(), all);
-        assert!(stats.colours <= PALETTE_MAX && stats.flat_share >= FLAT_SHARE_PALETTE, "{stats:?}");
+        assert!(
+            stats.colours <= PALETTE_MAX && stats.flat_share >= FLAT_SHARE_PALETTE,
+            "{stats:?}"
+        );
         // Still, it is coded exactly (a palette image); moving, it is not text.
         assert_eq!(kind_for(&stats, all), RegionKind::Lossless);
         assert_eq!(kind_for_moving(&stats, all), RegionKind::Av1);

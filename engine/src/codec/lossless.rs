@@ -293,7 +293,12 @@ pub const COARSE_LEVELS: u16 = 32;
 ///
 /// The exact page of antialiased text costs the predicted form's bytes, because of its
 /// greys; with 32 levels its glyphs look the same (about 49 dB) and repeat for zstd to match.
-pub fn encode_coarse(frame: &FrameRef<'_>, rect: Rect, level: i32, predicted: i32) -> Option<Vec<u8>> {
+pub fn encode_coarse(
+    frame: &FrameRef<'_>,
+    rect: Rect,
+    level: i32,
+    predicted: i32,
+) -> Option<Vec<u8>> {
     if classify::count_colours(frame, rect, PALETTE_MAX) <= PALETTE_MAX {
         return None;
     }
@@ -305,9 +310,20 @@ pub fn encode_coarse(frame: &FrameRef<'_>, rect: Rect, level: i32, predicted: i3
             *c = ((step * 255 + top / 2) / top) as u8;
         }
     }
-    let coarse = FrameRef::new(&pixels, rect.width, rect.height, rect.width as usize * BYTES_PER_PIXEL).ok()?;
+    let coarse = FrameRef::new(
+        &pixels,
+        rect.width,
+        rect.height,
+        rect.width as usize * BYTES_PER_PIXEL,
+    )
+    .ok()?;
     // Large as a palette stream, but made of glyphs that repeat: matches pay as in fresh text.
-    Some(encode_at(&coarse, coarse.bounds(), level.max(predicted), predicted))
+    Some(encode_at(
+        &coarse,
+        coarse.bounds(),
+        level.max(predicted),
+        predicted,
+    ))
 }
 
 /// Encodes `rect` of `frame` nearly exactly: every colour channel within one level (form `3`
