@@ -45,6 +45,7 @@ about-share = Servir las invitaciones: esperar a quien ayuda y preguntarte antes
 arg-share-listen = La dirección UDP donde escuchar
 arg-share-x11 = Compartir esta pantalla X (por defecto: DISPLAY), aplicando la entrada de quien ayuda con XTEST mientras tenga el control
 arg-share-wayland = Compartir este escritorio Wayland (WAYLAND_DISPLAY) de sway u otro compositor wlroots, aplicando la entrada de quien ayuda con su puntero y teclado virtuales
+arg-share-portal = Compartir a través del portal del escritorio (GNOME, KDE Plasma o xdg-desktop-portal-wlr): el escritorio pregunta una vez qué monitores compartir, y deja escribir a quien ayuda donde ofrece el control remoto
 arg-share-display = La pantalla X para --x11 (por defecto: DISPLAY)
 arg-share-clip = Mostrar este clip grabado (NOMBRE.bgra.zst) como pantalla (demostraciones, pruebas)
 arg-share-yes = Permitir las conexiones sin preguntar (scripts y demostraciones)

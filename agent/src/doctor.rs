@@ -272,7 +272,7 @@ fn wayland(report: &mut Report) {
     let offers = match wayland::offers(None) {
         Ok(offers) if offers.screencopy => offers,
         Ok(_) => {
-            report.problem(&t!("doctor-wayland"), &t!("doctor-wayland-fix"));
+            portal(report);
             return;
         }
         Err(e) => {
@@ -304,6 +304,39 @@ fn wayland(report: &mut Report) {
         .map(|(i, m)| format!("{} ({m})", i + 1))
         .collect();
     report.note(&t!("doctor-monitors", monitors = listed.join(", ")));
+}
+
+/// What the desktop's portal offers Beckon (GNOME, KDE): the screen, input, the sharer's Esc.
+fn portal(report: &mut Report) {
+    use beckon_agent::platform::{pipewire, portal};
+    let offers = match portal::offers(None) {
+        Ok(offers) if offers.screencast > 0 => offers,
+        Ok(_) => {
+            report.problem(&t!("doctor-wayland"), &t!("doctor-wayland-fix"));
+            return;
+        }
+        Err(e) => {
+            report.problem(&format!("{e:#}"), &t!("doctor-wayland-fix"));
+            return;
+        }
+    };
+    match pipewire::available() {
+        Ok(()) => report.ok(&t!("doctor-portal-capture")),
+        Err(e) => report.problem(&e.to_string(), &t!("doctor-portal-pipewire-fix")),
+    }
+    if offers.remote_desktop > 0 {
+        report.ok(&t!("doctor-portal-input"));
+    } else {
+        report.problem(
+            &t!("doctor-portal-no-input"),
+            &t!("doctor-wayland-input-fix"),
+        );
+    }
+    if offers.global_shortcuts > 0 {
+        report.ok(&t!("doctor-portal-esc"));
+    } else {
+        report.note(&t!("doctor-wayland-no-esc"));
+    }
 }
 
 fn display(report: &mut Report, display: Option<&str>) {

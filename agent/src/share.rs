@@ -18,12 +18,15 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use beckon_agent::platform::clipboard::SharedClipboard;
+use beckon_agent::platform::portal::{
+    self, PortalDesk, PortalError, PortalInput, PortalShortcut, PortalSource,
+};
 use beckon_agent::platform::sway::SwayEsc;
 use beckon_agent::platform::wayland::{self, WaylandError, WaylandInput, WaylandSource};
 use beckon_agent::platform::x11::{
@@ -52,12 +55,17 @@ pub struct ShareArgs {
     pub listen: SocketAddr,
     /// Share this X display (default: DISPLAY), with the helper's input applied through XTEST
     /// while they have control.
-    #[arg(long, conflicts_with_all = ["clip", "wayland"], required_unless_present_any = ["clip", "wayland"])]
+    #[arg(long, conflicts_with_all = ["clip", "wayland", "portal"], required_unless_present_any = ["clip", "wayland", "portal"])]
     pub x11: bool,
     /// Share this Wayland desktop (WAYLAND_DISPLAY) of sway or another wlroots compositor,
     /// with the helper's input applied through its virtual pointer and keyboard.
-    #[arg(long, conflicts_with = "clip")]
+    #[arg(long, conflicts_with_all = ["clip", "portal"])]
     pub wayland: bool,
+    /// Share through the desktop's portal (GNOME, KDE Plasma, or xdg-desktop-portal-wlr): the
+    /// desktop asks which monitors to share, once, and lets the helper type where it offers
+    /// remote control.
+    #[arg(long, conflicts_with = "clip")]
+    pub portal: bool,
     /// The X display for --x11 (default: DISPLAY).
     #[arg(long, requires = "x11")]
     pub display: Option<String>,
@@ -131,7 +139,7 @@ pub fn window(data_dir: PathBuf, config: Option<PathBuf>, args: &WindowArgs) -> 
         None if wayland => {}
         None => anyhow::bail!("{}", t!("share-no-desktop")),
     }
-    let screen = Screen::of_session(args.display.clone(), args.monitor.clone());
+    let screen = Screen::of_session(args.display.clone(), args.monitor.clone(), &data_dir);
     screen.sink(None, None)?;
     let places = beckon_agent::window::Places {
         data_dir: data_dir.clone(),
@@ -188,6 +196,12 @@ enum Screen {
         /// An output's number (from 1) or name; `None`: every output.
         monitor: Option<String>,
     },
+    /// Through the desktop's portal.
+    Portal {
+        /// A shared monitor's number (from 1); `None`: every monitor the sharer chose.
+        monitor: Option<String>,
+        desk: Arc<PortalDesk>,
+    },
     Clip(PathBuf),
 }
 
@@ -195,6 +209,7 @@ enum Screen {
 enum Source {
     X11(Box<X11Source>),
     Wayland(Box<WaylandSource>),
+    Portal(Box<PortalSource>),
     Clip(Box<LiveClip>),
 }
 
@@ -205,6 +220,8 @@ enum SourceError {
     X11(#[from] X11Error),
     #[error(transparent)]
     Wayland(#[from] WaylandError),
+    #[error(transparent)]
+    Portal(#[from] PortalError),
     #[error(transparent)]
     Clip(#[from] beckon_engine::corpus::CorpusError),
     #[error("the screen could not be opened: {0}")]
@@ -218,6 +235,7 @@ impl FrameSource for Source {
         Ok(match self {
             Source::X11(s) => s.next_frame(frame)?,
             Source::Wayland(s) => s.next_frame(frame)?,
+            Source::Portal(s) => s.next_frame(frame)?,
             Source::Clip(s) => s.next_frame(frame)?,
         })
     }
@@ -226,6 +244,7 @@ impl FrameSource for Source {
         match self {
             Source::X11(s) => s.damage(),
             Source::Wayland(s) => s.damage(),
+            Source::Portal(s) => s.damage(),
             Source::Clip(s) => s.damage(),
         }
     }
@@ -234,6 +253,7 @@ impl FrameSource for Source {
         match self {
             Source::X11(s) => s.pointer(),
             Source::Wayland(s) => s.pointer(),
+            Source::Portal(s) => s.pointer(),
             Source::Clip(s) => s.pointer(),
         }
     }
@@ -243,6 +263,7 @@ impl FrameSource for Source {
 enum Sink {
     X11(Box<X11Input>),
     Wayland(Box<WaylandInput>),
+    Portal(Box<PortalInput>),
     Print(PrintInput),
 }
 
@@ -251,22 +272,46 @@ impl InputSink for Sink {
         match self {
             Sink::X11(s) => s.apply(event),
             Sink::Wayland(s) => s.apply(event),
+            Sink::Portal(s) => s.apply(event),
             Sink::Print(s) => s.apply(event),
         }
     }
 }
 
 impl Screen {
-    /// The sharer's desktop: a wlroots compositor's when this is a Wayland session (no X
-    /// display named) whose compositor lets programs copy the screen, else the X display.
-    fn of_session(display: Option<String>, monitor: Option<String>) -> Screen {
-        let wayland = display.is_none()
-            && crate::doctor::wayland_session(|name| std::env::var(name).ok())
-            && wayland::offers(None).is_ok_and(|o| o.screencopy);
-        if wayland {
+    /// The sharer's desktop: in a Wayland session (no X display named), the wlroots
+    /// compositor's when it lets programs copy the screen, else the desktop's portal when
+    /// there is one (GNOME, KDE); otherwise the X display.
+    fn of_session(display: Option<String>, monitor: Option<String>, data_dir: &Path) -> Screen {
+        let wayland =
+            display.is_none() && crate::doctor::wayland_session(|name| std::env::var(name).ok());
+        if wayland && wayland::offers(None).is_ok_and(|o| o.screencopy) {
             Screen::Wayland { monitor }
+        } else if wayland && portal::offers(None).is_ok_and(|o| o.screencast > 0) {
+            Screen::portal(monitor, data_dir)
         } else {
             Screen::X11 { display, monitor }
+        }
+    }
+
+    /// The desktop's portal, its restore token kept in the store in `data_dir`.
+    fn portal(monitor: Option<String>, data_dir: &Path) -> Screen {
+        let data_dir = data_dir.to_path_buf();
+        let desk = PortalDesk::new(None, true, move |token| {
+            let store = Store::open(&data_dir).ok()?;
+            match token {
+                None => store.portal_token().ok().flatten(),
+                Some(token) => {
+                    if let Err(e) = store.set_portal_token(token) {
+                        eprintln!("{e:#}");
+                    }
+                    None
+                }
+            }
+        });
+        Screen::Portal {
+            monitor,
+            desk: Arc::new(desk),
         }
     }
 
@@ -280,6 +325,9 @@ impl Screen {
             }
             Screen::Wayland { monitor } => {
                 Source::Wayland(Box::new(WaylandSource::connect(None, monitor.as_deref())?))
+            }
+            Screen::Portal { monitor, desk } => {
+                Source::Portal(Box::new(PortalSource::open(desk, monitor.as_deref())?))
             }
             Screen::Clip(path) => Source::Clip(Box::new(LiveClip::new(ClipReader::open(path)?))),
         })
@@ -320,6 +368,9 @@ impl Screen {
                 }
                 Sink::Wayland(Box::new(input))
             }
+            Screen::Portal { monitor, desk } => {
+                Sink::Portal(Box::new(PortalInput::open(desk, monitor.as_deref())?))
+            }
             Screen::Clip(_) => Sink::Print(PrintInput),
         })
     }
@@ -327,7 +378,7 @@ impl Screen {
     /// Captures a second.
     fn fps(&self) -> Result<u32> {
         Ok(match self {
-            Screen::X11 { .. } | Screen::Wayland { .. } => 30,
+            Screen::X11 { .. } | Screen::Wayland { .. } | Screen::Portal { .. } => 30,
             Screen::Clip(path) => beckon_engine::corpus::read_meta(path)?.fps,
         })
     }
@@ -343,7 +394,9 @@ struct Showing {
 impl Showing {
     fn new(screen: Screen) -> Showing {
         let monitor = match &screen {
-            Screen::X11 { monitor, .. } | Screen::Wayland { monitor } => monitor.clone(),
+            Screen::X11 { monitor, .. }
+            | Screen::Wayland { monitor }
+            | Screen::Portal { monitor, .. } => monitor.clone(),
             Screen::Clip(_) => None,
         };
         Showing {
@@ -370,6 +423,10 @@ impl Showing {
                 monitor,
             },
             Screen::Wayland { .. } => Screen::Wayland { monitor },
+            Screen::Portal { desk, .. } => Screen::Portal {
+                monitor,
+                desk: desk.clone(),
+            },
             Screen::Clip(path) => Screen::Clip(path.clone()),
         };
         (number, screen)
@@ -380,6 +437,10 @@ impl Showing {
         match &self.screen {
             Screen::X11 { display, .. } => monitors(display.as_deref()),
             Screen::Wayland { .. } => wayland::monitors(None),
+            // The monitors the sharer chose in the desktop's dialog, once it was shown.
+            Screen::Portal { desk, .. } => Ok(desk.live().map_or_else(Vec::new, |session| {
+                session.lock().unwrap_or_else(|e| e.into_inner()).monitors()
+            })),
             Screen::Clip(_) => Ok(Vec::new()),
         }
     }
@@ -917,6 +978,7 @@ pub fn share(
         None if args.wayland => Screen::Wayland {
             monitor: args.monitor.clone(),
         },
+        None if args.portal => Screen::portal(args.monitor.clone(), store.dir()),
         None => Screen::X11 {
             display: args.display.clone(),
             monitor: args.monitor.clone(),
@@ -932,9 +994,16 @@ pub fn share(
         unsafe { std::env::set_var("DISPLAY", display) };
     }
     // Open the screen once, up front, so a bad clip or display is reported before anyone
-    // connects; each session opens its own only once the sharer said Yes.
-    screen.source()?;
-    screen.sink(None, None)?;
+    // connects; each session opens its own only once the sharer said Yes. The portal is only
+    // asked whether it is there: opening it asks the sharer, which waits for a helper's request.
+    if let Screen::Portal { .. } = &screen {
+        if portal::offers(None)?.screencast == 0 {
+            anyhow::bail!("{}", t!("portal-no-screencast"));
+        }
+    } else {
+        screen.source()?;
+        screen.sink(None, None)?;
+    }
     let window_display = match &screen {
         Screen::X11 {
             display: Some(display),
@@ -1064,7 +1133,7 @@ impl Serving {
             front.notice(Notice::Info(said));
         }
         let clipboard = match &self.screen {
-            Screen::X11 { .. } | Screen::Wayland { .. } => {
+            Screen::X11 { .. } | Screen::Wayland { .. } | Screen::Portal { .. } => {
                 match SharedClipboard::start(self.share_clipboard) {
                     Ok(clipboard) => {
                         front.notice(Notice::Clipboard(self.share_clipboard));
@@ -1082,7 +1151,16 @@ impl Serving {
             Screen::Wayland { .. } => SwayEsc::from_env().map(Arc::new),
             _ => None,
         };
-        if matches!(self.screen, Screen::Wayland { .. }) && sway.is_none() {
+        // On GNOME and KDE, the desktop's own shortcut, where its portal offers one.
+        let shortcut = match &self.screen {
+            Screen::Portal { .. } => PortalShortcut::bind(None)
+                .map_err(|e| tracing::debug!("no global shortcut for Esc: {e:#}"))
+                .ok(),
+            _ => None,
+        };
+        if (matches!(self.screen, Screen::Wayland { .. }) && sway.is_none())
+            || (matches!(self.screen, Screen::Portal { .. }) && shortcut.is_none())
+        {
             let said = t!("share-wayland-no-esc");
             eprintln!("{said}");
             front.notice(Notice::Info(said));
@@ -1121,6 +1199,9 @@ impl Serving {
             // The same on sway, through its Esc binding while the helper has control.
             let mut watch = sway.watch()?;
             follow_escs(&shared, move || watch.wait());
+        }
+        if let Some(mut shortcut) = shortcut {
+            follow_escs(&shared, move || shortcut.wait());
         }
         // `beckon-agent stop-control`, for a key binding where Esc cannot be watched.
         let stopper = {

@@ -108,6 +108,7 @@ pub fn data_dir(flag: Option<&Path>) -> Result<PathBuf> {
 #[derive(Debug)]
 pub struct Store {
     db: Connection,
+    dir: PathBuf,
 }
 
 impl Store {
@@ -145,9 +146,13 @@ impl Store {
             );
             CREATE TABLE IF NOT EXISTS helpers (address TEXT PRIMARY KEY, last_used INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS identity (one INTEGER PRIMARY KEY CHECK (one = 1), cert BLOB NOT NULL, key BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS relayed (server TEXT NOT NULL, address TEXT NOT NULL, pid INTEGER NOT NULL);",
+            CREATE TABLE IF NOT EXISTS relayed (server TEXT NOT NULL, address TEXT NOT NULL, pid INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS portal (one INTEGER PRIMARY KEY CHECK (one = 1), token TEXT NOT NULL);",
         )?;
-        let store = Store { db };
+        let store = Store {
+            db,
+            dir: dir.to_path_buf(),
+        };
         store.upgrade()?;
         Ok(store)
     }
@@ -223,6 +228,35 @@ impl Store {
         }
         // The old values may linger in free pages: overwrite them.
         self.db.execute_batch("VACUUM")?;
+        Ok(())
+    }
+
+    /// The directory the store is in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The desktop portal's restore token, which lets the next session share the monitors the
+    /// sharer chose without asking again.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub fn portal_token(&self) -> Result<Option<String>> {
+        Ok(self
+            .db
+            .query_row("SELECT token FROM portal WHERE one = 1", [], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Keeps the portal's newest restore token (each token is good for one session).
+    ///
+    /// # Errors
+    /// When the store cannot be written.
+    pub fn set_portal_token(&self, token: &str) -> Result<()> {
+        self.db.execute(
+            "INSERT INTO portal (one, token) VALUES (1, ?1) ON CONFLICT (one) DO UPDATE SET token = ?1",
+            params![token],
+        )?;
         Ok(())
     }
 

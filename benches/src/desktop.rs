@@ -435,6 +435,142 @@ impl Sway {
         Ok(sway)
     }
 
+    /// `program` run as sway's user, with only its desktop's variables, `HOME` and the runtime
+    /// directory (sway's directory) and `extra`, in that directory.
+    pub fn as_user(&self, program: &str, extra: &[(&str, String)]) -> Command {
+        let mut command = Command::new("setpriv");
+        command
+            .args([
+                &format!("--reuid={}", self.uid),
+                &format!("--regid={}", self.gid),
+                "--clear-groups",
+                "env",
+                "-i",
+                "PATH=/usr/local/bin:/usr/bin:/bin",
+            ])
+            .arg(format!("HOME={}", self.dir.display()))
+            .arg(format!("XDG_RUNTIME_DIR={}", self.dir.display()))
+            .args(
+                self.env()
+                    .iter()
+                    .map(|(k, v)| (*k, v))
+                    .chain(extra.iter().map(|(k, v)| (*k, v)))
+                    .map(|(k, v)| format!("{k}={v}")),
+            )
+            .arg(program)
+            .current_dir(&self.dir);
+        command
+    }
+
+    /// Starts the session bus, PipeWire with WirePlumber, and through the bus the
+    /// xdg-desktop-portal with its wlroots back-end. Its dialog, which asks the sharer what to
+    /// share, is a script that answers `output` (or nothing, a refusal, while
+    /// [`PortalDesk::refuse`] says so) and counts the times it was asked.
+    ///
+    /// # Errors
+    /// When one of them is missing or does not start.
+    pub fn portal(&self, output: &str) -> Result<PortalDesk> {
+        use std::os::unix::process::CommandExt;
+        let xdg = self.dir.join("xdg");
+        let config = xdg.join("xdg-desktop-portal-wlr");
+        std::fs::create_dir_all(&config)?;
+        let chooser = self.dir.join("chooser");
+        let asked = self.dir.join("chooser-asked");
+        let refuse = self.dir.join("chooser-refuses");
+        std::fs::write(
+            &chooser,
+            format!(
+                "#!/bin/sh\necho asked >> {}\n[ -e {} ] || echo {output}\n",
+                asked.display(),
+                refuse.display()
+            ),
+        )?;
+        std::fs::set_permissions(
+            &chooser,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )?;
+        std::fs::write(
+            config.join("config"),
+            format!(
+                "[screencast]\nchooser_type=simple\nchooser_cmd={}\n",
+                chooser.display()
+            ),
+        )?;
+        let bus_config = self.dir.join("bus.conf");
+        // The session bus's own rules, opened to every user: the tests' programs run as root.
+        std::fs::write(
+            &bus_config,
+            "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" \
+             \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n\
+             <busconfig><include>/usr/share/dbus-1/session.conf</include>\
+             <policy context=\"default\"><allow user=\"*\"/></policy></busconfig>\n",
+        )?;
+        for path in [&xdg, &config, &config.join("config"), &bus_config, &chooser] {
+            std::os::unix::fs::chown(path, Some(self.uid), Some(self.gid))?;
+        }
+        let bus = self.dir.join("bus");
+        let address = format!("unix:path={}", bus.display());
+        let proxy = DmabufOffer::start(
+            self.dir.join("wayland-portal"),
+            self.socket.clone(),
+            (self.uid, self.gid),
+        )?;
+        // The portal and its back-end, which the bus starts, inherit its variables; the
+        // back-end sees sway through the proxy.
+        let mut daemon = self.as_user(
+            "dbus-daemon",
+            &[
+                ("XDG_CURRENT_DESKTOP", "sway".into()),
+                ("XDG_CONFIG_HOME", xdg.display().to_string()),
+                ("WAYLAND_DISPLAY", proxy.socket.display().to_string()),
+            ],
+        );
+        let mut desk = PortalDesk {
+            group: 0,
+            address: address.clone(),
+            children: Vec::new(),
+            asked,
+            refuse,
+            _proxy: proxy,
+        };
+        daemon
+            .arg(format!("--config-file={}", bus_config.display()))
+            .arg(format!("--address={address}"))
+            .args(["--nofork", "--nopidfile"]);
+        let mut commands = vec![("dbus-daemon", daemon)];
+        for program in ["pipewire", "wireplumber"] {
+            commands.push((
+                program,
+                self.as_user(program, &[("DBUS_SESSION_BUS_ADDRESS", address.clone())]),
+            ));
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for (program, mut command) in commands {
+            let child = command
+                .process_group(desk.group)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .with_context(|| format!("{program} (make deps installs it)"))?;
+            if desk.group == 0 {
+                desk.group = child.id() as i32;
+            }
+            desk.children.push(child);
+            let socket = match program {
+                "dbus-daemon" => bus.clone(),
+                "pipewire" => self.dir.join("pipewire-0"),
+                _ => continue,
+            };
+            while !socket.exists() {
+                if Instant::now() > deadline {
+                    bail!("{program} did not start");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Ok(desk)
+    }
+
     /// The variables a program on this desktop has (a Wayland session, sway's IPC).
     pub fn env(&self) -> Vec<(&'static str, String)> {
         vec![
@@ -538,6 +674,62 @@ impl Sway {
     }
 }
 
+/// A session bus with PipeWire and the xdg-desktop-portal on a [`Sway`]; stopped on drop (the
+/// programs the bus started included: they share its process group).
+#[derive(Debug)]
+pub struct PortalDesk {
+    group: i32,
+    /// The bus's address (`DBUS_SESSION_BUS_ADDRESS`).
+    pub address: String,
+    children: Vec<Child>,
+    asked: PathBuf,
+    refuse: PathBuf,
+    _proxy: DmabufOffer,
+}
+
+impl PortalDesk {
+    /// How many times the portal's dialog asked the sharer what to share.
+    pub fn asked(&self) -> usize {
+        std::fs::read_to_string(&self.asked).map_or(0, |t| t.lines().count())
+    }
+
+    /// Makes the dialog refuse (`true`) or share (`false`) from now on.
+    ///
+    /// # Errors
+    /// When the switch cannot be written.
+    pub fn refuse(&self, refuse: bool) -> Result<()> {
+        if refuse {
+            std::fs::write(&self.refuse, "")?;
+        } else if self.refuse.exists() {
+            std::fs::remove_file(&self.refuse)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PortalDesk {
+    fn drop(&mut self) {
+        if self.group > 0 {
+            // SAFETY: signals the process group this value's bus leads.
+            unsafe { libc::kill(-self.group, libc::SIGTERM) };
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        for child in &mut self.children {
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        if self.group > 0 {
+            // SAFETY: as above; whatever ignored SIGTERM.
+            unsafe { libc::kill(-self.group, libc::SIGKILL) };
+        }
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 impl Drop for Sway {
     fn drop(&mut self) {
         // SAFETY: `kill` only sends a signal to the process this value started.
@@ -549,5 +741,273 @@ impl Drop for Sway {
         let _ = self.server.kill();
         let _ = self.server.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A Wayland proxy in front of a GPU-less sway for xdg-desktop-portal-wlr: it passes everything
+/// through, file descriptors included, and after each screen copy's shared-memory offer tells
+/// the client that a DMA-BUF copy of the same format and size could be had too.
+///
+/// Why: xdg-desktop-portal-wlr 0.7 (Debian 12) refuses to start a cast unless the compositor
+/// offers DMA-BUF copies (upstream issue emersion/xdg-desktop-portal-wlr#289), which sway on the
+/// pixman renderer never does. With the offer it starts, finds no DMA-BUF format it could
+/// allocate (there is no GPU, and sway advertises none), and casts through shared memory, as
+/// it would with a GPU and a client that asks for no modifier, as Beckon's does.
+#[derive(Debug)]
+pub struct DmabufOffer {
+    /// The socket clients connect to.
+    pub socket: PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl DmabufOffer {
+    /// Listens on `socket` (made accessible to `owner`) for clients of the compositor at
+    /// `compositor`.
+    ///
+    /// # Errors
+    /// When the socket cannot be made.
+    pub fn start(socket: PathBuf, compositor: PathBuf, owner: (u32, u32)) -> Result<DmabufOffer> {
+        use std::os::unix::net::UnixListener;
+        let _ = std::fs::remove_file(&socket);
+        let listener = UnixListener::bind(&socket)?;
+        std::os::unix::fs::chown(&socket, Some(owner.0), Some(owner.1))?;
+        listener.set_nonblocking(true)?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        std::thread::spawn(move || {
+            while !stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        let _ = client.set_nonblocking(false);
+                        if let Ok(server) = std::os::unix::net::UnixStream::connect(&compositor) {
+                            wayland_proxy::relay(client, server);
+                        }
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Ok(DmabufOffer { socket, stop })
+    }
+}
+
+impl Drop for DmabufOffer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+/// The byte and descriptor relay behind [`DmabufOffer`].
+mod wayland_proxy {
+    use std::collections::HashSet;
+    use std::os::fd::{AsRawFd, RawFd};
+    use std::os::unix::net::UnixStream;
+    use std::sync::{Arc, Mutex};
+
+    /// Receives bytes and descriptors (at most 28, libwayland's own limit a message).
+    fn receive(
+        from: &UnixStream,
+        bytes: &mut [u8],
+        fds: &mut Vec<RawFd>,
+    ) -> std::io::Result<usize> {
+        let mut control = [0u8; 256];
+        let mut iov = libc::iovec {
+            iov_base: bytes.as_mut_ptr().cast(),
+            iov_len: bytes.len(),
+        };
+        // SAFETY: a zeroed msghdr is valid; the buffers it points to outlive the call.
+        let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
+        header.msg_iov = &mut iov;
+        header.msg_iovlen = 1;
+        header.msg_control = control.as_mut_ptr().cast();
+        header.msg_controllen = control.len() as _;
+        // SAFETY: recvmsg on an open socket with the header above.
+        let got = unsafe { libc::recvmsg(from.as_raw_fd(), &mut header, libc::MSG_CMSG_CLOEXEC) };
+        if got < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: walking the control messages the kernel wrote into `control`.
+        unsafe {
+            let mut cmsg = libc::CMSG_FIRSTHDR(&header);
+            while !cmsg.is_null() {
+                if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                    let count = ((*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / 4;
+                    let data = libc::CMSG_DATA(cmsg).cast::<RawFd>();
+                    for i in 0..count {
+                        fds.push(data.add(i).read_unaligned());
+                    }
+                }
+                cmsg = libc::CMSG_NXTHDR(&header, cmsg);
+            }
+        }
+        Ok(got as usize)
+    }
+
+    /// Sends `bytes` with `fds` (then closes this side's copies of them).
+    fn send(to: &UnixStream, bytes: &[u8], fds: &[RawFd]) -> std::io::Result<()> {
+        let mut sent = 0;
+        let mut fds = fds;
+        while sent < bytes.len() || !fds.is_empty() {
+            let mut control = [0u8; 256];
+            let mut iov = libc::iovec {
+                iov_base: bytes[sent..].as_ptr().cast_mut().cast(),
+                iov_len: bytes.len() - sent,
+            };
+            // SAFETY: as in `receive`.
+            let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
+            header.msg_iov = &mut iov;
+            header.msg_iovlen = 1;
+            let batch = fds.len().min(28);
+            if batch > 0 {
+                // SAFETY: the control buffer holds CMSG_SPACE of `batch` descriptors.
+                unsafe {
+                    let space = libc::CMSG_SPACE((batch * 4) as u32) as usize;
+                    header.msg_control = control.as_mut_ptr().cast();
+                    header.msg_controllen = space as _;
+                    let cmsg = libc::CMSG_FIRSTHDR(&header);
+                    (*cmsg).cmsg_level = libc::SOL_SOCKET;
+                    (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+                    (*cmsg).cmsg_len = libc::CMSG_LEN((batch * 4) as u32) as _;
+                    let data = libc::CMSG_DATA(cmsg).cast::<RawFd>();
+                    for (i, fd) in fds[..batch].iter().enumerate() {
+                        data.add(i).write_unaligned(*fd);
+                    }
+                }
+            }
+            // SAFETY: sendmsg on an open socket with the header above.
+            let wrote = unsafe { libc::sendmsg(to.as_raw_fd(), &header, libc::MSG_NOSIGNAL) };
+            if wrote < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            for fd in &fds[..batch] {
+                // SAFETY: our copy of a descriptor now sent on.
+                unsafe { libc::close(*fd) };
+            }
+            fds = &fds[batch..];
+            sent += wrote as usize;
+        }
+        Ok(())
+    }
+
+    fn word(bytes: &[u8], at: usize) -> u32 {
+        u32::from_ne_bytes(bytes[at..at + 4].try_into().expect("four bytes"))
+    }
+
+    /// Relays one direction, whole message by whole message; `inspect` may add messages after
+    /// each.
+    fn pump(
+        from: UnixStream,
+        to: UnixStream,
+        mut inspect: impl FnMut(&[u8], &mut Vec<u8>) + Send + 'static,
+    ) {
+        std::thread::spawn(move || {
+            let mut pending: Vec<u8> = Vec::new();
+            let mut chunk = vec![0u8; 65536];
+            loop {
+                let mut fds = Vec::new();
+                let got = match receive(&from, &mut chunk, &mut fds) {
+                    Ok(0) | Err(_) => break,
+                    Ok(got) => got,
+                };
+                pending.extend_from_slice(&chunk[..got]);
+                // A message: (object, size << 16 | opcode), then its arguments.
+                let mut out = Vec::with_capacity(pending.len());
+                let mut whole = 0;
+                while pending.len() >= whole + 8 {
+                    let size = (word(&pending, whole + 4) >> 16) as usize;
+                    if size < 8 || pending.len() < whole + size {
+                        break;
+                    }
+                    let message = &pending[whole..whole + size];
+                    out.extend_from_slice(message);
+                    inspect(message, &mut out);
+                    whole += size;
+                }
+                if send(&to, &out, &fds).is_err() {
+                    break;
+                }
+                pending.drain(..whole);
+            }
+            let _ = to.shutdown(std::net::Shutdown::Both);
+        });
+    }
+
+    /// The objects the proxy follows.
+    #[derive(Default)]
+    struct Objects {
+        registries: HashSet<u32>,
+        managers: HashSet<u32>,
+        frames: HashSet<u32>,
+    }
+
+    /// A string argument at `at`: its length (with the NUL) and its bytes.
+    fn string(message: &[u8], at: usize) -> Option<&[u8]> {
+        let length = word(message, at) as usize;
+        message.get(at + 4..at + 4 + length.saturating_sub(1))
+    }
+
+    /// Relays `client` and `server`, adding the DMA-BUF offer after each copy's buffer event.
+    pub fn relay(client: UnixStream, server: UnixStream) {
+        let objects: Arc<Mutex<Objects>> = Arc::default();
+        let (Ok(client_out), Ok(server_out)) = (client.try_clone(), server.try_clone()) else {
+            return;
+        };
+        let known = objects.clone();
+        pump(client, server_out, move |message, _| {
+            let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
+            let (object, opcode) = (word(message, 0), word(message, 4) & 0xffff);
+            match opcode {
+                // wl_display.get_registry(new_id)
+                1 if object == 1 && message.len() >= 12 => {
+                    known.registries.insert(word(message, 8));
+                }
+                // wl_registry.bind(name, interface, version, new_id)
+                0 if known.registries.contains(&object) => {
+                    if string(message, 12) == Some(b"zwlr_screencopy_manager_v1".as_slice()) {
+                        known.managers.insert(word(message, message.len() - 4));
+                    }
+                }
+                // zwlr_screencopy_manager_v1.capture_output(_region)(new_id frame, ...)
+                0 | 1 if known.managers.contains(&object) && message.len() >= 12 => {
+                    known.frames.insert(word(message, 8));
+                }
+                // zwlr_screencopy_frame_v1.destroy
+                0 if known.frames.contains(&object) => {
+                    known.frames.remove(&object);
+                }
+                _ => {}
+            }
+        });
+        pump(server, client_out, move |message, out| {
+            let object = word(message, 0);
+            // zwlr_screencopy_frame_v1.buffer(format, width, height, stride)
+            if word(message, 4) & 0xffff != 0
+                || message.len() != 24
+                || !objects
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .frames
+                    .contains(&object)
+            {
+                return;
+            }
+            // wl_shm's two base formats are numbered apart from DRM's fourcc codes.
+            let format = match word(message, 8) {
+                0 => u32::from_le_bytes(*b"AR24"),
+                1 => u32::from_le_bytes(*b"XR24"),
+                other => other,
+            };
+            // zwlr_screencopy_frame_v1.linux_dmabuf (5): format, width, height.
+            for value in [
+                object,
+                20 << 16 | 5,
+                format,
+                word(message, 12),
+                word(message, 16),
+            ] {
+                out.extend_from_slice(&value.to_ne_bytes());
+            }
+        });
     }
 }

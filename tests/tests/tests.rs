@@ -10,6 +10,7 @@ mod hostile;
 mod i18n;
 mod mail;
 mod package;
+mod portal;
 mod relay;
 mod share;
 mod sharer_window;

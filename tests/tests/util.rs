@@ -430,6 +430,13 @@ impl Sway {
         }
     }
 
+    /// The sharer moves their pointer to `(x, y)`.
+    pub fn point(&mut self, x: u32, y: u32) {
+        use beckon_engine::net::drive::InputSink;
+        self.keyboard
+            .apply(beckon_engine::InputEvent::PointerMove { x, y });
+    }
+
     /// The sharer clicks at `(x, y)` on their desktop.
     pub fn click(&mut self, x: i32, y: i32) {
         use beckon_engine::InputEvent;

@@ -2,14 +2,18 @@
 //! the engine's [`beckon_engine::pipeline::FrameSource`] and
 //! [`beckon_engine::net::drive::InputSink`] traits.
 //!
-//! X11 is implemented ([`x11`]), and Wayland on wlroots compositors ([`wayland`]: sway and
-//! the like). GNOME's and KDE's Wayland (the ScreenCast and RemoteDesktop portals), Windows (Desktop Duplication and `SendInput`) and macOS
-//! (ScreenCaptureKit and `CGEvent`) would be further modules implementing the same two traits;
-//! none of them can be built or tested on this project's Linux machines yet.
+//! X11 is implemented ([`x11`]); Wayland on wlroots compositors ([`wayland`]: sway and the
+//! like); and any desktop with the xdg-desktop-portal, GNOME's and KDE's Wayland among them
+//! ([`portal`], its pictures read from PipeWire by [`pipewire`]). Windows (Desktop Duplication
+//! and `SendInput`) and macOS (ScreenCaptureKit and `CGEvent`) would be further modules
+//! implementing the same two traits; neither can be built or tested on this project's Linux
+//! machines yet.
 
 use anyhow::{Result, bail};
 
 pub mod clipboard;
+pub mod pipewire;
+pub mod portal;
 pub mod sway;
 pub mod wayland;
 pub mod x11;

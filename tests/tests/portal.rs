@@ -1,0 +1,158 @@
+//! The portal back-end (GNOME's and KDE's way, here through xdg-desktop-portal-wlr) against a
+//! real headless sway with PipeWire, WirePlumber and the xdg-desktop-portal on a session bus.
+//! The agent runs as the desktop's user, as a sharer's does: the portal will not serve a caller
+//! it cannot inspect.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::util::{Lines, Scratch, Sway, binary, program, read_screenshot, same_colours};
+
+const W: u32 = 480;
+const H: u32 = 320;
+
+/// `beckon-agent` where sway's user can run it (the build directory may be closed to it).
+fn agent_for(sway: &Sway) -> PathBuf {
+    let placed = sway.dir.join("beckon-agent");
+    if std::fs::hard_link(binary("beckon-agent"), &placed).is_err() {
+        std::fs::copy(binary("beckon-agent"), &placed).unwrap();
+    }
+    placed
+}
+
+/// Gives `path` and everything under it to sway's user.
+fn give(sway: &Sway, path: &Path) {
+    let status = std::process::Command::new("chown")
+        .arg("-R")
+        .arg(format!("--reference={}", sway.dir.display()))
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// A helper's session through `beckon-viewer open`: returns its stderr and its last picture.
+fn helper_sees(
+    file: &Path,
+    shot: &Path,
+    extra: &[&str],
+    sharer: &Lines,
+) -> (String, (u32, u32, Vec<u8>)) {
+    let viewer = crate::util::spawn_with_stdin(
+        program("beckon-viewer")
+            .args([
+                "open",
+                "--name",
+                "Grace",
+                "--password-stdin",
+                "--seconds",
+                "8",
+                "--wait-exact",
+            ])
+            .args(extra)
+            .arg("--screenshot")
+            .arg(shot)
+            .arg(file),
+        &format!("{}\n", crate::share::PASSWORD),
+    );
+    let out = viewer.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{said}");
+    assert!(
+        shot.exists(),
+        "no picture: {said}; the sharer: {}",
+        sharer.text()
+    );
+    (said, read_screenshot(shot))
+}
+
+/// `share --portal` as the desktop's user: the desktop's dialog asks once what to share; the
+/// helper sees sway's screen exactly (grim's picture); the restore token kept in the store
+/// lets the second session share without asking again; the portal offers no remote control
+/// here, and the sharer is told so when the helper asks for it.
+#[test]
+fn the_portal_shares_sway_exactly_and_asks_the_sharer_once() {
+    let scratch = Scratch::new("portal-share");
+    let mut sway = Sway::start(W, H);
+    sway.foot("echo shared through the portal; sleep 120");
+    let portal = sway.portal("HEADLESS-1").unwrap();
+    let agent_program = agent_for(&sway);
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let data = sway.dir.join("data");
+    let file = scratch.path().join("invitation.beckon");
+    // An invitation is good for one session: one for each.
+    let second = scratch.path().join("second.beckon");
+    crate::share::invite(&data, &file, port);
+    crate::share::invite(&data, &second, port);
+    give(&sway, &data);
+
+    let mut agent = sway
+        .as_user(
+            &agent_program.display().to_string(),
+            &[("DBUS_SESSION_BUS_ADDRESS", portal.address.clone())],
+        )
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["share", "--portal", "--console", "--yes", "--sessions", "2"])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut answers = agent.stdin.take().unwrap();
+    let console = Lines::follow(agent.stderr.take().unwrap(), move |line| {
+        if line.contains("would like to share control") {
+            let _ = answers.write_all(b"y\n");
+        }
+    });
+    let agent = crate::share::Agent(agent);
+    console.wait_for("Waiting for helpers");
+    assert_eq!(portal.asked(), 0, "nothing is asked before a helper comes");
+
+    let shot = scratch.path().join("first.png");
+    let (said, seen) = helper_sees(
+        &file,
+        &shot,
+        &["--at", "100,60", "--type", "ls\n"],
+        &console,
+    );
+    assert!(
+        seen.0 == W && seen.1 == H && same_colours(&seen.2, &sway.grab(None).2),
+        "the helper's picture differs from the sharer's screen; the helper: {said}; the sharer: {}",
+        console.text()
+    );
+    assert_eq!(portal.asked(), 1, "the desktop asked the sharer once");
+    console.wait_for("does not let a helper type");
+
+    // The second session: the kept restore token shares the same monitor without asking.
+    // xdg-desktop-portal-wlr sends a new cast's first picture once the screen changes: the
+    // sharer moves the pointer.
+    let shot = scratch.path().join("second.png");
+    let (said, seen) = std::thread::scope(|scope| {
+        let seen = scope.spawn(|| helper_sees(&second, &shot, &[], &console));
+        for step in 0..6 {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            sway.point(200 + step * 10, 200);
+        }
+        seen.join().unwrap()
+    });
+    assert!(
+        seen.0 == W && seen.1 == H && same_colours(&seen.2, &sway.grab(None).2),
+        "the second session's picture differs; the helper: {said}; the sharer: {}",
+        console.text()
+    );
+    assert_eq!(
+        portal.asked(),
+        1,
+        "the restore token spared the sharer the second question: {}",
+        console.text()
+    );
+    let mut agent = agent;
+    assert!(agent.0.wait().unwrap().success(), "{}", console.text());
+}
