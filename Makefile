@@ -14,6 +14,7 @@ DEB_PACKAGES := build-essential pkg-config nasm libdav1d-dev \
 	python3 python3-aiosmtpd procps zstd ffmpeg less iproute2 nftables \
 	xvfb xserver-xorg-core xserver-xorg-video-dummy x11-utils x11-xserver-utils xdotool xclip \
 	openbox xterm dillo feh sway foot grim coturn \
+	libdbus-1-dev dbus-daemon pipewire wireplumber xdg-desktop-portal xdg-desktop-portal-wlr \
 	xdg-utils libfile-mimeinfo-perl desktop-file-utils shared-mime-info dpkg-dev \
 	fonts-dejavu-core lomiri-wallpapers-20.04 \
 	libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 \

@@ -963,10 +963,10 @@ mod wayland_proxy {
                     known.registries.insert(word(message, 8));
                 }
                 // wl_registry.bind(name, interface, version, new_id)
-                0 if known.registries.contains(&object) => {
-                    if string(message, 12) == Some(b"zwlr_screencopy_manager_v1".as_slice()) {
-                        known.managers.insert(word(message, message.len() - 4));
-                    }
+                0 if known.registries.contains(&object)
+                    && string(message, 12) == Some(b"zwlr_screencopy_manager_v1".as_slice()) =>
+                {
+                    known.managers.insert(word(message, message.len() - 4));
                 }
                 // zwlr_screencopy_manager_v1.capture_output(_region)(new_id frame, ...)
                 0 | 1 if known.managers.contains(&object) && message.len() >= 12 => {

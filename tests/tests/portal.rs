@@ -67,9 +67,10 @@ fn helper_sees(
     (said, read_screenshot(shot))
 }
 
-/// `share --portal` as the desktop's user: the desktop's dialog asks once what to share; the
-/// helper sees sway's screen exactly (grim's picture); the restore token kept in the store
-/// lets the second session share without asking again; the portal offers no remote control
+/// `share --portal` as the desktop's user: nothing is asked before a helper comes; a refusal in
+/// the desktop's dialog ends that session with a sentence that says so; once allowed, the
+/// helper sees sway's screen exactly (grim's picture), and the restore token kept in the store
+/// lets the next session share without asking again; the portal offers no remote control
 /// here, and the sharer is told so when the helper asks for it.
 #[test]
 fn the_portal_shares_sway_exactly_and_asks_the_sharer_once() {
@@ -86,9 +87,11 @@ fn the_portal_shares_sway_exactly_and_asks_the_sharer_once() {
     let data = sway.dir.join("data");
     let file = scratch.path().join("invitation.beckon");
     // An invitation is good for one session: one for each.
+    let refused = scratch.path().join("refused.beckon");
     let second = scratch.path().join("second.beckon");
-    crate::share::invite(&data, &file, port);
-    crate::share::invite(&data, &second, port);
+    for invitation in [&refused, &file, &second] {
+        crate::share::invite(&data, invitation, port);
+    }
     give(&sway, &data);
 
     let mut agent = sway
@@ -98,7 +101,7 @@ fn the_portal_shares_sway_exactly_and_asks_the_sharer_once() {
         )
         .arg("--data-dir")
         .arg(&data)
-        .args(["share", "--portal", "--console", "--yes", "--sessions", "2"])
+        .args(["share", "--portal", "--console", "--yes", "--sessions", "3"])
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .stdin(Stdio::piped())
@@ -115,6 +118,26 @@ fn the_portal_shares_sway_exactly_and_asks_the_sharer_once() {
     console.wait_for("Waiting for helpers");
     assert_eq!(portal.asked(), 0, "nothing is asked before a helper comes");
 
+    // The sharer refuses in the desktop's dialog: the session ends and says why.
+    portal.refuse(true).unwrap();
+    let viewer = crate::util::spawn_with_stdin(
+        program("beckon-viewer")
+            .args([
+                "open",
+                "--name",
+                "Grace",
+                "--password-stdin",
+                "--seconds",
+                "4",
+            ])
+            .arg(&refused),
+        &format!("{}\n", crate::share::PASSWORD),
+    );
+    let _ = viewer.wait_with_output().unwrap();
+    console.wait_for("you did not allow sharing your screen in the desktop's window");
+    assert_eq!(portal.asked(), 1, "the desktop asked the sharer");
+    portal.refuse(false).unwrap();
+
     let shot = scratch.path().join("first.png");
     let (said, seen) = helper_sees(
         &file,
@@ -127,7 +150,7 @@ fn the_portal_shares_sway_exactly_and_asks_the_sharer_once() {
         "the helper's picture differs from the sharer's screen; the helper: {said}; the sharer: {}",
         console.text()
     );
-    assert_eq!(portal.asked(), 1, "the desktop asked the sharer once");
+    assert_eq!(portal.asked(), 2, "the desktop asked the sharer again");
     console.wait_for("does not let a helper type");
 
     // The second session: the kept restore token shares the same monitor without asking.
@@ -149,7 +172,7 @@ fn the_portal_shares_sway_exactly_and_asks_the_sharer_once() {
     );
     assert_eq!(
         portal.asked(),
-        1,
+        2,
         "the restore token spared the sharer the second question: {}",
         console.text()
     );

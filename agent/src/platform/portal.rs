@@ -881,3 +881,62 @@ impl PortalShortcut {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `Start` answer as it comes off the bus: the streams with their places and sizes, and
+    /// the restore token, read back through the generic form every answer is read in.
+    #[test]
+    fn a_start_answer_is_read_off_the_wire() {
+        let stream = |x: i32, w: i32| -> PropMap {
+            HashMap::from([
+                (
+                    "position".to_string(),
+                    Variant(Box::new((x, 0)) as Box<dyn RefArg>),
+                ),
+                (
+                    "size".to_string(),
+                    Variant(Box::new((w, 768)) as Box<dyn RefArg>),
+                ),
+            ])
+        };
+        let results: PropMap = HashMap::from([
+            (
+                "streams".to_string(),
+                Variant(
+                    Box::new(vec![(42u32, stream(0, 1024)), (43u32, stream(1024, 800))])
+                        as Box<dyn RefArg>,
+                ),
+            ),
+            ("restore_token".to_string(), string("abc-123")),
+        ]);
+        let message = dbus::Message::new_signal(PATH, "org.freedesktop.portal.Request", "Response")
+            .unwrap()
+            .append2(0u32, results);
+        let (code, read): (u32, PropMap) = message.read2().unwrap();
+        assert_eq!(code, 0);
+        assert_eq!(
+            streams(&read["streams"].0),
+            vec![
+                PortalStream {
+                    node: 42,
+                    position: Some((0, 0)),
+                    size: Some((1024, 768)),
+                },
+                PortalStream {
+                    node: 43,
+                    position: Some((1024, 0)),
+                    size: Some((800, 768)),
+                },
+            ]
+        );
+        assert_eq!(
+            unwrap_variants(&read["restore_token"].0).and_then(|v| v.as_str()),
+            Some("abc-123")
+        );
+        // Anything else where the streams should be reads as none, not a panic.
+        assert_eq!(streams(&string("not streams").0), Vec::new());
+    }
+}
