@@ -140,7 +140,10 @@ pub fn window(data_dir: PathBuf, config: Option<PathBuf>, args: &WindowArgs) -> 
         None => anyhow::bail!("{}", t!("share-no-desktop")),
     }
     let screen = Screen::of_session(args.display.clone(), args.monitor.clone(), &data_dir);
-    screen.sink(None, None)?;
+    // The portal's input exists only inside a session the desktop started.
+    if !matches!(screen, Screen::Portal { .. }) {
+        screen.sink(None, None)?;
+    }
     let places = beckon_agent::window::Places {
         data_dir: data_dir.clone(),
         config,
@@ -1152,14 +1155,10 @@ impl Serving {
             _ => None,
         };
         // On GNOME and KDE, the desktop's own shortcut, where its portal offers one.
-        let shortcut = match &self.screen {
-            Screen::Portal { .. } => PortalShortcut::bind(None)
-                .map_err(|e| tracing::debug!("no global shortcut for Esc: {e:#}"))
-                .ok(),
-            _ => None,
-        };
+        let shortcut = matches!(self.screen, Screen::Portal { .. })
+            && portal::offers(None).is_ok_and(|o| o.global_shortcuts > 0);
         if (matches!(self.screen, Screen::Wayland { .. }) && sway.is_none())
-            || (matches!(self.screen, Screen::Portal { .. }) && shortcut.is_none())
+            || (matches!(self.screen, Screen::Portal { .. }) && !shortcut)
         {
             let said = t!("share-wayland-no-esc");
             eprintln!("{said}");
@@ -1200,8 +1199,13 @@ impl Serving {
             let mut watch = sway.watch()?;
             follow_escs(&shared, move || watch.wait());
         }
-        if let Some(mut shortcut) = shortcut {
-            follow_escs(&shared, move || shortcut.wait());
+        if shortcut {
+            // Bound on its own thread: the desktop may ask the sharer first.
+            let mut bound: Option<PortalShortcut> = None;
+            follow_escs(&shared, move || match &mut bound {
+                Some(shortcut) => shortcut.wait(),
+                None => bound.insert(PortalShortcut::bind(None)?).wait(),
+            });
         }
         // `beckon-agent stop-control`, for a key binding where Esc cannot be watched.
         let stopper = {
