@@ -3,9 +3,7 @@
 //! The agent runs as the desktop's user, as a sharer's does: the portal will not serve a caller
 //! it cannot inspect.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use crate::util::{Lines, Scratch, Sway, binary, program, read_screenshot, same_colours};
 
@@ -32,14 +30,9 @@ fn give(sway: &Sway, path: &Path) {
     assert!(status.success());
 }
 
-/// A helper's session through `beckon-viewer open`: returns its stderr and its last picture.
-fn helper_sees(
-    file: &Path,
-    shot: &Path,
-    extra: &[&str],
-    sharer: &Lines,
-) -> (String, (u32, u32, Vec<u8>)) {
-    let viewer = crate::util::spawn_with_stdin(
+/// A helper's session of `seconds` through `beckon-viewer open ARGS INVITATION`.
+fn helper(invitation: &Path, seconds: &str, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    crate::util::spawn_with_stdin(
         program("beckon-viewer")
             .args([
                 "open",
@@ -47,16 +40,28 @@ fn helper_sees(
                 "Grace",
                 "--password-stdin",
                 "--seconds",
-                "8",
-                "--wait-exact",
+                seconds,
             ])
-            .args(extra)
-            .arg("--screenshot")
-            .arg(shot)
-            .arg(file),
+            .args(args)
+            .arg(invitation),
         &format!("{}\n", crate::share::PASSWORD),
-    );
-    let out = viewer.wait_with_output().unwrap();
+    )
+    .wait_with_output()
+    .unwrap()
+}
+
+/// A helper's session that waits for exact pixels: returns what the viewer said and its last
+/// picture.
+fn helper_sees(
+    file: &Path,
+    shot: &Path,
+    extra: &[&str],
+    sharer: &Lines,
+) -> (String, (u32, u32, Vec<u8>)) {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--wait-exact".as_ref()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    args.extend(["--screenshot".as_ref(), shot.as_os_str()]);
+    let out = helper(file, "8", &args);
     let said = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "{said}");
     assert!(
@@ -94,46 +99,21 @@ fn the_portal_shares_sway_exactly_and_asks_the_sharer_once() {
     }
     give(&sway, &data);
 
-    let mut agent = sway
-        .as_user(
-            &agent_program.display().to_string(),
-            &[("DBUS_SESSION_BUS_ADDRESS", portal.address.clone())],
-        )
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["share", "--portal", "--console", "--yes", "--sessions", "3"])
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut answers = agent.stdin.take().unwrap();
-    let console = Lines::follow(agent.stderr.take().unwrap(), move |line| {
-        if line.contains("would like to share control") {
-            let _ = answers.write_all(b"y\n");
-        }
-    });
-    let agent = crate::share::Agent(agent);
-    console.wait_for("Waiting for helpers");
+    let mut command = sway.as_user(
+        &agent_program.display().to_string(),
+        &[("DBUS_SESSION_BUS_ADDRESS", portal.address.clone())],
+    );
+    command.arg("--data-dir").arg(&data);
+    let (mut agent, console) =
+        crate::wayland::serve_on_console(command, &["--portal", "--sessions", "3"], port, |line| {
+            line.contains("would like to share control")
+                .then_some("y\n")
+        });
     assert_eq!(portal.asked(), 0, "nothing is asked before a helper comes");
 
     // The sharer refuses in the desktop's dialog: the session ends and says why.
     portal.refuse(true).unwrap();
-    let viewer = crate::util::spawn_with_stdin(
-        program("beckon-viewer")
-            .args([
-                "open",
-                "--name",
-                "Grace",
-                "--password-stdin",
-                "--seconds",
-                "4",
-            ])
-            .arg(&refused),
-        &format!("{}\n", crate::share::PASSWORD),
-    );
-    let _ = viewer.wait_with_output().unwrap();
+    helper(&refused, "4", &[]);
     console.wait_for("you did not allow sharing your screen in the desktop's window");
     assert_eq!(portal.asked(), 1, "the desktop asked the sharer");
     portal.refuse(false).unwrap();
@@ -176,6 +156,5 @@ fn the_portal_shares_sway_exactly_and_asks_the_sharer_once() {
         "the restore token spared the sharer the second question: {}",
         console.text()
     );
-    let mut agent = agent;
     assert!(agent.0.wait().unwrap().success(), "{}", console.text());
 }

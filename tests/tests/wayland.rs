@@ -43,11 +43,8 @@ fn console_sharer(
     sway: &Sway,
     scratch: &Scratch,
     setup: impl FnOnce(&mut std::process::Command),
-    mut answer: impl FnMut(&str) -> Option<&'static str> + Send + 'static,
+    answer: impl FnMut(&str) -> Option<&'static str> + Send + 'static,
 ) -> (crate::share::Agent, Lines, std::path::PathBuf) {
-    use std::io::Write;
-    use std::process::Stdio;
-
     let port = std::net::UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -59,18 +56,28 @@ fn console_sharer(
     let mut command = program("beckon-agent");
     command.env_remove("DISPLAY").envs(sway.env());
     setup(&mut command);
+    command.arg("--data-dir").arg(&data);
+    let (agent, console) =
+        serve_on_console(command, &["--wayland", "--sessions", "1"], port, answer);
+    (agent, console, file)
+}
+
+/// Runs `command` (`beckon-agent` with its data directory) as `share ARGS --console --yes` on
+/// the loopback `port`, answering the lines it writes with `answer`'s replies on its standard
+/// input; waits until it listens.
+pub fn serve_on_console(
+    mut command: std::process::Command,
+    args: &[&str],
+    port: u16,
+    mut answer: impl FnMut(&str) -> Option<&'static str> + Send + 'static,
+) -> (crate::share::Agent, Lines) {
+    use std::io::Write;
+    use std::process::Stdio;
+
     let mut agent = command
-        .arg("--data-dir")
-        .arg(&data)
-        .args([
-            "share",
-            "--wayland",
-            "--console",
-            "--yes",
-            "--sessions",
-            "1",
-        ])
-        .arg("--listen")
+        .arg("share")
+        .args(args)
+        .args(["--console", "--yes", "--listen"])
         .arg(format!("127.0.0.1:{port}"))
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
@@ -83,7 +90,7 @@ fn console_sharer(
         }
     });
     console.wait_for("Waiting for helpers");
-    (crate::share::Agent(agent), console, file)
+    (crate::share::Agent(agent), console)
 }
 
 /// Capture on sway matches grim's picture; an idle screen reports no damage; the virtual

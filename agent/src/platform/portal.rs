@@ -232,9 +232,23 @@ fn request<A: AppendAll>(
     }
 }
 
-/// A session handle from a `CreateSession` answer.
-fn session_handle(results: &PropMap) -> Result<Path<'static>> {
-    let handle = results
+/// A new session of the portal `interface`: its handle.
+fn create_session(bus: &Connection, interface: &str) -> Result<Path<'static>> {
+    let session_token = token();
+    let created = request(
+        bus,
+        interface,
+        "CreateSession",
+        |handle| {
+            let options: PropMap = HashMap::from([
+                ("handle_token".to_string(), handle),
+                ("session_handle_token".to_string(), string(&session_token)),
+            ]);
+            (options,)
+        },
+        CALL,
+    )?;
+    let handle = created
         .get("session_handle")
         .and_then(|v| unwrap_variants(&v.0)?.as_str().map(str::to_string))
         .ok_or_else(|| anyhow!(Refusal::Failed("CreateSession".into())))?;
@@ -300,21 +314,7 @@ impl PortalSession {
         let bus = session_bus(bus)?;
         let remote = input && offered.remote_desktop > 0;
         let creator = if remote { REMOTE_DESKTOP } else { SCREENCAST };
-        let session_token = token();
-        let created = request(
-            &bus,
-            creator,
-            "CreateSession",
-            |handle| {
-                let options: PropMap = HashMap::from([
-                    ("handle_token".to_string(), handle),
-                    ("session_handle_token".to_string(), string(&session_token)),
-                ]);
-                (options,)
-            },
-            CALL,
-        )?;
-        let session = session_handle(&created)?;
+        let session = create_session(&bus, creator)?;
         let closed = follow_closed(&bus, &session)?;
         let remember = |options: &mut PropMap| {
             options.insert("persist_mode".into(), number(2));
@@ -812,21 +812,7 @@ impl PortalShortcut {
             bail!("{}", crate::t!("portal-no-shortcuts"));
         }
         let bus = session_bus(bus)?;
-        let session_token = token();
-        let created = request(
-            &bus,
-            GLOBAL_SHORTCUTS,
-            "CreateSession",
-            |handle| {
-                let options: PropMap = HashMap::from([
-                    ("handle_token".to_string(), handle),
-                    ("session_handle_token".to_string(), string(&session_token)),
-                ]);
-                (options,)
-            },
-            CALL,
-        )?;
-        let session = session_handle(&created)?;
+        let session = create_session(&bus, GLOBAL_SHORTCUTS)?;
         let pressed = Arc::new(AtomicU32::new(0));
         let count = pressed.clone();
         let ours = session.clone();
