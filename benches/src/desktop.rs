@@ -438,16 +438,23 @@ impl Sway {
     /// `program` run as sway's user, with only its desktop's variables, `HOME` and the runtime
     /// directory (sway's directory) and `extra`, in that directory.
     pub fn as_user(&self, program: &str, extra: &[(&str, String)]) -> Command {
-        let mut command = Command::new("setpriv");
-        command
-            .args([
+        self.in_session(true, program, extra)
+    }
+
+    /// `program` in this desktop's session (see [`Sway::as_user`]), as sway's user or, when not
+    /// `user`, as whoever runs this.
+    fn in_session(&self, user: bool, program: &str, extra: &[(&str, String)]) -> Command {
+        let mut command = Command::new(if user { "setpriv" } else { "env" });
+        if user {
+            command.args([
                 &format!("--reuid={}", self.uid),
                 &format!("--regid={}", self.gid),
                 "--clear-groups",
                 "env",
-                "-i",
-                "PATH=/usr/local/bin:/usr/bin:/bin",
-            ])
+            ]);
+        }
+        command
+            .args(["-i", "PATH=/usr/local/bin:/usr/bin:/bin"])
             .arg(format!("HOME={}", self.dir.display()))
             .arg(format!("XDG_RUNTIME_DIR={}", self.dir.display()))
             .args(
@@ -470,6 +477,19 @@ impl Sway {
     /// # Errors
     /// When one of them is missing or does not start.
     pub fn portal(&self, output: &str) -> Result<PortalDesk> {
+        self.start_portal(output, true)
+    }
+
+    /// The same as [`Sway::portal`], run as whoever runs this (root, in the benches), so that
+    /// the portal serves this process: it serves only callers it can inspect.
+    ///
+    /// # Errors
+    /// When one of them is missing or does not start.
+    pub fn portal_for_this_process(&self, output: &str) -> Result<PortalDesk> {
+        self.start_portal(output, false)
+    }
+
+    fn start_portal(&self, output: &str, user: bool) -> Result<PortalDesk> {
         use std::os::unix::process::CommandExt;
         let xdg = self.dir.join("xdg");
         let config = xdg.join("xdg-desktop-portal-wlr");
@@ -517,7 +537,8 @@ impl Sway {
         )?;
         // The portal and its back-end, which the bus starts, inherit its variables; the
         // back-end sees sway through the proxy.
-        let mut daemon = self.as_user(
+        let mut daemon = self.in_session(
+            user,
             "dbus-daemon",
             &[
                 ("XDG_CURRENT_DESKTOP", "sway".into()),
@@ -541,7 +562,11 @@ impl Sway {
         for program in ["pipewire", "wireplumber"] {
             commands.push((
                 program,
-                self.as_user(program, &[("DBUS_SESSION_BUS_ADDRESS", address.clone())]),
+                self.in_session(
+                    user,
+                    program,
+                    &[("DBUS_SESSION_BUS_ADDRESS", address.clone())],
+                ),
             ));
         }
         let deadline = Instant::now() + Duration::from_secs(10);
