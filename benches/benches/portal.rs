@@ -44,14 +44,15 @@ fn type_one(input: &mut WaylandInput, turn: &mut usize) {
 
 fn capture(c: &mut Criterion) {
     let sway = Sway::start(W, H).expect("sway (make deps installs it)");
+    let display = sway.socket.display().to_string();
+    // The keyboard first: foot misses keys typed before it has taken up a new keyboard.
+    let mut input = WaylandInput::connect(Some(&display), None).expect("sway");
     sway.foot("ls -l /usr/bin; cat").expect("foot");
     let portal = sway
         .portal_for_this_process("HEADLESS-1")
         .expect("the portal (make deps installs it)");
     let desk = PortalDesk::new(Some(portal.address.clone()), false, |_| None);
     let mut source = PortalSource::open(&desk, None).expect("the portal's stream");
-    let display = sway.socket.display().to_string();
-    let mut input = WaylandInput::connect(Some(&display), None).expect("sway");
     let mut frame = Frame::filled(1, 1, [0; 4]);
     let mut tiles = TileDiff::new(64);
     let mut turn = 0;
