@@ -257,8 +257,8 @@ async fn nat_through(
 }
 
 /// Whether this is a Wayland session (`XDG_SESSION_TYPE`, else `WAYLAND_DISPLAY`): Beckon
-/// shares it through a wlroots compositor's protocols, and where there are none (GNOME, KDE)
-/// sees the X11 (XWayland) windows and nothing else.
+/// shares it through a wlroots compositor's protocols, or where there are none (GNOME, KDE)
+/// through the desktop's portal; without either it would see only the X11 (XWayland) windows.
 pub fn wayland_session(get: impl Fn(&str) -> Option<String>) -> bool {
     match get("XDG_SESSION_TYPE").filter(|t| !t.is_empty()) {
         Some(kind) => kind.eq_ignore_ascii_case("wayland"),

@@ -15,7 +15,7 @@
 //! the sharer's layout; modifiers are sent as they go down and up.
 //!
 //! GNOME and KDE offer neither protocol: they share through the xdg-desktop-portal ScreenCast
-//! and RemoteDesktop portals, which are not implemented yet (see the README).
+//! and RemoteDesktop portals ([`super::portal`]).
 
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
