@@ -506,6 +506,8 @@ struct LazySource {
     /// The number of the sharer's choice the open source follows.
     chosen: u64,
     open: Option<Source>,
+    /// Told the monitors to choose among when the desktop's portal has just shown them.
+    shared: std::sync::Weak<Shared>,
 }
 
 impl FrameSource for LazySource {
@@ -522,6 +524,13 @@ impl FrameSource for LazySource {
                 let (chosen, screen) = self.showing.current();
                 self.chosen = chosen;
                 let source = screen.source().map_err(|e| SourceError::Open(e.into()))?;
+                // Only now does Beckon know the monitors the sharer picked in the portal's dialog.
+                if matches!(source, Source::Portal(_))
+                    && let Some(shared) = self.shared.upgrade()
+                    && let Some(notice) = shared.showing.notice()
+                {
+                    shared.front.notice(notice);
+                }
                 self.open.insert(source)
             }
         };
@@ -1498,6 +1507,7 @@ async fn serve_connection(
         showing: shared.showing.clone(),
         chosen,
         open: None,
+        shared: Arc::downgrade(shared),
     };
     let sink = LazySink {
         showing: shared.showing.clone(),
