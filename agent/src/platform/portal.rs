@@ -40,6 +40,16 @@ const REMOTE_DESKTOP: &str = "org.freedesktop.portal.RemoteDesktop";
 const GLOBAL_SHORTCUTS: &str = "org.freedesktop.portal.GlobalShortcuts";
 /// A method call's reply (not the sharer's answer, which may take longer).
 const CALL: Duration = Duration::from_secs(10);
+/// A first question to the portal, which the bus may have to start.
+const STARTING: Duration = Duration::from_secs(30);
+/// The errors that say the portal, or one of its interfaces, is not there.
+const ABSENT: [&str; 5] = [
+    "org.freedesktop.DBus.Error.ServiceUnknown",
+    "org.freedesktop.DBus.Error.UnknownInterface",
+    "org.freedesktop.DBus.Error.UnknownProperty",
+    "org.freedesktop.DBus.Error.UnknownObject",
+    "org.freedesktop.DBus.Error.InvalidArgs",
+];
 /// How long the sharer may take to answer the desktop's dialog.
 pub const ANSWER: Duration = Duration::from_secs(120);
 /// How long the first picture may take once the sharer answered.
@@ -75,17 +85,27 @@ fn session_bus(address: Option<&str>) -> Result<Connection> {
 /// What the portal on the session bus (at `bus`, default: the session's) offers.
 ///
 /// # Errors
-/// When there is no session bus.
+/// When there is no session bus, or the portal does not answer.
 pub fn offers(bus: Option<&str>) -> Result<Offers> {
     use dbus::blocking::stdintf::org_freedesktop_dbus::Properties;
     let bus = session_bus(bus)?;
-    let proxy = bus.with_proxy(DEST, PATH, CALL);
-    let version = |interface: &str| proxy.get::<u32>(interface, "version").unwrap_or(0);
-    let screencast = version(SCREENCAST);
+    // The first question may start the portal (bus activation), which takes a while on a
+    // busy machine.
+    let proxy = bus.with_proxy(DEST, PATH, STARTING);
+    let version = |interface: &str| match proxy.get::<u32>(interface, "version") {
+        Ok(version) => Ok(version),
+        // No portal at all, or one without this interface.
+        Err(e) if e.name().is_some_and(|name| ABSENT.contains(&name)) => Ok(0),
+        Err(e) => Err(anyhow!(
+            "{}",
+            crate::t!("portal-failed", what = e.to_string())
+        )),
+    };
+    let screencast = version(SCREENCAST)?;
     Ok(Offers {
         screencast,
-        remote_desktop: version(REMOTE_DESKTOP),
-        global_shortcuts: version(GLOBAL_SHORTCUTS),
+        remote_desktop: version(REMOTE_DESKTOP)?,
+        global_shortcuts: version(GLOBAL_SHORTCUTS)?,
         cursor_modes: if screencast > 0 {
             proxy
                 .get::<u32>(SCREENCAST, "AvailableCursorModes")
