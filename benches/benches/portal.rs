@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 
 use beckon_agent::platform::portal::{PortalDesk, PortalSource};
 use beckon_agent::platform::wayland::WaylandInput;
+use beckon_benches::capture::{diff, report_arrivals, settle, time_change, typed_keysym};
 use beckon_benches::desktop::Sway;
 use beckon_engine::InputEvent;
 use beckon_engine::diff::TileDiff;
-use beckon_engine::frame::{Frame, Rect};
+use beckon_engine::frame::Frame;
 use beckon_engine::net::drive::InputSink;
 use beckon_engine::pipeline::FrameSource;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -20,25 +21,14 @@ use criterion::{Criterion, criterion_group, criterion_main};
 const W: u32 = 1920;
 const H: u32 = 1080;
 
-/// The tile diff as the pipeline runs it: only where the capture says it fetched.
-fn diff(tiles: &mut TileDiff, shown: &Frame, frame: &Frame, damage: &[Rect]) -> usize {
-    let mut rects = Vec::new();
-    tiles
-        .diff_areas_into(&shown.as_ref(), &frame.as_ref(), damage, &mut rects)
-        .expect("same size");
-    rects.len()
-}
-
 /// Types one character into foot (or erases it, every other turn, so the line never wraps).
 fn type_one(input: &mut WaylandInput, turn: &mut usize) {
     *turn += 1;
-    let keysym = if *turn % 2 == 1 {
-        u32::from(b'x')
-    } else {
-        0xff08
-    };
     for pressed in [true, false] {
-        input.apply(InputEvent::Key { keysym, pressed });
+        input.apply(InputEvent::Key {
+            keysym: typed_keysym(*turn),
+            pressed,
+        });
     }
 }
 
@@ -73,55 +63,35 @@ fn capture(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 type_one(&mut input, &mut turn);
-                let typed = Instant::now();
                 // Only the capture that brings the change is timed, as in the wayland bench.
-                let deadline = Instant::now() + Duration::from_secs(5);
-                loop {
-                    let start = Instant::now();
-                    source.next_frame(&mut frame).expect("capture");
-                    let damage = source.damage().unwrap_or_default();
-                    if !damage.is_empty() {
-                        diff(&mut tiles, &shown, &frame, damage);
-                        total += start.elapsed();
-                        arrival.push(typed.elapsed());
-                        break;
-                    }
-                    assert!(
-                        Instant::now() < deadline,
-                        "the typed character never showed"
-                    );
-                    std::thread::sleep(Duration::from_micros(200));
-                }
+                let typed = Instant::now();
+                total += time_change(
+                    &mut source,
+                    &mut frame,
+                    &mut tiles,
+                    &shown,
+                    typed,
+                    &mut arrival,
+                );
             }
             total
         })
     });
-    arrival.sort();
-    if let (Some(median), Some(worst)) = (arrival.get(arrival.len() / 2), arrival.last()) {
-        println!(
-            "portal_1080p: a typed character reached the capture after {median:?} (median), \
-             {worst:?} (worst) of {} (foot draws, sway composites, xdg-desktop-portal-wlr \
-             copies, PipeWire delivers; polled every 0.2 ms)",
-            arrival.len()
-        );
-    }
+    report_arrivals(
+        "portal_1080p",
+        &mut arrival,
+        "foot draws, sway composites, xdg-desktop-portal-wlr copies, PipeWire delivers",
+    );
 
     // Until foot's last drawing has come through: a second with nothing new.
-    let mut still = Instant::now();
-    while still.elapsed() < Duration::from_secs(1) {
-        source.next_frame(&mut frame).expect("capture");
-        if !source.damage().unwrap_or_default().is_empty() {
-            still = Instant::now();
-        }
-        std::thread::sleep(Duration::from_millis(30));
-    }
+    settle(&mut source, &mut frame);
     let shown = frame.clone();
     group.bench_function("idle/capture+diff", |b| {
         b.iter(|| {
             source.next_frame(&mut frame).expect("capture");
             let damage = source.damage().unwrap_or_default();
             assert!(damage.is_empty(), "an idle screen was copied");
-            diff(&mut tiles, &shown, &frame, damage);
+            std::hint::black_box(diff(&mut tiles, &shown, &frame, damage));
         })
     });
     group.finish();

@@ -1,6 +1,7 @@
 //! Shared pieces of the corpus tools (`corpus-report`, `corpus-eval`): loading clips, CPU time,
 //! picture quality and comparison images.
 
+pub mod capture;
 pub mod desktop;
 pub mod relay;
 pub mod report;

@@ -761,16 +761,6 @@ impl Streams {
         }
     }
 
-    /// How many streams there are.
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// Whether there is none.
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
-
     /// The size of stream `index`'s pictures, once known.
     pub fn size(&self, index: usize) -> Option<(u32, u32)> {
         let latest = self.slots.get(index)?.latest();
